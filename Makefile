@@ -1,0 +1,59 @@
+# Two commands do all set-up on a fresh Debian machine (root): `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARCHIVE_INSTANCE ?= $(CURDIR)/instance
+export ARCHIVE_INSTANCE
+PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
+
+RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei poppler-utils
+TEST_PACKAGES := $(RUN_PACKAGES) chromium
+
+.PHONY: run test system-packages system-packages-test venv venv-test postgres clean
+
+run: system-packages $(BIN)/.installed
+	$(BIN)/archive-service init --demo
+	$(BIN)/archive-service serve --host 127.0.0.1 --port 5000
+
+test: system-packages-test $(BIN)/.installed-test postgres
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not dbless" tests
+
+# Install Debian packages only when one is missing (apt-get update once, non-interactive).
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  export DEBIAN_FRONTEND=noninteractive; \
+	  apt-get update -qq && apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+endef
+
+system-packages:
+	$(call apt_install,$(RUN_PACKAGES))
+
+system-packages-test:
+	$(call apt_install,$(TEST_PACKAGES))
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+
+$(BIN)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e .
+	touch $@
+
+$(BIN)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[test]'
+	touch $(BIN)/.installed $@
+
+# The local PostgreSQL normally runs already; start it when it does not answer.
+postgres:
+	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
+	  echo "starting PostgreSQL"; \
+	  pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql | head -1) main start; \
+	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
+
+clean:
+	rm -rf $(VENV) build *.egg-info

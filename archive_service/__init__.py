@@ -1,0 +1,1 @@
+"""Electronic archive and official-correspondence service (embedded by default, scales out)."""

@@ -1,0 +1,90 @@
+"""Passwords (argon2), login with rate limiting, and revocable API bearer tokens."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from .audit import AuditLog
+from .clock import Clock
+from .errors import RateLimited, Unauthorized
+from .models import ApiToken, LoginAttempt, User
+
+_hasher = PasswordHasher()
+# Verified against when the user does not exist, so timing does not reveal valid user names.
+_DUMMY_HASH = _hasher.hash("not a password")
+RATE_WINDOW = timedelta(minutes=15)
+LOGIN_FAILED = "用户名或密码错误"
+
+
+def hash_password(password: str) -> str:
+    if not password or len(password) < 8:
+        from .errors import Unprocessable
+
+        raise Unprocessable("密码至少 8 位")
+    return _hasher.hash(password)
+
+
+def check_password(user: User | None, password: str) -> bool:
+    try:
+        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Authenticator:
+    def __init__(self, session: Session, clock: Clock, max_failures: int = 5):
+        self.session = session
+        self.clock = clock
+        self.max_failures = max_failures
+
+    def login(self, username: str, password: str, address: str = "") -> User:
+        """Return the user, or raise Unauthorized (generic message) / RateLimited."""
+        s, now = self.session, self.clock.now()
+        key = f"{(username or '').strip().lower()}|{address}"
+        s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - RATE_WINDOW))
+        failures = s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key))
+        if failures >= self.max_failures:
+            s.commit()
+            raise RateLimited("登录失败次数过多，请 15 分钟后再试")
+        user = s.scalar(select(User).where(User.username == (username or "").strip()))
+        if not check_password(user, password or "") or not user.active:
+            s.add(LoginAttempt(key=key, at=now))
+            AuditLog(s, self.clock).record(None, "auth.login_failed", "user", (username or "")[:64],
+                                           {"address": address})
+            s.commit()
+            raise Unauthorized(LOGIN_FAILED)
+        s.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
+        AuditLog(s, self.clock).record(user, "auth.login", "user", user.id, {"address": address})
+        s.commit()
+        return user
+
+    def issue_token(self, user: User) -> tuple[str, ApiToken]:
+        token = "as_" + secrets.token_urlsafe(32)
+        row = ApiToken(user_id=user.id, token_hash=token_digest(token), created_at=self.clock.now())
+        self.session.add(row)
+        self.session.flush()
+        AuditLog(self.session, self.clock).record(user, "auth.token_issued", "token", row.id)
+        return token, row
+
+    def user_for_token(self, token: str) -> User | None:
+        row = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+        if row is None or row.revoked_at is not None or not row.user.active:
+            return None
+        return row.user
+
+    def revoke_token(self, user: User, token: str) -> None:
+        row = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+        if row is None or row.user_id != user.id:
+            raise Unauthorized("令牌无效")
+        row.revoked_at = self.clock.now()
+        AuditLog(self.session, self.clock).record(user, "auth.token_revoked", "token", row.id)

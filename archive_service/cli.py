@@ -1,0 +1,145 @@
+"""The `archive-service` command line."""
+from __future__ import annotations
+
+import logging
+import sys
+from datetime import timedelta
+
+import click
+
+from .settings import Settings
+
+
+def _runtime():
+    from .runtime import Runtime
+
+    return Runtime.build(Settings.from_env())
+
+
+@click.group()
+@click.option("-v", "--verbose", is_flag=True, help="更详细的日志")
+def main(verbose: bool) -> None:
+    """石城县审管协调电子档案与公文系统 — archive service."""
+    logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@main.command()
+@click.option("--demo", is_flag=True, help="Load the demo county (departments, users, sample files).")
+def init(demo: bool) -> None:
+    """Create or upgrade the instance (idempotent)."""
+    from .db import migrate
+    from .demo import load_demo
+
+    rt = _runtime()
+    rt.settings.instance.mkdir(parents=True, exist_ok=True)
+    migrate(rt.engine)
+    rt.store.ping()
+    click.echo(f"instance: {rt.settings.instance}")
+    click.echo(f"database: {rt.engine.url.render_as_string(hide_password=True)}")
+    if demo:
+        with rt.factory() as session:
+            created = load_demo(session, rt.clock, rt.documents)
+        click.echo("demo data loaded" if created else "demo data already present")
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--no-worker", is_flag=True, help="Do not run the in-process worker (run `worker` beside).")
+@click.option("--threads", default=8, show_default=True, type=int)
+def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
+    """Serve the web UI and API (with an in-process worker unless --no-worker)."""
+    from waitress import serve as waitress_serve
+
+    from .web import create_app
+
+    rt = _runtime()
+    app = create_app(rt)
+    if not no_worker:
+        rt.worker().start_thread(rt.settings.worker_interval)
+    click.echo(f"serving on http://{host}:{port}")
+    waitress_serve(app, host=host, port=port, threads=threads,
+                   max_request_body_size=rt.settings.max_upload_bytes + 10 * 1024 * 1024,
+                   channel_timeout=300, ident="archive-service")
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Run every job once and exit.")
+def worker(once: bool) -> None:
+    """Run background jobs: search outbox drain, orphan collection, fixity sampling."""
+    rt = _runtime()
+    rt.worker().run(interval=rt.settings.worker_interval, once=once)
+
+
+@main.group()
+def user() -> None:
+    """Manage users."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--department", required=True, help="Department code or full name.")
+@click.option("--role", "roles", multiple=True, required=True,
+              help="drafter, reviewer, signer, archivist, liaison, admin, auditor (repeat or comma-separate).")
+@click.option("--full-name", default=None)
+@click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
+def user_add(name, department, roles, full_name, password_stdin) -> None:
+    """Add a user."""
+    from .directory import Directory, find_department
+    from .errors import DomainError
+
+    password = sys.stdin.readline().rstrip("\r\n")
+    rt = _runtime()
+    with rt.factory() as session:
+        try:
+            dept = find_department(session, department)
+            u = Directory(session, rt.clock).add_user(name, full_name or name, dept, roles, password)
+            session.commit()
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+        click.echo(f"user {u.username} ({u.department.name}: {', '.join(sorted(u.roles))}) added")
+
+
+@main.command()
+def verify() -> None:
+    """Re-hash every blob and check the audit chain; exit 1 on any failure."""
+    from .audit import verify_chain
+    from .fixity import run_fixity
+
+    rt = _runtime()
+    with rt.factory() as session:
+        report = run_fixity(session, rt.store, rt.clock)
+        for sha, reason in report.failures:
+            click.echo(f"BLOB FAIL {sha}: {reason}")
+        click.echo(f"blobs checked: {report.checked}, failures: {len(report.failures)}")
+        chain = verify_chain(session)
+        if chain.ok:
+            click.echo(f"audit chain intact: {chain.checked} events")
+        else:
+            click.echo(f"AUDIT CHAIN BROKEN at event {chain.broken_id}: {chain.reason}")
+    if not report.ok or not chain.ok:
+        sys.exit(1)
+
+
+@main.command()
+@click.option("--grace-hours", type=float, default=None, help="Override ARCHIVE_GC_GRACE_HOURS.")
+@click.option("--dry-run", is_flag=True)
+def gc(grace_hours, dry_run) -> None:
+    """Remove stored blobs that no document version references (older than the grace period)."""
+    from .documents import collect_orphans, orphan_blob_keys
+
+    rt = _runtime()
+    grace = timedelta(hours=rt.settings.gc_grace_hours if grace_hours is None else grace_hours)
+    with rt.factory() as session:
+        if dry_run:
+            keys = orphan_blob_keys(session, rt.store, rt.clock, grace)
+        else:
+            keys = collect_orphans(session, rt.store, rt.clock, grace)
+    for k in keys:
+        click.echo(k)
+    click.echo(f"{'would remove' if dry_run else 'removed'} {len(keys)} orphan blob(s)")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,184 @@
+"""Departments, users, roles and the liaison registry (第二十一条) — the administrator's domain."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from .audit import AuditLog
+from .auth import hash_password
+from .clock import Clock
+from .errors import Conflict, NotFound, Unprocessable
+from .models import DEPARTMENT_KINDS, ROLES, CorrespondenceLink, Department, Liaison, User, UserRole
+
+_CODE = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff]{1,20}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,64}$")
+
+
+def find_department(session: Session, code_or_name: str) -> Department:
+    dept = session.scalar(select(Department).where(
+        or_(Department.code == code_or_name, Department.name == code_or_name)))
+    if dept is None:
+        raise NotFound(f"部门不存在：{code_or_name}")
+    return dept
+
+
+def parse_roles(roles) -> list[str]:
+    keys = []
+    for r in roles:
+        for part in str(r).replace("，", ",").split(","):
+            part = part.strip()
+            if not part:
+                continue
+            if part not in ROLES:
+                raise Unprocessable(f"未知角色：{part}（可选：{'、'.join(ROLES)}）")
+            keys.append(part)
+    return sorted(set(keys))
+
+
+class Directory:
+    def __init__(self, session: Session, clock: Clock, actor: User | None = None):
+        self.s = session
+        self.clock = clock
+        self.actor = actor
+        self.audit = AuditLog(session, clock)
+
+    # -- departments -----------------------------------------------------------------------------
+    def add_department(self, name: str, code: str, kind: str, parent: Department | None = None) -> Department:
+        name, code = (name or "").strip(), (code or "").strip()
+        if not name or len(name) > 100:
+            raise Unprocessable("部门名称不能为空且不超过 100 字")
+        if not _CODE.match(code):
+            raise Unprocessable("部门代码为 1–20 位字母、数字或汉字")
+        if kind not in DEPARTMENT_KINDS:
+            raise Unprocessable(f"未知部门类型：{kind}")
+        if kind == "section" and (parent is None or parent.kind != "bureau"):
+            raise Unprocessable("审批股室必须隶属于审批局")
+        if self.s.scalar(select(Department).where(or_(Department.name == name, Department.code == code))):
+            raise Conflict("部门名称或代码已存在")
+        dept = Department(name=name, code=code, kind=kind, parent=parent, created_at=self.clock.now())
+        self.s.add(dept)
+        self.s.flush()
+        self.audit.record(self.actor, "admin.department_added", "department", dept.id,
+                          {"name": name, "code": code, "kind": kind})
+        return dept
+
+    def update_department(self, dept: Department, name: str, code: str, kind: str) -> Department:
+        name, code = (name or "").strip(), (code or "").strip()
+        if not name or not _CODE.match(code) or kind not in DEPARTMENT_KINDS:
+            raise Unprocessable("部门名称、代码或类型无效")
+        clash = self.s.scalar(select(Department).where(
+            or_(Department.name == name, Department.code == code), Department.id != dept.id))
+        if clash:
+            raise Conflict("部门名称或代码已存在")
+        before = {"name": dept.name, "code": dept.code, "kind": dept.kind}
+        dept.name, dept.code, dept.kind = name, code, kind
+        self.audit.record(self.actor, "admin.department_updated", "department", dept.id,
+                          {"before": before, "after": {"name": name, "code": code, "kind": kind}})
+        return dept
+
+    # -- users -----------------------------------------------------------------------------------
+    def add_user(self, username: str, full_name: str, department: Department, roles, password: str | None = None,
+                 password_hash: str | None = None) -> User:
+        """Add a user; ``password_hash`` lets a caller reuse one argon2 hash (the demo's shared password)."""
+        username = (username or "").strip()
+        if not _USERNAME.match(username):
+            raise Unprocessable("用户名为 2–64 位字母、数字、汉字或 _ . -")
+        if self.s.scalar(select(User).where(User.username == username)):
+            raise Conflict(f"用户名已存在：{username}")
+        keys = parse_roles(roles)
+        user = User(username=username, full_name=(full_name or username).strip()[:64], department=department,
+                    password_hash=password_hash or hash_password(password or ""), active=True, created_at=self.clock.now())
+        user.role_rows = [UserRole(role=k) for k in keys]
+        self.s.add(user)
+        self.s.flush()
+        self.audit.record(self.actor, "admin.user_added", "user", user.id,
+                          {"username": username, "department": department.code, "roles": keys})
+        return user
+
+    def set_roles(self, user: User, roles) -> None:
+        keys = parse_roles(roles)
+        before = sorted(user.roles)
+        user.role_rows = [UserRole(role=k) for k in keys]
+        self.audit.record(self.actor, "admin.roles_changed", "user", user.id, {"before": before, "after": keys})
+
+    def set_active(self, user: User, active: bool) -> None:
+        user.active = active
+        self.audit.record(self.actor, "admin.user_activated" if active else "admin.user_deactivated", "user", user.id)
+
+    def set_password(self, user: User, password: str) -> None:
+        user.password_hash = hash_password(password)
+        self.audit.record(self.actor, "admin.password_set", "user", user.id)
+
+    def move_user(self, user: User, department: Department) -> None:
+        before = user.department_id
+        user.department = department
+        self.audit.record(self.actor, "admin.user_moved", "user", user.id, {"from": before, "to": department.id})
+
+    # -- liaison registry (第二十一条) ------------------------------------------------------------
+    def link(self, section: Department, regulator: Department) -> None:
+        if section.kind != "section" or regulator.kind != "regulator":
+            raise Unprocessable("对应关系须为审批股室与监管部门")
+        if self.s.get(CorrespondenceLink, (section.id, regulator.id)):
+            raise Conflict("对应关系已存在")
+        self.s.add(CorrespondenceLink(section_id=section.id, regulator_id=regulator.id))
+        self.audit.record(self.actor, "admin.link_added", "department", section.id, {"regulator": regulator.id})
+
+    def unlink(self, section: Department, regulator: Department) -> None:
+        row = self.s.get(CorrespondenceLink, (section.id, regulator.id))
+        if row is None:
+            raise NotFound("对应关系不存在")
+        self.s.delete(row)
+        self.audit.record(self.actor, "admin.link_removed", "department", section.id, {"regulator": regulator.id})
+
+    def file_liaison(self, user: User, filed_with: Department, phone: str = "", on: date | None = None) -> Liaison:
+        if "liaison" not in user.roles:
+            raise Unprocessable(f"{user.full_name} 没有联络员角色")
+        if filed_with.id == user.department_id:
+            raise Unprocessable("联络员应向其他部门备案")
+        if self.s.scalar(select(Liaison).where(Liaison.user_id == user.id, Liaison.filed_with_id == filed_with.id)):
+            raise Conflict("该联络员已向此部门备案")
+        row = Liaison(user=user, department_id=user.department_id, filed_with=filed_with,
+                      phone=(phone or "").strip()[:40], filed_on=on or self.clock.today())
+        self.s.add(row)
+        self.s.flush()
+        self.audit.record(self.actor, "admin.liaison_filed", "liaison", row.id,
+                          {"user": user.username, "filed_with": filed_with.code})
+        return row
+
+    def withdraw_liaison(self, row: Liaison) -> None:
+        self.audit.record(self.actor, "admin.liaison_withdrawn", "liaison", row.id,
+                          {"user": row.user.username, "filed_with": row.filed_with.code})
+        self.s.delete(row)
+
+
+@dataclass(frozen=True)
+class LiaisonGap:
+    department: Department
+    filed_with: Department
+
+    @property
+    def message(self) -> str:
+        return f"{self.department.name} 尚未向 {self.filed_with.name} 备案联络员"
+
+
+def liaison_gaps(session: Session) -> list[LiaisonGap]:
+    """Pairs that 第二十一条 requires and that have no active liaison on file."""
+    depts = {d.id: d for d in session.execute(select(Department)).scalars()}
+    filed = {(l.department_id, l.filed_with_id) for l in session.execute(
+        select(Liaison).join(User, Liaison.user_id == User.id).where(User.active.is_(True))).scalars()}
+    gaps: list[LiaisonGap] = []
+    for link in session.execute(select(CorrespondenceLink)).scalars():
+        if (link.section_id, link.regulator_id) not in filed:
+            gaps.append(LiaisonGap(depts[link.section_id], depts[link.regulator_id]))
+    bureaus = [d for d in depts.values() if d.kind == "bureau"]
+    for reg in sorted((d for d in depts.values() if d.kind == "regulator"), key=lambda d: d.id):
+        for bureau in bureaus:
+            # a regulator's liaison may be filed with the bureau or with any of its sections
+            bureau_ids = {bureau.id} | {d.id for d in depts.values() if d.parent_id == bureau.id}
+            if not any((reg.id, b) in filed for b in bureau_ids):
+                gaps.append(LiaisonGap(reg, bureau))
+    return gaps

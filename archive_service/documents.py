@@ -1,0 +1,184 @@
+"""The document core: documents → versions → immutable, digested blobs.
+
+Write order (ARCHITECTURE.md): stream the bytes into the store first, then commit the version row,
+the audit event and the search outbox row in one transaction. A crash in between leaves only an
+orphan blob, which ``collect_orphans`` removes after a grace period — never a row pointing at nothing.
+"""
+from __future__ import annotations
+
+import unicodedata
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import BinaryIO
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session
+
+from . import mediatype, outbox, permissions
+from .audit import AuditLog
+from .clock import Clock
+from .errors import BadRequest, Unprocessable
+from .models import Blob, Document, DocumentVersion, User
+from .storage.base import ObjectStore, PutResult
+
+MAX_TITLE = 300
+
+
+def clean_filename(name: str | None) -> str:
+    """A display name only (never used as a path): last path segment, no control characters."""
+    name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").split("/")[-1])
+    name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
+    return name[:255] or "未命名文件"
+
+
+def clean_title(title: str | None, fallback: str) -> str:
+    title = " ".join((title or "").split())
+    if len(title) > MAX_TITLE:
+        raise Unprocessable(f"标题不能超过 {MAX_TITLE} 个字符")
+    return title or fallback
+
+
+@dataclass
+class Page:
+    items: list
+    total: int
+    page: int
+    size: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+class DocumentService:
+    def __init__(self, session: Session, store: ObjectStore, clock: Clock, max_upload_bytes: int):
+        self.session = session
+        self.store = store
+        self.clock = clock
+        self.max_upload_bytes = max_upload_bytes
+
+    # -- writing ---------------------------------------------------------------------------------
+    def upload(self, user: User, stream: BinaryIO, filename: str, title: str | None = None,
+               kind: str = "file") -> Document:
+        """Store a new document for the user's department and commit it."""
+        if not permissions.can_upload(user):
+            raise BadRequest("账号已停用")
+        stored, media_type = self.store_bytes(stream)
+        return self.create_from_stored(user, stored, media_type, filename, title, kind)
+
+    def create_from_stored(self, user: User, stored: PutResult, media_type: str, filename: str,
+                           title: str | None = None, kind: str = "file") -> Document:
+        """Commit a document for bytes already in the store (the second half of the write order)."""
+        filename = clean_filename(filename)
+        try:
+            title = clean_title(title, filename.rsplit(".", 1)[0] if "." in filename else filename)
+        except Unprocessable:
+            self._discard_if_unreferenced(stored)
+            raise
+        now = self.clock.now()
+        doc = Document(title=title, kind=kind, department_id=user.department_id, created_by=user.id,
+                       created_at=now, updated_at=now, current_version=1, revision=1)
+        self.session.add(doc)
+        self._add_version(user, doc, 1, stored, media_type, filename, "document.upload")
+        return doc
+
+    def add_version(self, user: User, doc: Document, stream: BinaryIO, filename: str) -> DocumentVersion:
+        permissions.ensure_readable(user, doc)
+        filename = clean_filename(filename)
+        stored, media_type = self.store_bytes(stream)
+        doc.current_version += 1
+        doc.revision += 1
+        doc.updated_at = self.clock.now()
+        return self._add_version(user, doc, doc.current_version, stored, media_type, filename,
+                                 "document.version_added")
+
+    def store_bytes(self, stream: BinaryIO) -> tuple[PutResult, str]:
+        """Stream into the store (first half of the write order); refuse empty or executable content."""
+        stored = self.store.put_stream(stream, self.max_upload_bytes)
+        media_type = mediatype.detect(stored.head)
+        try:
+            if stored.size == 0:
+                raise Unprocessable("文件为空，未保存")
+            mediatype.check_allowed(media_type)
+        except Unprocessable:
+            self._discard_if_unreferenced(stored)
+            raise
+        return stored, media_type
+
+    def _discard_if_unreferenced(self, stored: PutResult) -> None:
+        if stored.created and not self.session.get(Blob, stored.sha256):
+            self.store.delete(stored.sha256)
+
+    def _add_version(self, user, doc, number, stored: PutResult, media_type, filename, action):
+        s = self.session
+        blob = s.get(Blob, stored.sha256)
+        if blob is None:
+            blob = Blob(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
+                        created_at=self.clock.now())
+            s.add(blob)
+        version = DocumentVersion(document=doc, number=number, blob_sha256=blob.sha256, filename=filename,
+                                  created_by=user.id, created_at=self.clock.now())
+        s.add(version)
+        s.flush()
+        AuditLog(s, self.clock).record(user, action, "document", doc.id, {
+            "title": doc.title, "version": number, "filename": filename, "size": stored.size,
+            "sha256": stored.sha256, "sm3": stored.sm3, "media_type": blob.media_type,
+        })
+        outbox.enqueue(s, self.clock, doc.id, doc.revision)
+        s.commit()
+        return version
+
+    # -- reading ---------------------------------------------------------------------------------
+    def get(self, user: User, doc_id: int) -> Document:
+        return permissions.ensure_readable(user, self.session.get(Document, doc_id))
+
+    def version(self, user: User, doc_id: int, number: int | None = None) -> DocumentVersion:
+        doc = self.get(user, doc_id)
+        number = number or doc.current_version
+        for v in doc.versions:
+            if v.number == number:
+                return v
+        from .errors import NotFound
+
+        raise NotFound("版本不存在")
+
+    def list(self, user: User, page: int = 1, size: int = 20) -> Page:
+        page, size = max(1, page), min(max(1, size), 100)
+        base = permissions.readable_documents(user, select(Document))
+        total = self.session.scalar(select(func.count()).select_from(base.subquery()))
+        items = self.session.execute(
+            base.order_by(Document.updated_at.desc(), Document.id.desc()).offset((page - 1) * size).limit(size)
+        ).scalars().all()
+        return Page(list(items), total, page, size)
+
+    def record_download(self, user: User, version: DocumentVersion) -> None:
+        AuditLog(self.session, self.clock).record(user, "document.download", "document", version.document_id,
+                                                  {"version": version.number})
+        self.session.commit()
+
+
+def orphan_blob_keys(session: Session, store: ObjectStore, clock: Clock, grace: timedelta) -> list[str]:
+    """Stored objects older than ``grace`` that no version references."""
+    cutoff = clock.now() - grace
+    orphans = []
+    for obj in store.list():
+        if obj.modified.replace(tzinfo=None) > cutoff:
+            continue
+        referenced = session.scalar(select(exists().where(DocumentVersion.blob_sha256 == obj.sha256)))
+        if not referenced:
+            orphans.append(obj.sha256)
+    return orphans
+
+
+def collect_orphans(session: Session, store: ObjectStore, clock: Clock, grace: timedelta) -> list[str]:
+    removed = []
+    for sha in orphan_blob_keys(session, store, clock, grace):
+        row = session.get(Blob, sha)
+        if row is not None:
+            session.delete(row)
+        store.delete(sha)
+        removed.append(sha)
+    if removed:
+        AuditLog(session, clock).record(None, "storage.gc", "blob", len(removed), {"removed": removed[:100]})
+    session.commit()
+    return removed

@@ -1,0 +1,69 @@
+"""Settings read from the environment, with embedded defaults under the instance folder.
+
+Every setting is listed in ``SETTINGS`` and must be documented in README.md (a test checks it).
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+#: name -> one-line description (the README must mention every name).
+SETTINGS: dict[str, str] = {
+    "ARCHIVE_INSTANCE": "instance folder (default ./instance)",
+    "ARCHIVE_DATABASE_URL": "SQLAlchemy URL (default SQLite file in the instance)",
+    "ARCHIVE_STORAGE_URL": "object store: file:///path or s3://ACCESS:SECRET@host:port/bucket?secure=false",
+    "ARCHIVE_SEARCH_URL": "search backend (used by the search issue)",
+    "ARCHIVE_SECRET_KEY": "session signing key (generated into the instance on first init)",
+    "ARCHIVE_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 2048)",
+    "ARCHIVE_LOGIN_RATE": "failed logins allowed per user name and address per 15 minutes (default 5)",
+    "ARCHIVE_GC_GRACE_HOURS": "age before an unreferenced blob may be collected (default 24)",
+    "ARCHIVE_WORKER_INTERVAL": "seconds between worker polls (default 1.0)",
+}
+
+
+@dataclass
+class Settings:
+    instance: Path
+    database_url: str
+    storage_url: str
+    search_url: str | None
+    secret_key: str
+    max_upload_bytes: int
+    login_rate: int = 5
+    gc_grace_hours: float = 24.0
+    worker_interval: float = 1.0
+    testing: bool = False
+    extra: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
+        env = dict(os.environ if env is None else env)
+        instance = Path(env.get("ARCHIVE_INSTANCE") or "instance").resolve()
+        values = dict(
+            instance=instance,
+            database_url=env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{instance / 'archive.sqlite3'}",
+            storage_url=env.get("ARCHIVE_STORAGE_URL") or (instance / "objects").as_uri(),
+            search_url=env.get("ARCHIVE_SEARCH_URL") or None,
+            secret_key=env.get("ARCHIVE_SECRET_KEY") or _instance_secret(instance),
+            max_upload_bytes=int(float(env.get("ARCHIVE_MAX_UPLOAD_MB") or 2048) * 1024 * 1024),
+            login_rate=int(env.get("ARCHIVE_LOGIN_RATE") or 5),
+            gc_grace_hours=float(env.get("ARCHIVE_GC_GRACE_HOURS") or 24),
+            worker_interval=float(env.get("ARCHIVE_WORKER_INTERVAL") or 1.0),
+        )
+        values.update(overrides)
+        return cls(**values)
+
+
+def _instance_secret(instance: Path) -> str:
+    """Read the instance's secret key, or generate it (mode 0600) on first use."""
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(key)
+    return key

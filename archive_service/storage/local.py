@@ -1,0 +1,158 @@
+"""Object store on a local (or mounted) file system.
+
+Layout under ``root``: ``sha256/ab/cd/<digest>`` for blobs (see ``blob_key``) and ``tmp/`` for uploads
+in progress. A blob is published by an atomic rename only after its bytes are on disk (fsync), so a
+reader never sees a partial file. Names on disk come from digests or ``mkstemp``, never from users.
+
+Local disk cannot enforce retention: ``set_retention`` only makes the file read-only (0444), which
+stops accidental writes but not a deletion by the service account or root. Use an S3 store with
+object lock where retention must be enforced.
+
+A crash mid-upload can leave a file in ``tmp/``; removing old files there is left to operations.
+"""
+from __future__ import annotations
+
+import os
+import tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import BinaryIO, Iterator
+
+from .. import errors
+from ..hashing import DigestingReader
+from .base import (
+    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_range,
+)
+
+
+class LocalStore:
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._tmp = self.root / "tmp"
+
+    def __repr__(self) -> str:
+        return f"LocalStore({str(self.root)!r})"
+
+    def _path(self, sha256: str) -> Path:
+        return self.root / blob_key(sha256)
+
+    # -- writing ---------------------------------------------------------------------------------
+
+    def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> PutResult:
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="put-")
+        reader = DigestingReader(stream, max_bytes)
+        pipe = ReadAhead(reader)  # hashing runs in its thread while this one writes
+        try:
+            with os.fdopen(fd, "wb") as out:
+                while chunk := pipe.read(CHUNK):
+                    out.write(chunk)
+                out.flush()
+                os.fsync(out.fileno())
+            final = self._path(reader.sha256)
+            created = not final.exists()
+            if created:
+                self._make_dirs(final.parent)
+                os.replace(tmp_name, final)
+                _fsync_dir(final.parent)
+            else:
+                os.unlink(tmp_name)
+            return PutResult(reader.sha256, reader.sm3, reader.size, reader.head, created)
+        except BaseException:
+            try:
+                os.unlink(tmp_name)
+            except FileNotFoundError:
+                pass
+            raise
+        finally:
+            pipe.close()
+
+    def _make_dirs(self, directory: Path) -> None:
+        """mkdir -p, fsyncing each parent whose entries changed so the new path survives a crash."""
+        missing = []
+        while not directory.exists():
+            missing.append(directory)
+            directory = directory.parent
+        for d in reversed(missing):
+            try:
+                d.mkdir()
+            except FileExistsError:
+                continue  # made by a concurrent upload
+            _fsync_dir(d.parent)
+
+    def set_retention(self, sha256: str, until: datetime) -> None:
+        """Mark read-only; local disk cannot enforce retention (see module docstring)."""
+        try:
+            os.chmod(self._path(sha256), 0o444)
+        except FileNotFoundError:
+            raise errors.NotFound() from None
+
+    def delete(self, sha256: str) -> None:
+        try:
+            os.unlink(self._path(sha256))
+        except FileNotFoundError:
+            raise errors.NotFound() from None
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def open(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
+        check_range(start, end)
+        try:
+            f = open(self._path(sha256), "rb")
+        except FileNotFoundError:
+            raise errors.NotFound() from None
+        return ChunkIterator(_read_range(f, start, end), f.close)
+
+    def exists(self, sha256: str) -> bool:
+        return self._path(sha256).is_file()
+
+    def size(self, sha256: str) -> int:
+        try:
+            return self._path(sha256).stat().st_size
+        except FileNotFoundError:
+            raise errors.NotFound() from None
+
+    def list(self) -> Iterator[StoredObject]:
+        top = self.root / "sha256"
+        for dirpath, dirnames, filenames in os.walk(top):
+            dirnames.sort()
+            for name in sorted(filenames):
+                path = Path(dirpath, name)
+                if not _HEX64.match(name) or path != self.root / blob_key(name):
+                    continue  # not a blob (stray file)
+                try:
+                    st = path.stat()
+                except FileNotFoundError:
+                    continue  # deleted while listing
+                modified = datetime.fromtimestamp(st.st_mtime, tz=timezone.utc)
+                yield StoredObject(name, st.st_size, modified)
+
+    def ping(self) -> None:
+        try:
+            self._tmp.mkdir(parents=True, exist_ok=True)
+            fd, name = tempfile.mkstemp(dir=self._tmp, prefix="ping-")
+            os.close(fd)
+            os.unlink(name)
+        except OSError:
+            raise errors.StorageUnavailable() from None
+
+
+def _read_range(f: BinaryIO, start: int, end: int | None) -> Iterator[bytes]:
+    f.seek(start)
+    remaining = None if end is None else end - start + 1
+    while remaining is None or remaining > 0:
+        chunk = f.read(CHUNK if remaining is None else min(CHUNK, remaining))
+        if not chunk:
+            return
+        if remaining is not None:
+            remaining -= len(chunk)
+        yield chunk
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,38 @@
+"""Flask app factory: builds the app around a Runtime; views look services up, never construct them."""
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+from flask import Flask
+
+from ..runtime import Runtime
+from ..settings import Settings
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+
+def create_app(runtime: Runtime | Settings | None = None) -> Flask:
+    if runtime is None:
+        runtime = Settings.from_env()
+    if isinstance(runtime, Settings):
+        runtime = Runtime.build(runtime)
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=None)
+    app.config.update(
+        SECRET_KEY=runtime.settings.secret_key,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=8),
+        MAX_FORM_MEMORY_SIZE=1024 * 1024,
+        JSON_AS_ASCII=False,
+    )
+    app.json.ensure_ascii = False
+    app.extensions["archive"] = runtime
+
+    from . import admin, api, audit_pages, context, errors, health, pages
+
+    context.init_app(app)
+    errors.init_app(app)
+    for bp in (health.bp, api.bp, pages.bp, admin.bp, audit_pages.bp):
+        app.register_blueprint(bp)
+    return app

@@ -1,0 +1,168 @@
+"""Administrator pages: departments, users and roles, liaison registry, calendar overrides."""
+from __future__ import annotations
+
+from datetime import date
+from functools import wraps
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from .. import permissions
+from ..calendar import PACKAGE_LAST_YEAR
+from ..directory import Directory, find_department, liaison_gaps
+from ..errors import NotFound, Unprocessable
+from ..models import CalendarOverride, CorrespondenceLink, Department, Liaison, User
+from ..workdays import delete_override, load_calendar, set_override
+from .context import current_user, db, runtime
+from .pages import login_required
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+def admin_required(view):
+    @wraps(view)
+    @login_required
+    def wrapper(*args, **kwargs):
+        permissions.require_admin(current_user())
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _directory() -> Directory:
+    return Directory(db(), runtime().clock, current_user())
+
+
+def _get(model, key):
+    row = db().get(model, key)
+    if row is None:
+        raise NotFound()
+    return row
+
+
+def _done(message: str, endpoint: str):
+    db().commit()
+    flash(message)
+    return redirect(url_for(endpoint))
+
+
+def _departments():
+    return db().execute(select(Department).order_by(Department.kind, Department.id)).scalars().all()
+
+
+@bp.get("/")
+@admin_required
+def index():
+    return redirect(url_for("admin.departments"))
+
+
+@bp.route("/departments", methods=["GET", "POST"])
+@admin_required
+def departments():
+    if request.method == "POST":
+        f = request.form
+        parent = find_department(db(), f["parent"]) if f.get("parent") else None
+        if f.get("id"):
+            _directory().update_department(_get(Department, int(f["id"])), f.get("name"), f.get("code"), f.get("kind"))
+            return _done("部门已更新", "admin.departments")
+        _directory().add_department(f.get("name"), f.get("code"), f.get("kind"), parent)
+        return _done("部门已添加", "admin.departments")
+    return render_template("ui/admin/departments.html", departments=_departments())
+
+
+@bp.route("/users", methods=["GET", "POST"])
+@admin_required
+def users():
+    if request.method == "POST":
+        f = request.form
+        dept = find_department(db(), f.get("department", ""))
+        _directory().add_user(f.get("username"), f.get("full_name"), dept, f.getlist("roles"), f.get("password", ""))
+        return _done("用户已添加", "admin.users")
+    rows = db().execute(select(User).order_by(User.department_id, User.id)).scalars().all()
+    return render_template("ui/admin/users.html", users=rows, departments=_departments())
+
+
+@bp.post("/users/<int:user_id>")
+@admin_required
+def update_user(user_id: int):
+    user, f, d = _get(User, user_id), request.form, _directory()
+    action = f.get("action")
+    if action == "roles":
+        if user.id == current_user().id and "admin" not in f.getlist("roles"):
+            raise Unprocessable("不能移除自己的系统管理员角色")
+        d.set_roles(user, f.getlist("roles"))
+    elif action in {"activate", "deactivate"}:
+        if user.id == current_user().id:
+            raise Unprocessable("不能停用自己的账号")
+        d.set_active(user, action == "activate")
+    elif action == "password":
+        d.set_password(user, f.get("password", ""))
+    elif action == "department":
+        d.move_user(user, find_department(db(), f.get("department", "")))
+    else:
+        raise Unprocessable("未知操作")
+    return _done(f"已更新用户 {user.username}", "admin.users")
+
+
+@bp.route("/liaisons", methods=["GET", "POST"])
+@admin_required
+def liaisons():
+    if request.method == "POST":
+        f, d = request.form, _directory()
+        action = f.get("action")
+        if action == "file":
+            d.file_liaison(_get(User, int(f.get("user_id") or 0)), find_department(db(), f.get("filed_with", "")),
+                           f.get("phone", ""))
+        elif action == "withdraw":
+            d.withdraw_liaison(_get(Liaison, int(f.get("liaison_id") or 0)))
+        elif action == "link":
+            d.link(find_department(db(), f.get("section", "")), find_department(db(), f.get("regulator", "")))
+        elif action == "unlink":
+            d.unlink(find_department(db(), f.get("section", "")), find_department(db(), f.get("regulator", "")))
+        else:
+            raise Unprocessable("未知操作")
+        return _done("联络员登记已更新", "admin.liaisons")
+    rows = db().execute(select(Liaison).order_by(Liaison.department_id, Liaison.id)).scalars().all()
+    links = db().execute(select(CorrespondenceLink)).scalars().all()
+    depts = {x.id: x for x in _departments()}
+    candidates = db().execute(select(User).where(User.active.is_(True))).scalars().all()
+    return render_template("ui/admin/liaisons.html", liaisons=rows, links=links, depts=depts,
+                           gaps=liaison_gaps(db()), candidates=[u for u in candidates if "liaison" in u.roles])
+
+
+@bp.route("/calendar", methods=["GET", "POST"])
+@admin_required
+def calendar():
+    if request.method == "POST":
+        f = request.form
+        try:
+            day = date.fromisoformat(f.get("day", ""))
+        except ValueError:
+            raise Unprocessable("日期格式应为 YYYY-MM-DD") from None
+        if f.get("action") == "delete":
+            delete_override(db(), runtime().clock, current_user(), day)
+        else:
+            set_override(db(), runtime().clock, current_user(), day, f.get("is_workday") == "1", f.get("note", ""))
+        return _done("工作日历已更新", "admin.calendar")
+    try:
+        year = int(request.args.get("year") or runtime().clock.today().year)
+    except ValueError:
+        raise Unprocessable("年份无效") from None
+    cal = load_calendar(db())
+    rows = db().execute(select(CalendarOverride).order_by(CalendarOverride.day)).scalars().all()
+    fallback = [y for y in range(year, year + 2) if cal.is_fallback(date(y, 1, 1))]
+    return render_template("ui/admin/calendar.html", overrides=rows, year=year, fallback=fallback,
+                           package_last_year=PACKAGE_LAST_YEAR, months=_month_grid(cal, year))
+
+
+def _month_grid(cal, year: int):
+    """Twelve months of (day, is_workday, is_override) for the calendar page."""
+    import calendar as pycal
+
+    months = []
+    for month in range(1, 13):
+        weeks = []
+        for week in pycal.Calendar().monthdatescalendar(year, month):
+            weeks.append([(d, cal.is_workday(d), d in cal.overrides) if d.month == month else None for d in week])
+        months.append((month, weeks))
+    return months

@@ -1,0 +1,122 @@
+"""HTML pages for every signed-in user: login, home, documents."""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from sqlalchemy import or_, select
+
+from ..auth import Authenticator
+from ..directory import liaison_gaps
+from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
+from ..models import AuditEvent
+from .context import check_csrf, current_user, db, runtime, sign_in
+from .transfer import page_args, receive_upload, send_version
+
+bp = Blueprint("pages", __name__)
+
+
+def login_required(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if current_user() is None:
+            return redirect(url_for("pages.login", next=request.full_path if request.method == "GET" else None))
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def _safe_next(target: str | None) -> str:
+    if target and target.startswith("/") and not target.startswith("//"):
+        return target
+    return url_for("pages.home")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    error, status = None, 200
+    if request.method == "POST":
+        check_csrf(request.form.get("csrf_token"))
+        try:
+            user = Authenticator(db(), runtime().clock, runtime().settings.login_rate).login(
+                request.form.get("username", ""), request.form.get("password", ""), request.remote_addr or "")
+        except (Unauthorized, RateLimited) as exc:
+            error, status = exc.message, exc.status
+        else:
+            sign_in(user)
+            return redirect(_safe_next(request.args.get("next")))
+    return render_template("ui/login.html", error=error), status
+
+
+@bp.post("/logout")
+def logout():
+    check_csrf(request.form.get("csrf_token"))
+    user = current_user()
+    if user is not None:
+        from ..audit import AuditLog
+
+        AuditLog(db(), runtime().clock).record(user, "auth.logout", "user", user.id)
+        db().commit()
+    session.clear()
+    return redirect(url_for("pages.login"))
+
+
+@bp.get("/")
+@login_required
+def home():
+    user = current_user()
+    recent = runtime().documents(db()).list(user, 1, 10).items
+    activity = db().execute(
+        select(AuditEvent).where(or_(AuditEvent.actor_id == user.id,
+                                     AuditEvent.department_id == user.department_id))
+        .order_by(AuditEvent.id.desc()).limit(15)).scalars().all()
+    gaps = liaison_gaps(db()) if user.roles & {"admin", "liaison"} else []
+    return render_template("ui/home.html", recent=recent, activity=activity, gaps=gaps)
+
+
+@bp.get("/documents")
+@login_required
+def documents():
+    page, size = page_args()
+    result = runtime().documents(db()).list(current_user(), page, size)
+    return render_template("ui/documents_list.html", result=result)
+
+
+@bp.route("/documents/upload", methods=["GET", "POST"])
+@login_required
+def upload():
+    if request.method == "POST":
+        try:
+            doc = receive_upload(current_user(), require_csrf=True)
+        except DomainError as exc:
+            db().rollback()
+            return render_template("ui/upload.html", error=exc.message), exc.status
+        flash(f"已上传：{doc.title}")
+        return redirect(url_for("pages.document", doc_id=doc.id))
+    return render_template("ui/upload.html", error=None)
+
+
+@bp.get("/documents/<int:doc_id>")
+@login_required
+def document(doc_id: int):
+    doc = runtime().documents(db()).get(current_user(), doc_id)
+    trail = db().execute(select(AuditEvent).where(AuditEvent.target_type == "document",
+                                                  AuditEvent.target_id == str(doc.id))
+                         .order_by(AuditEvent.id)).scalars().all()
+    return render_template("ui/document.html", doc=doc, trail=trail)
+
+
+@bp.get("/documents/<int:doc_id>/download")
+@login_required
+def download(doc_id: int):
+    service = runtime().documents(db())
+    try:
+        number = int(request.args["version"]) if "version" in request.args else None
+    except ValueError:
+        raise BadRequest("版本号须为整数") from None
+    version = service.version(current_user(), doc_id, number)
+    if not request.headers.get("Range"):
+        service.record_download(current_user(), version)
+    return send_version(version)
+
+

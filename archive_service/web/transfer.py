@@ -1,0 +1,97 @@
+"""Upload and download over HTTP, shared by the UI and the API."""
+from __future__ import annotations
+
+import re
+from urllib.parse import quote
+
+from flask import Response, request
+
+from ..errors import BadRequest, Unprocessable
+from ..models import Document, DocumentVersion, User
+from .context import check_csrf, db, runtime
+from .multipart import MultipartStream
+
+_RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
+
+
+def receive_upload(user: User, require_csrf: bool) -> Document:
+    """Stream the request's ``file`` part into the store and commit a new document."""
+    declared = request.content_length
+    limit = runtime().settings.max_upload_bytes
+    if declared is not None and declared > limit + 1024 * 1024:
+        from ..errors import TooLarge
+
+        raise TooLarge(f"文件超过大小限制（{limit // (1024 * 1024)} MB）")
+    form = MultipartStream(request.stream, request.headers.get("Content-Type"))
+    part = form.next_file("file")
+    if require_csrf:
+        check_csrf(request.headers.get("X-CSRF-Token") or form.fields.get("csrf_token"))
+    if part is None:
+        raise Unprocessable("缺少文件字段 file")
+    if not form.filename:
+        raise Unprocessable("请选择要上传的文件")
+    service = runtime().documents(db())
+    stored, media_type = service.store_bytes(part)
+    fields = form.finish()
+    return service.create_from_stored(user, stored, media_type, form.filename, fields.get("title"))
+
+
+def content_disposition(filename: str, inline: bool = False) -> str:
+    """RFC 6266 / RFC 5987: an ASCII fallback plus ``filename*=UTF-8''…`` for Chinese names."""
+    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+    kind = "inline" if inline else "attachment"
+    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+
+
+def send_version(version: DocumentVersion) -> Response:
+    blob = version.blob
+    size, start, end, status = blob.size, 0, blob.size - 1, 200
+    header = request.headers.get("Range")
+    if header and size > 0:
+        m = _RANGE.match(header.strip())
+        if not m or (not m.group(1) and not m.group(2)):
+            return _unsatisfiable(size)
+        if m.group(1):
+            start = int(m.group(1))
+            end = min(int(m.group(2)), size - 1) if m.group(2) else size - 1
+        else:  # suffix range: the last N bytes
+            start = max(0, size - int(m.group(2)))
+        if start > end or start >= size:
+            return _unsatisfiable(size)
+        status = 206
+    store = runtime().store
+    body = store.open(blob.sha256, start, end) if size else iter([b""])
+    resp = Response(body, status=status, mimetype=blob.media_type, direct_passthrough=True)
+    resp.headers["Content-Length"] = str(end - start + 1 if size else 0)
+    resp.headers["Accept-Ranges"] = "bytes"
+    resp.headers["Content-Disposition"] = content_disposition(version.filename)
+    resp.headers["ETag"] = f'"{blob.sha256}"'
+    resp.headers["Digest"] = f"sha-256={_b64(blob.sha256)}"
+    resp.headers["X-Content-SM3"] = blob.sm3
+    resp.headers["X-Content-Type-Options"] = "nosniff"
+    if status == 206:
+        resp.headers["Content-Range"] = f"bytes {start}-{end}/{size}"
+    return resp
+
+
+def _unsatisfiable(size: int) -> Response:
+    resp = Response(status=416)
+    resp.headers["Content-Range"] = f"bytes */{size}"
+    return resp
+
+
+def _b64(hex_digest: str) -> str:
+    import base64
+
+    return base64.b64encode(bytes.fromhex(hex_digest)).decode()
+
+
+def page_args(default_size: int = 20) -> tuple[int, int]:
+    try:
+        page = int(request.args.get("page", 1))
+        size = int(request.args.get("size", default_size))
+    except ValueError:
+        raise BadRequest("page 和 size 须为整数") from None
+    if page < 1 or not (1 <= size <= 100):
+        raise BadRequest("page 须 ≥ 1，size 须在 1–100 之间")
+    return page, size

@@ -1,0 +1,122 @@
+"""The worker: idempotent jobs run in a loop (outbox drain, orphan collection, fixity sampling).
+
+Several workers may run at once: outbox rows are claimed with ``FOR UPDATE SKIP LOCKED`` on
+PostgreSQL, so each row is handled exactly once. The search issue plugs its indexer in through
+``SearchSink``; until then the sink accepts every record.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+from datetime import timedelta
+from typing import Protocol
+
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import outbox
+from .clock import Clock
+from .documents import collect_orphans
+from .fixity import run_fixity
+from .models import OutboxEntry
+from .storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+
+class SearchSink(Protocol):
+    def apply(self, session: Session, entries: list[OutboxEntry]) -> None:
+        """Index (or delete from the index) the documents the entries name; raise to retry later."""
+
+
+class NullSearchSink:
+    """Accepts everything: used until a search backend is configured."""
+
+    def apply(self, session: Session, entries: list[OutboxEntry]) -> None:
+        return None
+
+
+class Worker:
+    def __init__(self, factory: sessionmaker[Session], store: ObjectStore, clock: Clock,
+                 search: SearchSink | None = None, gc_grace: timedelta = timedelta(hours=24),
+                 batch: int = 200, fixity_sample: int = 20, name: str | None = None):
+        self.factory = factory
+        self.store = store
+        self.clock = clock
+        self.search = search or NullSearchSink()
+        self.gc_grace = gc_grace
+        self.batch = batch
+        self.fixity_sample = fixity_sample
+        self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+        self._stop = threading.Event()
+
+    # -- jobs ------------------------------------------------------------------------------------
+    def drain_outbox(self) -> int:
+        """Handle one batch of search outbox rows; returns how many were handled."""
+        session = self.factory()
+        try:
+            entries = outbox.claim(session, self.clock, outbox.SEARCH, self.batch)
+            if not entries:
+                session.rollback()
+                return 0
+            try:
+                self.search.apply(session, entries)
+            except Exception as exc:  # the sink failed: retry later, keep the reason
+                log.warning("search sink failed: %s", exc)
+                for e in entries:
+                    e.attempts += 1
+                    e.last_error = str(exc)[:2000]
+                    e.available_at = self.clock.now() + outbox.backoff(e.attempts)
+                session.commit()
+                return 0
+            now = self.clock.now()
+            for e in entries:
+                e.processed_at = now
+                e.processed_by = self.name
+                e.attempts += 1
+                e.last_error = None
+            session.commit()
+            return len(entries)
+        except OperationalError as exc:  # SQLite writer contention: another worker got there first
+            session.rollback()
+            log.info("outbox claim contended: %s", exc.orig)
+            return 0
+        finally:
+            session.close()
+
+    def collect_orphans(self) -> list[str]:
+        with self.factory() as session:
+            return collect_orphans(session, self.store, self.clock, self.gc_grace)
+
+    def sample_fixity(self) -> int:
+        with self.factory() as session:
+            return run_fixity(session, self.store, self.clock, limit=self.fixity_sample).checked
+
+    # -- loop ------------------------------------------------------------------------------------
+    def run(self, interval: float = 1.0, housekeeping_every: float = 3600.0, once: bool = False) -> None:
+        """Drain continuously; collect orphans and sample fixity every ``housekeeping_every`` seconds."""
+        last_housekeeping = None
+        while not self._stop.is_set():
+            try:
+                while self.drain_outbox():
+                    pass
+                now = self.clock.now()
+                if last_housekeeping is None or (now - last_housekeeping).total_seconds() >= housekeeping_every:
+                    last_housekeeping = now
+                    self.collect_orphans()
+                    self.sample_fixity()
+            except Exception:  # a job failing must not stop the worker
+                log.exception("worker job failed")
+            if once:
+                return
+            self._stop.wait(interval)
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def start_thread(self, interval: float = 1.0) -> threading.Thread:
+        t = threading.Thread(target=self.run, kwargs={"interval": interval}, name="archive-worker", daemon=True)
+        t.start()
+        return t

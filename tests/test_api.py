@@ -1,0 +1,130 @@
+"""The /api/v1 contract: tokens, documents, downloads, errors as JSON."""
+import hashlib
+import io
+from urllib.parse import quote
+
+from sqlalchemy import func, select
+
+from archive_service.models import Blob, Document
+
+PDF = b"%PDF-1.4\n" + "审批档案测试内容".encode() * 200 + b"\n%%EOF\n"
+
+
+def _upload(client, headers, data=PDF, name="审批档案-测试.pdf", title="审批档案测试"):
+    return client.post("/api/v1/documents", headers=headers,
+                       data={"title": title, "file": (io.BytesIO(data), name)}, content_type="multipart/form-data")
+
+
+def _counts(rt):
+    with rt.factory() as s:
+        return (s.scalar(select(func.count()).select_from(Document)),
+                s.scalar(select(func.count()).select_from(Blob)), len(list(rt.store.list())))
+
+
+def test_upload_list_get_download(api):
+    client, h = api("drafter")
+    resp = _upload(client, h)
+    assert resp.status_code == 201
+    body = resp.get_json()
+    assert body["title"] == "审批档案测试" and body["version"] == 1 and body["size"] == len(PDF)
+    assert body["sha256"] == hashlib.sha256(PDF).hexdigest()
+    assert body["sm3"] == hashlib.new("sm3", PDF).hexdigest()
+    assert body["media_type"] == "application/pdf"
+    listed = client.get("/api/v1/documents?page=1&size=2", headers=h).get_json()
+    assert listed["items"][0]["id"] == body["id"] and listed["size"] == 2 and listed["total"] >= 2
+    assert client.get(f"/api/v1/documents/{body['id']}", headers=h).get_json()["versions"][0]["number"] == 1
+    content = client.get(f"/api/v1/documents/{body['id']}/content", headers=h)
+    assert content.status_code == 200 and content.data == PDF
+    assert f"filename*=UTF-8''{quote('审批档案-测试.pdf')}" in content.headers["Content-Disposition"]
+    assert content.headers["Content-Type"] == "application/pdf"
+
+
+def test_range_requests(api):
+    client, h = api("drafter")
+    doc_id = _upload(client, h).get_json()["id"]
+    part = client.get(f"/api/v1/documents/{doc_id}/content", headers={**h, "Range": "bytes=5-14"})
+    assert part.status_code == 206 and part.data == PDF[5:15]
+    assert part.headers["Content-Range"] == f"bytes 5-14/{len(PDF)}"
+    tail = client.get(f"/api/v1/documents/{doc_id}/content", headers={**h, "Range": "bytes=-7"})
+    assert tail.data == PDF[-7:]
+    bad = client.get(f"/api/v1/documents/{doc_id}/content", headers={**h, "Range": f"bytes={len(PDF)}-"})
+    assert bad.status_code == 416
+
+
+def test_other_department_gets_404(api):
+    client, h = api("drafter")
+    doc_id = _upload(client, h).get_json()["id"]
+    other, h2 = api("scjg_staff")
+    for url in (f"/api/v1/documents/{doc_id}", f"/api/v1/documents/{doc_id}/content", "/api/v1/documents/999999"):
+        resp = other.get(url, headers=h2)
+        assert resp.status_code == 404
+        assert resp.get_json()["error"]["code"] == "not_found"
+
+
+def test_errors_are_json_and_change_nothing(api, demo):
+    client, h = api("drafter")
+    before = _counts(demo)
+    too_big = _upload(client, h, data=b"x" * (demo.settings.max_upload_bytes + 10))
+    assert too_big.status_code == 413 and too_big.get_json()["error"]["code"] == "too_large"
+    empty = _upload(client, h, data=b"")
+    assert empty.status_code == 422 and "空" in empty.get_json()["error"]["message"]
+    no_file = client.post("/api/v1/documents", headers=h, data={"title": "x"}, content_type="multipart/form-data")
+    assert no_file.status_code == 422
+    not_multipart = client.post("/api/v1/documents", headers=h, data="hello", content_type="text/plain")
+    assert not_multipart.status_code == 400
+    assert _counts(demo) == before
+
+
+def test_auth_errors(api, app):
+    client = app.test_client()
+    assert client.get("/api/v1/documents").status_code == 401
+    assert client.get("/api/v1/documents", headers={"Authorization": "Bearer nope"}).status_code == 401
+    bad = client.post("/api/v1/auth/token", json={"username": "drafter", "password": "wrong-password"})
+    assert bad.status_code == 401 and bad.get_json()["error"]["message"] == "用户名或密码错误"
+    unknown = client.post("/api/v1/auth/token", json={"username": "nobody", "password": "wrong-password"})
+    assert unknown.get_json()["error"]["message"] == bad.get_json()["error"]["message"]
+    malformed = client.post("/api/v1/auth/token", data="{not json", content_type="application/json")
+    assert malformed.status_code == 400 and malformed.get_json()["error"]["code"] == "bad_request"
+
+
+def test_token_revocation(api):
+    client, h = api("drafter")
+    assert client.get("/api/v1/me", headers=h).status_code == 200
+    assert client.delete("/api/v1/auth/token", headers=h).status_code == 204
+    assert client.get("/api/v1/me", headers=h).status_code == 401
+
+
+def test_login_rate_limit(app):
+    client = app.test_client()
+    for _ in range(5):
+        assert client.post("/api/v1/auth/token", json={"username": "reviewer", "password": "bad-guess-1"}).status_code == 401
+    limited = client.post("/api/v1/auth/token", json={"username": "reviewer", "password": "demo-2026"})
+    assert limited.status_code == 429
+
+
+def test_paging_validation(api):
+    client, h = api("drafter")
+    assert client.get("/api/v1/documents?page=0", headers=h).status_code == 400
+    assert client.get("/api/v1/documents?size=abc", headers=h).status_code == 400
+
+
+def test_openapi_documents_the_endpoints(app):
+    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+    for path in ("/api/v1/documents", "/api/v1/documents/{id}", "/api/v1/documents/{id}/content",
+                 "/api/v1/auth/token", "/healthz", "/readyz"):
+        assert path in spec["paths"]
+    assert spec["openapi"].startswith("3.")
+
+
+def test_health_and_readiness(app):
+    client = app.test_client()
+    assert client.get("/healthz").get_json() == {"status": "ok"}
+    ready = client.get("/readyz").get_json()
+    assert ready["checks"] == {"database": "ok", "storage": "ok"}
+
+
+def test_liaison_gaps_api(api):
+    client, h = api("admin")
+    gaps = client.get("/api/v1/liaisons/gaps", headers=h).get_json()
+    assert gaps["total"] == 1
+    assert gaps["gaps"][0]["department"] == "县生态环境局" and gaps["gaps"][0]["filed_with"] == "县行政审批局"

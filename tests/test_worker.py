@@ -1,0 +1,87 @@
+"""The worker drains the outbox exactly once, even with several workers on PostgreSQL."""
+import io
+import threading
+
+import pytest
+from sqlalchemy import func, select
+
+from archive_service.models import OutboxEntry, User
+from tests_support import PG_ONLY
+
+
+class RecordingSink:
+    def __init__(self, fail_times=0):
+        self.seen = []
+        self.fail_times = fail_times
+        self.lock = threading.Lock()
+
+    def apply(self, session, entries):
+        if self.fail_times:
+            self.fail_times -= 1
+            raise RuntimeError("search backend down")
+        with self.lock:
+            self.seen.extend(e.id for e in entries)
+
+
+def _upload_many(rt, n):
+    with rt.factory() as s:
+        user = s.scalar(select(User).where(User.username == "drafter"))
+        for i in range(n):
+            rt.documents(s).upload(user, io.BytesIO(f"document {i}".encode()), f"{i}.txt")
+
+
+def _pending(rt):
+    with rt.factory() as s:
+        return s.scalar(select(func.count()).select_from(OutboxEntry).where(OutboxEntry.processed_at.is_(None)))
+
+
+def test_drain_marks_rows_processed(demo):
+    sink = RecordingSink()
+    _upload_many(demo, 5)
+    worker = demo.worker(search=sink)
+    while worker.drain_outbox():
+        pass
+    assert _pending(demo) == 0
+    assert len(sink.seen) == len(set(sink.seen)) >= 5
+
+
+def test_failing_sink_keeps_rows_with_reason_and_backoff(demo):
+    sink = RecordingSink(fail_times=1)
+    _upload_many(demo, 2)
+    worker = demo.worker(search=sink)
+    assert worker.drain_outbox() == 0
+    with demo.factory() as s:
+        row = s.scalars(select(OutboxEntry).where(OutboxEntry.processed_at.is_(None))).first()
+        assert row.attempts == 1 and "search backend down" in row.last_error
+        assert row.available_at > demo.clock.now()
+    assert _pending(demo) > 0
+
+
+def test_run_once_does_housekeeping(demo):
+    worker = demo.worker(search=RecordingSink())
+    worker.run(once=True)
+    assert _pending(demo) == 0
+
+
+@PG_ONLY
+def test_two_workers_handle_each_row_exactly_once(demo):
+    _upload_many(demo, 120)
+    sink = RecordingSink()
+    workers = [demo.worker(search=sink, batch=7, name=f"w{i}") for i in range(2)]
+
+    def drain(w):
+        while w.drain_outbox():
+            pass
+
+    threads = [threading.Thread(target=drain, args=(w,)) for w in workers]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert _pending(demo) == 0
+    assert len(sink.seen) == len(set(sink.seen))
+    with demo.factory() as s:
+        total = s.scalar(select(func.count()).select_from(OutboxEntry))
+        by = dict(s.execute(select(OutboxEntry.processed_by, func.count()).group_by(OutboxEntry.processed_by)).all())
+    assert len(sink.seen) == total
+    assert set(by) == {"w0", "w1"}, "both workers should have taken rows"

@@ -10,6 +10,27 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
+# Every module that declares tables on models.Base. Migrations and the drift test load them all; a
+# feature package adds its module here (this list is the only place the core names them).
+MODEL_MODULES = [
+    "archive_service.models",
+    "archive_service.signoff",
+    "correspondence.models",
+]
+
+
+def load_models():
+    """Import every model module that exists and return the shared metadata."""
+    import importlib
+    import importlib.util
+
+    for name in MODEL_MODULES:
+        if importlib.util.find_spec(name) is not None:
+            importlib.import_module(name)
+    from .models import Base
+
+    return Base.metadata
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -63,15 +84,21 @@ def alembic_config(engine: Engine):
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
+def migrate(engine: Engine, revision: str = "heads") -> None:
     """Bring the schema up to ``revision`` (idempotent)."""
     from alembic import command
 
     command.upgrade(alembic_config(engine), revision)
 
 
-def current_revision(engine: Engine) -> str | None:
+def current_heads(engine: Engine) -> tuple[str, ...]:
     from alembic.runtime.migration import MigrationContext
 
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        return MigrationContext.configure(conn).get_current_heads()
+
+
+def script_heads(engine: Engine) -> tuple[str, ...]:
+    from alembic.script import ScriptDirectory
+
+    return tuple(ScriptDirectory.from_config(alembic_config(engine)).get_heads())

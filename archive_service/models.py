@@ -145,6 +145,8 @@ class Document(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     revision: Mapped[int] = mapped_column(Integer, default=1)  # bumps on every change (search versions)
+    # county-wide catalogue: every department may see the metadata (not the content) in search
+    catalogue: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
 
     department: Mapped[Department] = relationship()
     creator: Mapped[User] = relationship()
@@ -166,6 +168,22 @@ class DocumentVersion(Base):
     document: Mapped[Document] = relationship(back_populates="versions")
     blob: Mapped[Blob] = relationship(lazy="joined")
     creator: Mapped[User] = relationship()
+
+
+class DocumentGrant(Base):
+    """Another department may read a document: a letter's recipients, an approved archive lookup, …
+
+    ``until`` is None for a permanent grant (a letter addressed to the department), else the last
+    moment of a time-limited one.
+    """
+    __tablename__ = "document_grants"
+    __table_args__ = (UniqueConstraint("document_id", "department_id", "reason", name="uq_document_grants_doc_dept_reason"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    reason: Mapped[str] = mapped_column(String(30))  # recipient | copy | lookup | …
+    granted_at: Mapped[datetime] = mapped_column(DateTime)
+    until: Mapped[datetime | None] = mapped_column(DateTime)
 
 
 class AuditHead(Base):

@@ -149,3 +149,23 @@ def test_kill_between_blob_and_commit_leaves_no_row(demo, settings):
         assert collect_orphans(s, rt.store, rt.clock, timedelta(0)) == [sha]
         assert not rt.store.exists(sha)
         assert all(d.versions for d in s.execute(select(Document)).scalars())
+
+
+def test_grants_open_a_document_to_another_department_until_they_expire(demo):
+    from datetime import timedelta
+
+    from archive_service.models import DocumentGrant
+
+    rt = demo
+    with rt.factory() as s:
+        doc = rt.documents(s).upload(_user(s, "drafter"), io.BytesIO(b"shared with the regulator"), "g.txt")
+        reader = _user(s, "scjg_staff")
+        s.add(DocumentGrant(document_id=doc.id, department_id=reader.department_id, reason="lookup",
+                            granted_at=rt.clock.now(), until=rt.clock.now() + timedelta(hours=1)))
+        s.commit()
+        assert rt.documents(s).get(reader, doc.id).id == doc.id
+        assert doc.id in {d.id for d in rt.documents(s).list(reader, 1, 100).items}
+        s.query(DocumentGrant).update({"until": rt.clock.now() - timedelta(seconds=1)})
+        s.commit()
+        with pytest.raises(NotFound):
+            rt.documents(s).get(reader, doc.id)

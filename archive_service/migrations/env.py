@@ -1,7 +1,7 @@
 """Alembic environment: the engine is handed in by archive_service.db.migrate()."""
 from alembic import context
 
-from archive_service.models import Base
+from archive_service.db import load_models
 
 config = context.config
 engine = config.attributes.get("engine")
@@ -14,7 +14,7 @@ if engine is None:  # plain `alembic` command line: build from the settings
 with engine.begin() as connection:
     context.configure(
         connection=connection,
-        target_metadata=Base.metadata,
+        target_metadata=load_models(),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

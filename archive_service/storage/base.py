@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import queue
 import re
+import sys
 import threading
 from dataclasses import dataclass
 from datetime import datetime
@@ -61,8 +62,8 @@ class ChunkIterator:
 
 class ReadAhead:
     """Reads ``stream`` (and so hashes it, for a ``DigestingReader``) in a background thread, a few
-    chunks ahead of the consumer, so hashing overlaps the upload. Exceptions raised by the stream are
-    re-raised, as the same objects, by ``read``. ``close()`` stops the thread.
+    chunks ahead of the consumer, so hashing overlaps writing or uploading. Exceptions raised by the
+    stream are re-raised, as the same objects, by ``read``. Always ``close()`` it (in ``finally``).
     """
 
     def __init__(self, stream, chunk: int = CHUNK, depth: int = 4):
@@ -71,7 +72,7 @@ class ReadAhead:
         self._stop = threading.Event()
         self._pending = b""
         self._eof = False
-        self._thread = threading.Thread(target=self._run, name="s3-read-ahead", daemon=True)
+        self._thread = threading.Thread(target=self._run, name="store-read-ahead", daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
@@ -94,7 +95,7 @@ class ReadAhead:
 
     def read(self, n: int = -1) -> bytes:
         """Up to ``n`` bytes (all that is left when ``n < 0``); fewer only at the end of the stream."""
-        parts, want = [], (n if n >= 0 else float("inf"))
+        parts, want = [], (n if n >= 0 else sys.maxsize)
         while want > 0:
             if not self._pending:
                 if self._eof:
@@ -107,15 +108,16 @@ class ReadAhead:
                     self._eof = True
                     break
                 self._pending = item
-            take = self._pending if want >= len(self._pending) else self._pending[: int(want)]
+            take = self._pending if want >= len(self._pending) else self._pending[:want]
             self._pending = self._pending[len(take):]
             parts.append(take)
             want -= len(take)
         return b"".join(parts)
 
     def close(self) -> None:
+        """Stop reading; returns once the thread is done with the stream, so the caller may use it."""
         self._stop.set()
-        self._thread.join(timeout=5)
+        self._thread.join()
 
 
 @dataclass(frozen=True)

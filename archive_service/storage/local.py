@@ -43,11 +43,14 @@ class LocalStore:
         self._tmp.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="put-")
         reader = DigestingReader(stream, max_bytes)
-        pipe = ReadAhead(reader)  # hashing runs in its thread while this one writes
         try:
             with os.fdopen(fd, "wb") as out:
-                while chunk := pipe.read(CHUNK):
-                    out.write(chunk)
+                pipe = ReadAhead(reader)  # hashing runs in its thread while this one writes
+                try:
+                    while chunk := pipe.read(CHUNK):
+                        out.write(chunk)
+                finally:
+                    pipe.close()
                 out.flush()
                 os.fsync(out.fileno())
             final = self._path(reader.sha256)
@@ -65,8 +68,6 @@ class LocalStore:
             except FileNotFoundError:
                 pass
             raise
-        finally:
-            pipe.close()
 
     def _make_dirs(self, directory: Path) -> None:
         """mkdir -p, fsyncing each parent whose entries changed so the new path survives a crash."""

@@ -1,12 +1,15 @@
 """Object store on an S3-compatible service (MinIO, Ceph RGW, cloud S3) through the ``minio`` client.
 
-An upload is streamed once, as a multipart upload to ``tmp/<uuid4>``, while ``DigestingReader`` hashes
-it; the temp object is then copied server-side to its content address (``blob_key``) unless that
-already exists, and removed. Retention uses object lock in COMPLIANCE mode, which needs a bucket
-created with object lock (``object_lock=True`` creates it so when missing).
+An upload is streamed once while ``DigestingReader`` hashes it (in a read-ahead thread, overlapping
+the upload). One that fits in a part is stored directly at its content address (``blob_key``).
+A larger one goes as a multipart upload to ``tmp/<uuid4>``, is then copied server-side to its
+content address unless that already exists, and the temp object is removed (all its versions, in a
+versioned bucket). Retention uses object lock in COMPLIANCE mode, which needs a bucket created with
+object lock (``object_lock=True`` creates it so when missing).
 
 Transport failures and unexpected service errors become ``errors.StorageUnavailable`` (the cause is
-logged, not shown to users); a missing object becomes ``errors.NotFound``.
+logged, not shown to users); a missing object becomes ``errors.NotFound``. Errors raised by the
+caller's stream (a client that went away) are re-raised unchanged.
 """
 from __future__ import annotations
 
@@ -120,6 +123,8 @@ class S3Store:
         object_lock: bool = False,
         part_size: int = PART_SIZE,
     ):
+        if part_size < 5 * 1024 * 1024:
+            raise ValueError("S3 multipart parts are at least 5 MiB")
         self.bucket = bucket
         self.object_lock = object_lock
         self.part_size = part_size
@@ -162,7 +167,8 @@ class S3Store:
             if len(first) <= self.part_size:  # all in hand: digest known, store at its address
                 created = self._put_small(blob_key(reader.sha256), first)
             else:
-                created = self._put_large(_Prefixed(first, pipe), reader)
+                data, first = _Prefixed(first, pipe), b""  # let the first part go once sent
+                created = self._put_large(data, reader)
             return PutResult(reader.sha256, reader.sm3, reader.size, reader.head, created)
         except BaseException as exc:
             err = None if exc is source.error else _domain_error(exc)

@@ -3,12 +3,41 @@ from __future__ import annotations
 
 ERROR = {"$ref": "#/components/responses/Error"}
 
+# Feature blueprints add their paths and schemas here at import: register_paths(lambda: {...}).
+_PATH_PROVIDERS = []
+_SCHEMA_PROVIDERS = []
+
+
+def register_paths(provider) -> None:
+    """``provider()`` returns {path: {method: operation}} merged into the document."""
+    _PATH_PROVIDERS.append(provider)
+
+
+def register_schemas(provider) -> None:
+    """``provider()`` returns {name: schema} merged into components.schemas."""
+    _SCHEMA_PROVIDERS.append(provider)
+
 
 def _errors(*codes: int) -> dict:
     return {str(c): ERROR for c in codes}
 
 
 def openapi_document() -> dict:
+    doc = _core_document()
+    for provider in _PATH_PROVIDERS:
+        for path, ops in provider().items():
+            doc["paths"].setdefault(path, {}).update(ops)
+    for provider in _SCHEMA_PROVIDERS:
+        doc["components"]["schemas"].update(provider())
+    return doc
+
+
+def errors(*codes: int) -> dict:
+    """Error responses for an operation (for feature blueprints)."""
+    return _errors(*codes)
+
+
+def _core_document() -> dict:
     doc_id = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
     paging = [
         {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},

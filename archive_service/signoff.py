@@ -1,0 +1,209 @@
+"""The sign-off chain (审签) shared by letters, minutes and handover records.
+
+    drafting ──submit──▶ reviewing ──pass──▶ signing ──sign (every co-issuer)──▶ rechecking
+        ▲                    │                  │                                   │
+        └──────return────────┴─────return───────┘                              recheck
+                                                                                    ▼
+                              issued ◀──issue── registered ◀──register── registering
+
+Every transition is guarded (role, department, state), audited, and bound to the exact digest of the
+subject's current version. A new version after a signature voids the signatures: the flow goes back
+to ``signing`` (a substantive change goes back to the signer, 《党政机关公文处理工作条例》).
+The subject (a letter, minutes, a handover record) keeps its own fields; this module knows nothing
+about them.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, DateTime, ForeignKey, Integer, String, Text, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from .audit import AuditLog
+from .clock import Clock
+from .errors import Forbidden, InvalidTransition, Unprocessable
+from .models import Base, Department, User
+
+STATES = {
+    "drafting": "拟稿", "reviewing": "核稿", "signing": "签发", "rechecking": "复核",
+    "registering": "登记", "registered": "已登记", "issued": "已印发",
+}
+ACTIONS = {
+    "submit": "提交核稿", "pass": "核稿通过", "return": "退回修改", "sign": "签发", "countersign": "会签",
+    "recheck": "复核", "register": "登记", "issue": "印发", "revise": "修改（产生新版本）",
+}
+
+
+class SignoffFlow(Base):
+    __tablename__ = "signoff_flows"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subject_type: Mapped[str] = mapped_column(String(30))
+    subject_id: Mapped[int] = mapped_column(Integer, index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))  # the issuing department
+    state: Mapped[str] = mapped_column(String(20), default="drafting")
+    version_sha256: Mapped[str] = mapped_column(String(64))  # digest of the subject's current version
+    co_departments: Mapped[str] = mapped_column(String(200), default="")  # comma-separated ids (会签)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+    department: Mapped[Department] = relationship()
+    steps: Mapped[list["SignoffStep"]] = relationship(order_by="SignoffStep.id", cascade="all, delete-orphan",
+                                                      back_populates="flow")
+
+    @property
+    def co_department_ids(self) -> list[int]:
+        return [int(x) for x in self.co_departments.split(",") if x]
+
+    @property
+    def state_label(self) -> str:
+        return STATES[self.state]
+
+    def valid_signatures(self) -> list["SignoffStep"]:
+        return [s for s in self.steps if s.action in {"sign", "countersign"} and not s.voided]
+
+
+class SignoffStep(Base):
+    __tablename__ = "signoff_steps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    flow_id: Mapped[int] = mapped_column(ForeignKey("signoff_flows.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(64))  # the person's name as it stands on the record
+    role: Mapped[str] = mapped_column(String(20))
+    department_id: Mapped[int] = mapped_column(Integer)
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    version_sha256: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(DateTime)
+    voided: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    flow: Mapped[SignoffFlow] = relationship(back_populates="steps")
+    actor: Mapped[User] = relationship()
+
+    @property
+    def action_label(self) -> str:
+        return ACTIONS.get(self.action, self.action)
+
+
+# action -> (allowed from-states, role needed, where the actor must belong)
+_RULES = {
+    "submit": ({"drafting"}, "drafter", "issuer"),
+    "pass": ({"reviewing"}, "reviewer", "issuer"),
+    "return": ({"reviewing", "signing", "rechecking"}, None, "issuer_or_co"),
+    "sign": ({"signing"}, "signer", "issuer_or_co"),
+    "recheck": ({"rechecking"}, None, "issuer"),
+    "register": ({"registering"}, None, "issuer"),
+    "issue": ({"registered"}, None, "issuer"),
+}
+
+
+class Signoff:
+    def __init__(self, session: Session, clock: Clock):
+        self.s = session
+        self.clock = clock
+
+    def start(self, subject_type: str, subject_id: int, department: Department, version_sha256: str,
+              co_departments: list[Department] | None = None) -> SignoffFlow:
+        now = self.clock.now()
+        flow = SignoffFlow(subject_type=subject_type, subject_id=subject_id, department=department,
+                           state="drafting", version_sha256=version_sha256,
+                           co_departments=",".join(str(d.id) for d in co_departments or [] if d.id != department.id),
+                           created_at=now, updated_at=now)
+        self.s.add(flow)
+        self.s.flush()
+        return flow
+
+    def flow_for(self, subject_type: str, subject_id: int) -> SignoffFlow | None:
+        return self.s.scalar(select(SignoffFlow).where(SignoffFlow.subject_type == subject_type,
+                                                       SignoffFlow.subject_id == subject_id))
+
+    # -- guards ----------------------------------------------------------------------------------
+    def allowed(self, flow: SignoffFlow, user: User, action: str) -> str | None:
+        """None when ``user`` may take ``action`` now; otherwise the reason (Chinese) why not."""
+        if action not in _RULES:
+            return f"未知操作：{action}"
+        states, role, where = _RULES[action]
+        if flow.state not in states:
+            return f"当前环节为“{flow.state_label}”，不能{ACTIONS[action]}"
+        in_issuer = user.department_id == flow.department_id
+        in_co = user.department_id in flow.co_department_ids
+        if where == "issuer" and not in_issuer:
+            return f"只有{flow.department.name}的人员可以{ACTIONS[action]}"
+        if where == "issuer_or_co" and not (in_issuer or in_co):
+            return f"只有发文机关或会签机关的人员可以{ACTIONS[action]}"
+        if role and role not in user.roles:
+            from .models import ROLES
+
+            return f"{ACTIONS[action]}需要“{ROLES[role]}”角色"
+        if action == "return" and not (user.roles & {"reviewer", "signer"}):
+            return "退回需要核稿人或签发人角色"
+        if action == "sign":
+            signed = {s.department_id for s in flow.valid_signatures()}
+            if user.department_id in signed:
+                return "本机关已签发（会签），无需重复签发"
+        if action in {"recheck", "register", "issue"} and not (user.roles & {"reviewer", "signer", "archivist", "drafter"}):
+            return f"{ACTIONS[action]}需要公文处理相关角色"
+        return None
+
+    def _guard(self, flow: SignoffFlow, user: User, action: str, version_sha256: str) -> None:
+        reason = self.allowed(flow, user, action)
+        if reason:
+            if "角色" in reason or "人员" in reason:
+                raise Forbidden(reason)
+            raise InvalidTransition(reason)
+        if version_sha256 != flow.version_sha256:
+            raise InvalidTransition("文稿已有新版本，请刷新后基于最新版本操作")
+
+    # -- transitions -----------------------------------------------------------------------------
+    def act(self, flow: SignoffFlow, user: User, action: str, version_sha256: str, opinion: str = "") -> SignoffStep:
+        """Take ``action`` on the version whose digest the caller saw; returns the recorded step."""
+        self._guard(flow, user, action, version_sha256)
+        opinion = (opinion or "").strip()
+        if action == "return" and not opinion:
+            raise Unprocessable("退回时须填写修改意见")
+        if action == "sign" and not opinion:
+            raise Unprocessable("签发时须填写签发意见")
+        to_state = self._next_state(flow, user, action)
+        role = _RULES[action][1] or ("signer" if "signer" in user.roles else sorted(user.roles)[0] if user.roles else "")
+        step_action = "countersign" if action == "sign" and user.department_id != flow.department_id else action
+        step = self._record(flow, user, step_action, to_state, role, opinion)
+        if action == "return":
+            for s in flow.valid_signatures():
+                s.voided = True
+        return step
+
+    def _next_state(self, flow: SignoffFlow, user: User, action: str) -> str:
+        if action == "sign":
+            signed = {s.department_id for s in flow.valid_signatures()} | {user.department_id}
+            needed = {flow.department_id, *flow.co_department_ids}
+            return "rechecking" if needed <= signed else "signing"
+        return {"submit": "reviewing", "pass": "signing", "return": "drafting", "recheck": "registering",
+                "register": "registered", "issue": "issued"}[action]
+
+    def revise(self, flow: SignoffFlow, user: User, new_sha256: str) -> None:
+        """The subject has a new version: bind to it; signatures on the old one are void."""
+        if flow.state in {"registered", "issued"}:
+            raise InvalidTransition("已登记或已印发的公文不能修改")
+        if new_sha256 == flow.version_sha256:
+            return
+        had_signatures = bool(flow.valid_signatures())
+        for s in flow.valid_signatures():
+            s.voided = True
+        to_state = "signing" if had_signatures and flow.state in {"signing", "rechecking", "registering"} else flow.state
+        flow.version_sha256 = new_sha256
+        self._record(flow, user, "revise", to_state, "", "产生新版本" + ("，原签发作废" if had_signatures else ""))
+
+    def _record(self, flow, user, action, to_state, role, opinion) -> SignoffStep:
+        step = SignoffStep(flow=flow, action=action, from_state=flow.state, to_state=to_state, actor_id=user.id,
+                           actor_name=user.full_name, role=role or "", department_id=user.department_id,
+                           opinion=opinion, version_sha256=flow.version_sha256, at=self.clock.now())
+        self.s.add(step)
+        flow.state = to_state
+        flow.updated_at = step.at
+        self.s.flush()
+        AuditLog(self.s, self.clock).record(user, f"signoff.{action}", flow.subject_type, flow.subject_id, {
+            "flow": flow.id, "from": step.from_state, "to": to_state, "opinion": opinion,
+            "version_sha256": flow.version_sha256,
+        })
+        return step

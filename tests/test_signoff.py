@@ -1,0 +1,100 @@
+"""The shared sign-off chain: guarded, audited, bound to the version digest."""
+import pytest
+from sqlalchemy import select
+
+from archive_service.errors import Forbidden, InvalidTransition, Unprocessable
+from archive_service.models import AuditEvent, Department, User
+from archive_service.signoff import Signoff
+
+V1, V2 = "a" * 64, "b" * 64
+
+
+@pytest.fixture
+def chain(demo):
+    s = demo.factory()
+    users = {u.username: u for u in s.scalars(select(User))}
+    bureau = s.scalar(select(Department).where(Department.code == "SPJ"))
+    # the drafter and reviewer of the demo sit in a section; move them into the bureau for this flow
+    users["drafter"].department_id = users["reviewer"].department_id = bureau.id
+    s.flush()
+    s.expire_all()
+    yield s, Signoff(s, demo.clock), users, bureau
+    s.close()
+
+
+def test_full_chain_with_a_return(chain):
+    s, so, u, bureau = chain
+    flow = so.start("letter", 1, bureau, V1)
+    so.act(flow, u["drafter"], "submit", V1)
+    so.act(flow, u["reviewer"], "return", V1, "请补充依据")
+    assert flow.state == "drafting"
+    so.revise(flow, u["drafter"], V2)
+    so.act(flow, u["drafter"], "submit", V2)
+    so.act(flow, u["reviewer"], "pass", V2)
+    step = so.act(flow, u["signer"], "sign", V2, "同意印发")
+    assert (step.actor_name, step.opinion, step.version_sha256) == ("局长李明", "同意印发", V2)
+    so.act(flow, u["drafter"], "recheck", V2)
+    so.act(flow, u["drafter"], "register", V2)
+    so.act(flow, u["drafter"], "issue", V2)
+    assert flow.state == "issued"
+    actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.startswith("signoff."))
+                        .order_by(AuditEvent.id)).all()
+    assert actions[:3] == ["signoff.submit", "signoff.return", "signoff.revise"] and actions[-1] == "signoff.issue"
+
+
+def test_illegal_transitions_say_why(chain):
+    s, so, u, bureau = chain
+    flow = so.start("letter", 2, bureau, V1)
+    with pytest.raises(InvalidTransition, match="核稿"):
+        so.act(flow, u["reviewer"], "pass", V1)           # not submitted yet
+    so.act(flow, u["drafter"], "submit", V1)
+    with pytest.raises(InvalidTransition):
+        so.act(flow, u["signer"], "sign", V1, "同意")      # review comes first
+    with pytest.raises(Forbidden, match="核稿人"):
+        so.act(flow, u["drafter"], "pass", V1)             # drafter has no reviewer role
+    with pytest.raises(InvalidTransition, match="新版本"):
+        so.act(flow, u["reviewer"], "pass", V2)            # a digest the flow is not bound to
+    with pytest.raises(Unprocessable):
+        so.act(flow, u["reviewer"], "return", V1, "")      # a return needs a comment
+    so.act(flow, u["reviewer"], "pass", V1)
+    with pytest.raises(Forbidden):
+        so.act(flow, u["scjg_leader"], "sign", V1, "同意")  # a signer of another department
+
+
+def test_edit_after_signature_voids_it(chain):
+    s, so, u, bureau = chain
+    flow = so.start("letter", 3, bureau, V1)
+    so.act(flow, u["drafter"], "submit", V1)
+    so.act(flow, u["reviewer"], "pass", V1)
+    so.act(flow, u["signer"], "sign", V1, "同意")
+    assert flow.state == "rechecking"
+    so.revise(flow, u["drafter"], V2)
+    assert flow.state == "signing" and flow.valid_signatures() == []
+    so.act(flow, u["signer"], "sign", V2, "同意（修改后）")
+    assert flow.state == "rechecking"
+
+
+def test_joint_letter_needs_every_countersignature(chain):
+    s, so, u, bureau = chain
+    scjg = s.scalar(select(Department).where(Department.code == "SCJG"))
+    flow = so.start("letter", 4, bureau, V1, co_departments=[scjg])
+    so.act(flow, u["drafter"], "submit", V1)
+    so.act(flow, u["reviewer"], "pass", V1)
+    so.act(flow, u["signer"], "sign", V1, "同意")
+    assert flow.state == "signing"                     # waiting for 会签
+    with pytest.raises(InvalidTransition, match="已签发"):
+        so.act(flow, u["signer"], "sign", V1, "再签")
+    step = so.act(flow, u["scjg_leader"], "sign", V1, "会签同意")
+    assert step.action == "countersign" and flow.state == "rechecking"
+
+
+def test_issued_flow_cannot_be_revised(chain):
+    s, so, u, bureau = chain
+    flow = so.start("letter", 5, bureau, V1)
+    for user, action, op in [("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"),
+                             ("drafter", "recheck", ""), ("drafter", "register", ""), ("drafter", "issue", "")]:
+        so.act(flow, u[user], action, V1, op)
+    with pytest.raises(InvalidTransition):
+        so.revise(flow, u["drafter"], V2)
+    with pytest.raises(InvalidTransition):
+        so.act(flow, u["drafter"], "issue", V1)

@@ -141,5 +141,8 @@ def gc(grace_hours, dry_run) -> None:
     click.echo(f"{'would remove' if dry_run else 'removed'} {len(keys)} orphan blob(s)")
 
 
+# Feature command groups register here, one line each: main.add_command(<command from its own module>)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -15,7 +15,9 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 MODEL_MODULES = [
     "archive_service.models",
     "archive_service.signoff",
+    "archive_service.indexing_models",
     "correspondence.models",
+    "correspondence.meeting_models",
 ]
 
 

@@ -10,6 +10,7 @@ from ..auth import Authenticator
 from ..directory import liaison_gaps
 from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
 from ..models import AuditEvent
+from . import mywork
 from .context import check_csrf, current_user, db, runtime, sign_in
 from .transfer import page_args, receive_upload, send_version
 
@@ -71,7 +72,8 @@ def home():
                                      AuditEvent.department_id == user.department_id))
         .order_by(AuditEvent.id.desc()).limit(15)).scalars().all()
     gaps = liaison_gaps(db()) if user.roles & {"admin", "liaison"} else []
-    return render_template("ui/home.html", recent=recent, activity=activity, gaps=gaps)
+    return render_template("ui/home.html", recent=recent, activity=activity, gaps=gaps,
+                           work=mywork.sections_for(user, db()))
 
 
 @bp.get("/documents")

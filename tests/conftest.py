@@ -13,6 +13,7 @@ from archive_service.db import migrate
 from archive_service.demo import DEMO_PASSWORD, load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
+from live_server import chromium, live_server  # noqa: F401  (session fixtures: real server, browser)
 from s3peer import s3_endpoint  # noqa: F401  (session fixture: a moto S3 server)
 
 PG_URL = os.environ.get("ARCHIVE_TEST_DATABASE_URL", "")

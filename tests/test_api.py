@@ -128,3 +128,26 @@ def test_liaison_gaps_api(api):
     gaps = client.get("/api/v1/liaisons/gaps", headers=h).get_json()
     assert gaps["total"] == 1
     assert gaps["gaps"][0]["department"] == "县生态环境局" and gaps["gaps"][0]["filed_with"] == "县行政审批局"
+
+
+def test_storage_outage_during_upload_is_503_and_leaves_no_row(demo, tmp_path):
+    """The object store is unreachable (an S3 endpoint on a closed port): 503, nothing committed."""
+    import socket
+
+    from archive_service.runtime import Runtime
+    from archive_service.storage import open_store
+    from archive_service.web import create_app
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        dead_port = s.getsockname()[1]
+    broken = Runtime(demo.settings, demo.engine, demo.factory,
+                     open_store(f"s3://testing:testing@127.0.0.1:{dead_port}/archive?secure=false"), demo.clock)
+    client = create_app(broken).test_client()
+    token = client.post("/api/v1/auth/token", json={"username": "drafter", "password": "demo-2026"}).get_json()["token"]
+    before = _counts(demo)
+    resp = _upload(client, {"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 503
+    assert resp.get_json()["error"]["code"] == "storage_unavailable"
+    assert _counts(demo) == before
+    assert client.get("/readyz").status_code == 503

@@ -165,6 +165,6 @@ class ObjectStore(Protocol):
 
 
 __all__ = [
-    "ObjectStore", "PutResult", "StoredObject", "ChunkIterator", "ReadAhead", "blob_key", "check_range", "CHUNK",
-    "DigestingReader",
+    "ObjectStore", "PutResult", "StoredObject", "ChunkIterator", "ReadAhead", "blob_key", "check_range",
+    "CHUNK", "DigestingReader",
 ]

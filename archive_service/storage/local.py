@@ -61,6 +61,7 @@ class LocalStore:
                 _fsync_dir(final.parent)
             else:
                 os.unlink(tmp_name)
+                os.utime(final)  # a revived orphan is young again, so gc's grace period protects it
             return PutResult(reader.sha256, reader.sm3, reader.size, reader.head, created)
         except BaseException:
             try:

@@ -178,8 +178,15 @@ class S3Store:
         finally:
             pipe.close()
 
+    def _refresh(self, key: str) -> None:
+        """Renew an existing object's modification time (copy onto itself), so a blob revived by a
+        new upload is not collected as an orphan before its version row commits."""
+        self.client.copy_object(self.bucket, key, CopySource(self.bucket, key), metadata={"x-refreshed": "1"},
+                                metadata_directive="REPLACE")
+
     def _put_small(self, key: str, data: bytes) -> bool:
         if self._exists(key):
+            self._refresh(key)
             return False
         self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
         return True
@@ -197,6 +204,7 @@ class S3Store:
             version = None if written.version_id in (None, "null") else written.version_id
             key = blob_key(reader.sha256)
             if self._exists(key):
+                self._refresh(key)
                 return False
             if reader.size > MAX_COPY:
                 sources = [ComposeSource(self.bucket, tmp, version_id=version)]

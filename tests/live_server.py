@@ -1,0 +1,60 @@
+"""A real `archive-service serve` on a free loopback port, over a temp instance with demo data.
+
+Session-scoped: browser tests share one server. It runs as a subprocess exactly as `make run` does.
+"""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    instance = tmp_path_factory.mktemp("live-instance")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
+    env.update(ARCHIVE_INSTANCE=str(instance), ARCHIVE_WORKER_INTERVAL="0.2")
+    subprocess.run([str(BIN / "archive-service"), "init", "--demo"], env=env, check=True, capture_output=True)
+    port = _free_port()
+    log = open(instance / "server.log", "wb")
+    proc = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port)], env=env,
+                            stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            break
+        except OSError:
+            time.sleep(0.1)
+    else:
+        proc.kill()
+        raise RuntimeError((instance / "server.log").read_text())
+    yield base
+    proc.terminate()
+    proc.wait(10)
+    log.close()
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path("/usr/bin/chromium").exists():
+        pytest.fail("Debian chromium is missing: `make test` installs it (apt package chromium)")
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
+        yield browser
+        browser.close()

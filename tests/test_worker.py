@@ -2,7 +2,6 @@
 import io
 import threading
 
-import pytest
 from sqlalchemy import func, select
 
 from archive_service.models import OutboxEntry, User

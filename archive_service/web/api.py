@@ -12,7 +12,7 @@ from ..errors import BadRequest, Unauthorized
 from ..models import Document
 from .context import current_user, db, runtime
 from .openapi import openapi_document
-from .transfer import page_args, receive_upload, send_version
+from .transfer import download_response, page_args, receive_upload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -112,15 +112,7 @@ def get_document(doc_id: int):
 @bp.get("/documents/<int:doc_id>/content")
 @api_login_required
 def document_content(doc_id: int):
-    service = runtime().documents(db())
-    try:
-        number = int(request.args["version"]) if "version" in request.args else None
-    except ValueError:
-        raise BadRequest("version 须为整数") from None
-    version = service.version(current_user(), doc_id, number)
-    if not request.headers.get("Range"):
-        service.record_download(current_user(), version)
-    return send_version(version)
+    return download_response(current_user(), doc_id)
 
 
 @bp.get("/liaisons/gaps")

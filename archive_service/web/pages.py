@@ -8,11 +8,11 @@ from sqlalchemy import or_, select
 
 from ..auth import Authenticator
 from ..directory import liaison_gaps
-from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
+from ..errors import DomainError, RateLimited, Unauthorized
 from ..models import AuditEvent
 from . import mywork
 from .context import check_csrf, current_user, db, runtime, sign_in
-from .transfer import page_args, receive_upload, send_version
+from .transfer import download_response, page_args, receive_upload
 
 bp = Blueprint("pages", __name__)
 
@@ -111,14 +111,6 @@ def document(doc_id: int):
 @bp.get("/documents/<int:doc_id>/download")
 @login_required
 def download(doc_id: int):
-    service = runtime().documents(db())
-    try:
-        number = int(request.args["version"]) if "version" in request.args else None
-    except ValueError:
-        raise BadRequest("版本号须为整数") from None
-    version = service.version(current_user(), doc_id, number)
-    if not request.headers.get("Range"):
-        service.record_download(current_user(), version)
-    return send_version(version)
+    return download_response(current_user(), doc_id)
 
 

@@ -43,6 +43,19 @@ def content_disposition(filename: str, inline: bool = False) -> str:
     return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
+def download_response(user: User, doc_id: int) -> Response:
+    """A version's bytes (``?version=N``, default current) for a reader; whole downloads are audited."""
+    service = runtime().documents(db())
+    try:
+        number = int(request.args["version"]) if "version" in request.args else None
+    except ValueError:
+        raise BadRequest("版本号（version）须为整数") from None
+    version = service.version(user, doc_id, number)
+    if not request.headers.get("Range"):
+        service.record_download(user, version)
+    return send_version(version)
+
+
 def send_version(version: DocumentVersion) -> Response:
     blob = version.blob
     size, start, end, status = blob.size, 0, blob.size - 1, 200

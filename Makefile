@@ -7,8 +7,8 @@ ARCHIVE_INSTANCE ?= $(CURDIR)/instance
 export ARCHIVE_INSTANCE
 PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 
-RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei poppler-utils
-TEST_PACKAGES := $(RUN_PACKAGES) chromium
+RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei poppler-utils tesseract-ocr tesseract-ocr-chi-sim
+TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui fonts-noto-cjk
 
 .PHONY: run test system-packages system-packages-test venv venv-test postgres clean
 

@@ -41,6 +41,9 @@ def init(demo: bool) -> None:
         with rt.factory() as session:
             created = load_demo(session, rt.clock, rt.documents)
         click.echo("demo data loaded" if created else "demo data already present")
+    from .cli_signing import init_signing
+
+    init_signing(rt)  # local CA + a certificate per department (or a check of the PKCS#12 folder)
 
 
 @main.command()
@@ -142,6 +145,9 @@ def gc(grace_hours, dry_run) -> None:
 
 
 # Feature command groups register here, one line each: main.add_command(<command from its own module>)
+from .cli_signing import verify_pdf_command; main.add_command(verify_pdf_command)  # noqa: E402,E702
+from .cli_search import search_commands; [main.add_command(c) for c in search_commands]  # noqa: E402,E702
+from .cli_render import render as render_command; main.add_command(render_command)  # noqa: E402,E702
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from sqlalchemy import Select, exists, or_, select
 
 from .errors import Forbidden, NotFound
-from .models import Document, DocumentGrant, User
+from .models import Department, Document, DocumentGrant, User
 
 
 def _now() -> datetime:
@@ -23,6 +23,18 @@ def _granted(user: User, at: datetime | None = None):
     return exists().where(DocumentGrant.document_id == Document.id,
                           DocumentGrant.department_id == user.department_id,
                           or_(DocumentGrant.until.is_(None), DocumentGrant.until >= at))
+
+
+def issuing_organisation(dept: Department) -> Department:
+    """The organisation a department issues documents for: a bureau section (股室) issues in its
+    bureau's name, so the bureau and its sections are one organisation for signing and 发文字号."""
+    if dept.kind == "section" and dept.parent is not None:
+        return dept.parent
+    return dept
+
+
+def same_organisation(a: Department, b: Department) -> bool:
+    return issuing_organisation(a).id == issuing_organisation(b).id
 
 
 def has_role(user: User, *roles: str) -> bool:
@@ -84,3 +96,50 @@ def require_admin(user: User) -> None:
 def require_auditor(user: User) -> None:
     if not can_audit(user):
         raise Forbidden("仅安全审计员可查看审计日志")
+
+
+# -- meetings (第二十二条–第二十五条) -------------------------------------------------------------
+MEETING_ROLES = ("drafter", "reviewer", "signer", "liaison")
+
+
+def belongs_to(user: User, department_id: int) -> bool:
+    """The user works in the department, or in one of its sections (审批股室 of the bureau)."""
+    return user.department_id == department_id or getattr(user.department, "parent_id", None) == department_id
+
+
+def convene_refusal(user: User, convener, industry_supervision: bool) -> str | None:
+    """None when ``user`` may convene a meeting for ``convener``; otherwise the reason (Chinese).
+
+    The bureau convenes by default; a regulator convenes only for industry supervision (第二十二条).
+    """
+    if not has_role(user, *MEETING_ROLES):
+        return "召集会议需要拟稿人、核稿人、签发人或联络员角色"
+    if not belongs_to(user, convener.id):
+        return f"只有{convener.name}的人员可以以其名义召集会议"
+    if convener.kind == "regulator" and not industry_supervision:
+        return "监管部门召集会议仅限行业监管事项（第二十二条），请勾选“行业监管事项”"
+    if convener.kind not in {"bureau", "regulator"}:
+        return "会议由县行政审批局召集，行业监管事项可由监管部门召集"
+    return None
+
+
+def can_manage_meeting(user: User, convener_id: int) -> bool:
+    """Schedule changes, materials, attendance and minutes belong to the convener's people."""
+    return belongs_to(user, convener_id) and has_role(user, *MEETING_ROLES)
+
+
+def can_view_meeting(user: User, convener_id: int, department_ids: set[int], person_ids: set[int]) -> bool:
+    """The convener's people, the participating departments and the invited persons see a meeting."""
+    return (belongs_to(user, convener_id) or user.department_id in department_ids
+            or user.id in person_ids)
+
+
+def granted_department_ids_many(session, doc_ids: list[int], at: datetime | None = None) -> dict[int, list[int]]:
+    """``granted_department_ids`` for many documents in one query (search reindexing)."""
+    at = at or _now()
+    out: dict[int, list[int]] = {}
+    rows = session.execute(select(DocumentGrant.document_id, DocumentGrant.department_id).where(
+        DocumentGrant.document_id.in_(doc_ids), or_(DocumentGrant.until.is_(None), DocumentGrant.until >= at)))
+    for doc_id, dept_id in rows:
+        out.setdefault(doc_id, []).append(dept_id)
+    return out

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,4 +39,15 @@ class Runtime:
 
     def worker(self, **kw) -> Worker:
         kw.setdefault("gc_grace", timedelta(hours=self.settings.gc_grace_hours))
+        if "search" not in kw:
+            from .indexing import SearchIndexer
+
+            kw["search"] = SearchIndexer(self.search_engine, self.store, self.clock)
         return Worker(self.factory, self.store, self.clock, **kw)
+
+    @cached_property
+    def search_engine(self):
+        """The search backend from ARCHIVE_SEARCH_URL (unset: tantivy index in the instance folder)."""
+        from search.engine import open_engine
+
+        return open_engine(self.settings.search_url, self.settings.instance)

@@ -14,12 +14,20 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_INSTANCE": "instance folder (default ./instance)",
     "ARCHIVE_DATABASE_URL": "SQLAlchemy URL (default SQLite file in the instance)",
     "ARCHIVE_STORAGE_URL": "object store: file:///path or s3://ACCESS:SECRET@host:port/bucket?secure=false",
-    "ARCHIVE_SEARCH_URL": "search backend (used by the search issue)",
+    "ARCHIVE_SEARCH_URL": "search backend: unset or tantivy:///path (embedded index), or http(s)://… (Elasticsearch 8)",
     "ARCHIVE_SECRET_KEY": "session signing key (generated into the instance on first init)",
     "ARCHIVE_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 2048)",
     "ARCHIVE_LOGIN_RATE": "failed logins allowed per user name and address per 15 minutes (default 5)",
     "ARCHIVE_GC_GRACE_HOURS": "age before an unreferenced blob may be collected (default 24)",
-    "ARCHIVE_WORKER_INTERVAL": "seconds between worker polls (default 1.0)",
+    "ARCHIVE_WORKER_INTERVAL": "seconds between worker polls (default 0.5)",
+    "ARCHIVE_FONT_FANGSONG": "TrueType file for 仿宋 body text (path or path#index; default Debian UMing)",
+    "ARCHIVE_FONT_TITLE": "TrueType file for 小标宋 title and masthead (default Debian UMing, drawn bolder)",
+    "ARCHIVE_FONT_HEITI": "TrueType file for 黑体 level-1 headings (default WenQuanYi Zen Hei)",
+    "ARCHIVE_FONT_KAITI": "TrueType file for 楷体 level-2 headings (default Debian UKai)",
+    "ARCHIVE_HANDLING_DAYS": "working days an incoming letter's handler gets by default (default 10)",
+    "ARCHIVE_SIGNING_PKCS12_DIR": "folder of <department code>.p12 signing keys (default: the instance's local CA)",
+    "ARCHIVE_SIGNING_PKCS12_PASSWORD": "password of the PKCS#12 signing files (default none)",
+    "ARCHIVE_SIGNING_TRUST_ROOTS": "PEM file of further root certificates trusted when verifying signatures",
 }
 
 
@@ -33,7 +41,11 @@ class Settings:
     max_upload_bytes: int
     login_rate: int = 5
     gc_grace_hours: float = 24.0
-    worker_interval: float = 1.0
+    worker_interval: float = 0.5
+    handling_days: int = 10
+    signing_pkcs12_dir: Path | None = None
+    signing_pkcs12_password: str | None = None
+    signing_trust_roots: Path | None = None
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -50,7 +62,11 @@ class Settings:
             max_upload_bytes=int(float(env.get("ARCHIVE_MAX_UPLOAD_MB") or 2048) * 1024 * 1024),
             login_rate=int(env.get("ARCHIVE_LOGIN_RATE") or 5),
             gc_grace_hours=float(env.get("ARCHIVE_GC_GRACE_HOURS") or 24),
-            worker_interval=float(env.get("ARCHIVE_WORKER_INTERVAL") or 1.0),
+            worker_interval=float(env.get("ARCHIVE_WORKER_INTERVAL") or 0.5),
+            handling_days=int(env.get("ARCHIVE_HANDLING_DAYS") or 10),
+            signing_pkcs12_dir=Path(env["ARCHIVE_SIGNING_PKCS12_DIR"]) if env.get("ARCHIVE_SIGNING_PKCS12_DIR") else None,
+            signing_pkcs12_password=env.get("ARCHIVE_SIGNING_PKCS12_PASSWORD") or None,
+            signing_trust_roots=Path(env["ARCHIVE_SIGNING_TRUST_ROOTS"]) if env.get("ARCHIVE_SIGNING_TRUST_ROOTS") else None,
         )
         values.update(overrides)
         return cls(**values)

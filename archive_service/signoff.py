@@ -23,6 +23,7 @@ from .audit import AuditLog
 from .clock import Clock
 from .errors import Forbidden, InvalidTransition, Unprocessable
 from .models import Base, Department, User
+from .permissions import issuing_organisation
 
 STATES = {
     "drafting": "拟稿", "reviewing": "核稿", "signing": "签发", "rechecking": "复核",
@@ -118,6 +119,10 @@ class Signoff:
         return self.s.scalar(select(SignoffFlow).where(SignoffFlow.subject_type == subject_type,
                                                        SignoffFlow.subject_id == subject_id))
 
+    def _org_id(self, department_id: int) -> int:
+        """Departments compare as issuing organisations (a bureau section acts for its bureau)."""
+        return issuing_organisation(self.s.get(Department, department_id)).id
+
     # -- guards ----------------------------------------------------------------------------------
     def allowed(self, flow: SignoffFlow, user: User, action: str) -> str | None:
         """None when ``user`` may take ``action`` now; otherwise the reason (Chinese) why not."""
@@ -126,8 +131,8 @@ class Signoff:
         states, role, where = _RULES[action]
         if flow.state not in states:
             return f"当前环节为“{flow.state_label}”，不能{ACTIONS[action]}"
-        in_issuer = user.department_id == flow.department_id
-        in_co = user.department_id in flow.co_department_ids
+        in_issuer = self._org_id(user.department_id) == self._org_id(flow.department_id)
+        in_co = self._org_id(user.department_id) in {self._org_id(d) for d in flow.co_department_ids}
         if where == "issuer" and not in_issuer:
             return f"只有{flow.department.name}的人员可以{ACTIONS[action]}"
         if where == "issuer_or_co" and not (in_issuer or in_co):
@@ -139,8 +144,8 @@ class Signoff:
         if action == "return" and not (user.roles & {"reviewer", "signer"}):
             return "退回需要核稿人或签发人角色"
         if action == "sign":
-            signed = {s.department_id for s in flow.valid_signatures()}
-            if user.department_id in signed:
+            signed = {self._org_id(s.department_id) for s in flow.valid_signatures()}
+            if self._org_id(user.department_id) in signed:
                 return "本机关已签发（会签），无需重复签发"
         if action in {"recheck", "register", "issue"} and not (user.roles & {"reviewer", "signer", "archivist", "drafter"}):
             return f"{ACTIONS[action]}需要公文处理相关角色"
@@ -166,7 +171,8 @@ class Signoff:
             raise Unprocessable("签发时须填写签发意见")
         to_state = self._next_state(flow, user, action)
         role = _RULES[action][1] or ("signer" if "signer" in user.roles else sorted(user.roles)[0] if user.roles else "")
-        step_action = "countersign" if action == "sign" and user.department_id != flow.department_id else action
+        in_issuer = self._org_id(user.department_id) == self._org_id(flow.department_id)
+        step_action = "countersign" if action == "sign" and not in_issuer else action
         step = self._record(flow, user, step_action, to_state, role, opinion)
         if action == "return":
             for s in flow.valid_signatures():
@@ -175,8 +181,8 @@ class Signoff:
 
     def _next_state(self, flow: SignoffFlow, user: User, action: str) -> str:
         if action == "sign":
-            signed = {s.department_id for s in flow.valid_signatures()} | {user.department_id}
-            needed = {flow.department_id, *flow.co_department_ids}
+            signed = {self._org_id(s.department_id) for s in flow.valid_signatures()} | {self._org_id(user.department_id)}
+            needed = {self._org_id(d) for d in (flow.department_id, *flow.co_department_ids)}
             return "rechecking" if needed <= signed else "signing"
         return {"submit": "reviewing", "pass": "signing", "return": "drafting", "recheck": "registering",
                 "register": "registered", "issue": "issued"}[action]

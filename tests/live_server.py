@@ -49,8 +49,8 @@ def live_server(tmp_path_factory):
     log.close()
 
 
-@pytest.fixture(scope="session")
-def chromium():
+@pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an asyncio loop running, and
+def chromium():                 # asyncio.run() (pyHanko signing) fails in later tests while it lives
     playwright = pytest.importorskip("playwright.sync_api")
     if not Path("/usr/bin/chromium").exists():
         pytest.fail("Debian chromium is missing: `make test` installs it (apt package chromium)")

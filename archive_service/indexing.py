@@ -1,0 +1,232 @@
+"""The search indexer: turns documents into plain records and hands them to the search engine.
+
+``SearchIndexer`` is the worker's ``SearchSink``: for the outbox entries of one drain it reloads the
+documents from the database (the source of truth), extracts text once per version (kept in
+``text_extractions``), builds records with their ACL fields and upserts them. A document that cannot
+be built is recorded in ``index_failures`` and retried with backoff; an engine failure raises, so
+the worker retries the whole batch.
+
+Record fields for other document kinds: a feature registers ``register_record_extender(kind, fn)``;
+``fn(session, document, record)`` adds ``numbers`` (文号, 档号), ``retention``, ``date`` or more.
+"""
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from typing import Callable, Iterator
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session
+
+from . import outbox, permissions
+from .clock import Clock
+from .extract import extract
+from .indexing_models import IndexFailure, TextExtraction
+from .models import Department, Document, DocumentVersion, OutboxEntry
+from .storage.base import ObjectStore
+
+log = logging.getLogger(__name__)
+
+KIND_LABELS = {"file": "文件", "letter": "函件", "minutes": "会议纪要", "archive": "档案", "request": "档案查阅申请"}
+RecordExtender = Callable[[Session, Document, dict], None]
+_EXTENDERS: dict[str, list[RecordExtender]] = defaultdict(list)
+
+
+def register_record_extender(kind: str, fn: RecordExtender) -> None:
+    """Let a document kind add fields (``numbers``, ``retention``, ``date`` …) to its search records."""
+    if fn not in _EXTENDERS[kind]:
+        _EXTENDERS[kind].append(fn)
+
+
+def read_blob(store: ObjectStore, sha256: str) -> bytes:
+    chunks = store.open(sha256)
+    try:
+        return b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
+
+
+def ensure_extraction(session: Session, store: ObjectStore, clock: Clock, version: DocumentVersion,
+                      known: TextExtraction | None = None) -> TextExtraction:
+    """The version's extracted text, extracting (and recording) it the first time."""
+    row = known or session.get(TextExtraction, version.id)
+    if row is not None:
+        return row
+    try:
+        data = read_blob(store, version.blob_sha256)
+        result = extract(data, version.blob.media_type, version.filename)
+    except Exception as exc:  # the store failed: record it like any extraction failure
+        from .extract import Extraction
+
+        result = Extraction("failed", "read", error=f"读取文件失败：{exc}"[:2000])
+    row = TextExtraction(version_id=version.id, document_id=version.document_id, status=result.status,
+                         method=result.method, text=result.text, chars=len(result.text), error=result.error,
+                         extracted_at=clock.now())
+    session.add(row)
+    return row
+
+
+DOC_COLUMNS = (Document.id, Document.kind, Document.title, Document.department_id, Document.catalogue,
+               Document.created_at, Document.revision)
+
+
+def make_record(session: Session, doc, dept: Department, text: TextExtraction | None, grants: list[int]) -> dict:
+    """A plain search record from a document (ORM object or row with DOC_COLUMNS)."""
+    rec = {
+        "id": str(doc.id), "kind": doc.kind, "kind_label": KIND_LABELS.get(doc.kind, doc.kind),
+        "title": doc.title, "numbers": [], "dept": doc.department_id, "dept_name": dept.name,
+        "dept_code": dept.code, "grants": sorted(set(grants) - {doc.department_id}),
+        "catalogue": bool(doc.catalogue), "date": doc.created_at, "year": doc.created_at.year,
+        "retention": "", "body": text.text if text is not None else "", "revision": doc.revision,
+        "extraction": text.status if text is not None else "none",
+    }
+    extenders = _EXTENDERS.get(doc.kind)
+    if extenders:
+        orm_doc = doc if isinstance(doc, Document) else session.get(Document, doc.id)
+        for fn in extenders:
+            fn(session, orm_doc, rec)
+        if rec.get("date") is not None:
+            rec["year"] = rec["date"].year
+    return rec
+
+
+def _enqueue_at(session: Session, clock: Clock, doc_id: int, revision: int, at) -> None:
+    session.add(OutboxEntry(topic=outbox.SEARCH, document_id=doc_id, revision=revision, created_at=clock.now(),
+                            available_at=at, attempts=0))
+
+
+def schedule_grant_expiry(session: Session, clock: Clock, doc_ids: list[int]) -> None:
+    """A time-limited grant must leave the index when it ends: enqueue the document for that moment."""
+    from .models import DocumentGrant
+
+    if not doc_ids:
+        return
+    ends = session.execute(select(DocumentGrant.document_id, DocumentGrant.until).where(
+        DocumentGrant.document_id.in_(doc_ids), DocumentGrant.until.is_not(None),
+        DocumentGrant.until >= clock.now())).all()
+    for doc_id, until in ends:
+        at = until + timedelta(seconds=1)
+        pending = session.scalar(select(func.count()).select_from(OutboxEntry).where(
+            OutboxEntry.topic == outbox.SEARCH, OutboxEntry.document_id == doc_id,
+            OutboxEntry.processed_at.is_(None), OutboxEntry.available_at == at))
+        if not pending:
+            doc = session.get(Document, doc_id)
+            _enqueue_at(session, clock, doc_id, doc.revision, at)
+
+
+class SearchIndexer:
+    """The worker's SearchSink (see worker.py)."""
+
+    def __init__(self, engine, store: ObjectStore, clock: Clock):
+        self.engine = engine
+        self.store = store
+        self.clock = clock
+
+    def apply(self, session: Session, entries: list[OutboxEntry]) -> None:
+        ids = sorted({e.document_id for e in entries})
+        try:
+            records = load_records(session, self.store, self.clock, ids)
+            failed = {}
+        except Exception:  # find the document(s) at fault; index the others
+            log.exception("batch record build failed; retrying one by one")
+            session.rollback()
+            records, failed = [], {}
+            for doc_id in ids:
+                try:
+                    records.extend(load_records(session, self.store, self.clock, [doc_id]))
+                except Exception as exc:
+                    session.rollback()
+                    failed[doc_id] = f"{type(exc).__name__}: {exc}"[:2000]
+        built = {int(r["id"]) for r in records}
+        gone = [str(i) for i in ids if i not in built and i not in failed]
+        if records:
+            self.engine.upsert(records)
+        if gone:
+            self.engine.delete(gone)
+        schedule_grant_expiry(session, self.clock, sorted(built))
+        for row in session.scalars(select(IndexFailure).where(IndexFailure.document_id.in_(list(built) + [int(g) for g in gone]))):
+            session.delete(row)
+        for doc_id, error in failed.items():
+            self._record_failure(session, doc_id, error)
+
+    def _record_failure(self, session: Session, doc_id: int, error: str) -> None:
+        row = session.get(IndexFailure, doc_id)
+        if row is None:
+            row = IndexFailure(document_id=doc_id, attempts=0, error=error, failed_at=self.clock.now())
+            session.add(row)
+        row.attempts += 1
+        row.error = error
+        row.failed_at = self.clock.now()
+        doc = session.get(Document, doc_id)
+        _enqueue_at(session, self.clock, doc_id, doc.revision if doc else 0,
+                    self.clock.now() + outbox.backoff(row.attempts))
+
+
+def load_records(session: Session, store: ObjectStore, clock: Clock, doc_ids: list[int],
+                 depts: dict[int, Department] | None = None) -> list[dict]:
+    """Records for the documents that exist among ``doc_ids`` (a few queries for the whole batch).
+
+    Plain rows, not ORM objects (reindexing reads every document); a version whose text was never
+    extracted is loaded and extracted here.
+    """
+    if not doc_ids:
+        return []
+    rows = session.execute(
+        select(*DOC_COLUMNS, DocumentVersion.id.label("version_id"), TextExtraction.status, TextExtraction.text)
+        .join(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
+                                    DocumentVersion.number == Document.current_version))
+        .outerjoin(TextExtraction, TextExtraction.version_id == DocumentVersion.id)
+        .where(Document.id.in_(doc_ids)).order_by(Document.id)).all()
+    if depts is None:
+        depts = {d.id: d for d in session.scalars(select(Department).where(
+            Department.id.in_({r.department_id for r in rows})))}
+    grants = permissions.granted_department_ids_many(session, [r.id for r in rows], clock.now())
+    out = []
+    for r in rows:
+        if r.status is None:
+            text = ensure_extraction(session, store, clock, session.get(DocumentVersion, r.version_id))
+        else:
+            text = r  # has .status and .text
+        out.append(make_record(session, r, depts[r.department_id], text, grants.get(r.id, [])))
+    return out
+
+
+def iter_records(session: Session, store: ObjectStore, clock: Clock, batch: int = 2000) -> Iterator[dict]:
+    """Every document as a record, in id order, a batch at a time."""
+    depts = {d.id: d for d in session.scalars(select(Department))}
+    last = 0
+    while True:
+        ids = list(session.scalars(select(Document.id).where(Document.id > last).order_by(Document.id).limit(batch)))
+        if not ids:
+            return
+        out = load_records(session, store, clock, ids, depts)
+        session.commit()  # keep new extractions; the next batch starts a fresh snapshot
+        session.expunge_all()
+        yield from out
+        last = ids[-1]
+
+
+def reindex(factory, engine, store: ObjectStore, clock: Clock, progress=None) -> int:
+    """Rebuild the index from the database and store, then switch to it.
+
+    Changes committed while the rebuild runs are enqueued again afterwards, so the worker replays
+    them into the new index (the worker may have applied them to the old one meanwhile).
+    """
+    started = clock.now()
+    with factory() as session:
+        n = engine.rebuild(iter_records(session, store, clock), progress)
+    with factory() as session:
+        changed = session.scalars(select(OutboxEntry.document_id).where(
+            OutboxEntry.topic == outbox.SEARCH, OutboxEntry.created_at >= started).distinct()).all()
+        for doc_id in changed:
+            doc = session.get(Document, doc_id)
+            outbox.enqueue(session, clock, doc_id, doc.revision if doc else 0)
+        session.commit()
+    return n
+
+
+def total_documents(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(Document)) or 0

@@ -1,0 +1,36 @@
+"""Tables of the search feature: extracted text per document version, and indexing failures."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from .models import Base
+
+# extraction status → Chinese label (shown on the document page)
+EXTRACTION_STATUS = {"ok": "已提取", "ocr": "已识别（OCR）", "empty": "无文字内容", "unsupported": "格式不支持全文检索",
+                     "failed": "提取失败"}
+
+
+class TextExtraction(Base):
+    """The text of one document version, extracted once (OCR is slow) and reused by every reindex."""
+    __tablename__ = "text_extractions"
+    version_id: Mapped[int] = mapped_column(ForeignKey("document_versions.id", ondelete="CASCADE"),
+                                            primary_key=True)
+    document_id: Mapped[int] = mapped_column(Integer, index=True)
+    status: Mapped[str] = mapped_column(String(20))
+    method: Mapped[str] = mapped_column(String(20))
+    text: Mapped[str] = mapped_column(Text, default="")
+    chars: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+    extracted_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class IndexFailure(Base):
+    """A document the indexer could not index; cleared when it is indexed later."""
+    __tablename__ = "index_failures"
+    document_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str] = mapped_column(Text)
+    failed_at: Mapped[datetime] = mapped_column(DateTime)

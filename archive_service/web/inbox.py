@@ -1,0 +1,91 @@
+"""收文 pages: the department's inbox with 签收 / 登记 / 承办 / 答复 and overdue marks."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+
+from ..errors import BadRequest, DomainError
+from ..models import User
+from . import mywork
+from .context import current_user, db, runtime
+from .letters_common import department_users, inbox, parse_day
+from .pages import login_required
+
+bp = Blueprint("inbox", __name__)
+
+
+@bp.get("/inbox")
+@login_required
+def index():
+    service = inbox()
+    items = service.items(current_user())
+    return render_template("ui/letters/inbox.html", items=items, overdue={i.id for i in items if service.overdue(i)},
+                           handlers=department_users(current_user().department_id))
+
+
+def run_action(user, item_id: int, action: str, values) -> str:
+    """Shared by the page and the API: returns a Chinese confirmation, or the reply letter's id."""
+    service = inbox()
+    item = service.item(user, item_id)
+    if action == "receive":
+        service.receive(user, item)
+        return "已签收"
+    if action == "register":
+        service.register(user, item)
+        return f"已登记，收文编号：{item.incoming_number}"
+    if action == "assign":
+        handler_ref = values.get("handler")
+        handler = None
+        if handler_ref:
+            handler = (db().get(User, int(handler_ref)) if str(handler_ref).isdigit()
+                       else db().query(User).filter_by(username=str(handler_ref)).one_or_none())
+        try:
+            days = int(values["days"]) if values.get("days") not in (None, "") else None
+        except (TypeError, ValueError):
+            raise BadRequest("办理时限须为整数（工作日）") from None
+        service.assign(user, item, handler, days=days, due_on=parse_day(values.get("due_on"), "due_on"))
+        return f"已交办，办理期限：{item.due_on.isoformat()}"
+    if action == "reply":
+        body = values.get("body")
+        if isinstance(body, str):
+            body = [p for p in body.splitlines() if p.strip()] or None
+        reply = service.reply(user, item, title=values.get("title") or None, body=body, note=values.get("note") or "")
+        return f"reply:{reply.id}"
+    raise BadRequest(f"未知操作：{action}（可选：receive、register、assign、reply）")
+
+
+@bp.post("/inbox/<int:item_id>/<action>")
+@login_required
+def act(item_id: int, action: str):
+    user = current_user()
+    try:
+        message = run_action(user, item_id, action, request.form)
+    except DomainError as exc:
+        db().rollback()
+        service = inbox()
+        items = service.items(user)
+        return render_template("ui/letters/inbox.html", items=items, error=exc.message,
+                               overdue={i.id for i in items if service.overdue(i)},
+                               handlers=department_users(user.department_id)), exc.status
+    if message.startswith("reply:"):
+        flash("已起草复函，请完善后提交核稿")
+        return redirect(url_for("letters.edit", letter_id=int(message[6:])))
+    flash(message)
+    back = request.form.get("next")
+    if back and back.startswith("/") and not back.startswith("//"):
+        return redirect(back)
+    return redirect(url_for("inbox.index"))
+
+
+def _work(user, session):
+    from correspondence.inbox import InboxService
+
+    service = InboxService(session, runtime().documents(session), runtime().clock, runtime().settings.handling_days)
+    items = service.items(user, include_done=False)
+    url = lambda i: url_for("letters.detail", letter_id=i.letter_id)  # noqa: E731
+    return [mywork.WorkSection("收文待办", [
+        mywork.WorkItem(f"{i.letter.number or ''} {i.letter.title}（{i.role_label}，{i.state_label}）", url(i),
+                        due=i.due_on, overdue=service.overdue(i))
+        for i in items if not (i.role == "cc" and i.state != "pending")], 20)]
+
+
+mywork.register(_work)

@@ -1,0 +1,106 @@
+"""Shared by the letters/inbox pages and API: building the services and reading letter input."""
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select
+
+from ..errors import BadRequest, NotFound, Unprocessable
+from ..models import Department, DocumentVersion, User
+from ..permissions import same_organisation
+from .context import db, runtime
+
+
+def letters():
+    from correspondence.letters import LetterService
+
+    return LetterService(db(), runtime().documents(db()), runtime().clock)
+
+
+def issuing():
+    from correspondence.issuing import Issuing
+    from correspondence.pki import key_source
+
+    return Issuing(db(), runtime().documents(db()), runtime().clock, keys=key_source(runtime().settings))
+
+
+def inbox():
+    from correspondence.inbox import InboxService
+
+    return InboxService(db(), runtime().documents(db()), runtime().clock, runtime().settings.handling_days)
+
+
+KIND_ORDER = {"regulator": 0, "bureau": 1, "other": 2, "section": 3}
+
+
+def departments(user: User | None = None) -> list[Department]:
+    """Departments a letter may be addressed to (not the user's own organisation), regulators first."""
+    rows = sorted(db().scalars(select(Department)), key=lambda d: (KIND_ORDER.get(d.kind, 9), d.id))
+    if user is not None:
+        rows = [d for d in rows if not same_organisation(d, user.department)]
+    return rows
+
+
+def department_users(dept_id: int) -> list[User]:
+    return list(db().scalars(select(User).where(User.department_id == dept_id, User.active.is_(True))
+                             .order_by(User.id)))
+
+
+def fields_from_form(form) -> dict:
+    """The letter fields of an HTML form (multi-selects for departments, one paragraph per line)."""
+    return {
+        "template": form.get("template", ""), "title": form.get("title", ""),
+        "to": form.getlist("to"), "cc": form.getlist("cc"), "co_issuers": form.getlist("co_issuers") if "co_issuers" in form else None,
+        "body": form.get("body", "").splitlines(), "note": form.get("note", ""),
+        "urgency": form.get("urgency", ""), "upward": form.get("upward") == "1",
+        "classification": form.get("classification") or "非密",
+    }
+
+
+FIELDS = {"template", "title", "to", "cc", "distribution", "co_issuers", "body", "note", "urgency", "upward",
+          "classification", "attendance", "meeting_id", "masthead"}
+
+
+def fields_from_json(data: dict) -> dict:
+    unknown = set(data) - FIELDS - {"kind", "version_sha256", "reply_to_id"}
+    if unknown:
+        raise Unprocessable(f"不认识的字段：{'、'.join(sorted(unknown))}", field=sorted(unknown)[0])
+    for key in ("to", "cc", "distribution", "co_issuers", "body"):
+        if key in data and not isinstance(data[key], list):
+            raise Unprocessable(f"{key} 须为列表", field=key)
+    if "title" in data and not isinstance(data["title"], str):
+        raise Unprocessable("title 须为字符串", field="title")
+    return {k: v for k, v in data.items() if k in FIELDS or k == "reply_to_id"}
+
+
+def parse_day(value: str | None, field: str) -> date | None:
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise BadRequest(f"{field} 日期格式应为 YYYY-MM-DD") from None
+
+
+def final_version(user: User, letter, what: str) -> DocumentVersion:
+    """The issued DOCX (v1), signed PDF (v2) or the processing sheet, through the core permission check."""
+    service = runtime().documents(db())
+    if what in {"docx", "pdf"}:
+        if letter.final_document_id is None:
+            raise NotFound("公文尚未印发")
+        return service.version(user, letter.final_document_id, 1 if what == "docx" else 2)
+    if what == "sheet":
+        if letter.sheet_document_id is None:
+            raise NotFound("公文处理单尚未生成")
+        return service.version(user, letter.sheet_document_id, None)
+    raise NotFound("没有此文件")
+
+
+def verification(user: User, letter) -> dict:
+    from correspondence.pki import key_source
+    from correspondence.signing import verify_pdf
+
+    version = final_version(user, letter, "pdf")
+    data = runtime().store.open(version.blob.sha256, 0, version.blob.size - 1)
+    raw = b"".join(data)
+    return verify_pdf(raw, key_source(runtime().settings).trust_roots()).to_dict()

@@ -1,0 +1,285 @@
+"""Meetings and minutes (第二十二条–第二十五条): HTML pages under /meetings, JSON under /api/v1/meetings.
+
+Services live in correspondence.meetings / correspondence.minutes; this module only parses requests,
+commits, and renders. Home-page items come from the ``mywork`` provider registered below.
+"""
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from correspondence.meeting_models import ATTENDANCE, CAPACITIES, MEETING_KINDS, TOPIC_CATEGORIES, Meeting
+from correspondence.meetings import MeetingService, cn_date
+from correspondence.minutes import MinutesService, minutes_service
+
+from .. import permissions
+from ..errors import DomainError, NotFound, Unprocessable
+from ..models import Department, User
+from . import mywork
+from .context import current_user, db, runtime
+from .pages import login_required
+
+bp = Blueprint("meetings", __name__)
+
+
+def meetings() -> MeetingService:
+    return MeetingService(db(), runtime().clock, runtime().documents(db()))
+
+
+def minutes() -> MinutesService:
+    return minutes_service(db(), runtime().clock, runtime().documents(db()))
+
+
+def parse_date(value, field: str = "meeting_date") -> date:
+    try:
+        return date.fromisoformat(str(value or "").strip())
+    except ValueError:
+        raise Unprocessable(f"{field}：日期格式应为 YYYY-MM-DD") from None
+
+
+def _user(username: str | None) -> User | None:
+    if not username:
+        return None
+    user = db().scalar(select(User).where(User.username == username))
+    if user is None:
+        raise Unprocessable(f"用户不存在：{username}")
+    return user
+
+
+def _department(ref: str | None) -> Department | None:
+    if not ref:
+        return None
+    dept = db().scalar(select(Department).where((Department.code == ref) | (Department.name == ref)))
+    if dept is None:
+        raise Unprocessable(f"部门不存在：{ref}")
+    return dept
+
+
+def schedule_from(data: dict) -> Meeting:
+    """Shared by the form and the API: ``data`` is the JSON shape documented in the OpenAPI."""
+    topics, participants = data.get("topics") or [], data.get("participants") or []
+    if not isinstance(topics, list) or not isinstance(participants, list):
+        raise Unprocessable("topics 与 participants 须为列表")
+    return meetings().schedule(
+        current_user(), kind=str(data.get("kind") or "joint"), title=str(data.get("title") or ""),
+        meeting_date=parse_date(data.get("meeting_date")), topics=topics, participants=participants,
+        convener=_department(data.get("convener")), chair=_user(data.get("chair")),
+        industry_supervision=bool(data.get("industry_supervision")), urgent_reason=str(data.get("urgent_reason") or ""),
+        start_time=str(data.get("start_time") or ""), location=str(data.get("location") or ""))
+
+
+# -- HTML ------------------------------------------------------------------------------------------
+@bp.get("/meetings")
+@login_required
+def index():
+    return render_template("ui/meetings/list.html", meetings=meetings().visible(current_user()),
+                           today=runtime().clock.today())
+
+
+def _form_choices():
+    user = current_user()
+    conveners = [d for d in db().scalars(select(Department).where(Department.kind.in_(["bureau", "regulator"]))
+                                         .order_by(Department.id))
+                 if permissions.belongs_to(user, d.id)] or list(
+        db().scalars(select(Department).where(Department.kind == "bureau")))
+    departments = list(db().scalars(select(Department).order_by(Department.kind, Department.id)))
+    people = list(db().scalars(select(User).where(User.active.is_(True)).order_by(User.department_id, User.id)))
+    chairs = [u for u in people if "signer" in u.roles and any(permissions.belongs_to(u, c.id) for c in conveners)]
+    return {"conveners": conveners, "departments": departments, "people": people, "chairs": chairs,
+            "KINDS": MEETING_KINDS, "CATEGORIES": TOPIC_CATEGORIES, "CAPACITIES": CAPACITIES}
+
+
+def _form_data(form) -> dict:
+    topics = [{"title": t, "category": c} for t, c in zip(form.getlist("topic_title"), form.getlist("topic_category"))]
+    participants = [{"department": d, "capacity": "member"} for d in form.getlist("departments")]
+    participants += [{"department": d, "capacity": "observer"} for d in form.getlist("observers")]
+    participants += [{"user": u, "capacity": "member"} for u in form.getlist("people")]
+    return {"kind": form.get("kind"), "title": form.get("title"), "meeting_date": form.get("meeting_date"),
+            "start_time": form.get("start_time"), "location": form.get("location"),
+            "convener": form.get("convener"), "chair": form.get("chair"),
+            "industry_supervision": form.get("industry_supervision") == "1",
+            "urgent_reason": form.get("urgent_reason"), "topics": topics, "participants": participants}
+
+
+@bp.route("/meetings/new", methods=["GET", "POST"])
+@login_required
+def new():
+    error, status, check, form = None, 200, None, request.form if request.method == "POST" else request.args
+    if form.get("meeting_date"):
+        try:
+            check = meetings().check_deadline(parse_date(form.get("meeting_date")))
+        except DomainError:
+            check = None
+    if request.method == "POST":
+        try:
+            meeting = schedule_from(_form_data(request.form))
+            db().commit()
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, exc.status
+        else:
+            flash(f"会议已安排：{meeting.title}，材料最迟于{cn_date(meeting.materials_deadline)}送达")
+            return redirect(url_for("meetings.detail", meeting_id=meeting.id))
+    return render_template("ui/meetings/new.html", error=error, check=check, form=form,
+                           today=runtime().clock.today(), **_form_choices()), status
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@login_required
+def detail(meeting_id: int):
+    svc = meetings()
+    user = current_user()
+    meeting = svc.get(user, meeting_id)
+    msvc = minutes()
+    row = msvc.for_meeting(meeting)
+    st = msvc.refresh(row) if row is not None else None
+    svc.mark_read(user, meeting)
+    db().commit()
+    readable = {m.document_id for m in meeting.materials if permissions.can_read(user, m.document)}
+    return render_template("ui/meetings/detail.html", meeting=meeting, minutes=row, status=st,
+                           can_manage=permissions.can_manage_meeting(user, meeting.convener_id),
+                           notifications=svc.all_notifications(meeting), readable=readable,
+                           ATTENDANCE=ATTENDANCE, today=runtime().clock.today(), letter_url=_letter_url)
+
+
+def _letter_url(letter_id: int) -> str | None:
+    from flask import current_app
+
+    for endpoint in ("letters.detail", "letters.letter", "letters.show"):
+        if endpoint in current_app.view_functions:
+            return url_for(endpoint, letter_id=letter_id)
+    return None
+
+
+def _back(meeting_id: int, message: str):
+    db().commit()
+    flash(message)
+    return redirect(url_for("meetings.detail", meeting_id=meeting_id))
+
+
+@bp.post("/meetings/<int:meeting_id>/materials")
+@login_required
+def upload_material(meeting_id: int):
+    svc = meetings()
+    meeting = svc.manageable(current_user(), meeting_id)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        raise Unprocessable("请选择要上传的会议材料")
+    row = svc.add_material(current_user(), meeting, file.stream, file.filename, request.form.get("title"))
+    return _back(meeting_id, f"已添加会议材料：{row.document.title}")
+
+
+@bp.post("/meetings/<int:meeting_id>/send")
+@login_required
+def send(meeting_id: int):
+    svc = meetings()
+    d = svc.send_materials(current_user(), svc.manageable(current_user(), meeting_id))
+    return _back(meeting_id, "会议议题和材料已送达参会单位" + ("（晚于第二十四条期限）" if d.late else ""))
+
+
+@bp.post("/meetings/<int:meeting_id>/attendance")
+@login_required
+def attendance(meeting_id: int):
+    svc = meetings()
+    meeting = svc.manageable(current_user(), meeting_id)
+    entries = [{"participant": p.id, "attendance": request.form.get(f"att_{p.id}", ""),
+                "name": request.form.get(f"name_{p.id}", "")} for p in meeting.participants]
+    svc.record_attendance(current_user(), meeting, entries)
+    return _back(meeting_id, "出席情况已登记")
+
+
+@bp.post("/meetings/<int:meeting_id>/cancel")
+@login_required
+def cancel(meeting_id: int):
+    svc = meetings()
+    svc.cancel(current_user(), svc.manageable(current_user(), meeting_id), request.form.get("reason", ""))
+    return _back(meeting_id, "会议已取消")
+
+
+@bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
+@login_required
+def draft_minutes(meeting_id: int):
+    meeting = meetings().manageable(current_user(), meeting_id)
+    svc = minutes()
+    error, status = None, 200
+    if request.method == "POST":
+        decisions = [line for line in request.form.get("decisions", "").splitlines() if line.strip()]
+        try:
+            svc.draft(current_user(), meeting, decisions, request.form.get("title"))
+            db().commit()
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, exc.status
+        else:
+            return _back(meeting_id, "纪要稿已生成，请提交审签（由会议主持人签发）")
+    from correspondence.minutes import attendance_block
+
+    return render_template("ui/meetings/minutes.html", meeting=meeting, error=error, form=request.form,
+                           attendance=attendance_block(meeting), existing=svc.for_meeting(meeting)), status
+
+
+@bp.get("/meetings/<int:meeting_id>/minutes/preview.pdf")
+@login_required
+def minutes_preview(meeting_id: int):
+    """预览: the minutes in 纪要格式 from the stored decisions (or ?decisions=… lines), nothing saved."""
+    from flask import Response
+
+    from correspondence.minutes import render_preview
+
+    meeting = meetings().get(current_user(), meeting_id)
+    svc = minutes()
+    row = svc.for_meeting(meeting)
+    lines = [x for x in request.args.get("decisions", "").splitlines() if x.strip()]
+    if not lines and row is not None:
+        import json
+
+        lines = json.loads(row.decisions)
+    spec = svc.spec_for(meeting, lines, row.title if row else request.args.get("title"))
+    resp = Response(render_preview(spec), mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = "inline; filename=minutes-preview.pdf"
+    return resp
+
+
+@bp.post("/meetings/<int:meeting_id>/minutes/act")
+@login_required
+def minutes_act(meeting_id: int):
+    meeting = meetings().get(current_user(), meeting_id)
+    svc = minutes()
+    row = svc.for_meeting(meeting)
+    if row is None:
+        raise NotFound("本次会议尚无纪要")
+    step = svc.act(current_user(), row, request.form.get("action", ""), request.form.get("opinion", ""))
+    return _back(meeting_id, f"已{step.action_label}")
+
+
+# -- 我的工作 ---------------------------------------------------------------------------------------
+def _work(user, session) -> list:
+    svc = MeetingService(session, runtime().clock)
+    today = runtime().clock.today()
+    items = []
+    for m in svc.visible(user, limit=50):
+        if m.status != "scheduled" or m.meeting_date < today:
+            continue
+        manage = permissions.can_manage_meeting(user, m.convener_id)
+        pending = manage and m.materials_sent_at is None
+        items.append(mywork.WorkItem(
+            label=f"{m.kind_label}：{m.title}（{cn_date(m.meeting_date)}）",
+            url=url_for("meetings.detail", meeting_id=m.id),
+            due=m.materials_deadline if pending else None, overdue=pending and today > m.materials_deadline,
+            note="材料待送达" if pending else ("材料已送达" if m.materials_sent_at else "")))
+    for n in svc.notifications(user, unread_only=True)[:20]:
+        from ..clock import local_time
+
+        items.append(mywork.WorkItem(label=n.message, url=url_for("meetings.detail", meeting_id=n.meeting_id),
+                                     note=f"通知于 {local_time(n.created_at)}"))
+    due = [mywork.WorkItem(label=f"纪要：{row.title}", url=url_for("meetings.detail", meeting_id=row.meeting_id),
+                           due=st.due, overdue=st.overdue, note=f"{st.signed_by}已审签，3个工作日内印发")
+           for row, st in MinutesService(session, runtime().clock).pending_for(user)]
+    return [mywork.WorkSection("会议", items, order=40), mywork.WorkSection("待印发纪要", due, order=45)]
+
+
+mywork.register(_work)
+
+from . import meetings_api, meetings_openapi  # noqa: E402,F401  (API routes on this blueprint; OpenAPI)

@@ -1,0 +1,160 @@
+"""验证签名: verify the PAdES signatures of an uploaded PDF or of a stored document's version.
+
+API: ``POST /api/v1/verify-pdf`` (multipart ``file``) and ``GET /api/v1/documents/<id>/signature``.
+UI: ``/signatures/verify`` (upload form) and ``/signatures/documents/<id>`` (a stored document).
+Letter pages include ``templates/ui/signatures/_report.html`` with ``report`` = ``VerificationReport.to_dict()``.
+"""
+from __future__ import annotations
+
+import tempfile
+
+from flask import Blueprint, jsonify, render_template, request
+
+from correspondence.pki import key_source
+from correspondence.signing import verify_pdf
+
+from ..errors import BadRequest, DomainError, TooLarge, Unprocessable
+from .api import api_login_required
+from .context import current_user, db, runtime
+from .openapi import errors, register_paths, register_schemas
+from .pages import login_required
+
+bp = Blueprint("signatures", __name__)
+
+SPOOL_IN_MEMORY = 16 * 1024 * 1024  # larger PDFs are read back from a temporary file
+UPLOAD_ENDPOINTS = {"signatures.api_verify_upload", "signatures.verify_page"}
+
+
+@bp.url_value_preprocessor
+def _limit_upload_size(endpoint, _values):
+    """Runs before the app's CSRF guard parses the form, so an oversized upload is refused unread."""
+    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+        limit = runtime().settings.max_upload_bytes
+        if request.content_length is not None and request.content_length > limit + 1024 * 1024:
+            raise TooLarge(f"文件超过大小限制（{limit // (1024 * 1024)} MB）")
+        request.max_content_length = limit + 1024 * 1024  # chunked bodies: werkzeug stops at the limit
+
+
+def _trust_roots():
+    return key_source(runtime().settings).trust_roots()
+
+
+def _report_upload() -> tuple[dict, str]:
+    part = request.files.get("file")
+    if part is None or not part.filename:
+        raise Unprocessable("请选择要验证的 PDF 文件（字段 file）")
+    report = verify_pdf(part.stream, _trust_roots()).to_dict()
+    return report, part.filename
+
+
+def _report_stored(doc_id: int) -> tuple[dict, object]:
+    try:
+        number = int(request.args["version"]) if "version" in request.args else None
+    except ValueError:
+        raise BadRequest("version 须为整数") from None
+    version = runtime().documents(db()).version(current_user(), doc_id, number)  # 404 unless readable
+    if version.blob.media_type != "application/pdf":
+        raise Unprocessable("该版本不是 PDF 文件，没有可验证的电子签名")
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        chunks = runtime().store.open(version.blob.sha256)
+        try:
+            for chunk in chunks:
+                spool.write(chunk)
+        finally:
+            getattr(chunks, "close", lambda: None)()
+        report = verify_pdf(spool, _trust_roots()).to_dict()
+    report.update(document_id=doc_id, version=version.number, filename=version.filename,
+                  sha256=version.blob.sha256)
+    return report, version
+
+
+# -- API ------------------------------------------------------------------------------------------
+@bp.post("/api/v1/verify-pdf")
+@api_login_required
+def api_verify_upload():
+    report, filename = _report_upload()
+    report["filename"] = filename
+    return jsonify(report)
+
+
+@bp.get("/api/v1/documents/<int:doc_id>/signature")
+@api_login_required
+def api_document_signature(doc_id: int):
+    report, _version = _report_stored(doc_id)
+    return jsonify(report)
+
+
+# -- UI -------------------------------------------------------------------------------------------
+@bp.route("/signatures/verify", methods=["GET", "POST"])
+@login_required
+def verify_page():
+    report, filename, error, status = None, None, None, 200
+    if request.method == "POST":
+        try:
+            report, filename = _report_upload()
+        except DomainError as exc:
+            error, status = exc.message, exc.status
+    return render_template("ui/signatures/verify.html", report=report, filename=filename, error=error), status
+
+
+@bp.get("/signatures/documents/<int:doc_id>")
+@login_required
+def document_page(doc_id: int):
+    doc = runtime().documents(db()).get(current_user(), doc_id)
+    try:
+        report, version = _report_stored(doc_id)
+    except Unprocessable as exc:
+        return render_template("ui/signatures/document.html", doc=doc, report=None, error=exc.message), 422
+    return render_template("ui/signatures/document.html", doc=doc, report=report, version=version, error=None)
+
+
+# -- OpenAPI --------------------------------------------------------------------------------------
+def _paths() -> dict:
+    ok = {"description": "验证结果", "content": {"application/json": {"schema": {
+        "$ref": "#/components/schemas/SignatureVerification"}}}}
+    return {
+        "/api/v1/verify-pdf": {"post": {
+            "summary": "验证上传 PDF 的电子签名（签名单位、时间、完整性、证书信任）",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"200": ok, **errors(400, 401, 413, 422)}}},
+        "/api/v1/documents/{id}/signature": {"get": {
+            "summary": "验证已存文档某一版本（默认当前版本）的电子签名",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
+                           {"name": "version", "in": "query", "schema": {"type": "integer"}}],
+            "responses": {"200": ok, **errors(400, 401, 404, 422)}}},
+    }
+
+
+def _schemas() -> dict:
+    signature = {"type": "object", "properties": {
+        "field_name": {"type": "string"}, "department": {"type": ["string", "null"]},
+        "department_code": {"type": ["string", "null"]}, "organization": {"type": ["string", "null"]},
+        "signer_name": {"type": ["string", "null"]}, "reason": {"type": ["string", "null"]},
+        "location": {"type": ["string", "null"]},
+        "signing_time": {"type": ["string", "null"], "format": "date-time"},
+        "signing_time_local": {"type": ["string", "null"], "description": "北京时间"},
+        "intact": {"type": "boolean", "description": "签署后文件未被篡改"},
+        "valid": {"type": "boolean", "description": "签名值校验通过"},
+        "trusted": {"type": "boolean", "description": "证书链到受信任的根证书"},
+        "covers_whole_file": {"type": "boolean"}, "ok": {"type": "boolean"},
+        "issuer": {"type": ["string", "null"]}, "certificate_serial": {"type": ["string", "null"]},
+        "certificate_sha256": {"type": ["string", "null"]}, "summary": {"type": "string"}}}
+    return {
+        "SignatureVerification": {"type": "object", "required": ["signed", "intact", "trusted", "ok", "summary"],
+                                  "properties": {
+            "signed": {"type": "boolean"}, "intact": {"type": "boolean"}, "valid": {"type": "boolean"},
+            "trusted": {"type": "boolean"}, "ok": {"type": "boolean"},
+            "summary": {"type": "string", "description": "中文结论"},
+            "department": {"type": ["string", "null"]}, "signer_name": {"type": ["string", "null"]},
+            "signing_time": {"type": ["string", "null"], "format": "date-time"},
+            "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/PdfSignature"}},
+            "filename": {"type": "string"}, "document_id": {"type": "integer"}, "version": {"type": "integer"},
+            "sha256": {"type": "string"}}},
+        "PdfSignature": signature,
+    }
+
+
+register_paths(_paths)
+register_schemas(_schemas)

@@ -1,0 +1,197 @@
+"""登记 (the 发文字号 is taken) and 印发 (render, sign, store, distribute).
+
+Where the issued files live: a dedicated "final" core document per letter (version 1 the DOCX,
+version 2 the PAdES-signed PDF, the current version), plus a separate processing-sheet document.
+Recipients are granted the final document only — never the draft document, whose JSON versions hold
+the internal drafting history, nor the processing sheet with the internal opinions.
+
+Write order: render and sign in memory first (the likely failures), then each file through
+DocumentService (blob, then rows + audit + outbox, one commit each), then the state change. A retry
+after a crash in between resumes: files already stored are not stored twice.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date
+
+from sqlalchemy.orm import Session
+
+from archive_service.clock import Clock, local_time
+from archive_service.documents import DocumentService
+from archive_service.errors import Forbidden, InvalidTransition, Unprocessable
+from archive_service.models import Department, User
+from archive_service.permissions import same_organisation
+from archive_service.signoff import ACTIONS
+
+from .letters import SUBJECT, LetterService
+from .models import Letter
+from .numbering import Numbering
+
+#: Callbacks run after a letter is issued (same transaction): hook(session, letter). The meetings
+#: workflow registers one to mark its minutes issued.
+ISSUE_HOOKS: list = []
+
+
+def render_functions():
+    """(render_pdf, render_docx) of the rendering module; a clear error while it is missing."""
+    try:
+        from .render_docx import render_docx
+        from .render_pdf import render_pdf
+    except ImportError:
+        raise Unprocessable("公文排版模块尚未安装，暂不能生成 PDF/DOCX") from None
+    return render_pdf, render_docx
+
+
+def spec_for(service: LetterService, letter: Letter, number: str | None = None,
+             on: date | None = None) -> dict:
+    """The render spec (correspondence.spec) of the letter's current version."""
+    data = letter.data
+    spec = {"kind": letter.kind, "issuer": letter.issuer.name, "title": data["title"],
+            "body": data["body"], "attachments": [a["name"] for a in data.get("attachments", [])],
+            "note": data.get("note", ""), "date": (on or letter.written_on or service.clock.today()).isoformat(),
+            "number": number or letter.number, "urgency": data.get("urgency") or None}
+    if letter.kind == "minutes":
+        spec["attendance"] = data.get("attendance") or {}
+        if data.get("masthead"):
+            spec["masthead"] = data["masthead"]
+        spec["cc"] = data.get("distribution", [])
+    else:
+        spec["to"], spec["cc"] = data["to"], data["cc"]
+        if data.get("upward"):
+            spec["signer"] = service.signer_name(letter) or None
+    return spec
+
+
+def parsed_spec(service: LetterService, letter: Letter):
+    """The RenderSpec of the letter; a spec the renderer refuses becomes a 422 naming the field."""
+    from .spec import SpecError, parse_spec
+
+    try:
+        return parse_spec(spec_for(service, letter))
+    except SpecError as exc:
+        raise Unprocessable(f"公文内容无法排版：{exc.field}：{exc.message}", field=exc.field) from None
+
+
+def render_preview(service: LetterService, letter: Letter) -> bytes:
+    render_pdf, _ = render_functions()
+    return render_pdf(parsed_spec(service, letter))
+
+
+class Issuing:
+    def __init__(self, session: Session, documents: DocumentService, clock: Clock, keys=None):
+        self.s = session
+        self.documents = documents
+        self.clock = clock
+        self.keys = keys  # correspondence.pki key source; None → the issued PDF cannot be signed
+        self.letters = LetterService(session, documents, clock)
+
+    # -- 登记 --------------------------------------------------------------------------------------
+    def register(self, user: User, letter: Letter, version_sha256: str) -> str:
+        """登记: take the next 发文字号 of the issuing organisation in the same transaction."""
+        flow = self.letters.flow(letter)
+        try:
+            self.letters.signoff.act(flow, user, "register", version_sha256)
+            numbering = Numbering(self.s, self.clock)
+            year = self.clock.today().year
+            number, seq = numbering.next_number(numbering.prefix_for(letter.issuer, letter.kind), year)
+            letter.number, letter.number_year, letter.number_seq = number, year, seq
+            flow.steps[-1].opinion = f"发文字号：{number}"
+            self.letters.audit.record(user, "letter.numbered", SUBJECT, letter.id, {"number": number})
+            letter.updated_at = self.clock.now()
+            self.s.commit()
+        except BaseException:
+            self.s.rollback()
+            raise
+        return number
+
+    # -- 印发 --------------------------------------------------------------------------------------
+    def issue(self, user: User, letter: Letter, version_sha256: str) -> Letter:
+        flow = self.letters.flow(letter)
+        reason = self.letters.signoff.allowed(flow, user, "issue")
+        if reason:
+            raise (Forbidden if ("角色" in reason or "人员" in reason) else InvalidTransition)(reason)
+        if version_sha256 != flow.version_sha256:
+            raise InvalidTransition("文稿已有新版本，请刷新后基于最新版本操作")
+        if self.keys is None:
+            raise Unprocessable("未配置签名密钥，不能印发")
+        from .signing import sign_pdf
+
+        render_pdf, render_docx = render_functions()
+        spec = parsed_spec(self.letters, letter)
+        pdf, docx = render_pdf(spec), render_docx(spec)
+        signed = sign_pdf(pdf, letter.issuer, signer_name=user.full_name, reason="印发", keys=self.keys)
+        sheet = self.processing_sheet(letter, flow, user)
+        base = letter.number or f"公文{letter.id}"
+        try:
+            final = letter.final_document
+            if final is None:
+                stored, media = self.documents.store_bytes(io.BytesIO(docx))
+                final = self.documents.create_from_stored(user, stored, media, f"{base}.docx", letter.title,
+                                                          kind="letter_final")  # commits
+                letter.final_document = final
+                self._grant_internal(letter, flow, final)
+            if final.current_version < 2:
+                self.documents.add_version(user, final, io.BytesIO(signed), f"{base}.pdf")  # commits
+            if letter.sheet_document_id is None:
+                sheet_doc = self.documents.upload(user, io.BytesIO(sheet), f"{base}-公文处理单.pdf",
+                                                  f"{letter.title}（公文处理单）", kind="processing_sheet")
+                letter.sheet_document = sheet_doc
+                self._grant_internal(letter, flow, sheet_doc)
+            self._distribute(letter, final.id)
+            self.letters.signoff.act(flow, user, "issue", version_sha256)
+            letter.issued_at = letter.updated_at = self.clock.now()
+            self._mark_reply(letter)
+            self.letters.audit.record(user, "letter.issued", SUBJECT, letter.id, {
+                "number": letter.number, "final_document": final.id, "sheet_document": letter.sheet_document.id,
+                "docx_sha256": final.versions[0].blob_sha256, "pdf_sha256": final.versions[-1].blob_sha256,
+                "recipients": [[r.department_id, r.role] for r in letter.recipients]})
+            for hook in ISSUE_HOOKS:
+                hook(self.s, letter)
+            self.s.commit()
+        except BaseException:
+            self.s.rollback()
+            raise
+        return letter
+
+    def _grant_internal(self, letter: Letter, flow, doc) -> None:
+        for dept_id in {letter.department_id, letter.issuer_id, *flow.co_department_ids} - {doc.department_id}:
+            self.letters._grant(doc.id, dept_id, "issuer")
+
+    def _distribute(self, letter: Letter, final_id: int) -> None:
+        grant = self.letters._grant
+        for r in letter.recipients:
+            reason = "copy" if r.role == "cc" else "recipient"
+            grant(final_id, r.department_id, reason)
+            for att in letter.attachments:
+                grant(att.document_id, r.department_id, reason)
+
+    def _mark_reply(self, letter: Letter) -> None:
+        """An issued reply (复函) closes the original's incoming item on the replying side."""
+        if not letter.reply_to_id:
+            return
+        original = self.s.get(Letter, letter.reply_to_id)
+        if letter.final_document_id and original.department_id != letter.department_id:
+            # the original's drafting section sees the reply in the thread, not only its bureau
+            self.letters._grant(letter.final_document_id, original.department_id, "thread")
+        for r in original.recipients:
+            if same_organisation(r.department, letter.issuer) and r.role != "cc":
+                r.state, r.replied_at, r.reply_letter_id = "replied", self.clock.now(), letter.id
+
+    # -- 公文处理单 -------------------------------------------------------------------------------
+    def sheet_steps(self, letter: Letter, flow, issuer: User | None = None) -> list[dict]:
+        """Rows of the processing sheet: {action, actor, at, opinion} (time in China)."""
+        steps = [{"action": ACTIONS.get(s.action, s.action) + ("（已作废）" if s.voided else ""),
+                  "actor": f"{s.actor_name}（{self.s.get(Department, s.department_id).name}）",
+                  "at": local_time(s.at)[:16], "opinion": s.opinion or ""} for s in flow.steps]
+        if issuer is not None:
+            steps.append({"action": ACTIONS["issue"], "actor": f"{issuer.full_name}（{issuer.department.name}）",
+                          "at": local_time(self.clock.now())[:16], "opinion": ""})
+        return steps
+
+    def processing_sheet(self, letter: Letter, flow, issuer: User | None = None) -> bytes:
+        try:
+            from .processing_sheet import render_processing_sheet
+        except ImportError:
+            raise Unprocessable("公文处理单模块尚未安装") from None
+        return render_processing_sheet(letter.title, letter.number or "", self.sheet_steps(letter, flow, issuer))
+

@@ -1,0 +1,83 @@
+"""Line breaking for Chinese official documents with 避头尾 (kinsoku).
+
+Characters in NO_START never begin a line, characters in NO_END never end one; runs of half-width
+letters and digits (2026, 0790-1234567, A4) stay together. Greedy: fill a line to the width, then, if
+the next line would begin with forbidden punctuation, pull characters down from the current line.
+"""
+from __future__ import annotations
+
+import re
+from typing import Callable
+
+NO_START = set("，。、；：？！）》」』】〕〉”’…—～·%‰,.;:?!)]}>％")
+NO_END = set("（《「『【〔〈“‘([{<")
+
+_TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-/@_:+]*[A-Za-z0-9]|[A-Za-z0-9]|\s+|.", re.S)
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def break_lines(text: str, width: Callable[[str], float], first: float, rest: float | None = None,
+                ) -> list[str]:
+    """Split ``text`` into lines whose ``width(line)`` fits ``first`` (first line) or ``rest``."""
+    rest = first if rest is None else rest
+    toks = tokens(text)
+    lines: list[list[str]] = []
+    cur: list[str] = []
+    cur_w = 0.0
+    limit = first
+    cache: dict[str, float] = {}
+
+    def w(t: str) -> float:
+        v = cache.get(t)
+        if v is None:
+            v = cache[t] = width(t)
+        return v
+
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        tw = w(t)
+        if cur_w + tw <= limit + 0.01 or not cur:
+            if not cur and tw > limit + 0.01 and len(t) > 1:  # an over-long run: split it by characters
+                toks[i:i + 1] = list(t)
+                continue
+            if not cur and t.isspace():  # no leading blanks on a wrapped line
+                i += 1
+                continue
+            cur.append(t)
+            cur_w += tw
+            i += 1
+            continue
+        # toks[i] starts the next line: blanks at a break vanish; then apply 避头尾 by pulling tokens
+        # down from this line while the next line would begin with closing punctuation or this one
+        # would end with an opening bracket.
+        while i < len(toks) and toks[i].isspace():
+            i += 1
+        nxt = toks[i] if i < len(toks) else ""
+        pulled: list[str] = []
+
+        def bad() -> bool:
+            head = next((t for t in pulled if not t.isspace()), nxt)
+            return (bool(head) and head[0] in NO_START) or cur[-1][-1] in NO_END or cur[-1].isspace()
+
+        while len(cur) > 1 and bad():
+            pulled.insert(0, cur.pop())
+        if len(cur) <= 1 and bad() and pulled:
+            cur.extend(pulled)  # cannot be fixed (a line of punctuation): keep the line as it was
+            pulled = []
+        while cur and cur[-1].isspace():
+            cur.pop()
+        while pulled and pulled[0].isspace():
+            pulled.pop(0)
+        lines.append(cur)
+        cur, cur_w, limit = pulled, sum(w(p) for p in pulled), rest
+    if cur:
+        lines.append(cur)
+    return ["".join(line) for line in lines] or [""]
+
+
+def starts_badly(line: str) -> bool:
+    return bool(line) and line[0] in NO_START

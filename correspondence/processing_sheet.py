@@ -1,0 +1,53 @@
+"""公文处理单: the processing sheet filed with a letter — every step, person, time and opinion."""
+from __future__ import annotations
+
+import io
+from datetime import datetime
+from functools import partial
+
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from .fonts import FontConfig, faces
+
+
+def _when(value) -> str:
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    return str(value or "")
+
+
+def render_processing_sheet(title: str, number: str | None, steps: list[dict],
+                            fonts: FontConfig | None = None) -> bytes:
+    """PDF of the processing sheet; ``steps`` are dicts {action, actor, at, opinion} in order."""
+    f = faces(fonts)
+    body, head = f["fangsong"].name, f["heiti"].name
+    cell = ParagraphStyle("cell", fontName=body, bulletFontName=body, fontSize=11, leading=15, wordWrap="CJK")
+    th = ParagraphStyle("th", parent=cell, fontName=head)
+    h1 = ParagraphStyle("h1", fontName=f["title"].name, bulletFontName=body, fontSize=22, leading=30, alignment=1)
+    meta = ParagraphStyle("meta", fontName=body, bulletFontName=body, fontSize=14, leading=22, wordWrap="CJK")
+    rows = [[Paragraph(t, th) for t in ("序号", "环节", "办理人", "时间", "意见")]]
+    for i, s in enumerate(steps, 1):
+        rows.append([Paragraph(str(i), cell), Paragraph(str(s.get("action", "")), cell),
+                     Paragraph(str(s.get("actor", "")), cell), Paragraph(_when(s.get("at")), cell),
+                     Paragraph(str(s.get("opinion") or ""), cell)])
+    table = Table(rows, colWidths=[12 * mm, 22 * mm, 24 * mm, 36 * mm, 62 * mm], repeatRows=1)
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), body, 11),  # cell default is Helvetica otherwise
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.Color(0.92, 0.92, 0.92)),
+    ]))
+    buf = io.BytesIO()
+    doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=28 * mm, rightMargin=26 * mm, topMargin=37 * mm,
+                            bottomMargin=35 * mm, title=f"公文处理单 {title}", author="archive-service",
+                            initialFontName=body, initialFontSize=11)
+    story = [Paragraph("公文处理单", h1), Spacer(1, 6 * mm),
+             Paragraph(f"标题：{title}", meta), Paragraph(f"文号：{number or '（未编号）'}", meta),
+             Spacer(1, 4 * mm), table]
+    doc.build(story, canvasmaker=partial(Canvas, initialFontName=body))  # no unembedded Helvetica
+    return buf.getvalue()

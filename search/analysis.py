@@ -1,0 +1,89 @@
+"""The one definition of how text becomes index terms, shared by every engine.
+
+* ``fold``: NFKC (full-width → half-width, compatibility forms) then lower-case, one character for
+  one character, so offsets into the folded text are offsets into the NFKC text (used by snippets).
+* CJK runs become overlapping bigrams with consecutive positions ("审批局" → "审批 批局"); a run of one
+  character becomes that character. Latin letters and digits form whole tokens ("gb", "2026").
+* Wherever non-token characters (punctuation, spaces) separate two tokens, a gap token ``GAP`` is
+  emitted, so a phrase never matches across punctuation ("审批，批准" does not contain "审批批").
+* Every CJK character is also emitted into a separate unigram stream, which answers one-character
+  queries exactly (a bigram index alone cannot: "审" is inside "审批" but is not a term).
+
+Engines index the space-joined streams with a whitespace tokenizer, so both engines see the very
+same terms and a query string is turned into the very same terms by ``query_terms``.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+
+GAP = "\u00a7"  # "§": never produced by the tokenizer itself (NFKC keeps it; it is not a token char)
+
+# CJK Unified Ideographs (+ Ext A, compatibility ideographs, Ext B–F) and 〇.
+CJK_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
+_TOKEN = re.compile(f"([{CJK_CLASS}]+)|([a-z0-9]+)")
+_CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+
+
+# Full-width ASCII variants and the ideographic space: what NFKC does to them, as a fast table.
+_FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)} | {0x3000: 0x20}
+
+
+def fold(text: str) -> str:
+    """NFKC + lower-case, keeping one output character per NFKC character."""
+    text = (text or "").translate(_FULL_WIDTH)
+    if not unicodedata.is_normalized("NFKC", text):
+        text = unicodedata.normalize("NFKC", text)
+    lowered = text.lower()
+    if len(lowered) == len(text):
+        return lowered
+    return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+def is_cjk(ch: str) -> bool:
+    return bool(_CJK_CHAR.match(ch))
+
+
+def analyze(text: str, folded: bool = False) -> tuple[str, str]:
+    """Return (bigram stream, unigram stream), each space-separated, for indexing ``text``."""
+    text = text if folded else fold(text)
+    grams: list[str] = []
+    chars: list[str] = []
+    last_end = 0
+    for m in _TOKEN.finditer(text):
+        if grams and m.start() != last_end:
+            grams.append(GAP)
+        last_end = m.end()
+        run = m.group(1)
+        if run is None:
+            grams.append(m.group(2))
+        elif len(run) == 1:
+            grams.append(run)
+            chars.append(run)
+        else:
+            grams.extend(map(str.__add__, run[:-1], run[1:]))
+            chars.extend(run)
+    return " ".join(grams), " ".join(chars)
+
+
+def query_terms(text: str) -> tuple[str, list[str]]:
+    """Turn one query unit into terms: ("chars", [c]) for a single CJK character, else ("grams", [...]).
+
+    The grams list is a phrase (consecutive positions); an empty list means the unit has no
+    searchable characters (only punctuation).
+    """
+    folded = fold(text).strip()
+    grams, _chars = analyze(folded, folded=True)
+    tokens = [t for t in grams.split(" ") if t]
+    while tokens and tokens[0] == GAP:
+        tokens.pop(0)
+    while tokens and tokens[-1] == GAP:
+        tokens.pop()
+    if len(tokens) == 1 and len(tokens[0]) == 1 and is_cjk(tokens[0]):
+        return "chars", tokens
+    return "grams", tokens
+
+
+def literal(text: str) -> str:
+    """The folded form of a query unit, as matched by a plain substring scan and by highlighting."""
+    return fold(text).strip()

@@ -1,0 +1,138 @@
+"""Engine-neutral pieces: the viewer, results, hits, and highlighted snippets.
+
+Snippets are cut from the stored text by ``highlight`` for every engine alike, so both engines show
+the same marks. Everything outside ``<mark>`` is HTML-escaped.
+"""
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+
+from .analysis import CJK_CLASS, fold
+from .query import ParsedQuery
+
+FACETS = ("kind", "dept", "year", "retention")
+SNIPPET_CHARS = 120
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who searches: their department decides what they may read."""
+    department_id: int
+
+
+@dataclass
+class Hit:
+    id: str
+    title_html: str
+    snippet_html: str | None  # None when the viewer may see the metadata only (catalogue)
+    full_access: bool
+    record: dict  # the stored record without its body
+    score: float = 0.0
+
+
+@dataclass
+class SearchResult:
+    total: int
+    hits: list[Hit]
+    facets: dict[str, list[tuple]] = field(default_factory=dict)
+    page: int = 1
+    size: int = 20
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.size))
+
+
+def can_read(record: dict, viewer: Viewer) -> bool:
+    return record.get("dept") == viewer.department_id or viewer.department_id in (record.get("grants") or [])
+
+
+def _pattern(pq: ParsedQuery, include_numbers: bool = True) -> re.Pattern | None:
+    """One regex over the folded text matching every positive unit (separators between words loose)."""
+    parts = []
+    units = [u for g in pq.groups for u in g] + (list(pq.numbers) if include_numbers else [])
+    for u in units:
+        pieces = re.findall(f"[{CJK_CLASS}]+|[a-z0-9]+", u.text)
+        if pieces:
+            parts.append(f"[^{CJK_CLASS}a-z0-9]+".join(map(re.escape, pieces)))
+    if not parts:
+        return None
+    parts.sort(key=len, reverse=True)
+    return re.compile("|".join(parts))
+
+
+def _folded_map(text: str) -> tuple[str, list[int]]:
+    """Fold ``text`` character by character; returns the folded text and, per folded character, the
+    index of the original character it came from (so marks land on the original text)."""
+    out, where = [], []
+    for i, ch in enumerate(text):
+        f = fold(ch) if not ch.isascii() else ch.lower()
+        out.append(f)
+        where.extend([i] * len(f))
+    where.append(len(text))
+    return "".join(out), where
+
+
+def _spans(text: str, pat: re.Pattern | None) -> list[tuple[int, int]]:
+    """Original-text spans of the matches of ``pat`` (searched in the folded text)."""
+    if pat is None:
+        return []
+    folded = fold(text)
+    if len(folded) == len(text):  # the usual case: one folded character per original character
+        return [m.span() for m in pat.finditer(folded) if m.end() > m.start()]
+    folded, where = _folded_map(text)
+    return [(where[m.start()], where[m.end() - 1] + 1) for m in pat.finditer(folded) if m.end() > m.start()]
+
+
+def _mark(text: str, spans: list[tuple[int, int]]) -> str:
+    out, pos = [], 0
+    for a, b in spans:
+        a = max(a, pos)
+        if b <= a:
+            continue
+        out.append(html.escape(text[pos:a]))
+        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        pos = b
+    out.append(html.escape(text[pos:]))
+    return "".join(out)
+
+
+def highlight_title(title: str, pq: ParsedQuery) -> str:
+    return _mark(title, _spans(title, _pattern(pq)))
+
+
+def snippet(body: str, pq: ParsedQuery, width: int = SNIPPET_CHARS) -> str:
+    """A window of the body around the first match, matches wrapped in <mark>."""
+    shown = " ".join((body or "").split())
+    if not shown:
+        return ""
+    spans = _spans(shown, _pattern(pq, include_numbers=False))
+    if not spans:
+        return html.escape(shown[:width]) + ("…" if len(shown) > width else "")
+    start = max(0, spans[0][0] - width // 4)
+    end = min(len(shown), start + width)
+    inside = [(a - start, min(b, end) - start) for a, b in spans if a < end and b > start]
+    return ("…" if start else "") + _mark(shown[start:end], inside) + ("…" if end < len(shown) else "")
+
+
+def make_hit(record: dict, pq: ParsedQuery, viewer: Viewer, score: float = 0.0) -> Hit:
+    full = can_read(record, viewer)
+    body = record.get("body", "")
+    meta = {k: v for k, v in record.items() if k != "body"}
+    return Hit(str(record["id"]), highlight_title(record.get("title", ""), pq),
+               snippet(body, pq) if full else None, full, meta, score)
+
+
+def facet_lists(raw: dict[str, dict]) -> dict[str, list[tuple]]:
+    """{facet: {value: count}} → {facet: [(value, count), …]} sorted by count, then value."""
+    out = {}
+    for name in FACETS:
+        items = [(k, c) for k, c in (raw.get(name) or {}).items() if c and k not in ("", None)]
+        if name == "year":
+            items.sort(key=lambda kv: -int(kv[0]))
+        else:
+            items.sort(key=lambda kv: (-kv[1], str(kv[0])))
+        out[name] = items
+    return out

@@ -1,0 +1,293 @@
+"""The embedded engine: a tantivy index in the instance folder.
+
+Layout: ``<root>/CURRENT`` names the live generation folder ``<root>/gen-<n>``. ``rebuild`` writes a
+new generation and then replaces CURRENT atomically (rename), so readers switch in one step.
+Only one process writes (the worker: tantivy locks the writer); web processes open readers and
+reload at most every ``RELOAD_EVERY`` seconds to see the worker's commits.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import shutil
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Iterable
+
+import tantivy
+from tantivy import Occur, Query
+
+from .analysis import analyze
+from .engine import Progress, epoch_seconds
+from .query import ParsedQuery, Unit
+from .results import SearchResult, Viewer, facet_lists, make_hit
+
+log = logging.getLogger(__name__)
+RELOAD_EVERY = 0.2
+TEXT_FIELDS = ("title", "num", "body")
+FACET_AGG = {"kind": {"terms": {"field": "kind_label", "size": 50}},
+             "dept": {"terms": {"field": "dept_name", "size": 200}},
+             "year": {"terms": {"field": "year", "size": 200}},
+             "retention": {"terms": {"field": "retention", "size": 50}}}
+
+
+def build_schema() -> tantivy.Schema:
+    sb = tantivy.SchemaBuilder()
+    sb.add_text_field("key", tokenizer_name="raw", index_option="basic")
+    for f in TEXT_FIELDS:
+        sb.add_text_field(f"{f}_g", tokenizer_name="whitespace", index_option="position")
+        sb.add_text_field(f"{f}_c", tokenizer_name="whitespace", index_option="freq")
+    for f in ("kind", "kind_label", "dept_name", "dept_code", "retention"):
+        sb.add_text_field(f, tokenizer_name="raw", fast=True, index_option="basic")
+    for f in ("dept", "grants", "catalogue", "year", "date"):
+        sb.add_integer_field(f, indexed=True, fast=f in ("dept", "year", "date"))
+    sb.add_integer_field("rid", fast=True)  # the id as a number (-1 if not numeric): fast id listing
+    sb.add_bytes_field("src", stored=True)
+    return sb.build()
+
+
+def _json_default(v):
+    if isinstance(v, datetime):
+        return v.isoformat()
+    raise TypeError(type(v))
+
+
+def to_document(rec: dict) -> tantivy.Document:
+    title_g, title_c = analyze(rec.get("title") or "")
+    body_g, body_c = analyze(rec.get("body") or "")
+    num_g, num_c = analyze(" ".join(rec.get("numbers") or []))
+    fields = dict(key=str(rec["id"]), title_g=title_g, title_c=title_c, body_g=body_g, body_c=body_c,
+                  num_g=num_g, num_c=num_c, kind=rec.get("kind") or "", kind_label=rec.get("kind_label") or "",
+                  dept_name=rec.get("dept_name") or "", dept_code=(rec.get("dept_code") or "").upper(),
+                  retention=rec.get("retention") or "", dept=int(rec.get("dept") or 0),
+                  catalogue=1 if rec.get("catalogue") else 0, year=int(rec.get("year") or 0),
+                  date=epoch_seconds(rec.get("date")), rid=int(rec["id"]) if str(rec["id"]).isdigit() else -1,
+                  src=json.dumps(rec, ensure_ascii=False, default=_json_default).encode())
+    doc = tantivy.Document(**fields)
+    for g in rec.get("grants") or []:
+        doc.add_integer("grants", int(g))
+    return doc
+
+
+class TantivyEngine:
+    name = "tantivy"
+    _shared: dict[Path, "TantivyEngine"] = {}
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls, root: Path) -> "TantivyEngine":
+        """One engine per index folder and process (the in-process worker and the web share it)."""
+        root = Path(root).resolve()
+        with cls._shared_lock:
+            if root not in cls._shared:
+                cls._shared[root] = cls(root)
+            return cls._shared[root]
+
+    def __init__(self, root: Path):
+        self.root = Path(root)
+        self.schema = build_schema()
+        self._lock = threading.RLock()
+        self._writer = None
+        self._gen = None
+        self._index = None
+        self._checked = 0.0
+        self._open()
+
+    # -- generations -----------------------------------------------------------------------------
+    def _current_name(self) -> str | None:
+        try:
+            return (self.root / "CURRENT").read_text().strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _set_current(self, name: str) -> None:
+        tmp = self.root / f"CURRENT.{os.getpid()}.tmp"
+        tmp.write_text(name)
+        os.replace(tmp, self.root / "CURRENT")
+
+    def _open(self) -> None:
+        with self._lock:
+            self.root.mkdir(parents=True, exist_ok=True)
+            name = self._current_name()
+            if name is None or not (self.root / name).is_dir():
+                name = "gen-1"
+                (self.root / name).mkdir(exist_ok=True)
+                tantivy.Index(self.schema, str(self.root / name))
+                self._set_current(name)
+            if name != self._gen:
+                self._drop_writer()
+                try:
+                    self._index = tantivy.Index(self.schema, str(self.root / name), reuse=True)
+                except ValueError as exc:
+                    if "schema does not match" not in str(exc):
+                        raise
+                    # written by an older version: start an empty generation; `reindex` fills it
+                    log.warning("search index %s has an old schema; run `archive-service reindex`", name)
+                    name = self._next_generation()
+                    self._index = tantivy.Index(self.schema, str(self.root / name))
+                    self._set_current(name)
+                self._gen = name
+
+    def _next_generation(self) -> str:
+        nums = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
+        name = f"gen-{max(nums, default=0) + 1}"
+        (self.root / name).mkdir()
+        return name
+
+    def _drop_writer(self) -> None:
+        if self._writer is not None:
+            try:
+                self._writer.rollback()
+            except Exception:  # pragma: no cover - best effort
+                pass
+            self._writer = None
+            import gc
+
+            gc.collect()  # drops the writer object so its lock file is released
+
+    def refresh(self, force: bool = False) -> None:
+        now = time.monotonic()
+        if not force and now - self._checked < RELOAD_EVERY:
+            return
+        self._checked = now
+        if self._current_name() != self._gen:
+            self._open()
+        self._index.reload()
+
+    # -- writing ---------------------------------------------------------------------------------
+    def _writer_for(self):
+        self.refresh(force=True)
+        if self._writer is None:
+            self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
+        return self._writer
+
+    def upsert(self, records: list[dict]) -> None:
+        with self._lock:
+            w = self._writer_for()
+            for rec in records:
+                w.delete_documents_by_term("key", str(rec["id"]))
+                w.add_document(to_document(rec))
+            w.commit()
+            self._index.reload()
+
+    def delete(self, ids: list[str], revisions: list[int] | None = None) -> None:
+        with self._lock:
+            w = self._writer_for()
+            for i in ids:
+                w.delete_documents_by_term("key", str(i))
+            w.commit()
+            self._index.reload()
+
+    def rebuild(self, records: Iterable[dict], progress: Progress | None = None) -> int:
+        with self._lock:
+            name = self._next_generation()
+            path = self.root / name
+            index = tantivy.Index(self.schema, str(path))
+            writer = index.writer(heap_size=400_000_000, num_threads=2)
+            n = 0
+            for rec in records:
+                writer.add_document(to_document(rec))
+                n += 1
+                if progress and n % 1000 == 0:
+                    progress(1000)
+            writer.commit()
+            writer.wait_merging_threads()
+            if progress:
+                progress(n % 1000)
+            old = self._gen
+            self._drop_writer()
+            self._set_current(name)
+            self._open()
+            for p in self.root.glob("gen-*"):  # keep the previous generation for open readers
+                if p.name not in (name, old):
+                    shutil.rmtree(p, ignore_errors=True)
+            return n
+
+    # -- reading ---------------------------------------------------------------------------------
+    def count(self) -> int:
+        self.refresh(force=True)
+        return self._index.searcher().num_docs
+
+    def _unit(self, u: Unit, fields) -> Query:
+        qs = []
+        for f in fields:
+            if u.mode == "chars":
+                q = Query.term_query(self.schema, f"{f}_c", u.words[0])
+            elif len(u.words) == 1 and not u.regex:
+                q = Query.term_query(self.schema, f"{f}_g", u.words[0])
+            elif u.regex:
+                q = Query.regex_phrase_query(self.schema, f"{f}_g", list(u.words))
+            else:
+                q = Query.phrase_query(self.schema, f"{f}_g", list(u.words))
+            qs.append((Occur.Should, Query.boost_query(q, 2.0) if f == "title" else q))
+        return qs[0][1] if len(qs) == 1 else Query.boolean_query(qs)
+
+    def _content(self, pq: ParsedQuery, fields) -> list:
+        clauses = []
+        for group in pq.groups:
+            ors = [(Occur.Should, self._unit(u, fields)) for u in group]
+            clauses.append((Occur.Must, ors[0][1] if len(ors) == 1 else Query.boolean_query(ors)))
+        for u in pq.numbers:
+            clauses.append((Occur.Must, self._unit(u, ("num",))))
+        for u in pq.excludes:
+            clauses.append((Occur.MustNot, self._unit(u, fields)))
+        if not any(o == Occur.Must for o, _ in clauses):
+            clauses.append((Occur.Must, Query.all_query()))
+        return clauses
+
+    def _term_any(self, pairs) -> Query:
+        qs = [(Occur.Should, Query.term_query(self.schema, f, v)) for f, v in pairs]
+        return Query.boolean_query(qs)
+
+    def build_query(self, pq: ParsedQuery, viewer: Viewer) -> Query:
+        vid = viewer.department_id
+        full = self._term_any([("dept", vid), ("grants", vid)])
+        meta = Query.term_query(self.schema, "catalogue", 1)
+        branches = Query.boolean_query([
+            (Occur.Should, Query.boolean_query([(Occur.Must, full)] + self._content(pq, TEXT_FIELDS))),
+            (Occur.Should, Query.boolean_query([(Occur.Must, meta)] + self._content(pq, ("title", "num")))),
+        ])
+        clauses = [(Occur.Must, branches)]
+        if pq.kinds:
+            clauses.append((Occur.Must, self._term_any([(f, k) for k in pq.kinds for f in ("kind", "kind_label")])))
+        if pq.depts:
+            clauses.append((Occur.Must, self._term_any(
+                [("dept_code", d.upper()) for d in pq.depts] + [("dept_name", d) for d in pq.depts])))
+        if pq.years:
+            clauses.append((Occur.Must, Query.range_query(self.schema, "year", tantivy.FieldType.Integer,
+                                                          pq.years[0], pq.years[1])))
+        return Query.boolean_query(clauses)
+
+    def matching_ids(self, pq: ParsedQuery, viewer: Viewer) -> set[str]:
+        """Every matching record id (no ranking, no snippets): for recall checks and exports."""
+        self.refresh()
+        searcher = self._index.searcher()
+        query = self.build_query(pq, viewer)
+        total = searcher.search(query, limit=1, count=True).count
+        if not total:
+            return set()
+        addrs = [addr for _k, addr in searcher.search(query, limit=total, count=False, order_by_field="date").hits]
+        rids = searcher.fast_field_values("rid", addrs)
+        return {str(r) if r is not None and r >= 0 else json.loads(searcher.doc(a)["src"][0])["id"]
+                for r, a in zip(rids, addrs)}
+
+    def search(self, pq: ParsedQuery, viewer: Viewer, page: int = 1, size: int = 20,
+               sort: str = "relevance", facets: bool = True) -> SearchResult:
+        self.refresh()
+        searcher = self._index.searcher()
+        query = self.build_query(pq, viewer)
+        page, size = max(1, page), max(1, size)
+        kw = {"order_by_field": "date", "order": tantivy.Order.Desc} if sort == "date" else {}
+        res = searcher.search(query, limit=size, offset=(page - 1) * size, count=True, **kw)
+        hits = []
+        for score, addr in res.hits:
+            rec = json.loads(searcher.doc(addr)["src"][0])
+            hits.append(make_hit(rec, pq, viewer, float(score) if sort != "date" else 0.0))
+        raw = {}
+        if facets and res.count:
+            agg = searcher.aggregate(query, FACET_AGG)
+            raw = {k: {b["key"]: b["doc_count"] for b in v["buckets"]} for k, v in agg.items()}
+        return SearchResult(res.count, hits, facet_lists(raw), page, size)

@@ -1,0 +1,103 @@
+"""In headless Chromium against a real server: drafter drafts → reviewer returns → drafter edits →
+signer signs → letter issued → the regulator signs for it and replies."""
+import re
+
+import pytest
+
+from archive_service.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+TITLE = "关于商请协助研究食品经营许可有关问题的函（浏览器测试）"
+
+
+def login(chromium, base, username):
+    context = chromium.new_context(accept_downloads=True)
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+    return context, page
+
+
+def act(page, action, opinion=None):
+    form = page.locator(f"form:has(button[data-action={action}])")
+    if opinion is not None:
+        form.locator("input[name=opinion]").fill(opinion)
+    form.locator("button").click()
+    page.wait_for_load_state()
+
+
+def test_letter_from_draft_to_reply(live_server, chromium):
+    ctx, page = login(chromium, live_server, "drafter")
+    page.click("nav >> text=公文收发")
+    page.click("text=新建函")
+    page.select_option("select[name=template]", "consultation")
+    page.fill("input[name=subject]", "食品经营许可")
+    page.click("button:has-text('套用模板')")
+    page.fill("input[name=title]", TITLE)
+    page.select_option("select[name=to]", label="县市场监督管理局")
+    page.select_option("select[name=cc]", label="县卫生健康委员会")
+    page.click("button:has-text('保存草稿')")
+    page.wait_for_selector("h1:has-text('浏览器测试')")
+    letter_url = page.url
+    assert re.search(r"/letters/\d+$", letter_url)
+    act(page, "submit")
+    assert page.locator(".letter-state").inner_text() == "核稿"
+
+    rctx, reviewer = login(chromium, live_server, "reviewer")
+    assert TITLE in reviewer.content()  # 待核稿 on the home page
+    reviewer.goto(letter_url)
+    act(reviewer, "return", "请补充法律依据")
+    assert reviewer.locator(".letter-state").inner_text() == "拟稿"
+
+    page.goto(letter_url)
+    assert "请补充法律依据" in page.content()
+    page.click("text=修改文稿")
+    body = page.locator("textarea[name=body]")
+    body.fill(body.input_value() + "\n依据《中华人民共和国行政许可法》。")
+    page.click("button:has-text('保存')")
+    page.wait_for_selector("text=已保存为新版本")
+    act(page, "submit")
+    reviewer.goto(letter_url)
+    act(reviewer, "pass", "可以")
+
+    sctx, signer = login(chromium, live_server, "signer")
+    signer.goto(letter_url)
+    act(signer, "sign", "同意印发")
+    assert signer.locator(".letter-state").inner_text() == "复核"
+
+    page.goto(letter_url)
+    act(page, "recheck")
+    act(page, "register")
+    number = page.locator(".letter-number").inner_text()
+    assert re.fullmatch(r"石审批函〔\d{4}〕[1-9]\d*号", number)
+    act(page, "issue")
+    assert page.locator(".letter-state").inner_text() == "已印发"
+    with page.expect_download() as info:
+        page.click("text=下载 PDF（已签名）")
+    assert info.value.suggested_filename == f"{number}.pdf"
+
+    gctx, regulator = login(chromium, live_server, "scjg_staff")
+    regulator.goto(live_server + "/inbox")
+    row = regulator.locator("tr.inbox-row", has_text=TITLE)
+    row.locator("button:has-text('签收')").click()
+    regulator.wait_for_load_state()
+    assert "已签收" in regulator.locator("tr.inbox-row", has_text=TITLE).inner_text()
+    regulator.locator("tr.inbox-row", has_text=TITLE).locator("button:has-text('登记')").click()
+    regulator.wait_for_load_state()
+    regulator.locator("tr.inbox-row", has_text=TITLE).locator("a", has_text=TITLE).click()
+    regulator.click("button:has-text('交办')")
+    regulator.wait_for_selector("text=已交办")
+    assert regulator.locator(".inbox-state").inner_text() == "承办中"
+    regulator.click("button:has-text('答复（起草复函）')")
+    regulator.wait_for_selector("text=已起草复函")
+    regulator.click("button:has-text('保存')")
+    regulator.wait_for_selector("h1:has-text('复函')")
+    assert number in regulator.content()  # the reply names and links the original
+    regulator.click(f"a:has-text('{TITLE}')")
+    assert regulator.locator(".letter-thread").count() == 1
+    for context in (ctx, rctx, sctx, gctx):
+        context.close()

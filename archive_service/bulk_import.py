@@ -104,6 +104,8 @@ class BulkImporter:
             self.audit.record(self.user, "document.upload", "document", doc.id, {
                 "title": title, "version": 1, "filename": filename, "size": stored.size,
                 "sha256": stored.sha256, "sm3": stored.sm3, "media_type": media_type, "via": "import-corpus"})
+        # after the audit events (each flushes): these go in as a few multi-row inserts at commit
+        for (doc, version), (_stored, _media_type, _filename, _title, text) in zip(docs, prepared):
             s.add(TextExtraction(version_id=version.id, document_id=doc.id, status=text.status,
                                  method=text.method, text=text.text, chars=len(text.text), error=text.error,
                                  extracted_at=now))

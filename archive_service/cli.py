@@ -11,9 +11,12 @@ from .settings import Settings
 
 
 def _runtime():
+    from .features import load_features
     from .runtime import Runtime
 
+    load_features()
     return Runtime.build(Settings.from_env())
+
 
 
 @click.group()
@@ -144,10 +147,17 @@ def gc(grace_hours, dry_run) -> None:
     click.echo(f"{'would remove' if dry_run else 'removed'} {len(keys)} orphan blob(s)")
 
 
-# Feature command groups register here, one line each: main.add_command(<command from its own module>)
-from .cli_signing import verify_pdf_command; main.add_command(verify_pdf_command)  # noqa: E402,E702
-from .cli_search import search_commands; [main.add_command(c) for c in search_commands]  # noqa: E402,E702
-from .cli_render import render as render_command; main.add_command(render_command)  # noqa: E402,E702
+def _register_feature_commands() -> None:
+    """Feature command groups live in their own modules; each is added here."""
+    from .cli_render import render
+    from .cli_search import search_commands
+    from .cli_signing import verify_pdf_command
+
+    for command in (verify_pdf_command, render, *search_commands):
+        main.add_command(command)
+
+
+_register_feature_commands()
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -12,6 +12,8 @@ Record fields for other document kinds: a feature registers ``register_record_ex
 from __future__ import annotations
 
 import logging
+import queue
+import threading
 from collections import defaultdict
 from datetime import timedelta
 from typing import Callable, Iterator
@@ -28,7 +30,9 @@ from .storage.base import ObjectStore
 
 log = logging.getLogger(__name__)
 
-KIND_LABELS = {"file": "文件", "letter": "函件", "minutes": "会议纪要", "archive": "档案", "request": "档案查阅申请"}
+KIND_LABELS = {"file": "文件", "letter": "函件", "minutes": "会议纪要", "archive": "档案", "request": "档案查阅申请",
+               "letter_final": "函件", "letter_draft": "公文文稿", "letter_attachment": "公文附件",
+               "processing_sheet": "公文处理单", "meeting_material": "会议材料"}
 RecordExtender = Callable[[Session, Document, dict], None]
 _EXTENDERS: dict[str, list[RecordExtender]] = defaultdict(list)
 
@@ -209,6 +213,45 @@ def iter_records(session: Session, store: ObjectStore, clock: Clock, batch: int 
         last = ids[-1]
 
 
+def _prefetched(items: Iterator[dict], depth: int = 4000) -> Iterator[dict]:
+    """Run ``items`` in a thread a little ahead of the consumer, so database reads overlap indexing."""
+    q: queue.Queue = queue.Queue(maxsize=depth)
+    done = object()
+    failure: list[BaseException] = []
+
+    stop = threading.Event()
+
+    def put(item) -> bool:
+        while not stop.is_set():
+            try:
+                q.put(item, timeout=0.5)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce():
+        try:
+            for item in items:
+                if not put(item):
+                    return  # the consumer gave up
+        except BaseException as exc:  # handed to the consumer below
+            failure.append(exc)
+        finally:
+            put(done)
+
+    thread = threading.Thread(target=produce, name="reindex-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := q.get()) is not done:
+            yield item
+    finally:
+        stop.set()
+        thread.join()
+    if failure:
+        raise failure[0]
+
+
 def reindex(factory, engine, store: ObjectStore, clock: Clock, progress=None) -> int:
     """Rebuild the index from the database and store, then switch to it.
 
@@ -217,7 +260,7 @@ def reindex(factory, engine, store: ObjectStore, clock: Clock, progress=None) ->
     """
     started = clock.now()
     with factory() as session:
-        n = engine.rebuild(iter_records(session, store, clock), progress)
+        n = engine.rebuild(_prefetched(iter_records(session, store, clock)), progress)
     with factory() as session:
         changed = session.scalars(select(OutboxEntry.document_id).where(
             OutboxEntry.topic == outbox.SEARCH, OutboxEntry.created_at >= started).distinct()).all()

@@ -170,6 +170,9 @@ def main():
                  {"Content-Type": "application/json"})
     token = json.loads(conn.getresponse().read())["token"]
     headers = {"Authorization": f"Bearer {token}"}
+    for warm in ("审批", "法"):  # first requests open connections and readers
+        conn.request("GET", f"/api/v1/search?q={quote(warm)}", headers=headers)
+        conn.getresponse().read()
 
     rng = random.Random(20261127)
     classes = make_queries(arts, args.queries, rng)

@@ -46,6 +46,8 @@ def is_cjk(ch: str) -> bool:
 
 def analyze(text: str, folded: bool = False) -> tuple[str, str]:
     """Return (bigram stream, unigram stream), each space-separated, for indexing ``text``."""
+    if not text:
+        return "", ""
     text = text if folded else fold(text)
     grams: list[str] = []
     chars: list[str] = []

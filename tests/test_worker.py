@@ -84,3 +84,27 @@ def test_two_workers_handle_each_row_exactly_once(demo):
         by = dict(s.execute(select(OutboxEntry.processed_by, func.count()).group_by(OutboxEntry.processed_by)).all())
     assert len(sink.seen) == total
     assert set(by) == {"w0", "w1"}, "both workers should have taken rows"
+
+
+def test_grants_and_catalogue_changes_reach_the_outbox(demo):
+    """Search filters by department in the engine: access changes must be re-indexed."""
+    from archive_service.models import Document, DocumentGrant
+
+    _upload_many(demo, 1)
+    with demo.factory() as s:
+        doc = s.scalars(select(Document).order_by(Document.id.desc())).first()
+        other = s.scalar(select(User).where(User.username == "scjg_staff"))
+        before = (doc.revision, s.scalar(select(func.count()).select_from(OutboxEntry)))
+        grant = DocumentGrant(document_id=doc.id, department_id=other.department_id, reason="lookup",
+                              granted_at=demo.clock.now())
+        s.add(grant)
+        s.commit()
+        assert doc.revision == before[0] + 1
+        doc.catalogue = True
+        s.commit()
+        s.delete(grant)
+        s.commit()
+        rows = s.scalars(select(OutboxEntry).where(OutboxEntry.document_id == doc.id)
+                         .order_by(OutboxEntry.id)).all()
+        assert len(rows) >= 4  # the upload, the grant, the catalogue flag, the revoked grant
+        assert [r.revision for r in rows[-3:]] == [before[0] + 1, before[0] + 2, before[0] + 3]

@@ -29,15 +29,15 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["archive"] = runtime
 
-    from . import admin, api, audit_pages, context, errors, health, pages, signature_pages
-    from . import meetings
-    from . import inbox, letters, letters_api
-    from . import render_api
+    from ..features import load_features
+    from . import (admin, api, audit_pages, context, errors, health, inbox, letters, letters_api, meetings, pages,
+                   render_api, search_pages, signature_pages)
+
+    load_features()
 
     context.init_app(app)
     errors.init_app(app)
-    from . import search_pages
-
-    for bp in (health.bp, api.bp, pages.bp, admin.bp, audit_pages.bp, signature_pages.bp, meetings.bp, search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp):
+    for bp in (health.bp, api.bp, pages.bp, admin.bp, audit_pages.bp, signature_pages.bp, meetings.bp,
+               search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp):
         app.register_blueprint(bp)
     return app

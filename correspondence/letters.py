@@ -315,6 +315,8 @@ class LetterService:
         if action not in FLOW_ACTIONS:
             raise InvalidTransition(f"未知或不可在此执行的操作：{action}")
         flow = self.flow(letter)
+        if action == "sign":
+            self._check_minutes_chair(user, letter)
         try:
             step = self.signoff.act(flow, user, action, version_sha256, opinion)
             if action == "sign" and flow.state == "rechecking":
@@ -325,6 +327,16 @@ class LetterService:
             self.s.rollback()
             raise
         return step
+
+    def _check_minutes_chair(self, user: User, letter: Letter) -> None:
+        """Minutes are signed off by the meeting's chair (第二十五条), not by any signer."""
+        if letter.kind != "minutes" or letter.meeting_id is None:
+            return
+        from .meeting_models import Meeting
+
+        meeting = self.s.get(Meeting, letter.meeting_id)
+        if meeting is not None and meeting.chair_id != user.id:
+            raise Forbidden(f"会议纪要须由会议主持人{meeting.chair.full_name}审签")
 
     def signer_name(self, letter: Letter) -> str:
         """签发人 (printed on upward letters): the issuing organisation's signer."""

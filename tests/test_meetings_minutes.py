@@ -51,9 +51,14 @@ def sign_and_check_deadline(s, m, u, demo, svc, act):
     s.commit()
     act(minutes, "drafter", "submit")
     act(minutes, "reviewer", "pass")
-    if minutes.letter_id is None:
-        with pytest.raises(Forbidden, match="主持人"):
-            act(minutes, "drafter", "sign", "同意")
+    if "deputy" not in u:  # a second signer of the bureau who did not chair the meeting
+        from archive_service.directory import Directory
+
+        u["deputy"] = Directory(s, demo.clock).add_user("deputy", "副局长周强", u["signer"].department, ["signer"],
+                                                        password_hash=u["signer"].password_hash)
+        s.commit()
+    with pytest.raises(Forbidden, match="主持人"):
+        act(minutes, "deputy", "sign", "同意")
     demo.clock.at = at_china(date(2025, 10, 10))
     act(minutes, "signer", "sign", "同意印发")
     st = svc.refresh(minutes)

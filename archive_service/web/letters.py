@@ -11,7 +11,7 @@ from .context import current_user, db, runtime
 from .letters_common import (departments, fields_from_form, final_version, inbox, issuing, letters,
                              verification)
 from .pages import login_required
-from .transfer import send_version
+from .transfer import send_audited
 
 bp = Blueprint("letters", __name__)
 
@@ -216,9 +216,7 @@ def download(letter_id: int, what: str):
     user = current_user()
     letter = letters().get(user, letter_id)
     version = final_version(user, letter, what)
-    if not request.headers.get("Range"):
-        runtime().documents(db()).record_download(user, version)
-    return send_version(version)
+    return send_audited(user, version)
 
 
 @bp.get("/letters/<int:letter_id>/signature")

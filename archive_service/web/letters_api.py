@@ -10,7 +10,7 @@ from .api import api_login_required, json_body
 from .context import current_user, db, runtime
 from .letters_common import fields_from_json, final_version, inbox, issuing, letters, verification
 from .openapi import errors, register_paths
-from .transfer import send_version
+from .transfer import send_audited
 
 bp = Blueprint("letters_api", __name__, url_prefix="/api/v1")
 
@@ -137,9 +137,7 @@ def letter_preview(letter_id: int):
 def letter_file(letter_id: int, what: str):
     user = current_user()
     version = final_version(user, letters().get(user, letter_id), what)
-    if not request.headers.get("Range"):
-        runtime().documents(db()).record_download(user, version)
-    return send_version(version)
+    return send_audited(user, version)
 
 
 @bp.get("/letters/<int:letter_id>/signature")

@@ -50,9 +50,13 @@ def download_response(user: User, doc_id: int) -> Response:
         number = int(request.args["version"]) if "version" in request.args else None
     except ValueError:
         raise BadRequest("版本号（version）须为整数") from None
-    version = service.version(user, doc_id, number)
+    return send_audited(user, service.version(user, doc_id, number))
+
+
+def send_audited(user: User, version: DocumentVersion) -> Response:
+    """Send a version the user may read; a whole download (not a Range part) is audited."""
     if not request.headers.get("Range"):
-        service.record_download(user, version)
+        runtime().documents(db()).record_download(user, version)
     return send_version(version)
 
 

@@ -47,6 +47,13 @@ def init(demo: bool) -> None:
     from .cli_signing import init_signing
 
     init_signing(rt)  # local CA + a certificate per department (or a check of the PKCS#12 folder)
+    if demo:
+        from correspondence.demo import load_correspondence_demo
+        from correspondence.pki import key_source
+
+        with rt.factory() as session:
+            if load_correspondence_demo(session, rt, key_source(rt.settings)):
+                click.echo("demo letters and meeting created")
 
 
 @main.command()

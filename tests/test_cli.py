@@ -90,3 +90,17 @@ def test_gc_removes_only_orphans(cli):
     assert not rt.store.exists(orphan.sha256)
     assert cli("verify").exit_code == 0
     assert orphan.sha256 == hashlib.sha256(b"nobody refers to me").hexdigest()
+
+
+def test_demo_has_letters_in_every_state_and_a_meeting(cli):
+    result = cli("init", "--demo")
+    assert "demo letters and meeting created" in result.output
+    from correspondence.meeting_models import Meeting
+    from correspondence.models import Letter
+
+    with _runtime().factory() as s:
+        letters = s.scalars(select(Letter).order_by(Letter.id)).all()
+        assert letters[0].number and letters[0].issued_at is not None   # waiting in 县市场监督管理局's inbox
+        assert letters[1].issued_at is None                             # waiting for 核稿
+        assert s.scalars(select(Meeting)).first() is not None
+    assert "demo letters and meeting created" not in cli("init", "--demo").output

@@ -67,8 +67,10 @@ class DocumentService:
         return self.create_from_stored(user, stored, media_type, filename, title, kind)
 
     def create_from_stored(self, user: User, stored: PutResult, media_type: str, filename: str,
-                           title: str | None = None, kind: str = "file") -> Document:
-        """Commit a document for bytes already in the store (the second half of the write order)."""
+                           title: str | None = None, kind: str = "file", commit: bool = True) -> Document:
+        """Record a document for bytes already in the store (the second half of the write order).
+
+        ``commit=False`` only flushes, so a caller can put several documents into one transaction."""
         filename = clean_filename(filename)
         try:
             title = clean_title(title, filename.rsplit(".", 1)[0] if "." in filename else filename)
@@ -79,18 +81,23 @@ class DocumentService:
         doc = Document(title=title, kind=kind, department_id=user.department_id, created_by=user.id,
                        created_at=now, updated_at=now, current_version=1, revision=1)
         self.session.add(doc)
-        self._add_version(user, doc, 1, stored, media_type, filename, "document.upload")
+        self._add_version(user, doc, 1, stored, media_type, filename, "document.upload", commit)
         return doc
 
     def add_version(self, user: User, doc: Document, stream: BinaryIO, filename: str) -> DocumentVersion:
         permissions.ensure_readable(user, doc)
-        filename = clean_filename(filename)
         stored, media_type = self.store_bytes(stream)
+        return self.add_stored_version(user, doc, stored, media_type, filename)
+
+    def add_stored_version(self, user: User, doc: Document, stored: PutResult, media_type: str, filename: str,
+                           commit: bool = True) -> DocumentVersion:
+        """A new version for bytes already in the store; ``commit=False`` only flushes."""
+        permissions.ensure_readable(user, doc)
         doc.current_version += 1
         doc.revision += 1
         doc.updated_at = self.clock.now()
-        return self._add_version(user, doc, doc.current_version, stored, media_type, filename,
-                                 "document.version_added")
+        return self._add_version(user, doc, doc.current_version, stored, media_type, clean_filename(filename),
+                                 "document.version_added", commit)
 
     def store_bytes(self, stream: BinaryIO) -> tuple[PutResult, str]:
         """Stream into the store (first half of the write order); refuse empty or executable content."""
@@ -109,7 +116,7 @@ class DocumentService:
         if stored.created and not self.session.get(Blob, stored.sha256):
             self.store.delete(stored.sha256)
 
-    def _add_version(self, user, doc, number, stored: PutResult, media_type, filename, action):
+    def _add_version(self, user, doc, number, stored: PutResult, media_type, filename, action, commit=True):
         s = self.session
         blob = s.get(Blob, stored.sha256)
         if blob is None:
@@ -125,7 +132,8 @@ class DocumentService:
             "sha256": stored.sha256, "sm3": stored.sm3, "media_type": blob.media_type,
         })
         outbox.enqueue(s, self.clock, doc.id, doc.revision)
-        s.commit()
+        if commit:
+            s.commit()
         return version
 
     # -- reading ---------------------------------------------------------------------------------

@@ -122,19 +122,22 @@ class Issuing:
         signed = sign_pdf(pdf, letter.issuer, signer_name=user.full_name, reason="印发", keys=self.keys)
         sheet = self.processing_sheet(letter, flow, user)
         base = letter.number or f"公文{letter.id}"
+        docs = self.documents
+        # Write order: every blob first, then one transaction for all the rows (no half-issued letter).
+        docx_blob, pdf_blob, sheet_blob = (docs.store_bytes(io.BytesIO(data)) for data in (docx, signed, sheet))
         try:
             final = letter.final_document
             if final is None:
-                stored, media = self.documents.store_bytes(io.BytesIO(docx))
-                final = self.documents.create_from_stored(user, stored, media, f"{base}.docx", letter.title,
-                                                          kind="letter_final")  # commits
+                final = docs.create_from_stored(user, *docx_blob, f"{base}.docx", letter.title,
+                                                kind="letter_final", commit=False)
                 letter.final_document = final
                 self._grant_internal(letter, flow, final)
             if final.current_version < 2:
-                self.documents.add_version(user, final, io.BytesIO(signed), f"{base}.pdf")  # commits
+                docs.add_stored_version(user, final, *pdf_blob, f"{base}.pdf", commit=False)
             if letter.sheet_document_id is None:
-                sheet_doc = self.documents.upload(user, io.BytesIO(sheet), f"{base}-公文处理单.pdf",
-                                                  f"{letter.title}（公文处理单）", kind="processing_sheet")
+                sheet_doc = docs.create_from_stored(user, *sheet_blob, f"{base}-公文处理单.pdf",
+                                                    f"{letter.title}（公文处理单）", kind="processing_sheet",
+                                                    commit=False)
                 letter.sheet_document = sheet_doc
                 self._grant_internal(letter, flow, sheet_doc)
             self._distribute(letter, final.id)

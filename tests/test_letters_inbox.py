@@ -129,3 +129,32 @@ def test_overdue_items_are_marked(clients, demo, browser):
     assert "已逾期" in b.get("/inbox").get_data(as_text=True)
     assert "已逾期" in b.get("/").get_data(as_text=True)
     assert letter["title"] in b.get("/").get_data(as_text=True)
+
+
+def test_a_failure_during_issue_leaves_no_half_issued_letter(clients, demo):
+    """印发 writes the blobs first and then every row in one transaction: a failure changes nothing."""
+    from sqlalchemy import func, select
+
+    from archive_service.models import Document
+    from correspondence import issuing
+    from correspondence.models import Letter
+
+    letter = signed_off(clients, draft(clients))
+
+    def broken(_session, _letter):
+        raise RuntimeError("the machine lost power")
+
+    issuing.ISSUE_HOOKS.append(broken)
+    try:
+        with demo.factory() as s:
+            before = s.scalar(select(func.count()).select_from(Document))
+        failed = act(clients, "drafter", letter, "issue")
+        assert failed.status_code == 500
+        with demo.factory() as s:
+            row = s.get(Letter, letter["id"])
+            assert row.issued_at is None and row.final_document_id is None and row.sheet_document_id is None
+            assert s.scalar(select(func.count()).select_from(Document)) == before
+    finally:
+        issuing.ISSUE_HOOKS.remove(broken)
+    issued = issue(clients, letter)
+    assert issued["number"] and issued["state"] == "issued"

@@ -5,14 +5,15 @@ commits, and renders. Home-page items come from the ``mywork`` provider register
 """
 from __future__ import annotations
 
+import json
 from datetime import date
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from correspondence.meeting_models import ATTENDANCE, CAPACITIES, MEETING_KINDS, TOPIC_CATEGORIES, Meeting
 from correspondence.meetings import MeetingService, cn_date
-from correspondence.minutes import MinutesService, minutes_service
+from correspondence.minutes import MinutesService, minutes_service, render_preview
 
 from .. import permissions
 from ..errors import DomainError, NotFound, Unprocessable
@@ -224,17 +225,11 @@ def draft_minutes(meeting_id: int):
 @login_required
 def minutes_preview(meeting_id: int):
     """预览: the minutes in 纪要格式 from the stored decisions (or ?decisions=… lines), nothing saved."""
-    from flask import Response
-
-    from correspondence.minutes import render_preview
-
     meeting = meetings().get(current_user(), meeting_id)
     svc = minutes()
     row = svc.for_meeting(meeting)
     lines = [x for x in request.args.get("decisions", "").splitlines() if x.strip()]
     if not lines and row is not None:
-        import json
-
         lines = json.loads(row.decisions)
     spec = svc.spec_for(meeting, lines, row.title if row else request.args.get("title"))
     resp = Response(render_preview(spec), mimetype="application/pdf")

@@ -10,7 +10,7 @@ PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei poppler-utils tesseract-ocr tesseract-ocr-chi-sim
 TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui fonts-noto-cjk
 
-.PHONY: run test system-packages system-packages-test venv venv-test postgres clean
+.PHONY: run test lint system-packages system-packages-test venv venv-test postgres clean
 
 run: system-packages $(BIN)/.installed
 	$(BIN)/archive-service init --demo
@@ -19,6 +19,11 @@ run: system-packages $(BIN)/.installed
 test: system-packages-test $(BIN)/.installed-test postgres
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 	ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not dbless" tests
+
+# ruff (config in pyproject.toml) and mypy on archive_service, correspondence and search.
+lint: $(BIN)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # Install Debian packages only when one is missing (apt-get update once, non-interactive).
 define apt_install

@@ -13,6 +13,7 @@ from archive_service.db import migrate
 from archive_service.demo import DEMO_PASSWORD, load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
+from factories import Make
 from live_server import chromium, live_server  # noqa: F401  (session fixtures: real server, browser)
 from s3peer import s3_endpoint  # noqa: F401  (session fixture: a moto S3 server)
 
@@ -129,3 +130,11 @@ def api(app):
         return client, {"Authorization": f"Bearer {resp.get_json()['token']}"}
 
     return make
+
+
+@pytest.fixture
+def make(rt):
+    """A builder (tests/factories.py) of departments, users, documents, letters, meetings and clients."""
+    builder = Make(rt)
+    yield builder
+    builder.close()

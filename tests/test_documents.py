@@ -14,24 +14,21 @@ from archive_service.documents import collect_orphans
 from archive_service.errors import NotFound, TooLarge, Unprocessable
 from archive_service.fixity import run_fixity
 from archive_service.models import Blob, Document, DocumentVersion, OutboxEntry, User
+from factories import Make
 from archive_service.storage.base import blob_key
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
-
-
-def _user(s, username):
-    return s.scalar(select(User).where(User.username == username))
 
 
 def _count(s, model):
     return s.scalar(select(func.count()).select_from(model))
 
 
-def test_upload_records_digests_type_audit_and_outbox(demo):
-    rt = demo
+def test_upload_records_digests_type_audit_and_outbox(rt):
     with rt.factory() as s:
+        drafter = Make(rt, s).user()
         before_outbox = _count(s, OutboxEntry)
-        doc = rt.documents(s).upload(_user(s, "drafter"), io.BytesIO(PDF), "审批档案.pdf", "审批档案")
+        doc = rt.documents(s).upload(drafter, io.BytesIO(PDF), "审批档案.pdf", "审批档案")
         v = doc.versions[0]
         assert (v.blob.sha256, v.blob.sm3, v.blob.size) == (
             hashlib.sha256(PDF).hexdigest(), hashlib.new("sm3", PDF).hexdigest(), len(PDF))
@@ -41,12 +38,12 @@ def test_upload_records_digests_type_audit_and_outbox(demo):
         assert b"".join(rt.store.open(v.blob.sha256)) == PDF
 
 
-def test_same_bytes_twice_store_one_blob(demo):
-    rt = demo
+def test_same_bytes_twice_store_one_blob(rt):
     with rt.factory() as s:
+        drafter = Make(rt, s).user()
         docs = rt.documents(s)
-        a = docs.upload(_user(s, "drafter"), io.BytesIO(b"same bytes"), "a.txt")
-        b = docs.upload(_user(s, "drafter"), io.BytesIO(b"same bytes"), "b.txt")
+        a = docs.upload(drafter, io.BytesIO(b"same bytes"), "a.txt")
+        b = docs.upload(drafter, io.BytesIO(b"same bytes"), "b.txt")
         assert a.id != b.id
         assert a.versions[0].blob_sha256 == b.versions[0].blob_sha256
         assert s.scalar(select(func.count()).select_from(Blob).where(
@@ -54,11 +51,10 @@ def test_same_bytes_twice_store_one_blob(demo):
     assert sum(1 for o in rt.store.list() if o.sha256 == a.versions[0].blob_sha256) == 1
 
 
-def test_new_version_keeps_the_old_one(demo):
-    rt = demo
+def test_new_version_keeps_the_old_one(rt):
     with rt.factory() as s:
         docs = rt.documents(s)
-        user = _user(s, "drafter")
+        user = Make(rt, s).user()
         doc = docs.upload(user, io.BytesIO(b"first"), "v.txt")
         docs.add_version(user, doc, io.BytesIO(b"second"), "v.txt")
         assert [v.number for v in doc.versions] == [1, 2]
@@ -66,11 +62,10 @@ def test_new_version_keeps_the_old_one(demo):
         assert b"".join(rt.store.open(docs.version(user, doc.id, 1).blob_sha256)) == b"first"
 
 
-def test_empty_and_too_large_and_executable_leave_nothing(demo):
-    rt = demo
+def test_empty_and_too_large_and_executable_leave_nothing(rt):
     with rt.factory() as s:
         docs = rt.documents(s)
-        user = _user(s, "drafter")
+        user = Make(rt, s).user()
         before = (_count(s, Document), _count(s, Blob), len(list(rt.store.list())))
         with pytest.raises(Unprocessable):
             docs.upload(user, io.BytesIO(b""), "empty.txt")
@@ -82,20 +77,20 @@ def test_empty_and_too_large_and_executable_leave_nothing(demo):
         assert (_count(s, Document), _count(s, Blob), len(list(rt.store.list()))) == before
 
 
-def test_other_department_sees_not_found(demo):
-    rt = demo
+def test_other_department_sees_not_found(rt):
     with rt.factory() as s:
-        doc = rt.documents(s).upload(_user(s, "drafter"), io.BytesIO(b"secret-ish"), "x.txt")
+        make = Make(rt, s)
+        owner, other = make.user(), make.user()  # each in a department of their own
+        doc = rt.documents(s).upload(owner, io.BytesIO(b"secret-ish"), "x.txt")
         with pytest.raises(NotFound):
-            rt.documents(s).get(_user(s, "scjg_staff"), doc.id)
-        listed = rt.documents(s).list(_user(s, "scjg_staff"), 1, 100).items
+            rt.documents(s).get(other, doc.id)
+        listed = rt.documents(s).list(other, 1, 100).items
         assert doc.id not in {d.id for d in listed}
 
 
-def test_fixity_finds_a_changed_blob(demo):
-    rt = demo
+def test_fixity_finds_a_changed_blob(rt):
     with rt.factory() as s:
-        doc = rt.documents(s).upload(_user(s, "drafter"), io.BytesIO(b"original content"), "f.txt")
+        doc = rt.documents(s).upload(Make(rt, s).user(), io.BytesIO(b"original content"), "f.txt")
         sha = doc.versions[0].blob_sha256
     path = rt.settings.instance / "objects" / blob_key(sha)
     os.chmod(path, 0o644)
@@ -106,9 +101,12 @@ def test_fixity_finds_a_changed_blob(demo):
         assert s.get(Blob, sha).last_fixity_ok is False
 
 
-def test_fixity_sampling_checks_oldest_first(demo):
-    rt = demo
+def test_fixity_sampling_checks_oldest_first(rt):
     with rt.factory() as s:
+        make = Make(rt, s)
+        owner = make.user()
+        make.document(owner, b"first blob")
+        make.document(owner, b"second blob")
         first = run_fixity(s, rt.store, rt.clock, limit=1)
         second = run_fixity(s, rt.store, rt.clock, limit=1)
         assert first.checked == second.checked == 1
@@ -124,7 +122,7 @@ CRASH_SCRIPT = textwrap.dedent("""
     from sqlalchemy import select
     rt = Runtime.build(Settings.from_env())
     s = rt.factory()
-    user = s.scalar(select(User).where(User.username == "drafter"))
+    user = s.get(User, int(os.environ["TEST_USER_ID"]))
     def die(*a, **k):
         os._exit(137)          # the process is killed after the blob is stored, before the commit
     s.commit = die
@@ -132,11 +130,13 @@ CRASH_SCRIPT = textwrap.dedent("""
 """)
 
 
-def test_kill_between_blob_and_commit_leaves_no_row(demo, settings):
-    rt = demo
+def test_kill_between_blob_and_commit_leaves_no_row(rt, make, settings):
+    user = make.user()
+    make.document(user)
     with rt.factory() as s:
         docs_before = _count(s, Document)
-    env = dict(os.environ, ARCHIVE_INSTANCE=str(settings.instance), ARCHIVE_DATABASE_URL=settings.database_url)
+    env = dict(os.environ, ARCHIVE_INSTANCE=str(settings.instance), ARCHIVE_DATABASE_URL=settings.database_url,
+               TEST_USER_ID=str(user.id))
     proc = subprocess.run([sys.executable, "-c", CRASH_SCRIPT], env=env, capture_output=True, text=True)
     assert proc.returncode == 137, proc.stderr
     sha = hashlib.sha256(b"bytes of a crashed upload").hexdigest()
@@ -151,15 +151,13 @@ def test_kill_between_blob_and_commit_leaves_no_row(demo, settings):
         assert all(d.versions for d in s.execute(select(Document)).scalars())
 
 
-def test_grants_open_a_document_to_another_department_until_they_expire(demo):
-    from datetime import timedelta
-
+def test_grants_open_a_document_to_another_department_until_they_expire(rt):
     from archive_service.models import DocumentGrant
 
-    rt = demo
     with rt.factory() as s:
-        doc = rt.documents(s).upload(_user(s, "drafter"), io.BytesIO(b"shared with the regulator"), "g.txt")
-        reader = _user(s, "scjg_staff")
+        make = Make(rt, s)
+        doc = rt.documents(s).upload(make.user(), io.BytesIO(b"shared with the regulator"), "g.txt")
+        reader = make.user()
         s.add(DocumentGrant(document_id=doc.id, department_id=reader.department_id, reason="lookup",
                             granted_at=rt.clock.now(), until=rt.clock.now() + timedelta(hours=1)))
         s.commit()

@@ -1,0 +1,156 @@
+"""Builders for test data: each test creates the departments, users, documents, letters and meetings it needs.
+
+    make = Make(rt)                      # or the `make` fixture (conftest.py)
+    bureau = make.department(kind="bureau", code="SPJ", name="县行政审批局")
+    section = make.department(kind="section", parent=bureau)
+    drafter = make.user(section, "drafter")
+    doc = make.document(drafter, b"bytes")
+    client, headers = make.api(drafter)
+
+Names and codes are generated when not given, so two calls never clash. Everything goes through the
+real services (Directory, DocumentService, LetterService, MeetingService) and is committed, so a web
+request or a new session sees it. The demo county (archive_service.demo) is for the demo and browser tests.
+"""
+from __future__ import annotations
+
+import io
+import itertools
+from datetime import date
+from functools import cache
+
+from sqlalchemy.orm import Session
+
+from archive_service.auth import Authenticator, hash_password
+from archive_service.directory import Directory
+from archive_service.models import Department, Document, User
+from archive_service.runtime import Runtime
+
+PASSWORD = "test-pass-2026"
+
+_seq = itertools.count(1)
+
+# Department names by kind, so generated departments read like the county's.
+_KIND_NAMES = {"bureau": "县行政审批局{n}", "section": "审批{n}股", "regulator": "县监管局{n}", "other": "县其他单位{n}"}
+
+
+@cache
+def _password_hash() -> str:
+    """One argon2 run per test process: every built user shares PASSWORD."""
+    return hash_password(PASSWORD)
+
+
+class Make:
+    """Builds committed rows through the services, in its own session unless one is given."""
+
+    def __init__(self, rt: Runtime, session: Session | None = None, app=None):
+        self.rt = rt
+        self.s = session if session is not None else rt.factory()
+        self._own_session = session is None
+        self.app = app
+
+    def using(self, session: Session) -> Make:
+        """The same builder working in the caller's session (rows come back attached to it)."""
+        return Make(self.rt, session, self.app)
+
+    def close(self) -> None:
+        if self._own_session:
+            self.s.close()
+
+    # -- directory -------------------------------------------------------------------------------
+    def department(self, kind: str = "regulator", *, name: str | None = None, code: str | None = None,
+                   parent: Department | None = None) -> Department:
+        """A department; a section gets (or is given) a bureau as its parent."""
+        n = next(_seq)
+        if kind == "section" and parent is None:
+            parent = self.department("bureau")
+        dept = Directory(self.s, self.rt.clock).add_department(
+            name or _KIND_NAMES[kind].format(n=n), code or f"{kind[:3].upper()}{n}", kind, parent)
+        self.s.commit()
+        return dept
+
+    def user(self, department: Department | None = None, *roles: str, username: str | None = None,
+             full_name: str | None = None) -> User:
+        """A user with ``roles`` (default 拟稿人) in ``department`` (default: a new regulator).
+
+        The password is PASSWORD (for the login form and POST /api/v1/auth/token)."""
+        n = next(_seq)
+        department = department if department is not None else self.department()
+        username = username or f"user{n}"
+        user = Directory(self.s, self.rt.clock).add_user(
+            username, full_name or f"测试用户{n}", department, list(roles) or ["drafter"],
+            password_hash=_password_hash())
+        self.s.commit()
+        return user
+
+    def link(self, section: Department, regulator: Department) -> None:
+        """The 第二十一条 correspondence between an approval section and a regulator."""
+        Directory(self.s, self.rt.clock).link(section, regulator)
+        self.s.commit()
+
+    def liaison(self, user: User, filed_with: Department, phone: str = "0797-0000000") -> None:
+        Directory(self.s, self.rt.clock).file_liaison(user, filed_with, phone=phone)
+        self.s.commit()
+
+    # -- documents -------------------------------------------------------------------------------
+    def document(self, owner: User, content: bytes | None = None, filename: str = "文件.txt",
+                 title: str | None = None) -> Document:
+        """An uploaded document of ``owner``'s department (unique text content unless given)."""
+        n = next(_seq)
+        data = content if content is not None else f"测试文件 {n} 的内容".encode()
+        doc = self.rt.documents(self.s).upload(owner, io.BytesIO(data), filename, title or f"测试文件{n}")
+        self.s.commit()
+        return doc
+
+    # -- correspondence --------------------------------------------------------------------------
+    def letter(self, drafter: User, *, to: list[str], kind: str = "letter", **fields):
+        """A draft letter (函) from ``drafter`` to the named departments."""
+        from correspondence.letters import LetterService
+
+        fields.setdefault("title", "关于商请协助研究有关问题的函")
+        fields.setdefault("body", ["现函商如下：", "特此函商。"])
+        letter = LetterService(self.s, self.rt.documents(self.s), self.rt.clock).create_draft(
+            drafter, kind=kind, to=to, **fields)
+        self.s.commit()
+        return letter
+
+    def meeting(self, user: User, meeting_date: date, *, participants: list[dict], **kw):
+        """A scheduled meeting convened by ``user`` (the deadline rules apply: pass urgent_reason if late)."""
+        from correspondence.meetings import MeetingService
+
+        kw.setdefault("kind", "joint")
+        kw.setdefault("title", "审管衔接会议")
+        kw.setdefault("topics", [{"title": "现场核查分工", "category": "inspection"}])
+        meeting = MeetingService(self.s, self.rt.clock, self.rt.documents(self.s)).schedule(
+            user, meeting_date=meeting_date, participants=participants, **kw)
+        self.s.commit()
+        return meeting
+
+    # -- clients ---------------------------------------------------------------------------------
+    def token(self, user: User) -> dict[str, str]:
+        """Bearer headers for ``user``, issued directly (no password hashing)."""
+        token, _ = Authenticator(self.s, self.rt.clock).issue_token(user)
+        self.s.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    def api(self, user: User):
+        """(test client, bearer headers) of the app over this runtime."""
+        return self._app().test_client(), self.token(user)
+
+    def browser(self, user: User | None = None):
+        """A Browser (conftest.py) logged in as ``user`` through the real login form."""
+        from conftest import Browser  # the login-form client shared with the demo-county fixtures
+
+        b = Browser(self._app().test_client())
+        if user is not None:
+            resp = b.login(user.username, PASSWORD)
+            assert resp.status_code == 302, resp.get_data(as_text=True)
+        return b
+
+    def _app(self):
+        if self.app is None:
+            from archive_service.web import create_app
+
+            self.app = create_app(self.rt)
+            self.app.config["TESTING"] = True
+        return self.app
+

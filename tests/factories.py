@@ -132,6 +132,10 @@ class Make:
         self.s.commit()
         return {"Authorization": f"Bearer {token}"}
 
+    def client(self):
+        """An anonymous test client of the app over this runtime."""
+        return self._app().test_client()
+
     def api(self, user: User):
         """(test client, bearer headers) of the app over this runtime."""
         return self._app().test_client(), self.token(user)

@@ -6,6 +6,7 @@ from urllib.parse import quote
 from sqlalchemy import func, select
 
 from archive_service.models import Blob, Document
+from factories import PASSWORD
 
 PDF = b"%PDF-1.4\n" + "审批档案测试内容".encode() * 200 + b"\n%%EOF\n"
 
@@ -21,8 +22,10 @@ def _counts(rt):
                 s.scalar(select(func.count()).select_from(Blob)), len(list(rt.store.list())))
 
 
-def test_upload_list_get_download(api):
-    client, h = api("drafter")
+def test_upload_list_get_download(make):
+    drafter = make.user()
+    make.document(drafter)
+    client, h = make.api(drafter)
     resp = _upload(client, h)
     assert resp.status_code == 201
     body = resp.get_json()
@@ -39,8 +42,8 @@ def test_upload_list_get_download(api):
     assert content.headers["Content-Type"] == "application/pdf"
 
 
-def test_range_requests(api):
-    client, h = api("drafter")
+def test_range_requests(make):
+    client, h = make.api(make.user())
     doc_id = _upload(client, h).get_json()["id"]
     part = client.get(f"/api/v1/documents/{doc_id}/content", headers={**h, "Range": "bytes=5-14"})
     assert part.status_code == 206 and part.data == PDF[5:15]
@@ -51,20 +54,20 @@ def test_range_requests(api):
     assert bad.status_code == 416
 
 
-def test_other_department_gets_404(api):
-    client, h = api("drafter")
+def test_other_department_gets_404(make):
+    client, h = make.api(make.user())
     doc_id = _upload(client, h).get_json()["id"]
-    other, h2 = api("scjg_staff")
+    other, h2 = make.api(make.user())  # a user of another department
     for url in (f"/api/v1/documents/{doc_id}", f"/api/v1/documents/{doc_id}/content", "/api/v1/documents/999999"):
         resp = other.get(url, headers=h2)
         assert resp.status_code == 404
         assert resp.get_json()["error"]["code"] == "not_found"
 
 
-def test_errors_are_json_and_change_nothing(api, demo):
-    client, h = api("drafter")
-    before = _counts(demo)
-    too_big = _upload(client, h, data=b"x" * (demo.settings.max_upload_bytes + 10))
+def test_errors_are_json_and_change_nothing(rt, make):
+    client, h = make.api(make.user())
+    before = _counts(rt)
+    too_big = _upload(client, h, data=b"x" * (rt.settings.max_upload_bytes + 10))
     assert too_big.status_code == 413 and too_big.get_json()["error"]["code"] == "too_large"
     empty = _upload(client, h, data=b"")
     assert empty.status_code == 422 and "空" in empty.get_json()["error"]["message"]
@@ -72,11 +75,12 @@ def test_errors_are_json_and_change_nothing(api, demo):
     assert no_file.status_code == 422
     not_multipart = client.post("/api/v1/documents", headers=h, data="hello", content_type="text/plain")
     assert not_multipart.status_code == 400
-    assert _counts(demo) == before
+    assert _counts(rt) == before
 
 
-def test_auth_errors(api, app):
-    client = app.test_client()
+def test_auth_errors(make):
+    make.user(username="drafter")
+    client = make.client()
     assert client.get("/api/v1/documents").status_code == 401
     assert client.get("/api/v1/documents", headers={"Authorization": "Bearer nope"}).status_code == 401
     bad = client.post("/api/v1/auth/token", json={"username": "drafter", "password": "wrong-password"})
@@ -87,50 +91,62 @@ def test_auth_errors(api, app):
     assert malformed.status_code == 400 and malformed.get_json()["error"]["code"] == "bad_request"
 
 
-def test_token_revocation(api):
-    client, h = api("drafter")
+def test_token_revocation(make):
+    make.user(username="drafter")
+    client = make.client()
+    token = client.post("/api/v1/auth/token", json={"username": "drafter", "password": PASSWORD})
+    assert token.status_code == 201, token.get_json()
+    h = {"Authorization": f"Bearer {token.get_json()['token']}"}
     assert client.get("/api/v1/me", headers=h).status_code == 200
     assert client.delete("/api/v1/auth/token", headers=h).status_code == 204
     assert client.get("/api/v1/me", headers=h).status_code == 401
 
 
-def test_login_rate_limit(app):
-    client = app.test_client()
+def test_login_rate_limit(make):
+    make.user(username="reviewer")
+    client = make.client()
     for _ in range(5):
         assert client.post("/api/v1/auth/token", json={"username": "reviewer", "password": "bad-guess-1"}).status_code == 401
-    limited = client.post("/api/v1/auth/token", json={"username": "reviewer", "password": "demo-2026"})
+    limited = client.post("/api/v1/auth/token", json={"username": "reviewer", "password": PASSWORD})
     assert limited.status_code == 429
 
 
-def test_paging_validation(api):
-    client, h = api("drafter")
+def test_paging_validation(make):
+    client, h = make.api(make.user())
     assert client.get("/api/v1/documents?page=0", headers=h).status_code == 400
     assert client.get("/api/v1/documents?size=abc", headers=h).status_code == 400
 
 
-def test_openapi_documents_the_endpoints(app):
-    spec = app.test_client().get("/api/v1/openapi.json").get_json()
+def test_openapi_documents_the_endpoints(make):
+    spec = make.client().get("/api/v1/openapi.json").get_json()
     for path in ("/api/v1/documents", "/api/v1/documents/{id}", "/api/v1/documents/{id}/content",
                  "/api/v1/auth/token", "/healthz", "/readyz"):
         assert path in spec["paths"]
     assert spec["openapi"].startswith("3.")
 
 
-def test_health_and_readiness(app):
-    client = app.test_client()
+def test_health_and_readiness(make):
+    client = make.client()
     assert client.get("/healthz").get_json() == {"status": "ok"}
     ready = client.get("/readyz").get_json()
     assert ready["checks"] == {"database": "ok", "storage": "ok"}
 
 
-def test_liaison_gaps_api(api):
-    client, h = api("admin")
+def test_liaison_gaps_api(make):
+    bureau = make.department("bureau", name="县行政审批局")
+    section = make.department("section", parent=bureau)
+    filed, unfiled = make.department("regulator"), make.department("regulator", name="县生态环境局")
+    make.link(section, filed)
+    make.liaison(make.user(section, "liaison"), filed)          # the section's liaison with the regulator
+    make.liaison(make.user(filed, "liaison"), bureau)           # one regulator's liaison with the bureau
+    make.user(unfiled, "liaison")                               # the other's is not yet filed
+    client, h = make.api(make.user(bureau, "admin"))
     gaps = client.get("/api/v1/liaisons/gaps", headers=h).get_json()
     assert gaps["total"] == 1
     assert gaps["gaps"][0]["department"] == "县生态环境局" and gaps["gaps"][0]["filed_with"] == "县行政审批局"
 
 
-def test_storage_outage_during_upload_is_503_and_leaves_no_row(demo, tmp_path):
+def test_storage_outage_during_upload_is_503_and_leaves_no_row(rt, make):
     """The object store is unreachable (an S3 endpoint on a closed port): 503, nothing committed."""
     import socket
 
@@ -141,13 +157,14 @@ def test_storage_outage_during_upload_is_503_and_leaves_no_row(demo, tmp_path):
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         dead_port = s.getsockname()[1]
-    broken = Runtime(demo.settings, demo.engine, demo.factory,
-                     open_store(f"s3://testing:testing@127.0.0.1:{dead_port}/archive?secure=false"), demo.clock)
+    broken = Runtime(rt.settings, rt.engine, rt.factory,
+                     open_store(f"s3://testing:testing@127.0.0.1:{dead_port}/archive?secure=false"), rt.clock)
+    make.user(username="drafter")
     client = create_app(broken).test_client()
-    token = client.post("/api/v1/auth/token", json={"username": "drafter", "password": "demo-2026"}).get_json()["token"]
-    before = _counts(demo)
+    token = client.post("/api/v1/auth/token", json={"username": "drafter", "password": PASSWORD}).get_json()["token"]
+    before = _counts(rt)
     resp = _upload(client, {"Authorization": f"Bearer {token}"})
     assert resp.status_code == 503
     assert resp.get_json()["error"]["code"] == "storage_unavailable"
-    assert _counts(demo) == before
+    assert _counts(rt) == before
     assert client.get("/readyz").status_code == 503

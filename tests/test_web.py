@@ -4,23 +4,26 @@ import io
 from sqlalchemy import func, select
 
 from archive_service.models import Document
+from factories import PASSWORD
 
 
-def test_login_page_and_generic_failure(browser):
-    b = browser()
+def test_login_page_and_generic_failure(make):
+    make.user(username="drafter")
+    b = make.browser()
     assert "登录" in b.get("/login").get_data(as_text=True)
     resp = b.login("drafter", "wrong-password")
     assert resp.status_code == 401 and "用户名或密码错误" in resp.get_data(as_text=True)
     assert b.get("/").status_code == 302
 
 
-def test_login_without_csrf_is_refused(app):
-    resp = app.test_client().post("/login", data={"username": "drafter", "password": "demo-2026"})
+def test_login_without_csrf_is_refused(make):
+    make.user(username="drafter")
+    resp = make.client().post("/login", data={"username": "drafter", "password": PASSWORD})
     assert resp.status_code == 400 and "CSRF" in resp.get_data(as_text=True)
 
 
-def test_upload_list_detail_download(browser):
-    b = browser("drafter")
+def test_upload_list_detail_download(make):
+    b = make.browser(make.user())
     resp = b.post("/documents/upload", data={"title": "会议材料", "file": (io.BytesIO("联席会议材料".encode()), "会议材料.txt")},
                   content_type="multipart/form-data")
     assert resp.status_code == 302
@@ -34,46 +37,51 @@ def test_upload_list_detail_download(browser):
     assert "document.download" in b.get(f"/documents/{doc_id}").get_data(as_text=True)
 
 
-def test_upload_without_csrf_stores_nothing(browser, demo):
-    b = browser("drafter")
-    with demo.factory() as s:
+def test_upload_without_csrf_stores_nothing(rt, make):
+    b = make.browser(make.user())
+    with rt.factory() as s:
         before = s.scalar(select(func.count()).select_from(Document))
     resp = b.client.post("/documents/upload", data={"file": (io.BytesIO(b"abc"), "a.txt")},
                          content_type="multipart/form-data")
     assert resp.status_code == 400
-    with demo.factory() as s:
+    with rt.factory() as s:
         assert s.scalar(select(func.count()).select_from(Document)) == before
 
 
-def test_upload_errors_are_shown_in_chinese(browser):
-    b = browser("drafter")
+def test_upload_errors_are_shown_in_chinese(make):
+    b = make.browser(make.user())
     resp = b.post("/documents/upload", data={"file": (io.BytesIO(b""), "empty.txt")}, content_type="multipart/form-data")
     assert resp.status_code == 422 and "文件为空" in resp.get_data(as_text=True)
 
 
-def test_home_shows_recent_documents_and_activity(browser):
-    page = browser("drafter").get("/").get_data(as_text=True)
-    assert "关于加强审管联动工作的通知（样例）" in page and "最近动态" in page
+def test_home_shows_recent_documents_and_activity(make):
+    drafter = make.user()
+    make.document(drafter, title="关于加强审管联动工作的通知")
+    page = make.browser(drafter).get("/").get_data(as_text=True)
+    assert "关于加强审管联动工作的通知" in page and "最近动态" in page
 
 
-def test_foreign_document_page_is_404(browser, demo):
-    with demo.factory() as s:
-        doc_id = s.scalar(select(Document.id).where(Document.title.like("市场主体监管情况汇总%")))
-    assert browser("drafter").get(f"/documents/{doc_id}").status_code == 404
+def test_foreign_document_page_is_404(make):
+    foreign = make.document(make.user())
+    b = make.browser(make.user())  # a user of another department
+    assert b.get(f"/documents/{foreign.id}").status_code == 404
 
 
-def test_admin_pages_need_admin(browser):
-    b = browser("drafter")
+def test_admin_pages_need_admin(make):
+    b = make.browser(make.user())
     for url in ("/admin/departments", "/admin/users", "/admin/liaisons", "/admin/calendar"):
         assert b.get(url).status_code == 403
     assert b.get("/audit/").status_code == 403
 
 
-def test_admin_manages_departments_users_roles(browser):
-    b = browser("admin")
+def test_admin_manages_departments_users_roles(make):
+    bureau = make.department("bureau", name="县行政审批局")
+    make.department("section", name="办公室", parent=bureau)
+    make.department("regulator", name="县市场监督管理局")
+    make.department("other", name="县司法局")
+    b = make.browser(make.user(bureau, "admin"))
     page = b.get("/admin/departments").get_data(as_text=True)
-    for name in ("县行政审批局", "县市场监督管理局", "县住房和城乡建设局", "县自然资源局", "县生态环境局",
-                 "县卫生健康委员会", "县文化广电新闻出版旅游局", "县司法局", "县委编办"):
+    for name in ("县行政审批局", "办公室", "县市场监督管理局", "县司法局"):
         assert name in page
     assert b.post("/admin/departments", data={"name": "县应急管理局", "code": "YJJ", "kind": "regulator"}).status_code == 302
     assert "县应急管理局" in b.get("/admin/departments").get_data(as_text=True)
@@ -86,12 +94,15 @@ def test_admin_manages_departments_users_roles(browser):
     bad = b.post("/admin/users", data={"username": "x1", "full_name": "x", "department": "YJJ",
                                        "password": "short", "roles": ["drafter"]})
     assert bad.status_code == 422 and "密码至少 8 位" in bad.get_data(as_text=True)
-    newcomer = browser()
+    newcomer = make.browser()
     assert newcomer.login("yjj_staff", "long-enough-1").status_code == 302
 
 
-def test_admin_files_liaison_and_gap_closes(browser):
-    b = browser("admin")
+def test_admin_files_liaison_and_gap_closes(make):
+    bureau = make.department("bureau", name="县行政审批局", code="SPJ")
+    regulator = make.department("regulator", name="县生态环境局")
+    make.user(regulator, "liaison", full_name="生态联络员")
+    b = make.browser(make.user(bureau, "admin"))
     assert "县生态环境局 尚未向 县行政审批局 备案联络员" in b.get("/admin/liaisons").get_data(as_text=True)
     users = b.get("/admin/liaisons").get_data(as_text=True)
     import re
@@ -101,8 +112,8 @@ def test_admin_files_liaison_and_gap_closes(browser):
     assert "均已备案" in b.get("/admin/liaisons").get_data(as_text=True)
 
 
-def test_admin_edits_calendar(browser):
-    b = browser("admin")
+def test_admin_edits_calendar(make):
+    b = make.browser(make.user(None, "admin"))
     page = b.get("/admin/calendar?year=2027").get_data(as_text=True)
     assert "2027 年尚无国务院节假日安排数据" in page
     assert b.post("/admin/calendar", data={"day": "2027-02-08", "is_workday": "0", "note": "2027年春节"}).status_code == 302
@@ -111,8 +122,8 @@ def test_admin_edits_calendar(browser):
     assert b.post("/admin/calendar", data={"day": "not-a-date"}).status_code == 422
 
 
-def test_auditor_browses_and_exports(browser):
-    b = browser("auditor")
+def test_auditor_browses_and_exports(make):
+    b = make.browser(make.user(None, "auditor"))
     page = b.get("/audit/?action=admin.").get_data(as_text=True)
     assert "admin.user_added" in page
     assert "哈希链完整" in b.get("/audit/?verify=1").get_data(as_text=True)
@@ -122,8 +133,8 @@ def test_auditor_browses_and_exports(browser):
     assert text.startswith("\ufeffid,时间,操作人") and "auth.login" in text
 
 
-def test_logout_needs_csrf_and_ends_session(browser):
-    b = browser("drafter")
+def test_logout_needs_csrf_and_ends_session(make):
+    b = make.browser(make.user())
     assert b.client.post("/logout").status_code == 400
     assert b.post("/logout").status_code == 302
     assert b.get("/").status_code == 302

@@ -102,8 +102,19 @@ def verify_chain(session: Session, batch: int = 5000) -> ChainReport:
 CSV_COLUMNS = ["id", "时间", "操作人", "部门ID", "操作", "对象类型", "对象ID", "详情", "前一哈希", "哈希"]
 
 
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading ``= + - @``, tab or CR would start a formula
+    (``=HYPERLINK(…)`` in a failed login's user name), so such cells get a leading ``'``."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(_FORMULA_START) else text
+
+
 def export_csv(events: Iterable[AuditEvent]) -> Iterable[str]:
-    """Yield CSV text (with a BOM so spreadsheet programs read the Chinese right)."""
+    """Yield CSV text (with a BOM so spreadsheet programs read the Chinese right); every cell passes
+    through ``csv_cell``."""
     buf = io.StringIO()
     writer = csv.writer(buf)
     buf.write("\ufeff")
@@ -112,6 +123,7 @@ def export_csv(events: Iterable[AuditEvent]) -> Iterable[str]:
     for ev in events:
         buf.seek(0)
         buf.truncate()
-        writer.writerow([ev.id, local_time(ev.at), ev.actor_name, ev.department_id or "", ev.action,
-                         ev.target_type, ev.target_id, ev.details, ev.prev_hash, ev.hash])
+        writer.writerow([csv_cell(v) for v in (
+            ev.id, local_time(ev.at), ev.actor_name, ev.department_id or "", ev.action,
+            ev.target_type, ev.target_id, ev.details, ev.prev_hash, ev.hash)])
         yield buf.getvalue()

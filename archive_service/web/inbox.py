@@ -8,6 +8,7 @@ from ..models import User
 from . import mywork
 from .context import current_user, db, runtime
 from .letters_common import department_users, inbox, parse_day
+from .redirects import same_site_path
 from .pages import login_required
 
 bp = Blueprint("inbox", __name__)
@@ -70,8 +71,8 @@ def act(item_id: int, action: str):
         flash("已起草复函，请完善后提交核稿")
         return redirect(url_for("letters.edit", letter_id=int(message[6:])))
     flash(message)
-    back = request.form.get("next")
-    if back and back.startswith("/") and not back.startswith("//"):
+    back = same_site_path(request.form.get("next"))
+    if back:
         return redirect(back)
     return redirect(url_for("inbox.index"))
 

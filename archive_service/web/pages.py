@@ -12,6 +12,7 @@ from ..errors import DomainError, RateLimited, Unauthorized
 from ..models import AuditEvent
 from . import mywork
 from .context import check_csrf, current_user, db, runtime, sign_in
+from .redirects import same_site_path
 from .transfer import download_response, page_args, receive_upload
 
 bp = Blueprint("pages", __name__)
@@ -28,9 +29,7 @@ def login_required(view):
 
 
 def _safe_next(target: str | None) -> str:
-    if target and target.startswith("/") and not target.startswith("//"):
-        return target
-    return url_for("pages.home")
+    return same_site_path(target) or url_for("pages.home")
 
 
 @bp.route("/login", methods=["GET", "POST"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 from functools import partial
+from xml.sax.saxutils import escape
 
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -21,6 +22,12 @@ def _when(value) -> str:
     return str(value or "")
 
 
+def _text(value) -> str:
+    """User text as Paragraph markup: ``<``, ``>`` and ``&`` are characters, never tags (a title
+    ``<img src="/etc/…"/>`` must print as written, ``A<B`` must not break the sheet)."""
+    return escape(str(value or ""))
+
+
 def render_processing_sheet(title: str, number: str | None, steps: list[dict],
                             fonts: FontConfig | None = None) -> bytes:
     """PDF of the processing sheet; ``steps`` are dicts {action, actor, at, opinion} in order."""
@@ -32,9 +39,9 @@ def render_processing_sheet(title: str, number: str | None, steps: list[dict],
     meta = ParagraphStyle("meta", fontName=body, bulletFontName=body, fontSize=14, leading=22, wordWrap="CJK")
     rows = [[Paragraph(t, th) for t in ("序号", "环节", "办理人", "时间", "意见")]]
     for i, s in enumerate(steps, 1):
-        rows.append([Paragraph(str(i), cell), Paragraph(str(s.get("action", "")), cell),
-                     Paragraph(str(s.get("actor", "")), cell), Paragraph(_when(s.get("at")), cell),
-                     Paragraph(str(s.get("opinion") or ""), cell)])
+        rows.append([Paragraph(str(i), cell), Paragraph(_text(s.get("action")), cell),
+                     Paragraph(_text(s.get("actor")), cell), Paragraph(_text(_when(s.get("at"))), cell),
+                     Paragraph(_text(s.get("opinion")), cell)])
     table = Table(rows, colWidths=[12 * mm, 22 * mm, 24 * mm, 36 * mm, 62 * mm], repeatRows=1)
     table.setStyle(TableStyle([
         ("FONT", (0, 0), (-1, -1), body, 11),  # cell default is Helvetica otherwise
@@ -47,7 +54,7 @@ def render_processing_sheet(title: str, number: str | None, steps: list[dict],
                             bottomMargin=35 * mm, title=f"公文处理单 {title}", author="archive-service",
                             initialFontName=body, initialFontSize=11)
     story = [Paragraph("公文处理单", h1), Spacer(1, 6 * mm),
-             Paragraph(f"标题：{title}", meta), Paragraph(f"文号：{number or '（未编号）'}", meta),
+             Paragraph(f"标题：{_text(title)}", meta), Paragraph(f"文号：{_text(number or '（未编号）')}", meta),
              Spacer(1, 4 * mm), table]
     doc.build(story, canvasmaker=partial(Canvas, initialFontName=body))  # no unembedded Helvetica
     return buf.getvalue()

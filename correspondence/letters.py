@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+from typing import TYPE_CHECKING
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -22,6 +23,9 @@ from archive_service.models import Department, Document, DocumentGrant, User
 from archive_service.signoff import Signoff, SignoffFlow, SignoffStep
 
 from .models import KINDS, URGENCIES, Letter, LetterAttachment, LetterRecipient
+
+if TYPE_CHECKING:
+    from .meeting_models import Meeting
 
 SUBJECT = "letter"
 ALLOWED_CLASSIFICATIONS = {"", "非密", "公开"}
@@ -195,10 +199,17 @@ class LetterService:
                                 for a in attachments]}
 
     # -- writing ---------------------------------------------------------------------------------
-    def create_draft(self, user: User, kind: str = "letter", **fields) -> Letter:
-        """Create a draft (拟稿). Minutes: ``distribution`` instead of to/cc, plus ``attendance``."""
+    def create_draft(self, user: User, kind: str = "letter", meeting: Meeting | None = None, **fields) -> Letter:
+        """Create a draft (拟稿). Minutes: ``distribution`` instead of to/cc, plus ``attendance``.
+
+        Minutes are drafted only from their meeting (第二十五条): ``MinutesService.draft`` checks the
+        convener's people and the meeting's state and passes the ``meeting``, whose chair alone signs.
+        A request naming ``kind: minutes`` (with or without a ``meeting_id``) is refused."""
+        if kind == "minutes" and meeting is None:
+            raise Unprocessable("会议纪要只能从会议起草（第二十五条）：请在会议页面登记出席后起草纪要", field="kind")
         if "drafter" not in user.roles and kind == "letter":
             raise Forbidden("拟稿需要“拟稿人”角色")
+        fields["meeting_id"] = meeting.id if kind == "minutes" and meeting is not None else None
         c = self._clean(user, kind, fields)
         if c["reply_to_id"] is not None:
             original = self.get(user, int(c["reply_to_id"]))
@@ -244,7 +255,7 @@ class LetterService:
                                                "attendance", "meeting_id", "reply_to_id", "masthead")}
         for key in ("to", "cc", "distribution", "co_issuers"):
             merged[key] = current.get(key) or []
-        merged.update({k: v for k, v in fields.items() if v is not None})
+        merged.update({k: v for k, v in fields.items() if v is not None and k != "meeting_id"})  # bound at drafting
         c = self._clean(letter.creator, letter.kind, merged)
         if {d.id for d in c["co_issuers"]} != set(flow.co_department_ids):
             raise Unprocessable("会签机关在拟稿时确定，不能修改", field="co_issuers")
@@ -330,12 +341,14 @@ class LetterService:
 
     def _check_minutes_chair(self, user: User, letter: Letter) -> None:
         """Minutes are signed off by the meeting's chair (第二十五条), not by any signer."""
-        if letter.kind != "minutes" or letter.meeting_id is None:
+        if letter.kind != "minutes":
             return
         from .meeting_models import Meeting
 
-        meeting = self.s.get(Meeting, letter.meeting_id)
-        if meeting is not None and meeting.chair_id != user.id:
+        meeting = self.s.get(Meeting, letter.meeting_id) if letter.meeting_id is not None else None
+        if meeting is None:
+            raise Forbidden("该纪要未关联会议，不能审签（纪要只能从会议起草）")
+        if meeting.chair_id != user.id:
             raise Forbidden(f"会议纪要须由会议主持人{meeting.chair.full_name}审签")
 
     def signer_name(self, letter: Letter) -> str:

@@ -91,7 +91,7 @@ class LettersMinutes:
     def create_minutes(self, user, meeting: Meeting, spec: dict, recipients: list[Department]) -> tuple[int, str]:
         letter = self.service.create_draft(
             user, kind="minutes", title=spec["title"] or meeting.title, distribution=[d.id for d in recipients],
-            body=spec["body"], attendance=spec["attendance"], meeting_id=meeting.id,
+            body=spec["body"], attendance=spec["attendance"], meeting=meeting,
             masthead=spec["masthead"])  # commits
         return letter.id, f"letter:{letter.id}"
 

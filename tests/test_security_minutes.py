@@ -1,0 +1,37 @@
+"""Issue 7 finding 8: minutes are drafted only from their meeting; the letters API cannot create one."""
+from sqlalchemy import func, select
+
+from correspondence.models import Letter
+from letters_support import LETTER, clients, draft, post  # noqa: F401  (fixture)
+
+MINUTES = {"kind": "minutes", "title": "联席会议纪要", "distribution": ["县市场监督管理局"],
+           "body": ["一、会议议定事项"], "attendance": {"出席": ["县行政审批局 李明"], "请假": [], "列席": []}}
+
+
+def _minutes_count(demo) -> int:
+    with demo.factory() as s:
+        return s.scalar(select(func.count()).select_from(Letter).where(Letter.kind == "minutes"))
+
+
+def test_letters_api_refuses_minutes_with_or_without_meeting(clients, demo):
+    client, headers = clients("drafter")
+    meetings = client.get("/api/v1/meetings", headers=headers).get_json()
+    meeting_id = meetings["items"][0]["id"] if meetings.get("items") else 1
+    before = _minutes_count(demo)
+    for who in ("drafter", "signer", "admin", "auditor", "scjg_staff"):
+        for body in (MINUTES, {**MINUTES, "meeting_id": meeting_id}):
+            resp = post(clients, who, "/api/v1/letters", **body)
+            assert resp.status_code in {403, 422}, (who, body, resp.get_json())
+            assert resp.get_json()["error"]["message"]
+    assert _minutes_count(demo) == before
+
+
+def test_a_letter_cannot_be_rebound_to_a_meeting(clients, demo):
+    letter = draft(clients)
+    client, headers = clients("drafter")
+    resp = client.patch(f"/api/v1/letters/{letter['id']}", headers=headers,
+                        json={"meeting_id": 1, "title": "关于商请协助研究有关问题的函"})
+    assert resp.status_code == 200, resp.get_json()
+    assert resp.get_json()["meeting_id"] is None and resp.get_json()["kind"] == "letter"
+    created = post(clients, "drafter", "/api/v1/letters", **{**LETTER, "meeting_id": 1}).get_json()
+    assert created["meeting_id"] is None

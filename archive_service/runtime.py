@@ -29,7 +29,7 @@ class Runtime:
     clock: Clock
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> "Runtime":
+    def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         engine = make_engine(settings.database_url)
         return cls(settings, engine, make_session_factory(engine), open_store(settings.storage_url),
                    clock or Clock())
@@ -44,6 +44,14 @@ class Runtime:
 
             kw["search"] = SearchIndexer(self.search_engine, self.store, self.clock)
         return Worker(self.factory, self.store, self.clock, **kw)
+
+    def close(self) -> None:
+        """Release the search engine and the database connections; both reopen on next use
+        (as in a restarted process, e.g. after the index folder was replaced)."""
+        engine = self.__dict__.pop("search_engine", None)
+        if engine is not None:
+            engine.close()
+        self.engine.dispose()
 
     @cached_property
     def search_engine(self):

@@ -12,9 +12,10 @@ the searched fields are title, numbers and body.
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Callable, Iterable, Protocol
+from typing import Protocol
 from urllib.parse import urlsplit
 
 from .query import ParsedQuery
@@ -48,6 +49,9 @@ class SearchEngine(Protocol):
 
     def refresh(self) -> None:
         """Make the latest commits of other processes visible (readers)."""
+
+    def close(self) -> None:
+        """Release writers, open files and connections; the next ``open_engine`` starts afresh."""
 
 
 def epoch_seconds(value) -> int:

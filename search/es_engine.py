@@ -17,7 +17,7 @@ a 9.x cluster in compatibility mode.
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from collections.abc import Iterable
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from .analysis import analyze
@@ -68,7 +68,7 @@ class ElasticsearchEngine:
     name = "elasticsearch"
 
     @classmethod
-    def from_url(cls, url: str) -> "ElasticsearchEngine":
+    def from_url(cls, url: str) -> ElasticsearchEngine:
         from elasticsearch import Elasticsearch
 
         parts = urlsplit(url)
@@ -160,6 +160,9 @@ class ElasticsearchEngine:
 
     def refresh(self) -> None:
         return None  # bulk writes wait for the refresh; searches always see the latest
+
+    def close(self) -> None:
+        self.es.close()
 
     # -- queries ---------------------------------------------------------------------------------
     def _unit(self, u: Unit, fields) -> dict:

@@ -13,9 +13,9 @@ import os
 import shutil
 import threading
 import time
+from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
-from typing import Iterable
 
 import tantivy
 from tantivy import Occur, Query
@@ -74,11 +74,11 @@ def to_document(rec: dict) -> tantivy.Document:
 
 class TantivyEngine:
     name = "tantivy"
-    _shared: dict[Path, "TantivyEngine"] = {}
+    _shared: dict[Path, TantivyEngine] = {}
     _shared_lock = threading.Lock()
 
     @classmethod
-    def shared(cls, root: Path) -> "TantivyEngine":
+    def shared(cls, root: Path) -> TantivyEngine:
         """One engine per index folder and process (the in-process worker and the web share it)."""
         root = Path(root).resolve()
         with cls._shared_lock:
@@ -205,6 +205,17 @@ class TantivyEngine:
                 if p.name not in (name, old):
                     shutil.rmtree(p, ignore_errors=True)
             return n
+
+    def close(self) -> None:
+        """Drop the writer (and its lock file) and this process's shared handle on the folder."""
+        with self._lock:
+            self._drop_writer()
+            self._index = None
+            self._gen = None
+        with self._shared_lock:
+            root = self.root.resolve()
+            if self._shared.get(root) is self:
+                del self._shared[root]
 
     # -- reading ---------------------------------------------------------------------------------
     def count(self) -> int:

@@ -30,7 +30,8 @@ PASSWORD = "test-pass-2026"
 _seq = itertools.count(1)
 
 # Department names by kind, so generated departments read like the county's.
-_KIND_NAMES = {"bureau": "县行政审批局{n}", "section": "审批{n}股", "regulator": "县监管局{n}", "other": "县其他单位{n}"}
+_KIND_NAMES = {"bureau": "县行政审批局{n}", "section": "审批{n}股", "regulator": "县监管局{n}",
+               "other": "县其他单位{n}"}
 
 
 @cache

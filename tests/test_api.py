@@ -106,7 +106,8 @@ def test_login_rate_limit(make):
     make.user(username="reviewer")
     client = make.client()
     for _ in range(5):
-        assert client.post("/api/v1/auth/token", json={"username": "reviewer", "password": "bad-guess-1"}).status_code == 401
+        resp = client.post("/api/v1/auth/token", json={"username": "reviewer", "password": "bad-guess-1"})
+        assert resp.status_code == 401
     limited = client.post("/api/v1/auth/token", json={"username": "reviewer", "password": PASSWORD})
     assert limited.status_code == 429
 

@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from archive_service.documents import collect_orphans
 from archive_service.errors import NotFound, TooLarge, Unprocessable
 from archive_service.fixity import run_fixity
-from archive_service.models import Blob, Document, DocumentVersion, OutboxEntry, User
-from factories import Make
+from archive_service.models import Blob, Document, DocumentVersion, OutboxEntry
 from archive_service.storage.base import blob_key
+from factories import Make
 
 PDF = b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
 

@@ -11,7 +11,7 @@ import pytest
 from search.analysis import fold
 from search.query import parse
 from search.results import Viewer
-from search_support import ENGINES, corpus_articles, make_engine, record
+from search_support import CORPUS_SAMPLE, ENGINES, corpus_articles, make_engine, record
 
 OWN, OTHER, THIRD = 1, 2, 3
 ME = Viewer(OWN)
@@ -149,7 +149,15 @@ CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 
 def test_recall_equals_a_plain_substring_scan_on_corpus_articles(engine):
     """Every hit list equals the set of articles whose folded title or body contains the query."""
-    arts = corpus_articles(3000)
+    _recall_equals_substring_scan(engine, corpus_articles(3000))
+
+
+def test_recall_equals_a_plain_substring_scan_on_the_shipped_sample(engine):
+    """The same on the 401 articles in tests/data, which are always there."""
+    _recall_equals_substring_scan(engine, corpus_articles(1000, CORPUS_SAMPLE))
+
+
+def _recall_equals_substring_scan(engine, arts):
     recs = [record(i, a["title"], a["body"]) for i, a in enumerate(arts, 100)]
     engine.rebuild(iter(recs))
     texts = {r["id"]: fold(r["title"]) + "\n" + fold(r["body"]) for r in recs}

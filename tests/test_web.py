@@ -24,8 +24,8 @@ def test_login_without_csrf_is_refused(make):
 
 def test_upload_list_detail_download(make):
     b = make.browser(make.user())
-    resp = b.post("/documents/upload", data={"title": "会议材料", "file": (io.BytesIO("联席会议材料".encode()), "会议材料.txt")},
-                  content_type="multipart/form-data")
+    resp = b.post("/documents/upload", content_type="multipart/form-data",
+                  data={"title": "会议材料", "file": (io.BytesIO("联席会议材料".encode()), "会议材料.txt")})
     assert resp.status_code == 302
     detail = b.get(resp.headers["Location"]).get_data(as_text=True)
     assert "会议材料" in detail and "SM3" in detail and "document.upload" in detail
@@ -50,7 +50,8 @@ def test_upload_without_csrf_stores_nothing(rt, make):
 
 def test_upload_errors_are_shown_in_chinese(make):
     b = make.browser(make.user())
-    resp = b.post("/documents/upload", data={"file": (io.BytesIO(b""), "empty.txt")}, content_type="multipart/form-data")
+    resp = b.post("/documents/upload", data={"file": (io.BytesIO(b""), "empty.txt")},
+                  content_type="multipart/form-data")
     assert resp.status_code == 422 and "文件为空" in resp.get_data(as_text=True)
 
 
@@ -83,7 +84,8 @@ def test_admin_manages_departments_users_roles(make):
     page = b.get("/admin/departments").get_data(as_text=True)
     for name in ("县行政审批局", "办公室", "县市场监督管理局", "县司法局"):
         assert name in page
-    assert b.post("/admin/departments", data={"name": "县应急管理局", "code": "YJJ", "kind": "regulator"}).status_code == 302
+    added = b.post("/admin/departments", data={"name": "县应急管理局", "code": "YJJ", "kind": "regulator"})
+    assert added.status_code == 302
     assert "县应急管理局" in b.get("/admin/departments").get_data(as_text=True)
     dup = b.post("/admin/departments", data={"name": "县应急管理局", "code": "YJJ2", "kind": "regulator"})
     assert dup.status_code == 409 and "已存在" in dup.get_data(as_text=True)
@@ -116,7 +118,8 @@ def test_admin_edits_calendar(make):
     b = make.browser(make.user(None, "admin"))
     page = b.get("/admin/calendar?year=2027").get_data(as_text=True)
     assert "2027 年尚无国务院节假日安排数据" in page
-    assert b.post("/admin/calendar", data={"day": "2027-02-08", "is_workday": "0", "note": "2027年春节"}).status_code == 302
+    set_day = b.post("/admin/calendar", data={"day": "2027-02-08", "is_workday": "0", "note": "2027年春节"})
+    assert set_day.status_code == 302
     page = b.get("/admin/calendar?year=2027").get_data(as_text=True)
     assert "2027年春节" in page and "2027 年尚无国务院节假日安排数据" not in page
     assert b.post("/admin/calendar", data={"day": "not-a-date"}).status_code == 422

@@ -14,8 +14,8 @@ def _counts(rt):
         return tuple(s.scalar(select(func.count()).select_from(m)) for m in (Document, Blob, AuditEvent))
 
 
-def test_render_pdf_and_docx_save_nothing(api, rt):
-    client, h = api("drafter")
+def test_render_pdf_and_docx_save_nothing(make, rt):
+    client, h = make.api(make.user())
     before = _counts(rt)
     resp = client.post("/api/v1/render", headers=h, json=spec("letter"))
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
@@ -28,8 +28,8 @@ def test_render_pdf_and_docx_save_nothing(api, rt):
     assert _counts(rt) == before
 
 
-def test_bad_spec_is_422_naming_the_field(api):
-    client, h = api("drafter")
+def test_bad_spec_is_422_naming_the_field(make):
+    client, h = make.api(make.user())
     resp = client.post("/api/v1/render", headers=h, json={**spec("letter"), "number": "石审批函(2026)7号"})
     assert resp.status_code == 422
     err = resp.get_json()["error"]
@@ -42,8 +42,8 @@ def test_bad_spec_is_422_naming_the_field(api):
     assert anonymous.post("/api/v1/render", json=spec("letter")).status_code in (400, 401)
 
 
-def test_openapi_documents_the_render_spec(api):
-    client, h = api("drafter")
+def test_openapi_documents_the_render_spec(make):
+    client, h = make.api(make.user())
     doc = client.get("/api/v1/openapi.json", headers=h).get_json()
     assert "post" in doc["paths"]["/api/v1/render"]
     props = doc["components"]["schemas"]["RenderSpec"]["properties"]
@@ -52,8 +52,8 @@ def test_openapi_documents_the_render_spec(api):
         assert field in props
 
 
-def test_preview_page(browser):
-    b = browser("drafter")
+def test_preview_page(make):
+    b = make.browser(make.user())
     page = b.get("/render/preview")
     assert page.status_code == 200 and "公文预览" in page.get_data(as_text=True)
     resp = b.post("/render/preview", data={"spec": json.dumps(spec("letter"), ensure_ascii=False), "format": "pdf"})

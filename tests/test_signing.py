@@ -6,7 +6,7 @@ import os
 import stat
 import subprocess
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,7 +22,7 @@ from sqlalchemy import select
 
 from archive_service.cli import main
 from archive_service.errors import Unprocessable
-from archive_service.models import Department, User
+from archive_service.models import Department
 from archive_service.settings import Settings
 from correspondence.pki import LocalKeys, Pkcs12Keys, ensure_pki, key_source
 from correspondence.signing import sign_pdf, verify_pdf
@@ -72,9 +72,9 @@ def signed(keys):
 
 # -- library --------------------------------------------------------------------------------------
 def test_signed_pdf_is_pades_and_verifies_against_our_ca(keys):
-    before = datetime.now(timezone.utc) - timedelta(seconds=2)
+    before = datetime.now(UTC) - timedelta(seconds=2)
     pdf = sign_pdf(letter_pdf(), BUREAU, signer_name="局长李明", keys=keys)
-    after = datetime.now(timezone.utc) + timedelta(seconds=2)
+    after = datetime.now(UTC) + timedelta(seconds=2)
     assert pdf.startswith(letter_pdf())  # an incremental update: the original bytes are untouched
     assert b"/ETSI.CAdES.detached" in pdf
     report = verify_pdf(pdf, keys.trust_roots())
@@ -162,7 +162,7 @@ def test_half_a_ca_is_not_replaced(tmp_path):
     ensure_pki(inst, [BUREAU])
     ca = (inst / "pki" / "ca.pem").read_bytes()
     (inst / "pki" / "ca.key").unlink()
-    with pytest.raises(Unprocessable, match="缺少 .*ca.key"):
+    with pytest.raises(Unprocessable, match=r"缺少 .*ca\.key"):
         ensure_pki(inst, [SCJG])
     assert (inst / "pki" / "ca.pem").read_bytes() == ca
 
@@ -178,7 +178,7 @@ def test_department_codes_are_checked_before_any_file_name_is_built(tmp_path, ke
 
 def _make_p12(folder: Path, dept, password: bytes) -> x509.Certificate:
     """A production-like PKCS#12 from a separate CA; returns that CA's certificate."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     ca_key = ec.generate_private_key(ec.SECP256R1())
     ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "某省电子政务CA（测试）")])
     ca = (x509.CertificateBuilder().subject_name(ca_name).issuer_name(ca_name).public_key(ca_key.public_key())
@@ -279,25 +279,33 @@ def test_init_creates_the_pki_idempotently(cli, tmp_path):
 
 
 # -- web ------------------------------------------------------------------------------------------
-def _store_signed_letter(rt, username: str) -> int:
+@pytest.fixture
+def drafter(make):
+    bureau = make.department("bureau", code="SPJ")
+    return make.user(make.department("section", name="市场准入审批股", parent=bureau), "drafter",
+                     full_name="拟稿人张伟")
+
+
+def _store_signed_letter(rt, user) -> int:
     """File a PDF signed by the user's department as a document of that department."""
     with rt.factory() as s:
-        user = s.scalar(select(User).where(User.username == username))
+        user = s.merge(user)
         pdf = sign_pdf(letter_pdf(), user.department, signer_name=user.full_name, keys=key_source(rt.settings))
         doc = rt.documents(s).upload(user, io.BytesIO(pdf), "石审批函〔2026〕7号.pdf", "关于征求意见的函")
         return doc.id
 
 
-def test_api_verifies_stored_documents_and_uploads(app, demo, api):
-    doc_id = _store_signed_letter(demo, "drafter")
-    client, headers = api("drafter")
+def test_api_verifies_stored_documents_and_uploads(rt, make, drafter):
+    make.document(drafter)
+    doc_id = _store_signed_letter(rt, drafter)
+    client, headers = make.api(drafter)
     resp = client.get(f"/api/v1/documents/{doc_id}/signature", headers=headers)
     assert resp.status_code == 200, resp.get_json()
     body = resp.get_json()
     assert body["ok"] and body["intact"] and body["trusted"] and body["department"] == "市场准入审批股"
     assert body["signer_name"] == "拟稿人张伟" and body["version"] == 1 and body["summary"].startswith("签名有效")
 
-    other, other_headers = api("scjg_staff")
+    other, other_headers = make.api(make.user())  # of another department
     assert other.get(f"/api/v1/documents/{doc_id}/signature", headers=other_headers).status_code == 404
 
     signed = client.get(f"/api/v1/documents/{doc_id}/content", headers=headers).data
@@ -323,9 +331,9 @@ def test_api_verifies_stored_documents_and_uploads(app, demo, api):
     assert "post" in paths["/api/v1/verify-pdf"] and "get" in paths["/api/v1/documents/{id}/signature"]
 
 
-def test_verify_page_shows_the_report_in_chinese(app, demo, browser):
-    doc_id = _store_signed_letter(demo, "drafter")
-    b = browser("drafter")
+def test_verify_page_shows_the_report_in_chinese(rt, make, drafter):
+    doc_id = _store_signed_letter(rt, drafter)
+    b = make.browser(drafter)
     page = b.get("/signatures/verify").get_data(as_text=True)
     assert 'name="csrf_token"' in page and 'type="file"' in page and "验证签名" in page
     signed = b.get(f"/documents/{doc_id}/download").data
@@ -341,4 +349,4 @@ def test_verify_page_shows_the_report_in_chinese(app, demo, browser):
     assert no_token.status_code == 400
     stored = b.get(f"/signatures/documents/{doc_id}")
     assert stored.status_code == 200 and "签名有效" in stored.get_data(as_text=True)
-    assert browser("scjg_staff").get(f"/signatures/documents/{doc_id}").status_code == 404
+    assert make.browser(make.user()).get(f"/signatures/documents/{doc_id}").status_code == 404

@@ -3,22 +3,23 @@ import pytest
 from sqlalchemy import select
 
 from archive_service.errors import Forbidden, InvalidTransition, Unprocessable
-from archive_service.models import AuditEvent, Department, User
+from archive_service.models import AuditEvent, Department
 from archive_service.signoff import Signoff
+from factories import Make
 
 V1, V2 = "a" * 64, "b" * 64
 
 
 @pytest.fixture
-def chain(demo):
-    s = demo.factory()
-    users = {u.username: u for u in s.scalars(select(User))}
-    bureau = s.scalar(select(Department).where(Department.code == "SPJ"))
-    # the drafter and reviewer of the demo sit in a section; move them into the bureau for this flow
-    users["drafter"].department_id = users["reviewer"].department_id = bureau.id
-    s.flush()
-    s.expire_all()
-    yield s, Signoff(s, demo.clock), users, bureau
+def chain(rt):
+    s = rt.factory()
+    make = Make(rt, s)
+    bureau = make.department("bureau")
+    scjg = make.department("regulator", code="SCJG")
+    users = {"drafter": make.user(bureau, "drafter"), "reviewer": make.user(bureau, "reviewer"),
+             "signer": make.user(bureau, "signer", "reviewer", full_name="局长李明"),
+             "scjg_leader": make.user(scjg, "reviewer", "signer")}
+    yield s, Signoff(s, rt.clock), users, bureau
     s.close()
 
 
@@ -43,7 +44,7 @@ def test_full_chain_with_a_return(chain):
 
 
 def test_illegal_transitions_say_why(chain):
-    s, so, u, bureau = chain
+    _s, so, u, bureau = chain
     flow = so.start("letter", 2, bureau, V1)
     with pytest.raises(InvalidTransition, match="核稿"):
         so.act(flow, u["reviewer"], "pass", V1)           # not submitted yet
@@ -62,7 +63,7 @@ def test_illegal_transitions_say_why(chain):
 
 
 def test_edit_after_signature_voids_it(chain):
-    s, so, u, bureau = chain
+    _s, so, u, bureau = chain
     flow = so.start("letter", 3, bureau, V1)
     so.act(flow, u["drafter"], "submit", V1)
     so.act(flow, u["reviewer"], "pass", V1)
@@ -89,7 +90,7 @@ def test_joint_letter_needs_every_countersignature(chain):
 
 
 def test_issued_flow_cannot_be_revised(chain):
-    s, so, u, bureau = chain
+    _s, so, u, bureau = chain
     flow = so.start("letter", 5, bureau, V1)
     for user, action, op in [("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"),
                              ("drafter", "recheck", ""), ("drafter", "register", ""), ("drafter", "issue", "")]:

@@ -8,6 +8,7 @@ from datetime import date
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from . import permissions
 from .audit import AuditLog
 from .auth import hash_password
 from .clock import Clock
@@ -100,6 +101,7 @@ class Directory:
         return user
 
     def set_roles(self, user: User, roles) -> None:
+        permissions.require_not_self(self.actor, user, "角色")
         keys = parse_roles(roles)
         before = sorted(user.roles)
         user.role_rows = [UserRole(role=k) for k in keys]
@@ -114,6 +116,7 @@ class Directory:
         self.audit.record(self.actor, "admin.password_set", "user", user.id)
 
     def move_user(self, user: User, department: Department) -> None:
+        permissions.require_not_self(self.actor, user, "部门")
         before = user.department_id
         user.department = department
         self.audit.record(self.actor, "admin.user_moved", "user", user.id, {"from": before, "to": department.id})

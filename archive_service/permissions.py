@@ -93,6 +93,14 @@ def require_admin(user: User) -> None:
         raise Forbidden("仅系统管理员可执行此操作")
 
 
+def require_not_self(actor: User | None, target: User, what: str) -> None:
+    """Nobody changes their own roles or department (no self-escalation: an administrator cannot
+    make themselves auditor, nor move into a department to read its documents). ``actor`` None is
+    the command line run by the operator."""
+    if actor is not None and actor.id == target.id:
+        raise Forbidden(f"不能修改自己的{what}，请由另一位系统管理员办理")
+
+
 def require_auditor(user: User) -> None:
     if not can_audit(user):
         raise Forbidden("仅安全审计员可查看审计日志")

@@ -7,12 +7,12 @@ from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .audit import AuditLog
 from .clock import Clock
-from .errors import RateLimited, Unauthorized
+from .errors import NotFound, RateLimited, Unauthorized
 from .models import ApiToken, LoginAttempt, User
 
 _hasher = PasswordHasher()
@@ -41,24 +41,41 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def end_sessions(session: Session, clock: Clock, user: User, revoke_tokens: bool = True) -> None:
+    """End every browser session of ``user`` (bump the session version) and, unless told otherwise,
+    revoke every API token: after a password, role or department change or a deactivation."""
+    user.session_version = (user.session_version or 1) + 1
+    if revoke_tokens:
+        session.execute(update(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))
+                        .values(revoked_at=clock.now()))
+
+
 class Authenticator:
-    def __init__(self, session: Session, clock: Clock, max_failures: int = 5):
+    def __init__(self, session: Session, clock: Clock, max_failures: int = 5, token_days: float = 30,
+                 max_address_failures: int = 20):
         self.session = session
         self.clock = clock
         self.max_failures = max_failures
+        self.token_lifetime = timedelta(days=token_days)
+        self.max_address_failures = max_address_failures
 
     def login(self, username: str, password: str, address: str = "") -> User:
-        """Return the user, or raise Unauthorized (generic message) / RateLimited."""
+        """Return the user, or raise Unauthorized (generic message) / RateLimited.
+
+        Failures are limited per user name and client address, and per client address across all
+        user names (one address trying many names)."""
         s, now = self.session, self.clock.now()
         key = f"{(username or '').strip().lower()}|{address}"
+        address_key = f"@{address}"
         s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - RATE_WINDOW))
         failures = s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key))
-        if failures >= self.max_failures:
+        from_address = s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == address_key))
+        if failures >= self.max_failures or from_address >= self.max_address_failures:
             s.commit()
             raise RateLimited("登录失败次数过多，请 15 分钟后再试")
         user = s.scalar(select(User).where(User.username == (username or "").strip()))
         if not check_password(user, password or "") or not user.active:
-            s.add(LoginAttempt(key=key, at=now))
+            s.add_all([LoginAttempt(key=key, at=now), LoginAttempt(key=address_key, at=now)])
             AuditLog(s, self.clock).record(None, "auth.login_failed", "user", (username or "")[:64],
                                            {"address": address})
             s.commit()
@@ -70,17 +87,39 @@ class Authenticator:
 
     def issue_token(self, user: User) -> tuple[str, ApiToken]:
         token = "as_" + secrets.token_urlsafe(32)
-        row = ApiToken(user_id=user.id, token_hash=token_digest(token), created_at=self.clock.now())
+        now = self.clock.now()
+        row = ApiToken(user_id=user.id, token_hash=token_digest(token), created_at=now,
+                       expires_at=now + self.token_lifetime)
         self.session.add(row)
         self.session.flush()
-        AuditLog(self.session, self.clock).record(user, "auth.token_issued", "token", row.id)
+        AuditLog(self.session, self.clock).record(user, "auth.token_issued", "token", row.id,
+                                                  {"expires_at": row.expires_at.isoformat() + "Z"})
         return token, row
 
     def user_for_token(self, token: str) -> User | None:
+        """The token's user while the token is neither revoked nor expired and the user active."""
         row = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
-        if row is None or row.revoked_at is not None or not row.user.active:
+        if row is None or row.revoked_at is not None or row.expires_at <= self.clock.now() or not row.user.active:
             return None
         return row.user
+
+    def tokens(self, user: User) -> list[ApiToken]:
+        """The user's tokens, newest first (revoked and expired ones too, for the account page)."""
+        return list(self.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                         .order_by(ApiToken.id.desc()).limit(50)))
+
+    def revoke_token_id(self, user: User, token_id: int) -> None:
+        row = self.session.get(ApiToken, token_id)
+        if row is None or row.user_id != user.id:
+            raise NotFound("令牌不存在")
+        if row.revoked_at is None:
+            row.revoked_at = self.clock.now()
+            AuditLog(self.session, self.clock).record(user, "auth.token_revoked", "token", row.id)
+
+    def logout(self, user: User) -> None:
+        """End the user's browser sessions server-side (a replayed cookie is no longer signed in)."""
+        end_sessions(self.session, self.clock, user, revoke_tokens=False)
+        AuditLog(self.session, self.clock).record(user, "auth.logout", "user", user.id)
 
     def revoke_token(self, user: User, token: str) -> None:
         row = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))

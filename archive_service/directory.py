@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from . import permissions
 from .audit import AuditLog
-from .auth import hash_password
+from .auth import end_sessions, hash_password
 from .clock import Clock
 from .errors import Conflict, NotFound, Unprocessable
 from .models import DEPARTMENT_KINDS, ROLES, CorrespondenceLink, Department, Liaison, User, UserRole
@@ -105,20 +105,27 @@ class Directory:
         keys = parse_roles(roles)
         before = sorted(user.roles)
         user.role_rows = [UserRole(role=k) for k in keys]
+        if keys != before:
+            end_sessions(self.s, self.clock, user)
         self.audit.record(self.actor, "admin.roles_changed", "user", user.id, {"before": before, "after": keys})
 
     def set_active(self, user: User, active: bool) -> None:
         user.active = active
+        if not active:
+            end_sessions(self.s, self.clock, user)
         self.audit.record(self.actor, "admin.user_activated" if active else "admin.user_deactivated", "user", user.id)
 
     def set_password(self, user: User, password: str) -> None:
         user.password_hash = hash_password(password)
+        end_sessions(self.s, self.clock, user)
         self.audit.record(self.actor, "admin.password_set", "user", user.id)
 
     def move_user(self, user: User, department: Department) -> None:
         permissions.require_not_self(self.actor, user, "部门")
         before = user.department_id
         user.department = department
+        if department.id != before:
+            end_sessions(self.s, self.clock, user)
         self.audit.record(self.actor, "admin.user_moved", "user", user.id, {"from": before, "to": department.id})
 
     # -- liaison registry (第二十一条) ------------------------------------------------------------

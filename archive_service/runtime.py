@@ -11,6 +11,7 @@ from functools import cached_property
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from .auth import Authenticator
 from .clock import Clock
 from .db import make_engine, make_session_factory
 from .documents import DocumentService
@@ -36,6 +37,11 @@ class Runtime:
 
     def documents(self, session: Session) -> DocumentService:
         return DocumentService(session, self.store, self.clock, self.settings.max_upload_bytes)
+
+    def authenticator(self, session: Session) -> Authenticator:
+        """Logins, tokens and sessions with the configured limits and token lifetime."""
+        return Authenticator(session, self.clock, self.settings.login_rate, self.settings.token_days,
+                             self.settings.login_rate_address)
 
     def worker(self, **kw) -> Worker:
         kw.setdefault("gc_grace", timedelta(hours=self.settings.gc_grace_hours))

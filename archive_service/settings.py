@@ -18,6 +18,8 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_SECRET_KEY": "session signing key (generated into the instance on first init)",
     "ARCHIVE_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 2048)",
     "ARCHIVE_LOGIN_RATE": "failed logins allowed per user name and address per 15 minutes (default 5)",
+    "ARCHIVE_LOGIN_RATE_ADDRESS": "failed logins allowed per client address across user names per 15 minutes (default 20)",
+    "ARCHIVE_TOKEN_DAYS": "days an API bearer token lives (default 30)",
     "ARCHIVE_GC_GRACE_HOURS": "age before an unreferenced blob may be collected (default 24)",
     "ARCHIVE_WORKER_INTERVAL": "seconds between worker polls (default 0.5)",
     "ARCHIVE_FONT_FANGSONG": "TrueType file for 仿宋 body text (path or path#index; default Debian UMing)",
@@ -40,6 +42,8 @@ class Settings:
     secret_key: str
     max_upload_bytes: int
     login_rate: int = 5
+    login_rate_address: int = 20
+    token_days: float = 30.0
     gc_grace_hours: float = 24.0
     worker_interval: float = 0.5
     handling_days: int = 10
@@ -61,6 +65,8 @@ class Settings:
             secret_key=env.get("ARCHIVE_SECRET_KEY") or _instance_secret(instance),
             max_upload_bytes=int(float(env.get("ARCHIVE_MAX_UPLOAD_MB") or 2048) * 1024 * 1024),
             login_rate=int(env.get("ARCHIVE_LOGIN_RATE") or 5),
+            login_rate_address=int(env.get("ARCHIVE_LOGIN_RATE_ADDRESS") or 20),
+            token_days=float(env.get("ARCHIVE_TOKEN_DAYS") or 30),
             gc_grace_hours=float(env.get("ARCHIVE_GC_GRACE_HOURS") or 24),
             worker_interval=float(env.get("ARCHIVE_WORKER_INTERVAL") or 0.5),
             handling_days=int(env.get("ARCHIVE_HANDLING_DAYS") or 10),

@@ -6,7 +6,6 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 
 from .. import permissions
-from ..auth import Authenticator
 from ..directory import liaison_gaps
 from ..errors import BadRequest, Unauthorized
 from ..models import Document
@@ -56,11 +55,12 @@ def issue_token():
     username, password = data.get("username"), data.get("password")
     if not isinstance(username, str) or not isinstance(password, str):
         raise BadRequest("需要 username 和 password 字段")
-    auth = Authenticator(db(), runtime().clock, runtime().settings.login_rate)
+    auth = runtime().authenticator(db())
     user = auth.login(username, password, request.remote_addr or "")
-    token, _row = auth.issue_token(user)
+    token, row = auth.issue_token(user)
     db().commit()
-    return jsonify({"token": token, "token_type": "Bearer", "username": user.username}), 201
+    return jsonify({"token": token, "token_type": "Bearer", "username": user.username,
+                    "expires_at": row.expires_at.isoformat() + "Z"}), 201
 
 
 @bp.delete("/auth/token")
@@ -69,7 +69,7 @@ def revoke_token():
     header = request.headers.get("Authorization", "")
     if not g.get("via_token"):
         raise BadRequest("请用要撤销的令牌发起此请求")
-    Authenticator(db(), runtime().clock).revoke_token(current_user(), header[7:].strip())
+    runtime().authenticator(db()).revoke_token(current_user(), header[7:].strip())
     db().commit()
     return "", 204
 

@@ -6,7 +6,6 @@ import secrets
 
 from flask import Flask, current_app, g, request, session
 
-from ..auth import Authenticator
 from ..clock import local_time
 from ..errors import BadRequest
 from ..models import DEPARTMENT_KINDS, ROLES, User
@@ -31,20 +30,22 @@ def current_user() -> User | None:
         g.via_token = False
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
-            g.user = Authenticator(db(), runtime().clock).user_for_token(header[7:].strip())
+            g.user = runtime().authenticator(db()).user_for_token(header[7:].strip())
             g.via_token = g.user is not None
         elif session.get("uid"):
             user = db().get(User, session["uid"])
-            if user is not None and user.active and session.get("pwh") == user.password_hash[-16:]:
+            if user is not None and user.active and session.get("sv") == user.session_version:
                 g.user = user
     return g.user
 
 
 def sign_in(user: User) -> None:
+    """The cookie names the user and their session version, nothing of the password: a password,
+    role or department change, a deactivation or a logout bumps the version and ends the session."""
     session.clear()
     session.permanent = True
     session["uid"] = user.id
-    session["pwh"] = user.password_hash[-16:]  # a password change ends other sessions
+    session["sv"] = user.session_version
     session["csrf"] = secrets.token_urlsafe(32)
 
 

@@ -109,7 +109,8 @@ def _core_document() -> dict:
                                    "details": {"type": "object"}}}}},
                 "Token": {"type": "object", "properties": {"token": {"type": "string"},
                                                            "token_type": {"type": "string"},
-                                                           "username": {"type": "string"}}},
+                                                           "username": {"type": "string"},
+                                                           "expires_at": {"type": "string", "format": "date-time"}}},
                 "Document": {"type": "object", "properties": {
                     "id": {"type": "integer"}, "title": {"type": "string"}, "kind": {"type": "string"},
                     "department": {"type": "string"}, "department_code": {"type": "string"},

@@ -3,12 +3,12 @@ from __future__ import annotations
 
 from functools import wraps
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import or_, select
 
-from ..auth import Authenticator
 from ..directory import liaison_gaps
-from ..errors import DomainError, RateLimited, Unauthorized
+from ..clock import local_time
+from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
 from ..models import AuditEvent
 from . import mywork
 from .context import check_csrf, current_user, db, runtime, sign_in
@@ -38,7 +38,7 @@ def login():
     if request.method == "POST":
         check_csrf(request.form.get("csrf_token"))
         try:
-            user = Authenticator(db(), runtime().clock, runtime().settings.login_rate).login(
+            user = runtime().authenticator(db()).login(
                 request.form.get("username", ""), request.form.get("password", ""), request.remote_addr or "")
         except (Unauthorized, RateLimited) as exc:
             error, status = exc.message, exc.status
@@ -52,10 +52,8 @@ def login():
 def logout():
     check_csrf(request.form.get("csrf_token"))
     user = current_user()
-    if user is not None:
-        from ..audit import AuditLog
-
-        AuditLog(db(), runtime().clock).record(user, "auth.logout", "user", user.id)
+    if user is not None and not g.get("via_token"):
+        runtime().authenticator(db()).logout(user)  # ends the session server-side, not only the cookie
         db().commit()
     session.clear()
     return redirect(url_for("pages.login"))
@@ -113,3 +111,24 @@ def download(doc_id: int):
     return download_response(current_user(), doc_id)
 
 
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """The user's API tokens with their expiry; a new token is shown once, here."""
+    user, auth, created = current_user(), runtime().authenticator(db()), None
+    if request.method == "POST":
+        if request.form.get("revoke"):
+            try:
+                auth.revoke_token_id(user, int(request.form["revoke"]))
+            except ValueError:
+                raise BadRequest("令牌编号无效") from None
+            db().commit()
+            flash("令牌已撤销")
+            return redirect(url_for("pages.tokens"))
+        created, row = auth.issue_token(user)
+        db().commit()
+        flash(f"已创建访问令牌，有效期至 {local_time(row.expires_at)[:16]}。令牌只显示这一次，请妥善保存。")
+    return render_template("ui/tokens.html", tokens=auth.tokens(user), created=created, now=runtime().clock.now(),
+                           token_days=runtime().settings.token_days)

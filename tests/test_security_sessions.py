@@ -108,3 +108,28 @@ def test_credential_changes_end_sessions_and_tokens(world, change):
     assert _me(app, token) == 401
     assert not _signed_in(app, cookie)
     assert _signed_in(app, _cookie(admin))  # the administrator's own session is untouched
+
+
+def test_upgrade_gives_old_tokens_an_expiry(settings):
+    from sqlalchemy import text
+
+    from archive_service.db import migrate
+    from archive_service.runtime import Runtime
+
+    runtime = Runtime.build(settings)
+    try:
+        migrate(runtime.engine, "0100")
+        with runtime.engine.begin() as conn:
+            conn.execute(text("INSERT INTO departments (id, name, code, kind, created_at) "
+                              "VALUES (1, '县行政审批局', 'SPJ', 'bureau', '2026-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO users (id, username, full_name, department_id, password_hash, active, "
+                              "created_at) VALUES (1, 'old', 'old', 1, 'x', true, '2026-01-01 00:00:00')"))
+            conn.execute(text("INSERT INTO api_tokens (id, user_id, token_hash, created_at) "
+                              "VALUES (1, 1, 'abc', '2026-01-05 08:00:00')"))
+        migrate(runtime.engine)
+        with runtime.engine.connect() as conn:
+            row = conn.execute(text("SELECT t.expires_at, u.session_version FROM api_tokens t "
+                                    "JOIN users u ON u.id = t.user_id")).one()
+        assert str(row[0]).startswith("2026-02-04 08:00:00") and row[1] == 1
+    finally:
+        runtime.engine.dispose()

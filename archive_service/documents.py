@@ -12,6 +12,8 @@ from datetime import timedelta
 from typing import BinaryIO
 
 from sqlalchemy import exists, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from . import mediatype, outbox, permissions
@@ -22,13 +24,20 @@ from .models import Blob, Document, DocumentVersion, User
 from .storage.base import ObjectStore, PutResult
 
 MAX_TITLE = 300
+MAX_FILENAME = 255
 
 
 def clean_filename(name: str | None) -> str:
     """A display name only (never used as a path): last path segment, no control characters."""
     name = unicodedata.normalize("NFC", (name or "").replace("\\", "/").split("/")[-1])
     name = "".join(ch for ch in name if unicodedata.category(ch)[0] != "C").strip()
-    return name[:255] or "未命名文件"
+    if len(name) > MAX_FILENAME:  # shorten the stem, keep the extension
+        stem, dot, ext = name.rpartition(".")
+        if dot and stem and 0 < len(ext) <= 16:
+            name = stem[: MAX_FILENAME - len(ext) - 1].rstrip() + "." + ext
+        else:
+            name = name[:MAX_FILENAME]
+    return name or "未命名文件"
 
 
 def clean_title(title: str | None, fallback: str) -> str:
@@ -51,20 +60,28 @@ class Page:
 
 
 class DocumentService:
-    def __init__(self, session: Session, store: ObjectStore, clock: Clock, max_upload_bytes: int):
+    def __init__(self, session: Session, store: ObjectStore, clock: Clock, max_upload_bytes: int,
+                 policy: mediatype.UploadPolicy = mediatype.DEFAULT_POLICY):
         self.session = session
         self.store = store
         self.clock = clock
         self.max_upload_bytes = max_upload_bytes
+        self.policy = policy
 
     # -- writing ---------------------------------------------------------------------------------
     def upload(self, user: User, stream: BinaryIO, filename: str, title: str | None = None,
                kind: str = "file") -> Document:
         """Store a new document for the user's department and commit it."""
-        if not permissions.can_upload(user):
-            raise BadRequest("账号已停用")
+        self.check_upload(user, filename, title)
         stored, media_type = self.store_bytes(stream)
         return self.create_from_stored(user, stored, media_type, filename, title, kind)
+
+    def check_upload(self, user: User, filename: str | None, title: str | None = None) -> None:
+        """Refuse what can be refused before any byte is stored (the title and file name so far)."""
+        if not permissions.can_upload(user):
+            raise BadRequest("账号已停用")
+        self.policy.check_name(clean_filename(filename))
+        clean_title(title, clean_filename(filename))
 
     def create_from_stored(self, user: User, stored: PutResult, media_type: str, filename: str,
                            title: str | None = None, kind: str = "file", commit: bool = True) -> Document:
@@ -72,11 +89,7 @@ class DocumentService:
 
         ``commit=False`` only flushes, so a caller can put several documents into one transaction."""
         filename = clean_filename(filename)
-        try:
-            title = clean_title(title, filename.rsplit(".", 1)[0] if "." in filename else filename)
-        except Unprocessable:
-            self._discard_if_unreferenced(stored)
-            raise
+        title = clean_title(title, filename.rsplit(".", 1)[0] if "." in filename else filename)
         now = self.clock.now()
         doc = Document(title=title, kind=kind, department_id=user.department_id, created_by=user.id,
                        created_at=now, updated_at=now, current_version=1, revision=1)
@@ -100,29 +113,20 @@ class DocumentService:
                                  "document.version_added", commit)
 
     def store_bytes(self, stream: BinaryIO) -> tuple[PutResult, str]:
-        """Stream into the store (first half of the write order); refuse empty or executable content."""
-        stored = self.store.put_stream(stream, self.max_upload_bytes)
-        media_type = mediatype.detect(stored.head)
-        try:
-            if stored.size == 0:
-                raise Unprocessable("文件为空，未保存")
-            mediatype.check_allowed(media_type)
-        except Unprocessable:
-            self._discard_if_unreferenced(stored)
-            raise
-        return stored, media_type
+        """Stream into the store (first half of the write order); refuse empty content and media types
+        off the allow-list as soon as the first bytes show them (the store then keeps nothing).
 
-    def _discard_if_unreferenced(self, stored: PutResult) -> None:
-        if stored.created and not self.session.get(Blob, stored.sha256):
-            self.store.delete(stored.sha256)
+        A later refusal (e.g. a title that followed the file) leaves the stored bytes where they are:
+        another request may be storing the same bytes right now, so the request path never deletes an
+        object; ``collect_orphans`` removes unreferenced ones after the grace period."""
+        screened = mediatype.Screened(stream, self.policy)  # refused content is never stored
+        stored = self.store.put_stream(screened, self.max_upload_bytes)
+        assert screened.media_type is not None
+        return stored, screened.media_type
 
     def _add_version(self, user, doc, number, stored: PutResult, media_type, filename, action, commit=True):
         s = self.session
-        blob = s.get(Blob, stored.sha256)
-        if blob is None:
-            blob = Blob(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
-                        created_at=self.clock.now())
-            s.add(blob)
+        blob = record_blob(s, stored, media_type, self.clock.now())
         version = DocumentVersion(document=doc, number=number, blob_sha256=blob.sha256, filename=filename,
                                   created_by=user.id, created_at=self.clock.now())
         s.add(version)
@@ -163,6 +167,19 @@ class DocumentService:
         AuditLog(self.session, self.clock).record(user, "document.download", "document", version.document_id,
                                                   {"version": version.number})
         self.session.commit()
+
+
+def record_blob(session: Session, stored: PutResult, media_type: str, now) -> Blob:
+    """The blob row for stored bytes, inserted idempotently: concurrent uploads of the same bytes
+    both succeed (``INSERT … ON CONFLICT``). The no-op update on conflict locks an existing row until
+    this transaction ends, so ``collect_orphans`` cannot delete it under a version being added."""
+    table = Blob.__table__
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    stmt = insert(table).values(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
+                                created_at=now)
+    session.execute(stmt.on_conflict_do_update(index_elements=[table.c.sha256],
+                                               set_={"media_type": table.c.media_type}))
+    return session.get(Blob, stored.sha256)
 
 
 def orphan_blob_keys(session: Session, store: ObjectStore, clock: Clock, grace: timedelta) -> list[str]:

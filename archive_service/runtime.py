@@ -15,6 +15,7 @@ from .auth import Authenticator
 from .clock import Clock
 from .db import make_engine, make_session_factory
 from .documents import DocumentService
+from .mediatype import UploadPolicy
 from .settings import Settings
 from .storage import open_store
 from .storage.base import ObjectStore
@@ -36,7 +37,8 @@ class Runtime:
                    clock or Clock())
 
     def documents(self, session: Session) -> DocumentService:
-        return DocumentService(session, self.store, self.clock, self.settings.max_upload_bytes)
+        return DocumentService(session, self.store, self.clock, self.settings.max_upload_bytes,
+                               policy=self.upload_policy)
 
     def authenticator(self, session: Session) -> Authenticator:
         """Logins, tokens and sessions with the configured limits and token lifetime."""
@@ -58,6 +60,10 @@ class Runtime:
         if engine is not None:
             engine.close()
         self.engine.dispose()
+
+    @cached_property
+    def upload_policy(self) -> UploadPolicy:
+        return UploadPolicy.parse(self.settings.upload_media_types, self.settings.upload_extensions)
 
     @cached_property
     def search_engine(self):

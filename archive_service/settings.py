@@ -17,6 +17,8 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_SEARCH_URL": "search backend: unset or tantivy:///path (embedded index), or http(s)://… (Elasticsearch 8)",
     "ARCHIVE_SECRET_KEY": "session signing key (generated into the instance on first init)",
     "ARCHIVE_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 2048)",
+    "ARCHIVE_UPLOAD_MEDIA_TYPES": "comma-separated allow-list of detected upload media types (default: documents, images, zip, audio, video)",
+    "ARCHIVE_UPLOAD_EXTENSIONS": "comma-separated allow-list of upload file name extensions (default: matching the media types)",
     "ARCHIVE_LOGIN_RATE": "failed logins allowed per user name and address per 15 minutes (default 5)",
     "ARCHIVE_LOGIN_RATE_ADDRESS": "failed logins allowed per client address across user names per 15 minutes (default 20)",
     "ARCHIVE_TOKEN_DAYS": "days an API bearer token lives (default 30)",
@@ -44,6 +46,8 @@ class Settings:
     login_rate: int = 5
     login_rate_address: int = 20
     token_days: float = 30.0
+    upload_media_types: str | None = None
+    upload_extensions: str | None = None
     gc_grace_hours: float = 24.0
     worker_interval: float = 0.5
     handling_days: int = 10
@@ -67,6 +71,8 @@ class Settings:
             login_rate=int(env.get("ARCHIVE_LOGIN_RATE") or 5),
             login_rate_address=int(env.get("ARCHIVE_LOGIN_RATE_ADDRESS") or 20),
             token_days=float(env.get("ARCHIVE_TOKEN_DAYS") or 30),
+            upload_media_types=env.get("ARCHIVE_UPLOAD_MEDIA_TYPES") or None,
+            upload_extensions=env.get("ARCHIVE_UPLOAD_EXTENSIONS") or None,
             gc_grace_hours=float(env.get("ARCHIVE_GC_GRACE_HOURS") or 24),
             worker_interval=float(env.get("ARCHIVE_WORKER_INTERVAL") or 0.5),
             handling_days=int(env.get("ARCHIVE_HANDLING_DAYS") or 10),

@@ -70,7 +70,7 @@ def test_empty_and_too_large_and_executable_leave_nothing(rt):
         with pytest.raises(Unprocessable):
             docs.upload(user, io.BytesIO(b""), "empty.txt")
         with pytest.raises(TooLarge):
-            docs.upload(user, io.BytesIO(b"x" * (rt.settings.max_upload_bytes + 1)), "big.bin")
+            docs.upload(user, io.BytesIO(b"x" * (rt.settings.max_upload_bytes + 1)), "big.txt")
         elf = b"\x7fELF\x02\x01\x01" + b"\0" * 9 + b"\x02\x00\x3e\x00" + b"\0" * 200
         with pytest.raises(Unprocessable):
             docs.upload(user, io.BytesIO(elf), "tool.txt")

@@ -54,14 +54,13 @@ class LocalStore:
                 out.flush()
                 os.fsync(out.fileno())
             final = self._path(reader.sha256)
-            created = not final.exists()
+            created = not self._renew(final)
             if created:
                 self._make_dirs(final.parent)
                 os.replace(tmp_name, final)
                 _fsync_dir(final.parent)
             else:
                 os.unlink(tmp_name)
-                os.utime(final)  # a revived orphan is young again, so gc's grace period protects it
             return PutResult(reader.sha256, reader.sm3, reader.size, reader.head, created)
         except BaseException:
             try:
@@ -69,6 +68,16 @@ class LocalStore:
             except FileNotFoundError:
                 pass
             raise
+
+    @staticmethod
+    def _renew(final: Path) -> bool:
+        """Make an existing blob young again (so gc's grace period protects a revived orphan); False
+        when there is none — also when gc removed it a moment ago, in which case it is stored anew."""
+        try:
+            os.utime(final)
+            return True
+        except FileNotFoundError:
+            return False
 
     def _make_dirs(self, directory: Path) -> None:
         """mkdir -p, fsyncing each parent whose entries changed so the new path survives a crash."""

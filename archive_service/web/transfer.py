@@ -31,6 +31,7 @@ def receive_upload(user: User, require_csrf: bool) -> Document:
     if not form.filename:
         raise Unprocessable("请选择要上传的文件")
     service = runtime().documents(db())
+    service.check_upload(user, form.filename, form.fields.get("title"))  # fields sent before the file
     stored, media_type = service.store_bytes(part)
     fields = form.finish()
     return service.create_from_stored(user, stored, media_type, form.filename, fields.get("title"))

@@ -54,6 +54,12 @@ def init(demo: bool) -> None:
         with rt.factory() as session:
             if load_correspondence_demo(session, rt, key_source(rt.settings)):
                 click.echo("demo letters and meeting created")
+        from .archive.demo import load_archive_demo
+
+        with rt.factory() as session:
+            if load_archive_demo(session, rt.clock):
+                session.commit()
+                click.echo("demo fonds (全宗号) created")
 
 
 @main.command()
@@ -70,7 +76,7 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
     rt = _runtime()
     app = create_app(rt)
     if not no_worker:
-        rt.worker().start_thread(rt.settings.worker_interval)
+        _worker(rt).start_thread(rt.settings.worker_interval)
     click.echo(f"serving on http://{host}:{port}")
     waitress_serve(app, host=host, port=port, threads=threads,
                    max_request_body_size=rt.settings.max_upload_bytes + 10 * 1024 * 1024,
@@ -82,7 +88,16 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
 def worker(once: bool) -> None:
     """Run background jobs: search outbox drain, orphan collection, fixity sampling."""
     rt = _runtime()
-    rt.worker().run(interval=rt.settings.worker_interval, once=once)
+    _worker(rt).run(interval=rt.settings.worker_interval, once=once)
+
+
+def _worker(rt):
+    """The core worker plus the features' periodic jobs."""
+    from .archive.jobs import ArchiveJobs
+
+    w = rt.worker()
+    w.add_housekeeping(ArchiveJobs(rt).run)
+    return w
 
 
 @main.group()
@@ -116,7 +131,7 @@ def user_add(name, department, roles, full_name, password_stdin) -> None:
 
 @main.command()
 def verify() -> None:
-    """Re-hash every blob and check the audit chain; exit 1 on any failure."""
+    """Re-hash every blob, check the audit chain and every 档号; exit 1 on any failure."""
     from .audit import verify_chain
     from .fixity import run_fixity
 
@@ -131,7 +146,13 @@ def verify() -> None:
             click.echo(f"audit chain intact: {chain.checked} events")
         else:
             click.echo(f"AUDIT CHAIN BROKEN at event {chain.broken_id}: {chain.reason}")
-    if not report.ok or not chain.ok:
+        from .cli_archive import verify_archival_codes
+
+        code_problems = verify_archival_codes(session)
+        for line in code_problems:
+            click.echo(f"ARCHIVAL CODE FAIL {line}")
+        click.echo(f"archival codes: {'well-formed and unique' if not code_problems else f'{len(code_problems)} problem(s)'}")
+    if not report.ok or not chain.ok or code_problems:
         sys.exit(1)
 
 
@@ -156,11 +177,12 @@ def gc(grace_hours, dry_run) -> None:
 
 def _register_feature_commands() -> None:
     """Feature command groups live in their own modules; each is added here."""
+    from .cli_archive import commands as archive_commands
     from .cli_render import render
     from .cli_search import search_commands
     from .cli_signing import verify_pdf_command
 
-    for command in (verify_pdf_command, render, *search_commands):
+    for command in (verify_pdf_command, render, *search_commands, *archive_commands):
         main.add_command(command)
 
 

@@ -18,6 +18,7 @@ MODEL_MODULES = [
     "archive_service.indexing_models",
     "correspondence.models",
     "correspondence.meeting_models",
+    "archive_service.archive.models",
 ]
 
 

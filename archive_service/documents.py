@@ -9,7 +9,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import BinaryIO
+from typing import BinaryIO, Callable
 
 from sqlalchemy import exists, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -19,12 +19,30 @@ from sqlalchemy.orm import Session
 from . import mediatype, outbox, permissions
 from .audit import AuditLog
 from .clock import Clock
-from .errors import BadRequest, Unprocessable
+from .errors import BadRequest, Conflict, Unprocessable
 from .models import Blob, Document, DocumentVersion, User
 from .storage.base import ObjectStore, PutResult
 
 MAX_TITLE = 300
 MAX_FILENAME = 255
+
+# Write guards: ``guard(session, document) -> reason or None``. A feature that freezes documents (the
+# archive: a filed document gets no new version and is never deleted) registers one when it is wired.
+WriteGuard = Callable[[Session, Document], "str | None"]
+_WRITE_GUARDS: list[WriteGuard] = []
+
+
+def register_write_guard(guard: WriteGuard) -> None:
+    if guard not in _WRITE_GUARDS:
+        _WRITE_GUARDS.append(guard)
+
+
+def ensure_writable(session: Session, doc: Document) -> None:
+    """Raise Conflict (409) with the reason when a registered guard freezes ``doc``."""
+    for guard in _WRITE_GUARDS:
+        reason = guard(session, doc)
+        if reason:
+            raise Conflict(reason)
 
 
 def clean_filename(name: str | None) -> str:
@@ -99,6 +117,7 @@ class DocumentService:
 
     def add_version(self, user: User, doc: Document, stream: BinaryIO, filename: str) -> DocumentVersion:
         permissions.ensure_readable(user, doc)
+        ensure_writable(self.session, doc)
         stored, media_type = self.store_bytes(stream)
         return self.add_stored_version(user, doc, stored, media_type, filename)
 
@@ -106,6 +125,7 @@ class DocumentService:
                            commit: bool = True) -> DocumentVersion:
         """A new version for bytes already in the store; ``commit=False`` only flushes."""
         permissions.ensure_readable(user, doc)
+        ensure_writable(self.session, doc)
         doc.current_version += 1
         doc.revision += 1
         doc.updated_at = self.clock.now()

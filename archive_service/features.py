@@ -7,3 +7,9 @@ so that every process — `serve`, `worker`, `reindex` — indexes documents the
 
 def load_features() -> None:
     import correspondence.search_fields  # noqa: F401
+    from correspondence import archive_source
+
+    from . import archive
+
+    archive.register()
+    archive_source.register()

@@ -151,3 +151,17 @@ def granted_department_ids_many(session, doc_ids: list[int], at: datetime | None
     for doc_id, dept_id in rows:
         out.setdefault(doc_id, []).append(dept_id)
     return out
+
+
+# -- archive (归档) -------------------------------------------------------------------------------
+VIEW_ARCHIVE_ROLES = ("archivist", "signer", "reviewer")
+
+
+def can_file(user: User, holding: Department) -> bool:
+    """Archivists of the holding organisation (a bureau section's archivist files for the bureau)."""
+    return same_organisation(user.department, holding) and has_role(user, "archivist")
+
+
+def can_view_archive(user: User, holding: Department) -> bool:
+    """The holding organisation's archivists and leaders (who sign disposal reviews) see its items."""
+    return same_organisation(user.department, holding) and has_role(user, *VIEW_ARCHIVE_ROLES)

@@ -105,10 +105,13 @@ class Signoff:
         self.clock = clock
 
     def start(self, subject_type: str, subject_id: int, department: Department, version_sha256: str,
-              co_departments: list[Department] | None = None) -> SignoffFlow:
+              co_departments: list[Department] | None = None, state: str = "drafting") -> SignoffFlow:
+        """A new flow; ``state="signing"`` starts a one-step sign-off (e.g. a disposal proposal)."""
+        if state not in STATES:
+            raise Unprocessable(f"未知环节：{state}")
         now = self.clock.now()
         flow = SignoffFlow(subject_type=subject_type, subject_id=subject_id, department=department,
-                           state="drafting", version_sha256=version_sha256,
+                           state=state, version_sha256=version_sha256,
                            co_departments=",".join(str(d.id) for d in co_departments or [] if d.id != department.id),
                            created_at=now, updated_at=now)
         self.s.add(flow)

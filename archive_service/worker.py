@@ -51,6 +51,12 @@ class Worker:
         self.fixity_sample = fixity_sample
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self._stop = threading.Event()
+        self._housekeeping: list = []
+
+    def add_housekeeping(self, job) -> None:
+        """A feature's periodic job ``job() -> None`` (e.g. the archive's check sample), run with the
+        core's housekeeping; a failing job is logged and does not stop the others."""
+        self._housekeeping.append(job)
 
     # -- jobs ------------------------------------------------------------------------------------
     def drain_outbox(self) -> int:
@@ -107,6 +113,11 @@ class Worker:
                     last_housekeeping = now
                     self.collect_orphans()
                     self.sample_fixity()
+                    for job in self._housekeeping:
+                        try:
+                            job()
+                        except Exception:  # noqa: BLE001
+                            log.exception("housekeeping job failed")
             except Exception:  # a job failing must not stop the worker
                 log.exception("worker job failed")
             if once:

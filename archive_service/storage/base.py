@@ -160,6 +160,9 @@ class ObjectStore(Protocol):
     def set_retention(self, sha256: str, until: datetime) -> None:
         """Keep the blob unchanged and undeletable until ``until`` (aware datetime), where the store can."""
 
+    def set_legal_hold(self, sha256: str) -> None:
+        """Keep the blob unchanged and undeletable until the hold is lifted (permanent retention)."""
+
     def ping(self) -> None:
         """Raise StorageUnavailable when the store cannot be reached."""
 

@@ -99,6 +99,10 @@ class LocalStore:
         except FileNotFoundError:
             raise errors.NotFound() from None
 
+    def set_legal_hold(self, sha256: str) -> None:
+        """Permanent keeping: read-only as for retention (local disk cannot enforce more)."""
+        self.set_retention(sha256, datetime.max.replace(tzinfo=timezone.utc))
+
     def delete(self, sha256: str) -> None:
         try:
             os.unlink(self._path(sha256))

@@ -241,6 +241,14 @@ class S3Store:
                     raise errors.Conflict(_RETENTION_REFUSED[exc.code]) from None
                 raise
 
+    def set_legal_hold(self, sha256: str) -> None:
+        """Permanent keeping (保管期限 永久): an object-lock legal hold, until explicitly lifted."""
+        key = blob_key(sha256)
+        if not self.object_lock:
+            raise errors.Conflict("存储桶未启用对象锁定，无法设置保留期限")
+        with _translated():
+            self.client.enable_object_legal_hold(self.bucket, key)
+
     def delete(self, sha256: str) -> None:
         """Remove every version of the blob (in versioned buckets a plain delete keeps the data)."""
         key = blob_key(sha256)

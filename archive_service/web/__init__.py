@@ -30,14 +30,14 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     app.extensions["archive"] = runtime
 
     from ..features import load_features
-    from . import (admin, api, audit_pages, context, errors, health, inbox, letters, letters_api, meetings, pages,
-                   render_api, search_pages, signature_pages)
+    from . import (admin, api, archive_api, audit_pages, context, errors, health, inbox, letters, letters_api,
+                   meetings, pages, render_api, search_pages, signature_pages)
 
     load_features()
 
     context.init_app(app)
     errors.init_app(app)
     for bp in (health.bp, api.bp, pages.bp, admin.bp, audit_pages.bp, signature_pages.bp, meetings.bp,
-               search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp):
+               search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp, archive_api.bp):
         app.register_blueprint(bp)
     return app

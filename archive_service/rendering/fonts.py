@@ -1,0 +1,110 @@
+"""Font roles of GB/T 9704 and the files that play them.
+
+Roles: ``fangsong`` (body, 仿宋), ``title`` (小标宋: title and masthead), ``heiti`` (黑体: level-1
+headings, 紧急程度, 出席), ``kaiti`` (楷体: level-2 headings, 签发人's name). Debian's free fonts stand in
+by default (UMing for 仿宋 and 小标宋, UKai for 楷体, WenQuanYi Zen Hei for 黑体); an office points the
+ARCHIVE_FONT_FANGSONG, …_TITLE, …_HEITI and …_KAITI settings at licensed TrueType files ("path" or "path#subfont-index" for .ttc).
+DOCX files name the fonts an office PC has (仿宋_GB2312 …); LibreOffice maps them by fontconfig.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass, field
+
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+ROLES = ("fangsong", "title", "heiti", "kaiti")
+
+DEFAULT_FILES = {
+    "fangsong": "/usr/share/fonts/truetype/arphic/uming.ttc#0",
+    "title": "/usr/share/fonts/truetype/arphic/uming.ttc#0",
+    "heiti": "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc#0",
+    "kaiti": "/usr/share/fonts/truetype/arphic/ukai.ttc#0",
+}
+
+#: Names written into DOCX files (what a government PC has installed).
+DOCX_NAMES = {"fangsong": "仿宋_GB2312", "title": "方正小标宋简体", "heiti": "黑体", "kaiti": "楷体_GB2312"}
+
+ENV_NAMES = {"fangsong": "ARCHIVE_FONT_FANGSONG", "title": "ARCHIVE_FONT_TITLE",
+             "heiti": "ARCHIVE_FONT_HEITI", "kaiti": "ARCHIVE_FONT_KAITI"}
+
+#: Stand-in fonts are light; the title/masthead role is drawn with a thin outline to look like 小标宋.
+FAKE_BOLD_DEFAULT = {"title": 0.035}
+
+
+@dataclass(frozen=True)
+class FontConfig:
+    files: dict = field(default_factory=lambda: dict(DEFAULT_FILES))
+    docx_names: dict = field(default_factory=lambda: dict(DOCX_NAMES))
+
+    @classmethod
+    def from_env(cls, env: dict | None = None) -> "FontConfig":
+        env = os.environ if env is None else env
+        files = {role: (env.get(name) or DEFAULT_FILES[role]) for role, name in ENV_NAMES.items()}
+        return cls(files=files)
+
+    def fake_bold(self, role: str) -> float:
+        """Outline width (in em) used to embolden a stand-in font; 0 for configured licensed fonts."""
+        if self.files.get(role) == DEFAULT_FILES.get(role):
+            return FAKE_BOLD_DEFAULT.get(role, 0.0)
+        return 0.0
+
+
+@dataclass(frozen=True)
+class Face:
+    """A registered reportlab font for one role."""
+
+    role: str
+    name: str
+    descent: float  # per 1000 units of em, negative
+    font: TTFont
+
+    def width(self, text: str, size: float) -> float:
+        return self.font.stringWidth(text, size)
+
+
+_lock = threading.Lock()
+_registered: dict[str, Face] = {}
+
+
+def _memoize_tables(font: TTFont) -> None:
+    """reportlab copies whole tables (a CJK font's glyf is megabytes) out of the file for every subset
+    of every document; keep one copy per process instead."""
+    original, cache = font.face.get_table, {}
+
+    def get_table(tag):
+        value = cache.get(tag)
+        if value is None:
+            value = cache[tag] = original(tag)
+        return value
+
+    font.face.get_table = get_table
+
+
+def _split(spec: str) -> tuple[str, int]:
+    path, _, index = spec.partition("#")
+    return path, int(index or 0)
+
+
+def faces(config: FontConfig | None = None) -> dict[str, Face]:
+    """Register the role fonts with reportlab (once per process and file) and return them by role."""
+    config = config or FontConfig.from_env()
+    out = {}
+    with _lock:
+        for role in ROLES:
+            key = config.files[role]  # roles sharing a file share one registered font (one subset)
+            face = _registered.get(key)
+            if face is None:
+                path, index = _split(config.files[role])
+                if not os.path.exists(path):
+                    raise FileNotFoundError(f"字体文件不存在：{path}（{ENV_NAMES[role]}）")
+                name = f"gb-{role}-{len(_registered)}"
+                font = TTFont(name, path, subfontIndex=index)
+                _memoize_tables(font)
+                pdfmetrics.registerFont(font)
+                face = Face(role, name, float(font.face.descent), font)
+                _registered[key] = face
+            out[role] = Face(role, face.name, face.descent, face.font)
+    return out

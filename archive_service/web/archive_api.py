@@ -1,0 +1,383 @@
+"""JSON API of the archive under /api/v1/archive (pydantic bodies; OpenAPI from the same models)."""
+from __future__ import annotations
+
+from datetime import date
+from typing import Literal
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from ..archive import catalogue as cat
+from ..archive.checks import report_from_json
+from ..archive.models import ArchiveItem, DisposalReview, ItemPart
+from ..archive.service import ArchiveService, archive_for
+from ..errors import NotFound, Unprocessable
+from ..models import DocumentVersion
+from .api import api_login_required
+from .context import current_user, db, runtime
+from .openapi import errors, register_paths, register_schemas
+from .transfer import content_disposition, send_audited
+
+bp = Blueprint("archive_api", __name__, url_prefix="/api/v1/archive")
+
+Retention = Literal["Y", "D30", "D10"]
+
+
+class FileItem(BaseModel):
+    """File one document (an uploaded file) or one issued letter / minutes as an archive item (件)."""
+    model_config = ConfigDict(extra="forbid")
+    document_id: int | None = Field(None, ge=1)
+    letter_id: int | None = Field(None, ge=1)
+    retention: Retention
+    unit: str | None = Field(None, max_length=10, description="机构（问题）代码；缺省取文件所属股室或全宗的第一个代码")
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.document_id is None) == (self.letter_id is None):
+            raise ValueError("document_id 与 letter_id 须且只能给出一个")
+        return self
+
+
+class SourceRef(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    document_id: int | None = Field(None, ge=1)
+    letter_id: int | None = Field(None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_source(self):
+        if (self.document_id is None) == (self.letter_id is None):
+            raise ValueError("document_id 与 letter_id 须且只能给出一个")
+        return self
+
+
+class FileBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    items: list[SourceRef] = Field(min_length=1, max_length=500)
+    retention: Retention
+    unit: str | None = Field(None, max_length=10)
+
+
+class MetadataPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    title: str | None = Field(None, min_length=1, max_length=300)
+    doc_number: str | None = Field(None, max_length=80)
+    responsible: str | None = Field(None, min_length=1, max_length=200)
+    doc_date: date | None = None
+    doc_type: str | None = Field(None, max_length=20)
+    remarks: str | None = Field(None, max_length=300)
+
+
+class ListQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    fonds: str | None = Field(None, max_length=4)
+    year: int | None = Field(None, ge=1900, le=2999)
+    retention: Retention | None = None
+    unit: str | None = Field(None, max_length=10)
+    after: str | None = Field(None, max_length=40, description="上一页最后一件的档号（键集分页）")
+    size: int = Field(50, ge=1, le=200)
+
+
+class CatalogueQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    fonds: str = Field(min_length=4, max_length=4)
+    year: int = Field(ge=1900, le=2999)
+    retention: Retention
+    unit: str | None = Field(None, max_length=10)
+    format: Literal["xlsx", "pdf"] = "xlsx"
+
+
+class DisposalProposal(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    proposal: Literal["keep", "destroy"]
+    reason: str = Field("", max_length=2000)
+
+
+class SignOpinion(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    opinion: str = Field(min_length=1, max_length=2000)
+
+
+def parse(model: type[BaseModel], data):
+    try:
+        return model.model_validate(data if data is not None else {})
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first.get("loc", ())) or "body"
+        raise Unprocessable(f"{field}：{first.get('msg', '格式错误')}", field=field) from None
+
+
+def body(model):
+    return parse(model, request.get_json(silent=True))
+
+
+def query(model):
+    return parse(model, {k: v for k, v in request.args.items() if v != ""})
+
+
+def archive() -> ArchiveService:
+    return archive_for(runtime(), db())
+
+
+def item_json(item: ArchiveItem, detail: bool = False) -> dict:
+    out = {"id": item.id, "archival_code": item.archival_code, "fonds": item.fonds, "category": item.category,
+           "year": item.year, "retention": item.retention, "retention_label": item.retention_label,
+           "unit": item.unit, "item_number": item.item_number, "title": item.title, "doc_number": item.doc_number,
+           "responsible": item.responsible, "doc_date": item.doc_date.isoformat() if item.doc_date else None,
+           "doc_type": item.doc_type, "secrecy": item.secrecy, "pages": item.pages, "remarks": item.remarks,
+           "source_type": item.source_type, "filed_by": item.filer.username,
+           "filed_at": item.filed_at.isoformat() + "Z",
+           "retention_until": item.retention_until.isoformat() if item.retention_until else None,
+           "retention_note": item.retention_note,
+           "last_checked_at": item.last_checked_at.isoformat() + "Z" if item.last_checked_at else None,
+           "last_check_passed": item.last_check_passed}
+    if detail:
+        out["parts"] = [{"id": p.id, "role": p.role, "role_label": p.role_label, "document_id": p.document_id,
+                         "version": p.version, "filename": p.filename, "size": p.size, "format": p.media_type,
+                         "sha256": p.sha256, "sm3": p.sm3} for p in item.parts]
+    return out
+
+
+def _file_and_lock(svc: ArchiveService, item: ArchiveItem) -> None:
+    """Commit the filing, then lock the blobs in the store (irreversible, so only committed rows)."""
+    db().commit()
+    svc.apply_retention(item)
+    db().commit()
+
+
+@bp.post("/items")
+@api_login_required
+def file_item():
+    data = body(FileItem)
+    svc = archive()
+    user = current_user()
+    item = svc.file(user, svc.bundle(user, document_id=data.document_id, letter_id=data.letter_id),
+                    data.retention, data.unit)
+    _file_and_lock(svc, item)
+    return jsonify(item_json(item, detail=True)), 201
+
+
+@bp.post("/items/batch")
+@api_login_required
+def file_batch():
+    data = body(FileBatch)
+    svc = archive()
+    filed, failed = svc.file_many(current_user(), [r.model_dump(exclude_none=True) for r in data.items],
+                                  data.retention, data.unit)
+    db().commit()
+    for item in filed:
+        svc.apply_retention(item)
+    db().commit()
+    return jsonify({"filed": [item_json(i) for i in filed], "failed": failed}), 200
+
+
+@bp.get("/items")
+@api_login_required
+def list_items():
+    q = query(ListQuery)
+    page = archive().list(current_user(), q.fonds, q.year, q.retention, q.unit, q.after, q.size)
+    return jsonify({"items": [item_json(i) for i in page.items], "next_after": page.next_after})
+
+
+@bp.get("/items/<int:item_id>")
+@api_login_required
+def get_item(item_id: int):
+    svc = archive()
+    item = svc.get(current_user(), item_id)
+    out = item_json(item, detail=True)
+    reports = svc.reports(item)
+    out["reports"] = [{"id": r.id, "at": r.at.isoformat() + "Z", "trigger": r.trigger, "passed": r.passed}
+                      for r in reports[:20]]
+    return jsonify(out)
+
+
+@bp.patch("/items/<int:item_id>")
+@api_login_required
+def patch_item(item_id: int):
+    data = body(MetadataPatch)
+    svc = archive()
+    item = svc.update_metadata(current_user(), svc.get(current_user(), item_id), data.model_dump(exclude_unset=True))
+    db().commit()
+    return jsonify(item_json(item, detail=True))
+
+
+@bp.post("/items/<int:item_id>/check")
+@api_login_required
+def check_item(item_id: int):
+    svc = archive()
+    item = svc.get(current_user(), item_id)
+    report = svc.check(item, "demand", current_user())
+    db().commit()
+    return jsonify(report.to_dict())
+
+
+@bp.get("/items/<int:item_id>/reports/<int:report_id>")
+@api_login_required
+def get_report(item_id: int, report_id: int):
+    svc = archive()
+    item = svc.get(current_user(), item_id)
+    row = next((r for r in svc.reports(item) if r.id == report_id), None)
+    if row is None:
+        raise NotFound("检测报告不存在")
+    return jsonify({"passed": row.passed, "at": row.at.isoformat() + "Z", "trigger": row.trigger,
+                    "checks": [c.__dict__ for c in report_from_json(row.results)]})
+
+
+@bp.get("/items/<int:item_id>/parts/<int:part_id>")
+@api_login_required
+def get_part(item_id: int, part_id: int):
+    item = archive().get(current_user(), item_id)
+    part = db().get(ItemPart, part_id)
+    if part is None or part.item_id != item.id:
+        raise NotFound("组成文件不存在")
+    version = db().query(DocumentVersion).filter_by(document_id=part.document_id, number=part.version).one()
+    return send_audited(current_user(), version)
+
+
+@bp.get("/candidates")
+@api_login_required
+def candidates():
+    year = request.args.get("year", type=int)
+    rows = archive().candidates(current_user(), year, request.args.get("source_type") or None)
+    return jsonify({"items": [candidate_json(b) for b in rows]})
+
+
+def candidate_json(b) -> dict:
+    ref = {"letter_id": int(b.source_id)} if b.source_type == "letter" else {"document_id": int(b.source_id)}
+    return {"source_type": b.source_type, "kind": b.kind_label, "title": b.title, "doc_number": b.doc_number,
+            "responsible": b.responsible, "date": b.doc_date.isoformat() if b.doc_date else None, "year": b.year,
+            "parts": len(b.parts), "ref": ref}
+
+
+@bp.get("/catalogue")
+@api_login_required
+def catalogue():
+    q = query(CatalogueQuery)
+    rows = archive().catalogue_rows(current_user(), q.fonds.upper(), q.year, q.retention, q.unit)
+    spool = cat.export(rows, q.format, cat.heading(q.fonds.upper(), q.year, q.retention, q.unit))
+    name = f"归档文件目录-{q.fonds.upper()}-{q.year}-{q.retention}{'-' + q.unit if q.unit else ''}.{q.format}"
+    mime = ("application/pdf" if q.format == "pdf"
+            else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    resp = Response(cat.chunks(spool), mimetype=mime, direct_passthrough=True)
+    resp.headers["Content-Disposition"] = content_disposition(name)
+    return resp
+
+
+@bp.get("/disposal")
+@api_login_required
+def disposal_list():
+    svc = archive()
+    out = []
+    for item in svc.disposal_due(current_user()):
+        review = svc.review_for(item)
+        out.append({**item_json(item), "review": review_json(review) if review else None})
+    return jsonify({"items": out})
+
+
+def review_json(r: DisposalReview) -> dict:
+    return {"id": r.id, "proposal": r.proposal, "reason": r.reason, "proposed_by": r.proposer.username,
+            "proposed_at": r.proposed_at.isoformat() + "Z",
+            "decided_at": r.decided_at.isoformat() + "Z" if r.decided_at else None,
+            "released_at": r.released_at.isoformat() + "Z" if r.released_at else None}
+
+
+@bp.post("/items/<int:item_id>/disposal")
+@api_login_required
+def propose_disposal(item_id: int):
+    data = body(DisposalProposal)
+    svc = archive()
+    review = svc.propose_disposal(current_user(), svc.get(current_user(), item_id), data.proposal, data.reason)
+    db().commit()
+    return jsonify(review_json(review)), 201
+
+
+@bp.post("/disposal/<int:review_id>/sign")
+@api_login_required
+def sign_disposal(review_id: int):
+    data = body(SignOpinion)
+    svc = archive()
+    review = db().get(DisposalReview, review_id)
+    if review is None:
+        raise NotFound("鉴定记录不存在")
+    svc.get(current_user(), review.item_id)
+    svc.sign_disposal(current_user(), review, data.opinion)
+    db().commit()
+    return jsonify(review_json(review))
+
+
+# -- OpenAPI ---------------------------------------------------------------------------------------
+def _ref(name: str) -> dict:
+    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
+
+
+_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+
+
+def _query_params(model: type[BaseModel]) -> list[dict]:
+    schema = model.model_json_schema()
+    req = set(schema.get("required", []))
+    return [{"name": k, "in": "query", "required": k in req, "schema": v} for k, v in schema["properties"].items()]
+
+
+def _paths() -> dict:
+    item = {"description": "档案（件）", "content": _ref("ArchiveItem")}
+    return {
+        "/api/v1/archive/items": {
+            "post": {"summary": "归档：文件或已印发的函件/纪要成为一件档案（分配档号、加归档章副本、四性检测）",
+                     "requestBody": {"required": True, "content": _ref("FileItem")},
+                     "responses": {"201": item, **errors(400, 401, 403, 404, 409, 422)}},
+            "get": {"summary": "档案列表（按全宗、年度、保管期限、机构筛选；按档号键集分页）",
+                    "parameters": _query_params(ListQuery),
+                    "responses": {"200": {"description": "items 与 next_after"}, **errors(401, 422)}}},
+        "/api/v1/archive/items/batch": {"post": {
+            "summary": "批量归档（每件单独检测，失败的件列在 failed 中）",
+            "requestBody": {"required": True, "content": _ref("FileBatch")},
+            "responses": {"200": {"description": "filed 与 failed"}, **errors(401, 422)}}},
+        "/api/v1/archive/items/{id}": {
+            "get": {"summary": "档案详情（著录项、组成文件、检测报告）", "parameters": [_ID],
+                    "responses": {"200": item, **errors(401, 404)}},
+            "patch": {"summary": "修改著录项（记入审计）", "parameters": [_ID],
+                      "requestBody": {"required": True, "content": _ref("MetadataPatch")},
+                      "responses": {"200": item, **errors(401, 403, 404, 422)}}},
+        "/api/v1/archive/items/{id}/check": {"post": {
+            "summary": "四性检测（真实性、完整性、可用性、安全性），保存报告", "parameters": [_ID],
+            "responses": {"200": {"description": '{"passed": bool, "checks": [{"property", "name", "result", "why"}]}'},
+                          **errors(401, 404)}}},
+        "/api/v1/archive/items/{id}/parts/{part}": {"get": {
+            "summary": "下载组成文件（含归档章副本）",
+            "parameters": [_ID, {"name": "part", "in": "path", "required": True, "schema": {"type": "integer"}}],
+            "responses": {"200": {"description": "文件内容"}, **errors(401, 404)}}},
+        "/api/v1/archive/items/{id}/disposal": {"post": {
+            "summary": "鉴定：对超过保管期限的档案提出继续保存或销毁意见（送领导审签）", "parameters": [_ID],
+            "requestBody": {"required": True, "content": _ref("DisposalProposal")},
+            "responses": {"201": {"description": "鉴定记录"}, **errors(401, 403, 404, 409, 422)}}},
+        "/api/v1/archive/disposal": {"get": {"summary": "到期鉴定清单", "responses": {"200": {"description": "items"},
+                                                                                 **errors(401)}}},
+        "/api/v1/archive/disposal/{id}/sign": {"post": {
+            "summary": "领导审签鉴定意见", "parameters": [_ID],
+            "requestBody": {"required": True, "content": _ref("SignOpinion")},
+            "responses": {"200": {"description": "鉴定记录"}, **errors(401, 403, 404, 409, 422)}}},
+        "/api/v1/archive/candidates": {"get": {
+            "summary": "待归档文件（本机关未归档的已印发函件、纪要和上传文件）",
+            "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}},
+                           {"name": "source_type", "in": "query", "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "items"}, **errors(401, 403)}}},
+        "/api/v1/archive/catalogue": {"get": {
+            "summary": "归档文件目录（XLSX 或横向 A4 PDF，按件号排序）", "parameters": _query_params(CatalogueQuery),
+            "responses": {"200": {"description": "XLSX 或 PDF 文件"}, **errors(401, 404, 422)}}},
+    }
+
+
+def _schemas() -> dict:
+    out = {}
+    for m in (FileItem, FileBatch, MetadataPatch, DisposalProposal, SignOpinion):
+        schema = m.model_json_schema(ref_template="#/components/schemas/{model}")
+        out.update(schema.pop("$defs", {}))
+        out[m.__name__] = schema
+    out["ArchiveItem"] = {"type": "object", "properties": {k: {} for k in (
+        "id", "archival_code", "fonds", "year", "retention", "unit", "item_number", "title", "pages", "doc_number",
+        "responsible", "doc_date", "doc_type", "secrecy", "parts")}}
+    return out
+
+
+register_paths(_paths)
+register_schemas(_schemas)

@@ -1,0 +1,63 @@
+"""Helpers for the archive tests: demo fonds, PDFs made here, issued letters, an archive service."""
+from __future__ import annotations
+
+import io
+
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfgen import canvas
+from sqlalchemy import select
+
+from archive_service.archive.demo import load_archive_demo
+from archive_service.archive.service import archive_for
+from archive_service.features import load_features
+from archive_service.models import User
+
+
+def make_pdf(text: str = "archive test", pages: int = 1) -> bytes:
+    buf = io.BytesIO()
+    c = canvas.Canvas(buf, pagesize=A4)
+    for i in range(pages):
+        c.setFont("Helvetica", 14)
+        c.drawString(72, 700, f"{text} page {i + 1}")
+        c.showPage()
+    c.save()
+    return buf.getvalue()
+
+
+def setup_archive(rt) -> None:
+    load_features()
+    with rt.factory() as s:
+        load_archive_demo(s, rt.clock)
+        s.commit()
+
+
+def users(session) -> dict[str, User]:
+    return {u.username: u for u in session.scalars(select(User))}
+
+
+def upload_pdf(rt, session, username: str, title: str, pages: int = 1, text: str | None = None):
+    user = users(session)[username]
+    return rt.documents(session).upload(user, io.BytesIO(make_pdf(text or title, pages)), f"{title}.pdf", title)
+
+
+def issue_letter(rt, session, title: str, drafter: str = "drafter", reviewer: str = "reviewer",
+                 signer: str = "signer", to=("县市场监督管理局",)):
+    from correspondence.issuing import Issuing
+    from correspondence.pki import key_source
+
+    u = users(session)
+    issuing = Issuing(session, rt.documents(session), rt.clock, key_source(rt.settings))
+    letter = issuing.letters.create_draft(u[drafter], title=title, to=list(to), body=["特此函告。"],
+                                          note="联系人：张伟，电话：0797-1234567")
+    sha = letter.content_sha256
+    for who, action, opinion in ((drafter, "submit", ""), (reviewer, "pass", ""), (signer, "sign", "同意"),
+                                 (drafter, "recheck", "")):
+        issuing.letters.act(u[who], letter, action, sha, opinion)
+    issuing.register(u[drafter], letter, sha)
+    issuing.issue(u[drafter], letter, sha)
+    session.commit()
+    return letter
+
+
+def service(rt, session):
+    return archive_for(rt, session)

@@ -1,0 +1,174 @@
+"""Four-property checks (四性检测): a flipped byte, a missing part, a 件号 gap and a missing 题名 are each
+caught and named; `archive-service check` exits 1; the worker checks oldest-checked first; `verify`
+checks every 档号."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import delete, select, update
+
+from archive_service.archive.jobs import ArchiveJobs
+from archive_service.archive.models import ArchiveItem, ItemPart
+from archive_service.cli import main
+from archive_service.db import migrate
+from archive_service.demo import load_demo
+from archive_service.runtime import Runtime
+from archive_service.settings import Settings
+from archive_service.storage.base import blob_key
+from archive_support import service, setup_archive, upload_pdf, users
+from tests_support import PG_ONLY
+
+
+@pytest.fixture
+def arch(demo):
+    setup_archive(demo)
+    return demo
+
+
+def file_three(rt):
+    with rt.factory() as s:
+        u = users(s)
+        svc = service(rt, s)
+        items = []
+        for i in range(3):
+            doc = upload_pdf(rt, s, "zjj_staff", f"住建局检测{i}")
+            items.append(svc.file(u["zjj_staff"], svc.bundle(u["zjj_staff"], document_id=doc.id), "D10").id)
+        s.commit()
+        for item_id in items:
+            svc.apply_retention(s.get(ArchiveItem, item_id))
+        s.commit()
+        return items
+
+
+def failing(rt, item_id):
+    with rt.factory() as s:
+        report = service(rt, s).check(s.get(ArchiveItem, item_id), "demand")
+        s.commit()
+        return report, {c.name: c for c in report.failures}
+
+
+def test_a_fresh_item_passes_every_check(arch):
+    item_id = file_three(arch)[0]
+    report, failed = failing(arch, item_id)
+    assert report.passed, report.summary()
+    assert {c.property for c in report.checks} == {"authenticity", "integrity", "usability", "security"}
+
+
+def test_a_flipped_byte_is_caught_by_the_digest_check(arch):
+    item_id = file_three(arch)[0]
+    with arch.factory() as s:
+        main_part = s.scalar(select(ItemPart).where(ItemPart.item_id == item_id, ItemPart.role == "main"))
+        path = arch.store._path(main_part.sha256)
+    os.chmod(path, 0o644)  # filing made it read-only (local retention)
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+    report, failed = failing(arch, item_id)
+    assert not report.passed
+    assert "digests_match" in failed and "SHA-256 不符" in failed["digests_match"].why
+
+
+def test_a_missing_part_is_caught(arch):
+    item_id = file_three(arch)[0]
+    with arch.factory() as s:
+        s.execute(delete(ItemPart).where(ItemPart.item_id == item_id, ItemPart.role == "stamped"))
+        s.commit()
+    report, failed = failing(arch, item_id)
+    assert "parts_complete" in failed and "应有 2 个组成文件，现有 1 个" in failed["parts_complete"].why
+
+
+def test_a_gap_in_item_numbers_is_caught(arch):
+    first, second, third = file_three(arch)
+    with arch.factory() as s:
+        s.execute(delete(ItemPart).where(ItemPart.item_id == second))
+        s.execute(delete(ArchiveItem).where(ArchiveItem.id == second))
+        s.commit()
+    report, failed = failing(arch, third)
+    assert "item_numbers_gapless" in failed and "0002" in failed["item_numbers_gapless"].why
+
+
+def test_a_missing_title_is_caught(arch):
+    item_id = file_three(arch)[0]
+    with arch.factory() as s:
+        s.execute(update(ArchiveItem).where(ArchiveItem.id == item_id).values(title=""))
+        s.commit()
+    report, failed = failing(arch, item_id)
+    assert "mandatory_metadata" in failed and "题名" in failed["mandatory_metadata"].why
+
+
+def test_the_worker_checks_oldest_checked_first(arch):
+    ids = file_three(arch)
+    jobs = ArchiveJobs(arch, sample=1)
+    with arch.factory() as s:
+        before = {i: s.get(ArchiveItem, i).last_checked_at for i in ids}
+    assert jobs.check_sample() == 1
+    with arch.factory() as s:
+        after = {i: s.get(ArchiveItem, i).last_checked_at for i in ids}
+    changed = [i for i in ids if after[i] != before[i]]
+    assert changed == [ids[0]]  # the oldest-checked one
+
+
+@pytest.fixture
+def cli(tmp_path, database_url, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_INSTANCE", str(tmp_path / "inst"))
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
+    runner = CliRunner()
+    rt = Runtime.build(Settings.from_env())
+    migrate(rt.engine)
+    with rt.factory() as s:
+        load_demo(s, rt.clock, rt.documents)
+    setup_archive(rt)
+
+    def run(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    yield rt, run
+    rt.engine.dispose()
+
+
+def test_check_command_exits_1_on_a_failure_and_verify_checks_codes(cli):
+    rt, run = cli
+    ids = file_three(rt)
+    ok = run("check", "--fonds", "J012", "--year", str(rt.clock.now().year), "--json")
+    assert ok.exit_code == 0, ok.output
+    assert [r["passed"] for r in json.loads(ok.output)] == [True, True, True]
+    assert "archival codes: well-formed and unique" in run("verify").output
+    with rt.factory() as s:
+        s.execute(update(ArchiveItem).where(ArchiveItem.id == ids[1]).values(archival_code="J012-WS-2025"))
+        s.commit()
+    bad = run("check", "--item", str(ids[1]))
+    assert bad.exit_code == 1 and "archival_code_valid_unique" in bad.output
+    v = run("verify")
+    assert v.exit_code == 1 and "ARCHIVAL CODE FAIL" in v.output
+
+
+@PG_ONLY
+def test_32_concurrent_filings_get_gapless_numbers(arch):
+    with arch.factory() as s:
+        doc_ids = [upload_pdf(arch, s, "zjj_staff", f"并发归档{i}").id for i in range(32)]
+    barrier = threading.Barrier(32)
+    codes, errors = [], []
+
+    def file_one(doc_id):
+        barrier.wait()
+        with arch.factory() as s:
+            try:
+                u = users(s)["zjj_staff"]
+                svc = service(arch, s)
+                item = svc.file(u, svc.bundle(u, document_id=doc_id), "D30")
+                s.commit()
+                codes.append(item.item_number)
+            except Exception as exc:  # noqa: BLE001
+                errors.append(exc)
+
+    threads = [threading.Thread(target=file_one, args=(d,)) for d in doc_ids]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sorted(codes) == list(range(1, 33))

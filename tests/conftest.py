@@ -13,7 +13,7 @@ from archive_service.db import migrate
 from archive_service.demo import DEMO_PASSWORD, load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
-from factories import Make
+from factories import Make, small_county
 from live_server import chromium, live_server  # noqa: F401  (session fixtures: real server, browser)
 from s3peer import s3_endpoint  # noqa: F401  (session fixture: a moto S3 server)
 
@@ -138,3 +138,23 @@ def make(rt):
     builder = Make(rt)
     yield builder
     builder.close()
+
+
+@pytest.fixture
+def county(make):
+    """The small county of the letters and meetings tests: its users by username (factories.small_county)."""
+    return small_county(make)
+
+
+@pytest.fixture
+def clients(make, county):
+    """clients(username) -> (test client, bearer headers); tokens are issued directly."""
+    cache = {}
+    client = make.client()
+
+    def get(username):
+        if username not in cache:
+            cache[username] = (client, make.token(county[username]))
+        return cache[username]
+
+    return get

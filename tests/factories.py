@@ -159,3 +159,43 @@ class Make:
             self.app.config["TESTING"] = True
         return self.app
 
+
+
+# (username, full name, department code, roles) of the people the correspondence tests act as.
+COUNTY_PEOPLE = [
+    ("admin", "系统管理员", "SPJ", ["admin"]),
+    ("auditor", "安全审计员", "SPJ", ["auditor"]),
+    ("archivist", "档案员王芳", "SPJ", ["archivist"]),
+    ("signer", "局长李明", "SPJ", ["signer", "reviewer"]),
+    ("drafter", "拟稿人张伟", "SCZR", ["drafter"]),
+    ("reviewer", "股长刘洋", "SCZR", ["reviewer"]),
+    ("liaison_tzjs", "联络员杨帆", "TZJS", ["liaison", "drafter"]),
+    ("scjg_staff", "市场经办人", "SCJG", ["drafter", "archivist"]),
+    ("scjg_leader", "市场负责人", "SCJG", ["reviewer", "signer"]),
+    ("scjg_liaison", "市场联络员", "SCJG", ["liaison"]),
+    ("zjj_staff", "住房经办人", "ZJJ", ["drafter", "archivist"]),
+    ("zjj_leader", "住房负责人", "ZJJ", ["reviewer", "signer"]),
+    ("zjj_liaison", "住房联络员", "ZJJ", ["liaison"]),
+    ("wjw_staff", "卫生经办人", "WJW", ["drafter", "archivist"]),
+    ("wjw_leader", "卫生负责人", "WJW", ["reviewer", "signer"]),
+    ("sfj_staff", "司法局经办人", "SFJ", ["drafter"]),
+    ("wbb_staff", "编办经办人", "WBB", ["drafter"]),
+]
+
+
+def small_county(make: Make) -> dict[str, User]:
+    """The small county the letters and meetings tests work in; returns its users by username.
+
+    县行政审批局 (SPJ) with two sections (市场准入审批股 SCZR, 投资建设审批股 TZJS), three regulators
+    (县市场监督管理局 SCJG, 县住房和城乡建设局 ZJJ, 县卫生健康委员会 WJW) and two other departments
+    (县司法局 SFJ, 县委编办 WBB) — no liaison filings, links or documents."""
+    bureau = make.department("bureau", name="县行政审批局", code="SPJ")
+    depts = {"SPJ": bureau}
+    for name, code in [("市场准入审批股", "SCZR"), ("投资建设审批股", "TZJS")]:
+        depts[code] = make.department("section", name=name, code=code, parent=bureau)
+    for name, code in [("县市场监督管理局", "SCJG"), ("县住房和城乡建设局", "ZJJ"), ("县卫生健康委员会", "WJW")]:
+        depts[code] = make.department("regulator", name=name, code=code)
+    for name, code in [("县司法局", "SFJ"), ("县委编办", "WBB")]:
+        depts[code] = make.department("other", name=name, code=code)
+    return {username: make.user(depts[code], *roles, username=username, full_name=full_name)
+            for username, full_name, code, roles in COUNTY_PEOPLE}

@@ -1,33 +1,10 @@
-"""Helpers for the letters tests: fast bearer tokens (no password hashing) and API shortcuts."""
+"""Helpers for the letters tests: a letter to draft and API shortcuts (the `clients` fixture is in conftest.py)."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-
-from archive_service.auth import Authenticator
-from archive_service.models import User
-
 LETTER = {"title": "关于商请协助研究食品经营许可有关问题的函", "to": ["县市场监督管理局"], "cc": ["县卫生健康委员会"],
-          "body": ["根据第二十二条规定，现函商如下：", "一、基本情况", "（一）申请人情况", "1.经营场所", "(1)面积", "特此函商。"],
+          "body": ["根据第二十二条规定，现函商如下：", "一、基本情况", "（一）申请人情况", "1.经营场所", "(1)面积",
+                   "特此函商。"],
           "note": "联系人：张伟，电话：0797-1234567", "urgency": "加急"}
-
-
-@pytest.fixture
-def clients(app, demo):
-    """clients(username) -> (test client, bearer headers); tokens are issued directly."""
-    cache = {}
-    client = app.test_client()
-
-    def get(username):
-        if username not in cache:
-            with demo.factory() as s:
-                user = s.scalar(select(User).where(User.username == username))
-                token, _ = Authenticator(s, demo.clock).issue_token(user)
-                s.commit()
-            cache[username] = (client, {"Authorization": f"Bearer {token}"})
-        return cache[username]
-
-    return get
 
 
 def post(clients, who, url, **body):
@@ -46,8 +23,11 @@ def draft(clients, who="drafter", **overrides):
     return resp.get_json()
 
 
-def signed_off(clients, letter, chain=(("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意印发"),
-                                      ("drafter", "recheck", ""), ("drafter", "register", ""))):
+SIGN_OFF = (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意印发"),
+            ("drafter", "recheck", ""), ("drafter", "register", ""))
+
+
+def signed_off(clients, letter, chain=SIGN_OFF):
     for who, action, opinion in chain:
         resp = act(clients, who, letter, action, opinion)
         assert resp.status_code == 200, (action, resp.get_json())

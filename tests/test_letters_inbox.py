@@ -6,7 +6,7 @@ import pdfplumber
 
 from archive_service.clock import FixedClock
 from archive_service.workdays import load_calendar
-from letters_support import act, clients, draft, post, signed_off  # noqa: F401  (fixture)
+from letters_support import act, draft, post, signed_off
 
 
 def issue(clients, letter, who="drafter"):
@@ -19,8 +19,8 @@ def inbox_act(clients, who, item_id, action, **extra):
     return post(clients, who, f"/api/v1/inbox/{item_id}/actions", action=action, **extra)
 
 
-def test_issue_then_inbox_reply_thread(clients, demo):
-    demo.clock = FixedClock(datetime(2026, 11, 27, 2, 0))  # a Friday, 10:00 in China
+def test_issue_then_inbox_reply_thread(clients, rt):
+    rt.clock = FixedClock(datetime(2026, 11, 27, 2, 0))  # a Friday, 10:00 in China
     letter = draft(clients, upward=True)
     client, sczr = clients("drafter")
     resp = client.post(f"/api/v1/letters/{letter['id']}/attachments", headers=sczr,
@@ -32,12 +32,12 @@ def test_issue_then_inbox_reply_thread(clients, demo):
     draft_doc = client.get(f"/api/v1/documents/{letter['document_id']}", headers=sczr).get_json()
     assert draft_doc["sha256"] == with_attachment["version_sha256"] and draft_doc["version"] == 2
     letter = signed_off(clients, with_attachment)
-    with demo.factory() as s:
+    with rt.factory() as s:
         from correspondence.issuing import spec_for
         from correspondence.letters import LetterService
         from correspondence.models import Letter
 
-        spec = spec_for(LetterService(s, demo.documents(s), demo.clock), s.get(Letter, letter["id"]))
+        spec = spec_for(LetterService(s, rt.documents(s), rt.clock), s.get(Letter, letter["id"]))
     assert spec["signer"] == "局长李明" and spec["attachments"] == ["材料清单"] and spec["date"] == "2026-11-27"
     issued = issue(clients, letter)
     assert issued["state"] == "issued" and issued["number"].startswith("石审批函〔2026〕")
@@ -88,8 +88,8 @@ def test_issue_then_inbox_reply_thread(clients, demo):
     resp = inbox_act(clients, "scjg_staff", item["id"], "assign", handler="sfj_staff")
     assert resp.status_code == 422  # a handler of another department
     assigned = inbox_act(clients, "scjg_staff", item["id"], "assign", handler="scjg_staff").get_json()["item"]
-    with demo.factory() as s:
-        expected = load_calendar(s).add_workdays(demo.clock.today(), demo.settings.handling_days)
+    with rt.factory() as s:
+        expected = load_calendar(s).add_workdays(rt.clock.today(), rt.settings.handling_days)
     assert assigned["due_on"] == expected.isoformat() and not assigned["overdue"]
 
     reply_id = inbox_act(clients, "scjg_staff", item["id"], "reply").get_json()["reply_letter_id"]
@@ -110,12 +110,12 @@ def test_issue_then_inbox_reply_thread(clients, demo):
     assert client.get(f"/api/v1/letters/{reply_id}", headers=sczr).status_code == 200
 
     # later: the due date passed and it is marked overdue only while not replied
-    demo.clock.advance(days=30)
+    rt.clock.advance(days=30)
     assert client.get("/api/v1/inbox", headers=scjg).get_json()["items"][0]["overdue"] is False
 
 
-def test_overdue_items_are_marked(clients, demo, browser):
-    demo.clock = FixedClock(datetime(2026, 11, 27, 2, 0))
+def test_overdue_items_are_marked(clients, rt, make, county):
+    rt.clock = FixedClock(datetime(2026, 11, 27, 2, 0))
     letter = issue(clients, signed_off(clients, draft(clients, cc=[])))
     client, scjg = clients("scjg_staff")
     [item] = client.get("/api/v1/inbox", headers=scjg).get_json()["items"]
@@ -123,15 +123,15 @@ def test_overdue_items_are_marked(clients, demo, browser):
         inbox_act(clients, "scjg_staff", item["id"], action)
     resp = inbox_act(clients, "scjg_staff", item["id"], "assign", handler="scjg_staff", days=2)
     assert resp.get_json()["item"]["due_on"] == "2026-12-01"  # Fri → Mon, Tue
-    demo.clock.advance(days=5)
+    rt.clock.advance(days=5)
     assert client.get("/api/v1/inbox", headers=scjg).get_json()["items"][0]["overdue"] is True
-    b = browser("scjg_staff")
+    b = make.browser(county["scjg_staff"])
     assert "已逾期" in b.get("/inbox").get_data(as_text=True)
     assert "已逾期" in b.get("/").get_data(as_text=True)
     assert letter["title"] in b.get("/").get_data(as_text=True)
 
 
-def test_a_failure_during_issue_leaves_no_half_issued_letter(clients, demo):
+def test_a_failure_during_issue_leaves_no_half_issued_letter(clients, rt):
     """印发 writes the blobs first and then every row in one transaction: a failure changes nothing."""
     from sqlalchemy import func, select
 
@@ -146,11 +146,11 @@ def test_a_failure_during_issue_leaves_no_half_issued_letter(clients, demo):
 
     issuing.ISSUE_HOOKS.append(broken)
     try:
-        with demo.factory() as s:
+        with rt.factory() as s:
             before = s.scalar(select(func.count()).select_from(Document))
         failed = act(clients, "drafter", letter, "issue")
         assert failed.status_code == 500
-        with demo.factory() as s:
+        with rt.factory() as s:
             row = s.get(Letter, letter["id"])
             assert row.issued_at is None and row.final_document_id is None and row.sheet_document_id is None
             assert s.scalar(select(func.count()).select_from(Document)) == before

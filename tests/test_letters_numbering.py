@@ -9,7 +9,7 @@ from archive_service.models import Department, User
 from correspondence.issuing import Issuing
 from correspondence.letters import LetterService
 from correspondence.numbering import NUMBER_RE, Numbering, format_number
-from letters_support import LETTER, clients  # noqa: F401  (fixture)
+from letters_support import LETTER
 from tests_support import PG_ONLY
 
 
@@ -20,11 +20,11 @@ def test_format_has_hexagonal_brackets_and_no_leading_zeros():
     assert not NUMBER_RE.match("石审批函[2026]07号")
 
 
-def test_prefixes_sequences_and_the_admin_table(demo):
-    with demo.factory() as s:
+def test_prefixes_sequences_and_the_admin_table(rt, county):
+    with rt.factory() as s:
         dept = {d.code: d for d in s.scalars(select(Department))}
         users = {u.username: u for u in s.scalars(select(User))}
-        n = Numbering(s, demo.clock)
+        n = Numbering(s, rt.clock)
         assert n.prefix_for(dept["SCZR"], "letter") == n.prefix_for(dept["SPJ"], "letter") == "石审批函"
         assert n.prefix_for(dept["SCJG"], "letter") == "石市监函"
         assert [n.next_number("石审批函", 2026)[0] for _ in range(3)] == [
@@ -38,7 +38,7 @@ def test_prefixes_sequences_and_the_admin_table(demo):
             n.set_prefix(users["admin"], dept["SPJ"], "letter", "石审〔函")
         n.set_prefix(users["admin"], dept["SPJ"], "letter", "石审管函")
         assert n.prefix_for(dept["SCZR"], "letter") == "石审管函"
-        new = Department(name="县应急管理局", code="YJJ", kind="regulator", created_at=demo.clock.now())
+        new = Department(name="县应急管理局", code="YJJ", kind="regulator", created_at=rt.clock.now())
         s.add(new)
         s.flush()
         with pytest.raises(Unprocessable, match="机关代字"):
@@ -59,10 +59,10 @@ def test_admin_edits_the_table_over_the_api(clients):
 
 
 @PG_ONLY
-def test_32_parallel_registrations_get_exactly_1_to_32(demo):
-    with demo.factory() as s:
+def test_32_parallel_registrations_get_exactly_1_to_32(rt, county):
+    with rt.factory() as s:
         users = {u.username: u for u in s.scalars(select(User))}
-        svc = LetterService(s, demo.documents(s), demo.clock)
+        svc = LetterService(s, rt.documents(s), rt.clock)
         ids = []
         for i in range(32):
             letter = svc.create_draft(users["drafter"], **{**LETTER, "title": f"并发登记测试函{i}"})
@@ -75,13 +75,13 @@ def test_32_parallel_registrations_get_exactly_1_to_32(demo):
 
     def register(letter_id):
         barrier.wait()  # before taking a connection: the pool holds fewer than 32
-        with demo.factory() as s:
+        with rt.factory() as s:
             user = s.scalar(select(User).where(User.username == "drafter"))
-            issuing = Issuing(s, demo.documents(s), demo.clock)
+            issuing = Issuing(s, rt.documents(s), rt.clock)
             letter = issuing.letters.get(user, letter_id)
             try:
                 numbers.append(issuing.register(user, letter, letter.content_sha256))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=register, args=(i,)) for i in ids]

@@ -11,10 +11,10 @@ def _letter_id(resp) -> int:
     return int(re.search(r"/letters/(\d+)", resp.headers["Location"]).group(1))
 
 
-def test_draft_from_a_template_and_walk_the_chain_in_the_pages(browser, demo):
-    with demo.factory() as s:
+def test_draft_from_a_template_and_walk_the_chain_in_the_pages(make, county, rt):
+    with rt.factory() as s:
         scjg = s.scalar(select(Department).where(Department.code == "SCJG")).id
-    drafter = browser("drafter")
+    drafter = make.browser(county["drafter"])
     page = drafter.get("/letters/new?template=consultation&subject=食品经营许可").get_data(as_text=True)
     assert "关于商请协助研究食品经营许可有关问题的函" in page and "协商函" in page
     form = {"title": "关于商请协助研究食品经营许可有关问题的函", "to": [str(scjg)], "body": "一、基本情况\n内容",
@@ -38,7 +38,7 @@ def test_draft_from_a_template_and_walk_the_chain_in_the_pages(browser, demo):
     assert drafter.post(f"/letters/{lid}/act", data={"action": "submit", "version_sha256": sha}).status_code == 302
     bad = drafter.post(f"/letters/{lid}/act", data={"action": "submit", "version_sha256": sha})
     assert bad.status_code == 409 and "当前环节为“核稿”" in bad.get_data(as_text=True)
-    reviewer = browser("reviewer")
+    reviewer = make.browser(county["reviewer"])
     assert reviewer.post(f"/letters/{lid}/act", data={"action": "return", "version_sha256": sha,
                                                       "opinion": "请补充依据"}).status_code == 302
     edit = drafter.post(f"/letters/{lid}/edit", data={**form, "body": "一、基本情况\n内容（已补充依据）",
@@ -48,16 +48,16 @@ def test_draft_from_a_template_and_walk_the_chain_in_the_pages(browser, demo):
     assert "我的公文草稿" in home
     assert "请补充依据" in drafter.get(f"/letters/{lid}").get_data(as_text=True)
     assert drafter.get(f"/letters/{lid}/preview.pdf").data.startswith(b"%PDF")
-    assert browser("scjg_staff").get(f"/letters/{lid}").status_code == 404
-    assert browser("admin").get("/letters/agency-codes").status_code == 200
+    assert make.browser(county["scjg_staff"]).get(f"/letters/{lid}").status_code == 404
+    assert make.browser(county["admin"]).get("/letters/agency-codes").status_code == 200
     assert drafter.get("/letters/agency-codes").status_code == 403
     assert drafter.get("/letters").status_code == 200 and drafter.get("/inbox").status_code == 200
 
 
-def test_a_joint_letter_keeps_its_co_issuers_when_edited_in_the_page(browser, demo):
-    with demo.factory() as s:
+def test_a_joint_letter_keeps_its_co_issuers_when_edited_in_the_page(make, county, rt):
+    with rt.factory() as s:
         ids = {d.code: str(d.id) for d in s.scalars(select(Department))}
-    drafter = browser("drafter")
+    drafter = make.browser(county["drafter"])
     form = {"title": "关于联合开展检查的函", "to": [ids["ZJJ"]], "co_issuers": [ids["SCJG"]], "body": "内容"}
     lid = _letter_id(drafter.post("/letters/new", data=form))
     page = drafter.get(f"/letters/{lid}").get_data(as_text=True)

@@ -1,5 +1,5 @@
 """Issued letters are found by their 发文字号 and text — by the issuer and the addressees only."""
-from letters_support import clients, draft, signed_off  # noqa: F401  (fixture)
+from letters_support import draft, signed_off
 from test_letters_inbox import issue
 
 
@@ -16,10 +16,11 @@ def _search(clients, who, q):
     return resp.get_json()
 
 
-def test_issued_letter_is_searchable_by_number_for_its_recipients(clients, demo):
-    letter = issue(clients, signed_off(clients, draft(clients, body=["关于城东农贸市场食品经营许可集中审批的有关问题。"])))
+def test_issued_letter_is_searchable_by_number_for_its_recipients(clients, rt):
+    drafted = draft(clients, body=["关于城东农贸市场食品经营许可集中审批的有关问题。"])
+    letter = issue(clients, signed_off(clients, drafted))
     number = letter["number"]
-    _drain(demo)
+    _drain(rt)
     for who in ("drafter", "scjg_staff", "wjw_staff"):   # issuer, 主送, 抄送
         found = _search(clients, who, f"文号:{number}")
         hits = [h for h in found["hits"] if number in h.get("numbers", [])]

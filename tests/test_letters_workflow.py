@@ -4,7 +4,7 @@ re-signing after an edit, joint letters, the classified refusal and who may see 
 import pytest
 
 from correspondence.numbering import NUMBER_RE
-from letters_support import LETTER, act, clients, draft  # noqa: F401  (fixture)
+from letters_support import LETTER, act, draft
 
 
 def test_draft_review_return_edit_sign_recheck_register(clients):
@@ -15,17 +15,20 @@ def test_draft_review_return_edit_sign_recheck_register(clients):
     assert resp.get_json()["state"] == "drafting"
     client, headers = clients("drafter")
     resp = client.patch(f"/api/v1/letters/{letter['id']}", headers=headers,
-                        json={"body": LETTER["body"] + ["依据《行政许可法》。"], "version_sha256": letter["version_sha256"]})
+                        json={"body": [*LETTER["body"], "依据《行政许可法》。"],
+                              "version_sha256": letter["version_sha256"]})
     assert resp.status_code == 200, resp.get_json()
     v2 = resp.get_json()
     assert v2["version_sha256"] != letter["version_sha256"]
-    for who, action, opinion in [("drafter", "submit", ""), ("reviewer", "pass", "可以"), ("signer", "sign", "同意印发")]:
+    chain = [("drafter", "submit", ""), ("reviewer", "pass", "可以"), ("signer", "sign", "同意印发")]
+    for who, action, opinion in chain:
         resp = act(clients, who, v2, action, opinion)
         assert resp.status_code == 200, resp.get_json()
     signed = resp.get_json()
     assert signed["state"] == "rechecking" and signed["written_on"]
-    sign_step = [s for s in signed["steps"] if s["action"] == "sign"][0]
-    assert (sign_step["actor"], sign_step["opinion"], sign_step["version_sha256"]) == ("局长李明", "同意印发", v2["version_sha256"])
+    sign_step = next(s for s in signed["steps"] if s["action"] == "sign")
+    assert (sign_step["actor"], sign_step["opinion"], sign_step["version_sha256"]) == (
+        "局长李明", "同意印发", v2["version_sha256"])
     assert act(clients, "drafter", v2, "recheck").status_code == 200
     registered = act(clients, "drafter", v2, "register").get_json()
     assert registered["state"] == "registered"
@@ -138,20 +141,21 @@ def test_other_departments_get_404(clients):
     assert client.get(f"/api/v1/letters/{letter['id']}", headers=headers).status_code == 200
 
 
-def test_minutes_drafts_through_the_service(demo):
+def test_minutes_drafts_through_the_service(rt, county):
     from sqlalchemy import select
 
-    from archive_service.models import User
     from archive_service.errors import Unprocessable
+    from archive_service.models import User
     from correspondence.letters import LetterService
 
-    with demo.factory() as s:
+    with rt.factory() as s:
         signer = s.scalar(select(User).where(User.username == "signer"))
-        svc = LetterService(s, demo.documents(s), demo.clock)
+        assert signer is not None
+        svc = LetterService(s, rt.documents(s), rt.clock)
         with pytest.raises(Unprocessable):  # minutes come from a meeting only (MinutesService.draft)
             svc.create_draft(signer, kind="minutes", title="联席会议纪要", distribution=["县市场监督管理局"],
-                             body=["一、会议议定事项"], attendance={"出席": ["县行政审批局 李明"], "请假": [], "列席": []},
-                             meeting_id=7)
+                             body=["一、会议议定事项"], meeting_id=7,
+                             attendance={"出席": ["县行政审批局 李明"], "请假": [], "列席": []})
 
 
 def test_preview_and_openapi(clients):

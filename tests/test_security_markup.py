@@ -4,7 +4,7 @@ import io
 import pdfplumber
 from PIL import Image
 
-from letters_support import act, clients, draft, signed_off  # noqa: F401  (fixture)
+from letters_support import act, draft, signed_off
 
 
 def test_markup_in_title_and_opinion_prints_literally(clients, tmp_path):

@@ -2,7 +2,7 @@
 from sqlalchemy import func, select
 
 from correspondence.models import Letter
-from letters_support import LETTER, clients, draft, post  # noqa: F401  (fixture)
+from letters_support import LETTER, draft, post
 
 MINUTES = {"kind": "minutes", "title": "联席会议纪要", "distribution": ["县市场监督管理局"],
            "body": ["一、会议议定事项"], "attendance": {"出席": ["县行政审批局 李明"], "请假": [], "列席": []}}

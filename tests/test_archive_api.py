@@ -9,13 +9,13 @@ from sqlalchemy import select
 
 from archive_service.models import User
 from archive_support import issue_letter, make_pdf, setup_archive
-from letters_support import clients  # noqa: F401
+from letters_support import demo_clients  # noqa: F401  (fixture)
 
 
 @pytest.fixture
-def arch_clients(demo, clients):  # noqa: F811
+def arch_clients(demo, demo_clients):  # noqa: F811
     setup_archive(demo)
-    return clients
+    return demo_clients
 
 
 def upload(clients, who, title, pages=1):

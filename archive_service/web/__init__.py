@@ -10,6 +10,7 @@ from ..runtime import Runtime
 from ..settings import Settings
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+STATIC = Path(__file__).resolve().parents[2] / "static"  # the pages' JavaScript (no inline script: CSP)
 
 
 def create_app(runtime: Runtime | Settings | None = None) -> Flask:
@@ -17,7 +18,7 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
         runtime = Settings.from_env()
     if isinstance(runtime, Settings):
         runtime = Runtime.build(runtime)
-    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=None)
+    app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC), static_url_path="/static")
     app.config.update(
         SECRET_KEY=runtime.settings.secret_key,
         SESSION_COOKIE_HTTPONLY=True,
@@ -32,11 +33,13 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     from ..features import load_features
     from . import (admin, api, archive_api, audit_pages, context, errors, health, inbox, letters, letters_api,
                    meetings, pages, render_api, search_pages, signature_pages)
+    from . import headers
 
     load_features()
 
     context.init_app(app)
     errors.init_app(app)
+    headers.init_app(app)
     for bp in (health.bp, api.bp, pages.bp, admin.bp, audit_pages.bp, signature_pages.bp, meetings.bp,
                search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp, archive_api.bp):
         app.register_blueprint(bp)

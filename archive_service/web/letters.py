@@ -8,8 +8,8 @@ from ..models import Department
 from ..permissions import issuing_organisation, require_admin
 from . import mywork
 from .context import current_user, db, runtime
-from .letters_common import (departments, fields_from_form, final_version, inbox, issuing, letters,
-                             verification)
+from .letters_common import (departments, fields_from_form, final_version, inbox, issuing, letter_preview_pdf,
+                             letters, verification)
 from .pages import login_required
 from .transfer import send_audited
 
@@ -201,11 +201,7 @@ def preview_form():
 @bp.get("/letters/<int:letter_id>/preview.pdf")
 @login_required
 def preview(letter_id: int):
-    from correspondence.issuing import render_preview
-
-    service = letters()
-    letter = service.get(current_user(), letter_id)
-    pdf = render_preview(service, letter)
+    pdf = letter_preview_pdf(current_user(), letter_id)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": "inline; filename=preview.pdf", "Cache-Control": "no-store"})
 

@@ -8,7 +8,8 @@ from ..models import Department
 from ..permissions import require_admin
 from .api import api_login_required, json_body
 from .context import current_user, db, runtime
-from .letters_common import fields_from_json, final_version, inbox, issuing, letters, verification
+from .letters_common import (fields_from_json, final_version, inbox, issuing, letter_preview_pdf, letters,
+                             verification)
 from .openapi import errors, register_paths
 from .transfer import send_audited
 
@@ -123,13 +124,7 @@ def letter_attachment(letter_id: int):
 @bp.get("/letters/<int:letter_id>/preview")
 @api_login_required
 def letter_preview(letter_id: int):
-    from correspondence.issuing import render_preview
-
-    service = letters()
-    letter = service.get(current_user(), letter_id)
-    if not service.is_internal(current_user(), letter):
-        raise NotFound("公文不存在或无权查看")
-    return Response(render_preview(service, letter), mimetype="application/pdf")
+    return Response(letter_preview_pdf(current_user(), letter_id), mimetype="application/pdf")
 
 
 @bp.get("/letters/<int:letter_id>/files/<what>")

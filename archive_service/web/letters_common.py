@@ -104,3 +104,16 @@ def verification(user: User, letter) -> dict:
     data = runtime().store.open(version.blob.sha256, 0, version.blob.size - 1)
     raw = b"".join(data)
     return verify_pdf(raw, key_source(runtime().settings).trust_roots()).to_dict()
+
+
+def letter_preview_pdf(user: User, letter_id: int) -> bytes:
+    """The current draft rendered as PDF, for the issuing side only: the one rule behind both the
+    page's 预览 (/letters/<id>/preview.pdf) and the API's /api/v1/letters/<id>/preview. A recipient
+    department sees the issued files, never the draft (404, as for a letter it may not read)."""
+    from correspondence.issuing import render_preview
+
+    service = letters()
+    letter = service.get(user, letter_id)
+    if not service.is_internal(user, letter):
+        raise NotFound("公文不存在或无权查看")
+    return render_preview(service, letter)

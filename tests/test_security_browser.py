@@ -1,0 +1,27 @@
+"""Issue 7 finding 13 in Chromium: the pages' scripts run under the Content-Security-Policy (served
+from /static, no inline script) and no page triggers a CSP violation."""
+import pytest
+
+from archive_service.demo import DEMO_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def test_scripts_work_under_the_csp(live_server, chromium):
+    context = chromium.new_context()
+    page = context.new_page()
+    violations = []
+    page.on("console", lambda msg: violations.append(msg.text) if "Content Security Policy" in msg.text else None)
+    page.goto(live_server + "/login")
+    page.fill("input[name=username]", "drafter")
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(live_server + "/")
+    page.goto(live_server + "/meetings/new")
+    page.fill("#meeting_date", "2025-10-09")
+    page.dispatch_event("#meeting_date", "change")
+    page.wait_for_function("document.getElementById('deadline-info').textContent.includes('2025-09-28')")
+    for url in ("/", "/letters", "/meetings", "/documents", "/letters/999999"):
+        page.goto(live_server + url)
+    assert violations == []
+    context.close()

@@ -19,11 +19,11 @@ def at_china(d: date, hour: int = 10) -> datetime:
 
 
 @pytest.fixture
-def ctx(demo):
-    demo.clock = FixedClock(at_china(date(2025, 9, 22)))  # a Monday, well before the holiday
-    s = demo.factory()
+def ctx(rt, county):
+    rt.clock = FixedClock(at_china(date(2025, 9, 22)))  # a Monday, well before the holiday
+    s = rt.factory()
     users = {u.username: u for u in s.scalars(select(User))}
-    yield s, MeetingService(s, demo.clock, demo.documents(s)), users, demo
+    yield s, MeetingService(s, rt.clock, rt.documents(s)), users, rt
     s.close()
 
 
@@ -36,7 +36,7 @@ def schedule(svc, user, when: date, **kw):
 
 
 def test_materials_deadline_across_national_day_2025(ctx):
-    s, svc, u, _ = ctx
+    _s, svc, u, _ = ctx
     # Oct 1–8 are holidays; Sun Sep 28 and Sat Oct 11 are make-up working days.
     assert svc.check_deadline(date(2025, 10, 9)).latest_day == date(2025, 9, 28)   # Sep 30, 29, 28
     assert svc.check_deadline(date(2025, 10, 10)).latest_day == date(2025, 9, 29)  # Oct 9, Sep 30, 29
@@ -47,9 +47,9 @@ def test_materials_deadline_across_national_day_2025(ctx):
 
 
 def test_too_late_is_refused_without_an_urgent_reason_and_audited_with_one(ctx):
-    s, svc, u, demo = ctx
-    demo.clock.at = at_china(date(2025, 9, 29))  # Monday; a meeting on Oct 9 needed materials by Sep 28
-    svc.clock = demo.clock
+    s, svc, u, rt = ctx
+    rt.clock.at = at_china(date(2025, 9, 29))  # Monday; a meeting on Oct 9 needed materials by Sep 28
+    svc.clock = rt.clock
     with pytest.raises(DeadlineViolation) as exc:
         schedule(svc, u["drafter"], date(2025, 10, 9))
     assert "2025年9月28日" in exc.value.message and exc.value.status == 422
@@ -77,19 +77,19 @@ def test_who_may_convene(ctx):
 
 
 def test_sending_materials_grants_notifies_and_records_late(ctx):
-    s, svc, u, demo = ctx
+    s, svc, u, rt = ctx
     m = schedule(svc, u["drafter"], date(2025, 10, 9))
     s.commit()
     svc.add_material(u["drafter"], m, io.BytesIO("现场核查分工方案（讨论稿）".encode()), "分工方案.txt")
     doc_id = m.materials[0].document_id
-    docs = demo.documents(s)
+    docs = rt.documents(s)
     assert docs.get(u["signer"], doc_id).id == doc_id  # uploaded by a section: the convener (bureau) reads it
     with pytest.raises(NotFound):  # not yet sent: participants cannot read it
         docs.get(u["scjg_staff"], doc_id)
-    demo.clock.at = at_china(date(2025, 9, 29), 9)  # one working day after the latest day
+    rt.clock.at = at_china(date(2025, 9, 29), 9)  # one working day after the latest day
     d = svc.send_materials(u["drafter"], m)
     s.commit()
-    assert d.late and m.materials_late and m.materials_sent_at == demo.clock.at
+    assert d.late and m.materials_late and m.materials_sent_at == rt.clock.at
     assert docs.get(u["scjg_staff"], doc_id).id == doc_id          # participant department
     assert docs.get(u["zjj_staff"], doc_id).id == doc_id           # department of an invited person
     with pytest.raises(NotFound):
@@ -97,7 +97,7 @@ def test_sending_materials_grants_notifies_and_records_late(ctx):
     notes = s.scalars(select(MeetingNotification).where(MeetingNotification.kind == "materials")).all()
     assert {(n.department.code, n.user.username if n.user else None) for n in notes} == {
         ("SCJG", None), ("ZJJ", "zjj_liaison"), ("SFJ", None), ("SPJ", "signer")}  # signer: the chair
-    assert all(n.created_at == demo.clock.at for n in notes)
+    assert all(n.created_at == rt.clock.at for n in notes)
     assert "逾期" in notes[0].message or "晚于" in notes[0].message
     assert [n.kind for n in svc.notifications(u["scjg_leader"], m)] == ["materials", "scheduled"]
     assert svc.notifications(u["zjj_staff"], m) == []              # ZJJ was invited by person only

@@ -17,12 +17,12 @@ def at_china(d: date, hour: int = 10) -> datetime:
 
 
 @pytest.fixture
-def held(demo):
+def held(rt, county):
     """A joint meeting on Thu 2025-10-09 (right after the National Day holiday), attendance recorded."""
-    demo.clock = FixedClock(at_china(date(2025, 9, 22)))
-    s = demo.factory()
+    rt.clock = FixedClock(at_china(date(2025, 9, 22)))
+    s = rt.factory()
     u = {x.username: x for x in s.scalars(select(User))}
-    svc = MeetingService(s, demo.clock, demo.documents(s))
+    svc = MeetingService(s, rt.clock, rt.documents(s))
     m = svc.schedule(u["drafter"], kind="joint", title="食品经营许可审管衔接会议", meeting_date=date(2025, 10, 9),
                      location="县政务服务中心三楼会议室",
                      topics=[{"title": "食品经营许可现场核查分工", "category": "inspection"},
@@ -32,7 +32,7 @@ def held(demo):
     s.commit()
     with pytest.raises(InvalidTransition, match="尚未召开"):
         svc.record_attendance(u["drafter"], m, [])
-    demo.clock.at = at_china(date(2025, 10, 9), 15)
+    rt.clock.at = at_china(date(2025, 10, 9), 15)
     rows = {(p.department.code, p.user.username if p.user else None): p.id for p in m.participants}
     svc.record_attendance(u["drafter"], m, [
         {"participant": rows[("SPJ", "signer")], "attendance": "present"},
@@ -41,33 +41,34 @@ def held(demo):
         {"participant": rows[("WJW", None)], "attendance": "absent"},
         {"participant": rows[("SFJ", None)], "attendance": "present", "name": "赵六"}])
     s.commit()
-    yield s, m, u, demo
+    yield s, m, u, rt
     s.close()
 
 
-def sign_and_check_deadline(s, m, u, demo, svc, act):
+def sign_and_check_deadline(s, m, u, rt, svc, act):
     """Sign on Fri Oct 10; +3 working days counts Sat Oct 11 (make-up day), Mon 13, Tue 14."""
-    minutes = svc.draft(u["drafter"], m, ["由县市场监督管理局牵头制定现场核查分工。", "2. 许可信息于作出决定当日推送。"])
+    decisions = ["由县市场监督管理局牵头制定现场核查分工。", "2. 许可信息于作出决定当日推送。"]
+    minutes = svc.draft(u["drafter"], m, decisions)
     s.commit()
     act(minutes, "drafter", "submit")
     act(minutes, "reviewer", "pass")
     if "deputy" not in u:  # a second signer of the bureau who did not chair the meeting
         from archive_service.directory import Directory
 
-        u["deputy"] = Directory(s, demo.clock).add_user("deputy", "副局长周强", u["signer"].department, ["signer"],
+        u["deputy"] = Directory(s, rt.clock).add_user("deputy", "副局长周强", u["signer"].department, ["signer"],
                                                         password_hash=u["signer"].password_hash)
         s.commit()
     with pytest.raises(Forbidden, match="主持人"):
         act(minutes, "deputy", "sign", "同意")
-    demo.clock.at = at_china(date(2025, 10, 10))
+    rt.clock.at = at_china(date(2025, 10, 10))
     act(minutes, "signer", "sign", "同意印发")
     st = svc.refresh(minutes)
     s.commit()
     assert (st.signed_by, st.due, st.overdue, st.by_chair) == ("局长李明", date(2025, 10, 14), False, True)
     assert minutes.issue_due == date(2025, 10, 14)
-    demo.clock.at = at_china(date(2025, 10, 14), 23)  # the last day, late evening: not yet overdue
+    rt.clock.at = at_china(date(2025, 10, 14), 23)  # the last day, late evening: not yet overdue
     assert not svc.status(minutes).overdue
-    demo.clock.at = at_china(date(2025, 10, 15), 9)
+    rt.clock.at = at_china(date(2025, 10, 15), 9)
     st = svc.status(minutes)
     assert st.overdue and "已逾期" in st.label
     assert [row.id for row, _ in svc.pending_for(u["drafter"])] == [minutes.id]
@@ -76,8 +77,8 @@ def sign_and_check_deadline(s, m, u, demo, svc, act):
 
 
 def test_minutes_spec_from_the_meeting(held):
-    s, m, u, demo = held
-    spec = minutes_service(s, demo.clock, demo.documents(s), use_letters=False).spec_for(
+    s, m, _u, rt = held
+    spec = minutes_service(s, rt.clock, rt.documents(s), use_letters=False).spec_for(
         m, ["一、由县市场监督管理局牵头。", "许可信息当日推送。"])
     assert spec["kind"] == "minutes" and spec["masthead"] == "石城县审管协调联动联席会议纪要"
     assert spec["to"] == [] and spec["issuer"] == "县行政审批局"
@@ -91,44 +92,44 @@ def test_minutes_spec_from_the_meeting(held):
 
 
 def test_minutes_through_the_core_chain_deadline_and_overdue(held):
-    s, m, u, demo = held
-    svc = minutes_service(s, demo.clock, demo.documents(s), use_letters=False)
+    s, m, u, rt = held
+    svc = minutes_service(s, rt.clock, rt.documents(s), use_letters=False)
 
     def act(minutes, who, action, opinion=""):
         svc.act(u[who], minutes, action, opinion)
         s.commit()
 
-    minutes = sign_and_check_deadline(s, m, u, demo, svc, act)
+    minutes = sign_and_check_deadline(s, m, u, rt, svc, act)
     assert json.loads(minutes.decisions)[1] == "许可信息于作出决定当日推送。"
     for action in ("recheck", "register", "issue"):
         act(minutes, "drafter", action)
     st = svc.status(minutes)
-    assert st.issued_at == demo.clock.at and st.issued_late and not st.overdue
+    assert st.issued_at == rt.clock.at and st.issued_late and not st.overdue
     # issued to all participants: each participating department can read the minutes and is notified
     doc_id = svc.draft_document_id(minutes)
-    docs = demo.documents(s)
+    docs = rt.documents(s)
     for who in ("scjg_staff", "zjj_staff", "wjw_staff", "sfj_staff"):
         assert docs.get(u[who], doc_id).id == doc_id
-    notes = MeetingService(s, demo.clock).notifications(u["scjg_staff"], m)
+    notes = MeetingService(s, rt.clock).notifications(u["scjg_staff"], m)
     assert notes[0].kind == "minutes"
     assert svc.pending_for(u["drafter"]) == []
 
 
 def test_minutes_through_the_letters_workflow(held):
-    s, m, u, demo = held
+    s, m, u, rt = held
     pytest.importorskip("correspondence.letters")
-    svc = minutes_service(s, demo.clock, demo.documents(s))
+    svc = minutes_service(s, rt.clock, rt.documents(s))
     assert svc.letters is not None
     from correspondence.letters import LetterService
     from correspondence.models import Letter
 
-    letters = LetterService(s, demo.documents(s), demo.clock)
+    letters = LetterService(s, rt.documents(s), rt.clock)
 
     def act(minutes, who, action, opinion=""):
         letter = s.get(Letter, minutes.letter_id)
         letters.act(u[who], letter, action, letter.content_sha256, opinion)
 
-    minutes = sign_and_check_deadline(s, m, u, demo, svc, act)
+    minutes = sign_and_check_deadline(s, m, u, rt, svc, act)
     letter = s.get(Letter, minutes.letter_id)
     assert letter.kind == "minutes" and letter.meeting_id == m.id
     assert {r.department.code for r in letter.recipients} == {"SCJG", "ZJJ", "WJW", "SFJ"}
@@ -139,34 +140,34 @@ def test_minutes_through_the_letters_workflow(held):
 
 def test_issuing_the_minutes_letter_marks_them_issued_and_notifies_everyone(held):
     """The letters workflow renders (纪要格式), signs and distributes; its issue hook updates the meeting."""
-    s, m, u, demo = held
+    s, m, u, rt = held
     pytest.importorskip("correspondence.issuing")
     pytest.importorskip("correspondence.render_pdf")
+    from archive_service.models import Department
     from correspondence.issuing import Issuing, spec_for
     from correspondence.letters import LetterService
     from correspondence.models import Letter
     from correspondence.pki import ensure_pki, key_source
-    from archive_service.models import Department
 
-    ensure_pki(demo.settings.instance, list(s.scalars(select(Department).where(Department.code == "SPJ"))))
-    svc = minutes_service(s, demo.clock, demo.documents(s))
+    ensure_pki(rt.settings.instance, list(s.scalars(select(Department).where(Department.code == "SPJ"))))
+    svc = minutes_service(s, rt.clock, rt.documents(s))
     minutes = svc.draft(u["drafter"], m, ["由县市场监督管理局牵头制定现场核查分工。"])
     s.commit()
-    letters = LetterService(s, demo.documents(s), demo.clock)
+    letters = LetterService(s, rt.documents(s), rt.clock)
     letter = s.get(Letter, minutes.letter_id)
     for who, action, opinion in (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"),
                                  ("drafter", "recheck", "")):
         letters.act(u[who], letter, action, letter.content_sha256, opinion)
     spec = spec_for(letters, letter)
     assert spec["masthead"] == "石城县审管协调联动联席会议纪要" and not spec.get("to")
-    issuing = Issuing(s, demo.documents(s), demo.clock, keys=key_source(demo.settings))
+    issuing = Issuing(s, rt.documents(s), rt.clock, keys=key_source(rt.settings))
     issuing.register(u["drafter"], letter, letter.content_sha256)
-    demo.clock.at = at_china(date(2025, 10, 13))
+    rt.clock.at = at_china(date(2025, 10, 13))
     issuing.issue(u["drafter"], letter, letter.content_sha256)
     s.refresh(minutes)
-    assert minutes.issued_at == demo.clock.at and not svc.status(minutes).issued_late
-    notes = MeetingService(s, demo.clock).notifications(u["wjw_staff"], m)
+    assert minutes.issued_at == rt.clock.at and not svc.status(minutes).issued_late
+    notes = MeetingService(s, rt.clock).notifications(u["wjw_staff"], m)
     assert notes[0].kind == "minutes" and "已印发" in notes[0].message
-    docs = demo.documents(s)
+    docs = rt.documents(s)
     for who in ("scjg_staff", "zjj_staff", "wjw_staff", "sfj_staff"):
         assert docs.get(u[who], letter.final_document_id).id == letter.final_document_id

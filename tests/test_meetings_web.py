@@ -17,13 +17,13 @@ MEETING = {"kind": "joint", "title": "食品经营许可审管衔接会议", "me
 
 
 @pytest.fixture
-def clock(demo):
-    demo.clock = FixedClock(at_china(date(2025, 9, 29)))  # Monday; Oct 9 needed materials by Sep 28
-    return demo.clock
+def clock(rt, county):
+    rt.clock = FixedClock(at_china(date(2025, 9, 29)))  # Monday; Oct 9 needed materials by Sep 28
+    return rt.clock
 
 
-def test_api_refuses_a_late_schedule_and_accepts_an_urgent_one(app, api, clock):
-    client, h = api("drafter")
+def test_api_refuses_a_late_schedule_and_accepts_an_urgent_one(rt, clients, clock):
+    client, h = clients("drafter")
     resp = client.post("/api/v1/meetings", json=MEETING, headers=h)
     assert resp.status_code == 422
     err = resp.get_json()["error"]
@@ -41,8 +41,8 @@ def test_api_refuses_a_late_schedule_and_accepts_an_urgent_one(app, api, clock):
     assert {"/api/v1/meetings", "/api/v1/meetings/{id}/minutes"} <= set(paths)
 
 
-def test_schedule_page_shows_the_latest_day_and_refuses_then_accepts(browser, clock):
-    b = browser("drafter")
+def test_schedule_page_shows_the_latest_day_and_refuses_then_accepts(make, county, clock):
+    b = make.browser(county["drafter"])
     page = b.get("/meetings/new?meeting_date=2025-10-09").get_data(as_text=True)
     assert "2025-09-28" in page and "紧急事由" in page
     form = {"kind": "joint", "title": "审管衔接会议", "meeting_date": "2025-10-09", "convener": "SPJ",
@@ -57,8 +57,8 @@ def test_schedule_page_shows_the_latest_day_and_refuses_then_accepts(browser, cl
     assert b.client.post("/meetings/new", data={**form, "urgent_reason": "x"}).status_code == 400  # no CSRF
 
 
-def test_materials_reach_participants_home_pages_and_outsiders_get_404(app, api, browser, clock):
-    client, h = api("drafter")
+def test_materials_reach_participants_home_pages_and_outsiders_get_404(rt, clients, make, county, clock):
+    client, h = clients("drafter")
     clock.at = at_china(date(2025, 9, 22))
     mid = client.post("/api/v1/meetings", json=MEETING, headers=h).get_json()["id"]
     up = client.post(f"/api/v1/meetings/{mid}/materials", headers=h,
@@ -68,7 +68,7 @@ def test_materials_reach_participants_home_pages_and_outsiders_get_404(app, api,
     sent = client.post(f"/api/v1/meetings/{mid}/send", headers=h).get_json()
     assert sent["late"] is False and sent["materials"] == 1
 
-    regulator = browser("scjg_staff")
+    regulator = make.browser(county["scjg_staff"])
     home = regulator.get("/").get_data(as_text=True)
     assert "会议材料已送达" in home and "食品经营许可审管衔接会议" in home
     assert regulator.get(f"/documents/{doc_id}").status_code == 200
@@ -76,27 +76,27 @@ def test_materials_reach_participants_home_pages_and_outsiders_get_404(app, api,
     assert "分工方案" in detail and "2025-09-22" in detail
     assert "会议材料已送达" not in regulator.get("/").get_data(as_text=True)  # read once the meeting is opened
 
-    outsider = browser("wbb_staff")
+    outsider = make.browser(county["wbb_staff"])
     assert outsider.get(f"/meetings/{mid}").status_code == 404
     assert outsider.get(f"/documents/{doc_id}").status_code == 404
     assert "食品经营许可" not in outsider.get("/meetings").get_data(as_text=True)
-    oc, oh = api("wbb_staff")
+    oc, oh = clients("wbb_staff")
     assert oc.get(f"/api/v1/meetings/{mid}", headers=oh).status_code == 404
     assert oc.get(f"/api/v1/documents/{doc_id}", headers=oh).status_code == 404
     # a participant may look but not manage
-    rc, rh = api("scjg_staff")
+    rc, rh = clients("scjg_staff")
     assert rc.post(f"/api/v1/meetings/{mid}/send", headers=rh).status_code == 403
 
 
-def test_minutes_due_and_overdue_on_the_home_page(app, api, browser, clock):
-    client, h = api("drafter")
+def test_minutes_due_and_overdue_on_the_home_page(rt, clients, make, county, clock):
+    client, h = clients("drafter")
     clock.at = at_china(date(2025, 9, 22))
     meeting = client.post("/api/v1/meetings", json=MEETING, headers=h).get_json()
     clock.at = at_china(date(2025, 10, 9), 16)
     entries = [{"participant": p["id"], "attendance": "present", "name": "王五"} for p in meeting["participants"]]
     assert client.post(f"/api/v1/meetings/{meeting['id']}/attendance", json={"entries": entries},
                        headers=h).status_code == 200
-    b = browser("drafter")
+    b = make.browser(county["drafter"])
     page = b.get(f"/meetings/{meeting['id']}/minutes").get_data(as_text=True)
     assert "县市场监督管理局 王五" in page
     resp = b.post(f"/meetings/{meeting['id']}/minutes", data={"title": "审管衔接会议纪要",
@@ -107,7 +107,7 @@ def test_minutes_due_and_overdue_on_the_home_page(app, api, browser, clock):
     # sign off through whichever chain holds the minutes
     if m["letter_id"] is None:
         for who, action, opinion in (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意")):
-            c, hh = api(who)
+            c, hh = clients(who)
             if action == "sign":
                 clock.at = at_china(date(2025, 10, 10))
             r = c.post(f"/api/v1/meetings/{meeting['id']}/minutes/act", json={"action": action, "opinion": opinion},
@@ -118,10 +118,10 @@ def test_minutes_due_and_overdue_on_the_home_page(app, api, browser, clock):
         from correspondence.letters import LetterService
         from correspondence.models import Letter
 
-        rt = app.extensions["archive"]
         with rt.factory() as s:
             letters = LetterService(s, rt.documents(s), rt.clock)
-            for who, action, opinion in (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意")):
+            chain = (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"))
+            for who, action, opinion in chain:
                 if action == "sign":
                     clock.at = at_china(date(2025, 10, 10))
                 user = s.query(User).filter_by(username=who).one()
@@ -137,17 +137,17 @@ def test_minutes_due_and_overdue_on_the_home_page(app, api, browser, clock):
     assert client.get(f"/api/v1/meetings/{meeting['id']}/minutes", headers=h).get_json()["overdue"] is True
 
 
-def test_minutes_preview_is_rendered_in_the_minutes_format(app, api, browser, clock):
+def test_minutes_preview_is_rendered_in_the_minutes_format(rt, clients, make, county, clock):
     pytest.importorskip("correspondence.render_pdf")
     import pdfplumber
 
-    client, h = api("drafter")
+    client, h = clients("drafter")
     clock.at = at_china(date(2025, 9, 22))
     meeting = client.post("/api/v1/meetings", json={**MEETING, "kind": "liaison"}, headers=h).get_json()
     clock.at = at_china(date(2025, 10, 9), 16)
     entries = [{"participant": p["id"], "attendance": "present", "name": "王五"} for p in meeting["participants"]]
     client.post(f"/api/v1/meetings/{meeting['id']}/attendance", json={"entries": entries}, headers=h)
-    b = browser("drafter")
+    b = make.browser(county["drafter"])
     resp = b.get(f"/meetings/{meeting['id']}/minutes/preview.pdf?decisions=由市场监管局牵头核查")
     assert resp.status_code == 200 and resp.mimetype == "application/pdf"
     with pdfplumber.open(io.BytesIO(resp.data)) as pdf:

@@ -2,7 +2,7 @@
 page's and the API's letter preview follow one rule."""
 import re
 
-from letters_support import act, clients, draft, signed_off  # noqa: F401  (fixture)
+from letters_support import act, draft, signed_off
 from security_support import Client, department, make_app, user
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 import logging
 import sys
 from datetime import timedelta
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import click
 
@@ -18,6 +20,31 @@ def _runtime():
     return Runtime.build(Settings.from_env())
 
 
+def _existing_runtime():
+    """The runtime of an instance that already exists, for commands that only read.
+
+    Never creates the instance folder, its SQLite file or its secret_key; says which instance it uses."""
+    from .features import load_features
+    from .runtime import Runtime
+
+    settings = Settings.from_env(read_only=True)
+    url = settings.database_url
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path != ":memory:" and not Path(path).is_file():
+            raise click.ClickException(
+                f"实例不存在：{settings.instance}（没有数据库文件 {path}）。"
+                "请设置 ARCHIVE_INSTANCE 或 ARCHIVE_DATABASE_URL，或先运行 archive-service init")
+    if settings.storage_url.startswith("file:"):
+        root = Path(unquote(urlsplit(settings.storage_url).path))
+        if not root.is_dir():
+            raise click.ClickException(f"对象存储目录不存在：{root}。请设置 ARCHIVE_INSTANCE 或 ARCHIVE_STORAGE_URL")
+    load_features()
+    rt = Runtime.build(settings)
+    click.echo(f"instance: {settings.instance}", err=True)
+    click.echo(f"database: {rt.engine.url.render_as_string(hide_password=True)}", err=True)
+    return rt
+
 
 @click.group()
 @click.option("-v", "--verbose", is_flag=True, help="更详细的日志")
@@ -25,6 +52,8 @@ def main(verbose: bool) -> None:
     """石城县审管协调电子档案与公文系统 — archive service."""
     logging.basicConfig(level=logging.DEBUG if verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not verbose:  # alembic's plugin set-up and per-revision INFO lines only with -v
+        logging.getLogger("alembic").setLevel(logging.WARNING)
 
 
 @main.command()
@@ -34,12 +63,17 @@ def init(demo: bool) -> None:
     from .db import migrate
     from .demo import load_demo
 
+    from .db import current_heads
+
     rt = _runtime()
     rt.settings.instance.mkdir(parents=True, exist_ok=True)
+    before = set(current_heads(rt.engine))
     migrate(rt.engine)
+    after = set(current_heads(rt.engine))
     rt.store.ping()
     click.echo(f"instance: {rt.settings.instance}")
     click.echo(f"database: {rt.engine.url.render_as_string(hide_password=True)}")
+    click.echo(f"schema: {'up to date' if after == before else 'migrated'} ({', '.join(sorted(after))})")
     if demo:
         with rt.factory() as session:
             created = load_demo(session, rt.clock, rt.documents)
@@ -135,7 +169,7 @@ def verify() -> None:
     from .audit import verify_chain
     from .fixity import run_fixity
 
-    rt = _runtime()
+    rt = _existing_runtime()
     with rt.factory() as session:
         report = run_fixity(session, rt.store, rt.clock)
         for sha, reason in report.failures:
@@ -163,7 +197,7 @@ def gc(grace_hours, dry_run) -> None:
     """Remove stored blobs that no document version references (older than the grace period)."""
     from .documents import collect_orphans, orphan_blob_keys
 
-    rt = _runtime()
+    rt = _existing_runtime() if dry_run else _runtime()
     grace = timedelta(hours=rt.settings.gc_grace_hours if grace_hours is None else grace_hours)
     with rt.factory() as session:
         if dry_run:

@@ -14,6 +14,12 @@ def _runtime():
     return build()
 
 
+def _existing_runtime():
+    from .cli import _existing_runtime as build
+
+    return build()
+
+
 @click.group("search")
 def search_group() -> None:
     """Full-text search index."""
@@ -26,7 +32,7 @@ def status() -> None:
     from .indexing_models import IndexFailure, TextExtraction
     from .models import Document, OutboxEntry
 
-    rt = _runtime()
+    rt = _existing_runtime()
     engine = rt.search_engine
     with rt.factory() as s:
         docs = s.scalar(select(func.count()).select_from(Document)) or 0

@@ -39,7 +39,7 @@ def init_signing(rt) -> None:
               help="Trust these root certificates (PEM) instead of the configured ones.")
 def verify_pdf_command(file: Path, trust: tuple[Path, ...]) -> None:
     """Verify the signatures of a PDF: signer, time, integrity, trust. Exit 1 unless all are valid."""
-    from correspondence.pki import key_source, load_certificates
+    from correspondence.pki import ca_cert_path, key_source, load_certificates
     from correspondence.signing import verify_pdf
 
     from .errors import DomainError
@@ -51,14 +51,18 @@ def verify_pdf_command(file: Path, trust: tuple[Path, ...]) -> None:
         logging.getLogger("pyhanko_certvalidator").setLevel(logging.ERROR)
     if trust:
         roots = [c for path in trust for c in load_certificates(path)]
-    else:
-        roots = key_source(Settings.from_env()).trust_roots()
+        trust_note = "、".join(str(p) for p in trust) + "（--trust）"
+    else:  # read only: never create an instance (nor its secret_key) just to verify a file
+        settings = Settings.from_env(read_only=True)
+        roots = key_source(settings).trust_roots()
+        trust_note = _trust_note(settings, ca_cert_path(settings.instance))
     try:
         with file.open("rb") as fh:
             report = verify_pdf(fh, roots)
     except DomainError as exc:
         raise click.ClickException(exc.message) from None
     click.echo(f"文件：{file}")
+    click.echo(f"信任根：{trust_note}")
     if not report.signed:
         click.echo("结果：此 PDF 文件没有电子签名")
         sys.exit(1)
@@ -74,3 +78,16 @@ def verify_pdf_command(file: Path, trust: tuple[Path, ...]) -> None:
     click.echo(f"结果：{report.summary}")
     if not report.ok:
         sys.exit(1)
+
+
+def _trust_note(settings, ca_path: Path) -> str:
+    """Which roots a verification trusts, in words (the instance's local CA and/or the configured PEM)."""
+    parts = []
+    if ca_path.is_file():
+        parts.append(f"实例 {settings.instance} 的本地 CA（{ca_path}）")
+    if settings.signing_trust_roots:
+        parts.append(f"ARCHIVE_SIGNING_TRUST_ROOTS（{settings.signing_trust_roots}）")
+    if not parts:
+        return (f"无 — 实例 {settings.instance} 中没有 {ca_path.relative_to(settings.instance)}，"
+                "签名无法判定为受信任；请设置 ARCHIVE_INSTANCE 或用 --trust 指定根证书")
+    return "；".join(parts)

@@ -8,19 +8,20 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import BinaryIO, Callable
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import exists, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from . import mediatype, outbox, permissions
 from .audit import AuditLog
 from .clock import Clock
 from .errors import BadRequest, Conflict, Unprocessable
-from .models import Blob, Document, DocumentVersion, User
+from .listing import Cursor, KeysetPage, bounded_count
+from .models import Blob, Document, DocumentCount, DocumentVersion, User
 from .storage.base import ObjectStore, PutResult
 
 MAX_TITLE = 300
@@ -43,6 +44,10 @@ def ensure_writable(session: Session, doc: Document) -> None:
         reason = guard(session, doc)
         if reason:
             raise Conflict(reason)
+
+# what a list row shows (file name, size, type, digests, department, creator) in a fixed number of queries
+_LIST_LOADS = (selectinload(Document.versions).joinedload(DocumentVersion.blob),
+               joinedload(Document.department), joinedload(Document.creator))
 
 
 def clean_filename(name: str | None) -> str:
@@ -182,6 +187,52 @@ class DocumentService:
             base.order_by(Document.updated_at.desc(), Document.id.desc()).offset((page - 1) * size).limit(size)
         ).scalars().all()
         return Page(list(items), total, page, size)
+
+    def page(self, user: User, size: int = 20, after: Cursor | None = None, before: Cursor | None = None,
+             start: datetime | None = None, with_total: bool = True) -> KeysetPage:
+        """The user's readable documents newest first (``updated_at``, ``id``), by keyset.
+
+        Two index range scans — the department's own documents and the ones granted to it — merged;
+        ``after``/``before`` continue from a cursor, ``start`` (UTC) jumps to a moment. The total is the
+        trigger-kept count of the department's documents plus a bounded count of the granted ones."""
+        size = min(max(1, size), 100)
+        key = (Document.updated_at, Document.id)
+        own = select(Document).where(Document.department_id == user.department_id)
+        granted = select(Document).where(Document.id.in_(permissions.granted_document_ids(user)),
+                                         Document.department_id != user.department_id)
+        newest_first = before is None
+        if before is not None:
+            bound = tuple_(*key) > tuple_(literal(before.at), literal(before.id))
+        elif after is not None:
+            bound = tuple_(*key) < tuple_(literal(after.at), literal(after.id))
+        elif start is not None:
+            bound = Document.updated_at < start
+        else:
+            bound = None
+        order = [c.desc() for c in key] if newest_first else list(key)
+        rows: list[Document] = []
+        for q in (own, granted):
+            if bound is not None:
+                q = q.where(bound)
+            rows += self.session.scalars(q.order_by(*order).limit(size + 1).options(*_LIST_LOADS)).all()
+        rows.sort(key=lambda d: (d.updated_at, d.id), reverse=newest_first)
+        more = len(rows) > size
+        rows = rows[:size]
+        if not newest_first:
+            rows.reverse()
+        page = KeysetPage(rows, size, start=start)
+        if rows:
+            first, last = rows[0], rows[-1]
+            older_exist = more if newest_first else True
+            newer_exist = (after is not None or start is not None) if newest_first else more
+            page.next_cursor = Cursor(last.updated_at, last.id).encode() if older_exist else None
+            page.prev_cursor = Cursor(first.updated_at, first.id).encode() if newer_exist else None
+        if with_total:
+            own_n = self.session.scalar(select(DocumentCount.n).where(
+                DocumentCount.department_id == user.department_id)) or 0
+            granted_n, capped = bounded_count(self.session, granted.with_only_columns(Document.id))
+            page.total, page.total_estimated = own_n + granted_n, capped
+        return page
 
     def record_download(self, user: User, version: DocumentVersion) -> None:
         AuditLog(self.session, self.clock).record(user, "document.download", "document", version.document_id,

@@ -140,6 +140,8 @@ class Blob(Base):
 
 class Document(Base):
     __tablename__ = "documents"
+    # the document list's filter and order (keyset paging: department, newest first)
+    __table_args__ = (Index("ix_documents_department_updated", "department_id", "updated_at", "id"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(30), default="file")
@@ -156,6 +158,14 @@ class Document(Base):
     creator: Mapped[User] = relationship()
     versions: Mapped[list["DocumentVersion"]] = relationship(
         order_by="DocumentVersion.number", back_populates="document", cascade="all, delete-orphan")
+
+
+class DocumentCount(Base):
+    """Documents per owning department, kept by database triggers (migration firsthour_0001) on every
+    insert, delete and move, so list pages show a count without counting the table per request."""
+    __tablename__ = "document_counts"
+    department_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    n: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 class DocumentVersion(Base):
@@ -199,7 +209,14 @@ class AuditHead(Base):
 
 class AuditEvent(Base):
     __tablename__ = "audit_events"
-    __table_args__ = (Index("ix_audit_target", "target_type", "target_id"),)
+    __table_args__ = (
+        Index("ix_audit_target", "target_type", "target_id"),
+        # the audit list's filters, each with its order (newest first by id) and the home page's activity
+        Index("ix_audit_events_actor_name_id", "actor_name", "id"),
+        Index("ix_audit_events_target_id_id", "target_id", "id"),
+        Index("ix_audit_events_actor_id_id", "actor_id", "id"),
+        Index("ix_audit_events_department_id_id", "department_id", "id"),
+    )
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime, index=True)
     actor_id: Mapped[int | None] = mapped_column(Integer, index=True)

@@ -58,7 +58,8 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict | None = None, **overrides) -> "Settings":
+    def from_env(cls, env: dict | None = None, read_only: bool = False, **overrides) -> "Settings":
+        """``read_only``: never create anything (no instance folder, no secret_key file)."""
         env = dict(os.environ if env is None else env)
         instance = Path(env.get("ARCHIVE_INSTANCE") or "instance").resolve()
         values = dict(
@@ -66,7 +67,7 @@ class Settings:
             database_url=env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{instance / 'archive.sqlite3'}",
             storage_url=env.get("ARCHIVE_STORAGE_URL") or (instance / "objects").as_uri(),
             search_url=env.get("ARCHIVE_SEARCH_URL") or None,
-            secret_key=env.get("ARCHIVE_SECRET_KEY") or _instance_secret(instance),
+            secret_key=env.get("ARCHIVE_SECRET_KEY") or _instance_secret(instance, create=not read_only),
             max_upload_bytes=int(float(env.get("ARCHIVE_MAX_UPLOAD_MB") or 2048) * 1024 * 1024),
             login_rate=int(env.get("ARCHIVE_LOGIN_RATE") or 5),
             login_rate_address=int(env.get("ARCHIVE_LOGIN_RATE_ADDRESS") or 20),
@@ -84,11 +85,13 @@ class Settings:
         return cls(**values)
 
 
-def _instance_secret(instance: Path) -> str:
-    """Read the instance's secret key, or generate it (mode 0600) on first use."""
+def _instance_secret(instance: Path, create: bool = True) -> str:
+    """Read the instance's secret key, or generate it (mode 0600) on first use (unless ``create`` is off)."""
     path = instance / "secret_key"
     if path.exists():
         return path.read_text().strip()
+    if not create:
+        return ""
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)

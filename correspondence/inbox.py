@@ -78,7 +78,8 @@ class InboxService:
     def register(self, user: User, item: LetterRecipient) -> LetterRecipient:
         self._step(item, user, {"received"}, "register")
         year = self.clock.today().year
-        number, _ = Numbering(self.s, self.clock).next_number(f"{item.department.code}收", year)
+        numbering = Numbering(self.s, self.clock)  # 收文编号 with the department's 收文代字, e.g. 石市监收〔2026〕1号
+        number, _ = numbering.next_number(numbering.prefix_for(item.department, "incoming"), year)
         item.state, item.registered_at, item.registered_by = "registered", self.clock.now(), user.id
         item.incoming_number = number
         self._record(user, item, "inbox.registered", {"incoming_number": number})

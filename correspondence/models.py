@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from archive_service.models import Base, Department, Document, User
@@ -45,6 +45,9 @@ class NumberSequence(Base):
 
 class Letter(Base):
     __tablename__ = "letters"
+    # list orders: letters by last change, incoming letters by issue time
+    __table_args__ = (Index("ix_letters_updated_at_id", "updated_at", "id"),
+                      Index("ix_letters_issued_at_id", "issued_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(20), default="letter")  # letter | minutes
     template: Mapped[str] = mapped_column(String(40), default="")

@@ -20,20 +20,23 @@ from archive_service.permissions import issuing_organisation, require_admin
 
 from .models import KINDS, AgencyCode, NumberSequence
 
+#: 代字 kinds: the letter kinds (函, 纪要) plus 收文 for the incoming-letter register (收文编号).
+NUMBER_KINDS = {**KINDS, "incoming": "收文"}
+
 NUMBER_RE = re.compile(r"^(?P<prefix>.+?)〔(?P<year>\d{4})〕(?P<seq>[1-9]\d*)号$")
 _PREFIX_RE = re.compile(r"^[\u4e00-\u9fffA-Za-z0-9]{1,20}$")
 
-# Demo defaults by department code (the county's 代字 for 函 and 纪要); an admin edits the table.
+# Demo defaults by department code (the county's 代字 for 函, 纪要 and 收文); an admin edits the table.
 DEFAULT_PREFIXES = {
-    "SPJ": {"letter": "石审批函", "minutes": "石审管纪"},
-    "SCJG": {"letter": "石市监函", "minutes": "石市监纪"},
-    "ZJJ": {"letter": "石住建函", "minutes": "石住建纪"},
-    "ZRZY": {"letter": "石自然资函", "minutes": "石自然资纪"},
-    "STHJ": {"letter": "石环函", "minutes": "石环纪"},
-    "WJW": {"letter": "石卫健函", "minutes": "石卫健纪"},
-    "WGLY": {"letter": "石文广旅函", "minutes": "石文广旅纪"},
-    "SFJ": {"letter": "石司函", "minutes": "石司纪"},
-    "WBB": {"letter": "石编办函", "minutes": "石编办纪"},
+    "SPJ": {"letter": "石审批函", "minutes": "石审管纪", "incoming": "石审批收"},
+    "SCJG": {"letter": "石市监函", "minutes": "石市监纪", "incoming": "石市监收"},
+    "ZJJ": {"letter": "石住建函", "minutes": "石住建纪", "incoming": "石住建收"},
+    "ZRZY": {"letter": "石自然资函", "minutes": "石自然资纪", "incoming": "石自然资收"},
+    "STHJ": {"letter": "石环函", "minutes": "石环纪", "incoming": "石环收"},
+    "WJW": {"letter": "石卫健函", "minutes": "石卫健纪", "incoming": "石卫健收"},
+    "WGLY": {"letter": "石文广旅函", "minutes": "石文广旅纪", "incoming": "石文广旅收"},
+    "SFJ": {"letter": "石司函", "minutes": "石司纪", "incoming": "石司收"},
+    "WBB": {"letter": "石编办函", "minutes": "石编办纪", "incoming": "石编办收"},
 }
 
 
@@ -54,13 +57,18 @@ class Numbering:
         default = DEFAULT_PREFIXES.get(org.code, {}).get(kind)
         if default:
             return default
-        raise Unprocessable(f"{org.name}尚未设置{KINDS.get(kind, kind)}的机关代字，请联系系统管理员")
+        if kind == "incoming":  # no 收文代字 set: derive it from the 函 代字 (石某函 → 石某收)
+            try:
+                return self.prefix_for(department, "letter").removesuffix("函") + "收"
+            except Unprocessable:
+                pass
+        raise Unprocessable(f"{org.name}尚未设置{NUMBER_KINDS.get(kind, kind)}的机关代字，请联系系统管理员")
 
     def set_prefix(self, actor: User | None, department: Department, kind: str, prefix: str) -> AgencyCode:
         if actor is not None:
             require_admin(actor)
         prefix = (prefix or "").strip()
-        if kind not in KINDS:
+        if kind not in NUMBER_KINDS:
             raise Unprocessable(f"未知文种：{kind}")
         if not _PREFIX_RE.match(prefix):
             raise Unprocessable("机关代字为 1–20 个汉字、字母或数字，例如“石审批函”")
@@ -83,7 +91,7 @@ class Numbering:
         """Every non-section department with its effective 代字 per kind (for the admin page)."""
         rows = []
         for dept in self.s.scalars(select(Department).where(Department.kind != "section").order_by(Department.id)):
-            for kind in KINDS:
+            for kind in NUMBER_KINDS:
                 try:
                     rows.append((dept, kind, self.prefix_for(dept, kind)))
                 except Unprocessable:

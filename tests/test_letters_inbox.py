@@ -84,7 +84,7 @@ def test_issue_then_inbox_reply_thread(clients, rt):
     assert received["state"] == "received" and received["received_at"].startswith("2026-11-27")
     assert inbox_act(clients, "scjg_staff", item["id"], "receive").status_code == 409
     registered = inbox_act(clients, "scjg_staff", item["id"], "register").get_json()["item"]
-    assert registered["incoming_number"] == "SCJG收〔2026〕1号"
+    assert registered["incoming_number"] == "石市监收〔2026〕1号"
     resp = inbox_act(clients, "scjg_staff", item["id"], "assign", handler="sfj_staff")
     assert resp.status_code == 422  # a handler of another department
     assigned = inbox_act(clients, "scjg_staff", item["id"], "assign", handler="scjg_staff").get_json()["item"]

@@ -11,6 +11,7 @@ from ..errors import BadRequest, Unauthorized
 from ..models import Document
 from .context import current_user, db, runtime
 from .openapi import openapi_document
+from .paging import keyset_args, page_json
 from .transfer import download_response, page_args, receive_upload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -92,10 +93,14 @@ def create_document():
 @bp.get("/documents")
 @api_login_required
 def list_documents():
-    page, size = page_args()
-    result = runtime().documents(db()).list(current_user(), page, size)
-    return jsonify({"items": [document_json(d) for d in result.items], "total": result.total,
-                    "page": result.page, "size": result.size, "pages": result.pages})
+    service = runtime().documents(db())
+    if "page" in request.args:  # OFFSET paging, kept for older clients (deep pages are slow)
+        page, size = page_args()
+        result = service.list(current_user(), page, size)
+        return jsonify({"items": [document_json(d) for d in result.items], "total": result.total,
+                        "page": result.page, "size": result.size, "pages": result.pages})
+    result = service.page(current_user(), **keyset_args())
+    return jsonify({"items": [document_json(d) for d in result.items], **page_json(result)})
 
 
 @bp.get("/documents/<int:doc_id>")
@@ -127,15 +132,19 @@ def liaison_gap_list():
 @bp.get("/audit")
 @api_login_required
 def audit_events():
-    from .audit_pages import audit_query
+    from .audit_pages import audit_page, audit_query
 
     permissions.require_auditor(current_user())
-    page, size = page_args(50)
-    q = audit_query(request.args)
-    rows = db().execute(q.offset((page - 1) * size).limit(size)).scalars().all()
+    if "page" in request.args:  # OFFSET paging, kept for older clients (deep pages are slow)
+        page, size = page_args(50)
+        rows = db().execute(audit_query(request.args).offset((page - 1) * size).limit(size)).scalars().all()
+        extra = {"page": page, "size": size}
+    else:
+        result = audit_page(db(), request.args, **keyset_args(50))
+        rows, extra = result.items, page_json(result)
     return jsonify({"items": [{"id": e.id, "at": e.at.isoformat() + "Z", "actor": e.actor_name,
                                "department_id": e.department_id, "action": e.action,
                                "target_type": e.target_type, "target_id": e.target_id,
-                               "details": e.details, "hash": e.hash} for e in rows], "page": page, "size": size})
+                               "details": e.details, "hash": e.hash} for e in rows], **extra})
 
 

@@ -1,6 +1,8 @@
 """The auditor's view of the audit log, with filters and CSV export."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import Blueprint, Response, render_template, request
 from sqlalchemy import select
 
@@ -8,8 +10,9 @@ from .. import permissions
 from ..audit import AuditLog, export_csv, verify_chain
 from ..models import AuditEvent
 from .context import current_user, db, runtime
+from ..listing import Cursor, KeysetPage
 from .pages import login_required
-from .transfer import page_args
+from .paging import keyset_args
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -25,15 +28,43 @@ def audit_query(args):
     return q
 
 
+def audit_page(session, args, size: int, after: Cursor | None = None, before: Cursor | None = None,
+               start: datetime | None = None) -> KeysetPage:
+    """Events newest first by id, by keyset (``id < cursor``); ``start`` jumps to the last event before it.
+
+    Every filter has an index ending in ``id`` (migration firsthour_0001), so a page is one range scan."""
+    q = audit_query(args)
+    if start is not None:  # ids grow with time (the chain appends): find the boundary through the `at` index
+        boundary = session.scalar(select(AuditEvent.id).where(AuditEvent.at < start)
+                                  .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
+        q = q.where(AuditEvent.id <= (boundary or 0))
+    if before is not None:
+        rows = session.scalars(q.where(AuditEvent.id > before.id).order_by(None).order_by(AuditEvent.id)
+                               .limit(size + 1)).all()
+        more_newer, rows = len(rows) > size, rows[:size][::-1]
+        more_older = True
+    else:
+        if after is not None:
+            q = q.where(AuditEvent.id < after.id)
+        rows = session.scalars(q.limit(size + 1)).all()
+        more_older, rows = len(rows) > size, rows[:size]
+        more_newer = after is not None or start is not None
+    page = KeysetPage(list(rows), size, start=start)
+    if rows:
+        page.next_cursor = Cursor(rows[-1].at, rows[-1].id).encode() if more_older else None
+        page.prev_cursor = Cursor(rows[0].at, rows[0].id).encode() if more_newer else None
+    return page
+
+
 @bp.get("/")
 @login_required
 def index():
     permissions.require_auditor(current_user())
-    page, size = page_args(50)
-    events = db().execute(audit_query(request.args).offset((page - 1) * size).limit(size + 1)).scalars().all()
+    page = audit_page(db(), request.args, **keyset_args(50))
     chain = verify_chain(db()) if request.args.get("verify") else None
-    return render_template("ui/audit.html", events=events[:size], has_next=len(events) > size, page=page,
-                           size=size, chain=chain, args=request.args)
+    filters = {k: request.args[k] for k in ("action", "actor", "target", "from") if request.args.get(k)}
+    return render_template("ui/audit.html", events=page.items, page=page, chain=chain, args=request.args,
+                           filters=filters)
 
 
 @bp.get("/export.csv")

@@ -226,8 +226,7 @@ def signature(letter_id: int):
 @bp.route("/letters/agency-codes", methods=["GET", "POST"])
 @login_required
 def agency_codes():
-    from correspondence.models import KINDS
-    from correspondence.numbering import Numbering
+    from correspondence.numbering import NUMBER_KINDS, Numbering
 
     user = current_user()
     require_admin(user)
@@ -245,7 +244,7 @@ def agency_codes():
         except DomainError as exc:
             db().rollback()
             error = exc.message
-    return render_template("ui/letters/agency_codes.html", rows=numbering.table(), kinds=KINDS, error=error)
+    return render_template("ui/letters/agency_codes.html", rows=numbering.table(), kinds=NUMBER_KINDS, error=error)
 
 
 def _work(user, session):

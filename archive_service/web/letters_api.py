@@ -252,7 +252,7 @@ def _paths() -> dict:
         "/api/v1/agency-codes": {
             "get": {"summary": "机关代字表", "responses": {**ok("代字"), **errors(401)}},
             "put": {"summary": "设置机关代字（系统管理员）", "requestBody": js({"type": "object", "properties": {
-                "department_id": {"type": "integer"}, "kind": {"enum": ["letter", "minutes"]},
+                "department_id": {"type": "integer"}, "kind": {"enum": ["letter", "minutes", "incoming"]},
                 "prefix": {"type": "string"}}}), "responses": {**ok("代字"), **errors(401, 403, 404, 422)}}},
     }
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
-from sqlalchemy import or_, select
+from sqlalchemy import select
 
 from ..directory import liaison_gaps
 from ..clock import local_time
@@ -12,8 +12,9 @@ from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
 from ..models import AuditEvent
 from . import mywork
 from .context import check_csrf, current_user, db, runtime, sign_in
+from .paging import keyset_args
 from .redirects import same_site_path
-from .transfer import download_response, page_args, receive_upload
+from .transfer import download_response, receive_upload
 
 bp = Blueprint("pages", __name__)
 
@@ -63,11 +64,13 @@ def logout():
 @login_required
 def home():
     user = current_user()
-    recent = runtime().documents(db()).list(user, 1, 10).items
-    activity = db().execute(
-        select(AuditEvent).where(or_(AuditEvent.actor_id == user.id,
-                                     AuditEvent.department_id == user.department_id))
-        .order_by(AuditEvent.id.desc()).limit(15)).scalars().all()
+    recent = runtime().documents(db()).page(user, 10, with_total=False).items
+    # the user's own and their department's latest events: two index range scans, merged
+    activity = {e.id: e for column, value in ((AuditEvent.actor_id, user.id),
+                                              (AuditEvent.department_id, user.department_id))
+                for e in db().scalars(select(AuditEvent).where(column == value)
+                                      .order_by(AuditEvent.id.desc()).limit(15))}
+    activity = sorted(activity.values(), key=lambda e: e.id, reverse=True)[:15]
     gaps = liaison_gaps(db()) if user.roles & {"admin", "liaison"} else []
     return render_template("ui/home.html", recent=recent, activity=activity, gaps=gaps,
                            work=mywork.sections_for(user, db()))
@@ -76,9 +79,8 @@ def home():
 @bp.get("/documents")
 @login_required
 def documents():
-    page, size = page_args()
-    result = runtime().documents(db()).list(current_user(), page, size)
-    return render_template("ui/documents_list.html", result=result)
+    result = runtime().documents(db()).page(current_user(), **keyset_args())
+    return render_template("ui/documents_list.html", result=result, jump=request.args.get("from", ""))
 
 
 @bp.route("/documents/upload", methods=["GET", "POST"])

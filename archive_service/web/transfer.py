@@ -37,11 +37,29 @@ def receive_upload(user: User, require_csrf: bool) -> Document:
     return service.create_from_stored(user, stored, media_type, form.filename, fields.get("title"))
 
 
-def content_disposition(filename: str, inline: bool = False) -> str:
-    """RFC 6266 / RFC 5987: an ASCII fallback plus ``filename*=UTF-8''…`` for Chinese names."""
-    ascii_name = filename.encode("ascii", "replace").decode().replace("?", "_").replace('"', "_")
+def ascii_fallback(filename: str, doc_id: int | None = None) -> str:
+    """An ASCII name for clients that ignore ``filename*`` (curl -OJ, old browsers).
+
+    Keeps the ASCII letters and digits of the name, adds the document id (so two Chinese-named
+    files never collide as ``______.pdf``) and keeps an ASCII extension: ``审批档案-测试.pdf`` of
+    document 7 → ``document-7.pdf``, ``GB 9704 样例.docx`` → ``GB-9704-7.docx``."""
+    stem, dot, ext = filename.rpartition(".")
+    if not dot or not re.fullmatch(r"[A-Za-z0-9]{1,10}", ext):
+        stem, ext = filename, ""
+    words = re.findall(r"[A-Za-z0-9]+(?:[._][A-Za-z0-9]+)*", stem)
+    base = "-".join(words)[:80].strip("-.")
+    tag = str(doc_id) if doc_id is not None else ""
+    if base and tag:
+        name = f"{base}-{tag}"
+    else:
+        name = base or (f"document-{tag}" if tag else "download")
+    return name + (f".{ext.lower()}" if ext else "")
+
+
+def content_disposition(filename: str, inline: bool = False, doc_id: int | None = None) -> str:
+    """RFC 6266 / RFC 5987: an ASCII fallback plus ``filename*=UTF-8''…`` with the real (Chinese) name."""
     kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename, safe='')}"
+    return f"{kind}; filename=\"{ascii_fallback(filename, doc_id)}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
 def download_response(user: User, doc_id: int) -> Response:
@@ -82,7 +100,7 @@ def send_version(version: DocumentVersion) -> Response:
     resp = Response(body, status=status, mimetype=blob.media_type, direct_passthrough=True)
     resp.headers["Content-Length"] = str(end - start + 1 if size else 0)
     resp.headers["Accept-Ranges"] = "bytes"
-    resp.headers["Content-Disposition"] = content_disposition(version.filename)
+    resp.headers["Content-Disposition"] = content_disposition(version.filename, doc_id=version.document_id)
     resp.headers["ETag"] = f'"{blob.sha256}"'
     resp.headers["Digest"] = f"sha-256={_b64(blob.sha256)}"
     resp.headers["X-Content-SM3"] = blob.sm3

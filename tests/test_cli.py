@@ -10,6 +10,7 @@ from archive_service.models import AuditEvent, User
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.storage.base import blob_key
+from factories import Make
 
 
 @pytest.fixture
@@ -42,7 +43,10 @@ def test_init_demo_is_idempotent(cli):
 
 
 def test_user_add_reads_password_from_stdin(cli):
-    cli("init", "--demo")
+    cli("init")
+    make = Make(_runtime())
+    make.department("bureau", code="SPJ")
+    make.department("regulator", name="县自然资源局", code="ZRZY")
     result = cli("user", "add", "newclerk", "--department", "县自然资源局", "--role", "drafter",
                  "--role", "liaison", "--password-stdin", input="a-long-password\n")
     assert result.exit_code == 0, result.output
@@ -59,7 +63,11 @@ def test_user_add_reads_password_from_stdin(cli):
 
 
 def test_verify_reports_blob_and_chain_failures(cli):
-    cli("init", "--demo")
+    cli("init")
+    make = Make(_runtime())
+    owner = make.user()
+    make.document(owner)
+    make.document(owner)
     ok = cli("verify")
     assert ok.exit_code == 0 and "audit chain intact" in ok.output
     rt = _runtime()
@@ -78,8 +86,10 @@ def test_verify_reports_blob_and_chain_failures(cli):
 
 
 def test_gc_removes_only_orphans(cli):
-    cli("init", "--demo")
+    cli("init")
     rt = _runtime()
+    make = Make(rt)
+    make.document(make.user())
     import io
 
     orphan = rt.store.put_stream(io.BytesIO(b"nobody refers to me"))

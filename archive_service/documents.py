@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from typing import BinaryIO, Callable
 
 from sqlalchemy import exists, func, literal, select, tuple_
@@ -267,6 +267,8 @@ def orphan_blob_keys(session: Session, store: ObjectStore, clock: Clock, grace: 
 
 
 def collect_orphans(session: Session, store: ObjectStore, clock: Clock, grace: timedelta) -> list[str]:
+    """Remove unreferenced blobs older than ``grace``, and abort uploads left unfinished that long."""
+    store.abort_stale_uploads((clock.now() - grace).replace(tzinfo=timezone.utc))
     removed = []
     for sha in orphan_blob_keys(session, store, clock, grace):
         row = session.get(Blob, sha)

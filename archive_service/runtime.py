@@ -33,8 +33,9 @@ class Runtime:
     @classmethod
     def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
         engine = make_engine(settings.database_url)
-        return cls(settings, engine, make_session_factory(engine), open_store(settings.storage_url),
-                   clock or Clock())
+        store = open_store(settings.storage_url, connect_timeout=settings.s3_connect_timeout,
+                           read_timeout=settings.s3_read_timeout, retries=settings.s3_retries)
+        return cls(settings, engine, make_session_factory(engine), store, clock or Clock())
 
     def documents(self, session: Session) -> DocumentService:
         return DocumentService(session, self.store, self.clock, self.settings.max_upload_bytes,

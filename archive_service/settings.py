@@ -32,6 +32,11 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_SIGNING_PKCS12_DIR": "folder of <department code>.p12 signing keys (default: the instance's local CA)",
     "ARCHIVE_SIGNING_PKCS12_PASSWORD": "password of the PKCS#12 signing files (default none)",
     "ARCHIVE_SIGNING_TRUST_ROOTS": "PEM file of further root certificates trusted when verifying signatures",
+    "ARCHIVE_S3_CONNECT_TIMEOUT": "seconds to wait for a connection to the S3 store (default 3)",
+    "ARCHIVE_S3_READ_TIMEOUT": "seconds to wait for each read from or write to the S3 store (default 20)",
+    "ARCHIVE_S3_RETRIES": "retries of a refused connection or an S3 5xx answer, never of a timed-out read (default 2)",
+    "ARCHIVE_READY_TIMEOUT": "seconds /readyz waits for the database and the object store (default 2)",
+    "ARCHIVE_MAX_VERIFY_MB": "largest PDF accepted for signature verification in MiB (default 50)",
 }
 
 
@@ -54,6 +59,11 @@ class Settings:
     signing_pkcs12_dir: Path | None = None
     signing_pkcs12_password: str | None = None
     signing_trust_roots: Path | None = None
+    s3_connect_timeout: float = 3.0
+    s3_read_timeout: float = 20.0
+    s3_retries: int = 2
+    ready_timeout: float = 2.0
+    max_verify_bytes: int = 50 * 1024 * 1024
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -80,6 +90,11 @@ class Settings:
             signing_pkcs12_dir=Path(env["ARCHIVE_SIGNING_PKCS12_DIR"]) if env.get("ARCHIVE_SIGNING_PKCS12_DIR") else None,
             signing_pkcs12_password=env.get("ARCHIVE_SIGNING_PKCS12_PASSWORD") or None,
             signing_trust_roots=Path(env["ARCHIVE_SIGNING_TRUST_ROOTS"]) if env.get("ARCHIVE_SIGNING_TRUST_ROOTS") else None,
+            s3_connect_timeout=float(env.get("ARCHIVE_S3_CONNECT_TIMEOUT") or 3),
+            s3_read_timeout=float(env.get("ARCHIVE_S3_READ_TIMEOUT") or 20),
+            s3_retries=int(env.get("ARCHIVE_S3_RETRIES") or 2),
+            ready_timeout=float(env.get("ARCHIVE_READY_TIMEOUT") or 2),
+            max_verify_bytes=int(float(env.get("ARCHIVE_MAX_VERIFY_MB") or 50) * 1024 * 1024),
         )
         values.update(overrides)
         return cls(**values)

@@ -5,6 +5,7 @@ Import the fixture in conftest.py: ``from s3peer import s3_endpoint  # noqa``.
 from __future__ import annotations
 
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -46,6 +47,13 @@ def _answers(port: int) -> bool:
 @contextmanager
 def moto_server(timeout: float = 30.0) -> Iterator[str]:
     """Run moto_server until the block ends; yields ``"127.0.0.1:PORT"``."""
+    with moto_process(timeout) as (endpoint, _proc):
+        yield endpoint
+
+
+@contextmanager
+def moto_process(timeout: float = 30.0) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run moto_server until the block ends; yields ``("127.0.0.1:PORT", process)`` (e.g. to freeze it)."""
     for _attempt in range(3):  # the free port may be taken between probing and binding
         port = free_port()
         proc = subprocess.Popen(
@@ -60,13 +68,14 @@ def moto_server(timeout: float = 30.0) -> Iterator[str]:
     else:
         raise RuntimeError("moto_server did not start")
     try:
-        yield f"127.0.0.1:{port}"
+        yield f"127.0.0.1:{port}", proc
     finally:
         _stop(proc)
 
 
 def _stop(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
+        proc.send_signal(signal.SIGCONT)  # a frozen server cannot act on SIGTERM
         proc.terminate()
         try:
             proc.wait(10)

@@ -278,7 +278,7 @@ def test_local_blobs_are_reachable_only_by_digest(tmp_path):
     secret.write_text("not an archive object")
     store = LocalStore(tmp_path / "objects")
     sha = store.put_stream(io.BytesIO(b"stored")).sha256
-    allowed = {"self", "stream", "max_bytes", "sha256", "start", "end", "until"}
+    allowed = {"self", "stream", "max_bytes", "sha256", "start", "end", "until", "before"}
     for name, method in inspect.getmembers(store, inspect.ismethod):
         if not name.startswith("_"):
             assert set(inspect.signature(method).parameters) <= allowed, name

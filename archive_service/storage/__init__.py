@@ -18,13 +18,16 @@ _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 _S3_OPTIONS = {"secure", "region", "object_lock"}
 
 
-def open_store(url: str) -> ObjectStore:
-    """The store for ``url``; ValueError (never echoing the secret) when it is not understood."""
+def open_store(url: str, connect_timeout: float = 3.0, read_timeout: float = 20.0,
+               retries: int = 2) -> ObjectStore:
+    """The store for ``url``; ValueError (never echoing the secret) when it is not understood.
+
+    The timeouts (seconds) and the retry count apply to a network store (S3)."""
     parts = urlsplit(url or "")
     if parts.scheme == "file":
         return _local(parts)
     if parts.scheme == "s3":
-        return _s3(parts)
+        return _s3(parts, connect_timeout=connect_timeout, read_timeout=read_timeout, retries=retries)
     raise ValueError(
         f"unsupported storage URL scheme {parts.scheme!r}: use file:///absolute/path "
         "or s3://ACCESS:SECRET@host:port/bucket"
@@ -42,7 +45,7 @@ def _local(parts):
     return LocalStore(Path(path))
 
 
-def _s3(parts):
+def _s3(parts, **network):
     from .s3 import S3Store
 
     userinfo, at, endpoint = parts.netloc.rpartition("@")
@@ -66,6 +69,7 @@ def _s3(parts):
         secure=_flag(options, "secure"),
         region=options.get("region") or "us-east-1",
         object_lock=_flag(options, "object_lock"),
+        **network,
     )
 
 

@@ -166,6 +166,9 @@ class ObjectStore(Protocol):
     def ping(self) -> None:
         """Raise StorageUnavailable when the store cannot be reached."""
 
+    def abort_stale_uploads(self, before: datetime) -> int:
+        """Abort (and free) uploads left unfinished since before ``before`` (aware); return how many."""
+
 
 __all__ = [
     "ObjectStore", "PutResult", "StoredObject", "ChunkIterator", "ReadAhead", "blob_key", "check_range",

@@ -8,7 +8,7 @@ Local disk cannot enforce retention: ``set_retention`` only makes the file read-
 stops accidental writes but not a deletion by the service account or root. Use an S3 store with
 object lock where retention must be enforced.
 
-A crash mid-upload can leave a file in ``tmp/``; removing old files there is left to operations.
+A crash mid-upload can leave a file in ``tmp/``; ``gc`` removes those older than its grace period.
 """
 from __future__ import annotations
 
@@ -91,6 +91,20 @@ class LocalStore:
             except FileExistsError:
                 continue  # made by a concurrent upload
             _fsync_dir(d.parent)
+
+    def abort_stale_uploads(self, before: datetime) -> int:
+        """Remove uploads in progress (``tmp/``) last written before ``before`` (aware): left by a crash."""
+        removed = 0
+        if not self._tmp.exists():
+            return 0
+        for path in self._tmp.iterdir():
+            try:
+                if datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc) < before:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                continue
+        return removed
 
     def set_retention(self, sha256: str, until: datetime) -> None:
         """Mark read-only; local disk cannot enforce retention (see module docstring)."""

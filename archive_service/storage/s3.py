@@ -16,9 +16,11 @@ from __future__ import annotations
 import io
 import logging
 import os
-import uuid
+import re
+import secrets
+import time
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import BinaryIO, Iterator
 
 import certifi
@@ -38,6 +40,7 @@ log = logging.getLogger(__name__)
 
 PART_SIZE = 16 * 1024 * 1024
 MAX_COPY = 5 * 1024**3  # largest single CopyObject; beyond it compose (multipart copy)
+_UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"}
 _TRANSPORT = (urllib3.exceptions.HTTPError, MinioException, OSError)
 _RETENTION_REFUSED = {
@@ -67,6 +70,23 @@ def _translated():
         if err is None:
             raise
         raise err from None
+
+
+def new_upload_name(prefix: str) -> str:
+    """``prefix/<32 hex>``: the first 12 hex digits are the start time in ms, the rest random, so the
+    name itself says when its upload began (some S3 services report no true start time)."""
+    return f"{prefix}/{int(time.time() * 1000):012x}{secrets.token_hex(10)}"
+
+
+def _upload_started(name: str, initiated: datetime | None) -> datetime:
+    """When an upload began: the later of the service's account and the time in our own names."""
+    times = []
+    if initiated is not None:
+        times.append(initiated if initiated.tzinfo else initiated.replace(tzinfo=timezone.utc))
+    tail = name.rsplit("/", 1)[-1]
+    if _UPLOAD_ID.match(tail):
+        times.append(datetime.fromtimestamp(int(tail[:12], 16) / 1000, tz=timezone.utc))
+    return max(times) if times else datetime.min.replace(tzinfo=timezone.utc)
 
 
 class _Source:
@@ -101,10 +121,14 @@ class _Prefixed:
         return data
 
 
-def _http_client() -> urllib3.PoolManager:
+def _http_client(connect_timeout: float, read_timeout: float, retries: int) -> urllib3.PoolManager:
+    """Every call is bounded: a store that stops answering costs at most ``read_timeout`` per call (a
+    timed-out read is not retried), one that refuses connections or answers 5xx is retried ``retries``
+    times with a short backoff."""
     return urllib3.PoolManager(
-        timeout=urllib3.Timeout(connect=3, read=60),
-        retries=urllib3.Retry(total=2, backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
+        timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
+        retries=urllib3.Retry(total=retries, connect=retries, read=0, status=retries, other=0,
+                              backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
         maxsize=10,
         cert_reqs="CERT_REQUIRED",
         ca_certs=os.environ.get("SSL_CERT_FILE") or certifi.where(),
@@ -122,6 +146,9 @@ class S3Store:
         region: str = "us-east-1",
         object_lock: bool = False,
         part_size: int = PART_SIZE,
+        connect_timeout: float = 3.0,
+        read_timeout: float = 20.0,
+        retries: int = 2,
     ):
         if part_size < 5 * 1024 * 1024:
             raise ValueError("S3 multipart parts are at least 5 MiB")
@@ -130,7 +157,7 @@ class S3Store:
         self.part_size = part_size
         self.client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region,
-            http_client=_http_client(),
+            http_client=_http_client(connect_timeout, read_timeout, retries),
         )
         self._bucket_ready = False
         try:
@@ -193,7 +220,7 @@ class S3Store:
 
     def _put_large(self, data: BinaryIO, reader: DigestingReader) -> bool:
         """Multipart upload to a temp object, then a server-side copy to the content address."""
-        tmp, version, uploaded = f"tmp/{uuid.uuid4().hex}", None, False
+        tmp, version, uploaded = new_upload_name("tmp"), None, False
         try:
             # One worker: the client's parallel-upload pool leaks its threads when the stream fails;
             # ReadAhead already overlaps reading and hashing with the upload.
@@ -226,6 +253,27 @@ class S3Store:
                     self.client.remove_object(self.bucket, name, version_id=obj.version_id)
         except Exception as exc:  # cleanup must not hide the original outcome
             log.warning("could not remove temp object %s: %s", name, exc)
+
+    def abort_stale_uploads(self, before: datetime) -> int:
+        """Abort multipart uploads started before ``before`` (aware); their parts are freed."""
+        aborted = 0
+        with _translated():
+            key_marker = upload_marker = None
+            while True:
+                page = self.client._list_multipart_uploads(
+                    self.bucket, key_marker=key_marker, upload_id_marker=upload_marker)
+                for upload in page.uploads:
+                    if _upload_started(upload.object_name, upload.initiated_time) < before:
+                        try:
+                            self.client._abort_multipart_upload(self.bucket, upload.object_name, upload.upload_id)
+                            aborted += 1
+                        except S3Error as exc:
+                            if exc.code != "NoSuchUpload":
+                                raise
+                if not page.is_truncated or not page.uploads:
+                    return aborted
+                # (minio's result loses NextUploadIdMarker: continue after the last upload listed)
+                key_marker, upload_marker = page.uploads[-1].object_name, page.uploads[-1].upload_id
 
     def set_retention(self, sha256: str, until: datetime) -> None:
         if until.tzinfo is None:

@@ -12,7 +12,7 @@ from ..models import Document
 from .context import current_user, db, runtime
 from .openapi import openapi_document
 from .paging import keyset_args, page_json
-from .transfer import download_response, page_args, receive_upload
+from .transfer import download_response, page_args, receive_upload, receive_version
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -112,6 +112,13 @@ def get_document(doc_id: int):
                          "media_type": v.blob.media_type, "sha256": v.blob.sha256, "sm3": v.blob.sm3,
                          "created_at": v.created_at.isoformat() + "Z"} for v in doc.versions]
     return jsonify(body)
+
+
+@bp.post("/documents/<int:doc_id>/versions")
+@api_login_required
+def add_document_version(doc_id: int):
+    version = receive_version(current_user(), doc_id)
+    return jsonify({"document_id": doc_id, "version": version.number, "filename": version.filename}), 201
 
 
 @bp.get("/documents/<int:doc_id>/content")

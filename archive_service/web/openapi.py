@@ -78,6 +78,12 @@ def _core_document() -> dict:
                 "summary": "文档详情（含版本）", "parameters": [doc_id],
                 "responses": {"200": {"description": "文档", "content": {"application/json": {
                     "schema": {"$ref": "#/components/schemas/Document"}}}}, **_errors(401, 404)}}},
+            "/api/v1/documents/{id}/versions": {"post": {
+                "summary": "上传新版本（已归档的文档拒绝：409）", "parameters": [doc_id],
+                "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                    "type": "object", "required": ["file"],
+                    "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                "responses": {"201": {"description": "新版本"}, **_errors(401, 404, 409, 413, 422)}}},
             "/api/v1/documents/{id}/content": {"get": {
                 "summary": "下载内容（支持 Range；文件名按 RFC 5987 编码）",
                 "parameters": [doc_id, {"name": "version", "in": "query", "schema": {"type": "integer"}},

@@ -37,6 +37,23 @@ def receive_upload(user: User, require_csrf: bool) -> Document:
     return service.create_from_stored(user, stored, media_type, form.filename, fields.get("title"))
 
 
+def receive_version(user: User, doc_id: int) -> DocumentVersion:
+    """Stream the request's ``file`` part in as a new version of a document the user may read; a
+    frozen document (e.g. filed in the archive) is refused with 409 before anything is stored."""
+    from ..documents import ensure_writable
+
+    service = runtime().documents(db())
+    doc = service.get(user, doc_id)
+    ensure_writable(db(), doc)
+    form = MultipartStream(request.stream, request.headers.get("Content-Type"))
+    part = form.next_file("file")
+    if part is None or not form.filename:
+        raise Unprocessable("缺少文件字段 file")
+    stored, media_type = service.store_bytes(part)
+    form.finish()
+    return service.add_stored_version(user, doc, stored, media_type, form.filename)
+
+
 def ascii_fallback(filename: str, doc_id: int | None = None) -> str:
     """An ASCII name for clients that ignore ``filename*`` (curl -OJ, old browsers).
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
+from pathlib import Path
 
 import click
 from sqlalchemy import select
@@ -81,4 +82,65 @@ def verify_archival_codes(session) -> list[str]:
     return problems
 
 
-commands = [check_command]
+@click.command("import")
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@click.option("--catalogue", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Catalogue .xlsx or .csv: 题名, 文件名, 日期, 档号 or 保管期限, …")
+@click.option("--department", required=True, help="Department code or name (its organisation holds the items).")
+@click.option("--user", "username", default=None, help="Archivist who files (default: the organisation's first).")
+@click.option("--dry-run", is_flag=True, help="Validate every row; store and file nothing.")
+@click.option("--errors", "errors_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Write the per-row error report (CSV) here (default: next to the catalogue).")
+@click.option("--batch", default=50, show_default=True, help="Rows per transaction.")
+def import_command(folder, catalogue, department, username, dry_run, errors_out, batch) -> None:
+    """Import digitised records: files in FOLDER described by a catalogue; idempotent and resumable."""
+    from tqdm import tqdm
+
+    from .archive.importer import Importer, error_report_csv
+    from .archive.service import archive_for, holding_organisation
+    from .directory import find_department
+    from .errors import DomainError
+    from .models import User, UserRole
+
+    rt = _runtime()
+    with rt.factory() as session:
+        try:
+            dept = find_department(session, department)
+            org = holding_organisation(dept)
+            if username:
+                user = session.scalar(select(User).where(User.username == username))
+                if user is None:
+                    raise click.ClickException(f"用户不存在：{username}")
+            else:
+                from .models import Department
+
+                ids = [org.id, *session.scalars(select(Department.id).where(Department.parent_id == org.id))]
+                user = session.scalar(select(User).join(UserRole).where(
+                    UserRole.role == "archivist", User.department_id.in_(ids), User.active.is_(True)).order_by(User.id))
+                if user is None:
+                    raise click.ClickException(f"{org.name}没有档案员，请用 --user 指定")
+            importer = Importer(session, archive_for(rt, session), user, dept)
+            bar = tqdm(total=0, unit="件", desc="导入" if not dry_run else "校验", disable=None)
+
+            def progress(done, total):
+                bar.total = total
+                bar.n = done
+                bar.refresh()
+
+            result = importer.run(folder, catalogue, dry_run=dry_run, batch=batch, progress=progress)
+            bar.close()
+        except DomainError as exc:
+            raise click.ClickException(exc.message) from None
+    verb = "would import" if dry_run else "imported"
+    click.echo(f"rows: {result.total}, {verb}: {result.imported}, already there: {result.skipped}, "
+               f"failed: {result.failed}")
+    if result.errors:
+        out = errors_out or catalogue.with_name(catalogue.stem + "-errors.csv")
+        out.write_text(error_report_csv(result.errors), encoding="utf-8")
+        click.echo(f"error report: {out}")
+        for e in result.errors[:20]:
+            click.echo(f"  row {e.row} {e.column}: {e.reason}")
+        sys.exit(1)
+
+
+commands = [check_command, import_command]

@@ -1,6 +1,7 @@
 """JSON API of the archive under /api/v1/archive (pydantic bodies; OpenAPI from the same models)."""
 from __future__ import annotations
 
+import json
 from datetime import date
 from typing import Literal
 
@@ -9,10 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from ..archive import catalogue as cat
 from ..archive.checks import report_from_json
-from ..archive.models import ArchiveItem, DisposalReview, ItemPart
+from ..archive.models import ArchiveItem, DisposalReview, ImportRun, ItemPart
 from ..archive.service import ArchiveService, archive_for
-from ..errors import NotFound, Unprocessable
-from ..models import DocumentVersion
+from ..errors import DomainError, NotFound, Unprocessable
+from ..models import Department, DocumentVersion
 from .api import api_login_required
 from .context import current_user, db, runtime
 from .openapi import errors, register_paths, register_schemas
@@ -381,3 +382,140 @@ def _schemas() -> dict:
 
 register_paths(_paths)
 register_schemas(_schemas)
+
+
+# -- imports (ZIP upload) --------------------------------------------------------------------------
+def _run_import(rt, run_id: int, user_id: int, folder, catalogue) -> None:
+    """The import of one uploaded ZIP, in a thread with its own sessions (one commit per batch)."""
+    import logging
+
+    from ..archive.importer import Importer
+    from ..models import User
+
+    with rt.factory() as session:
+        run = session.get(ImportRun, run_id)
+        try:
+            user = session.get(User, user_id)
+            importer = Importer(session, archive_for(rt, session), user, session.get(Department, run.department_id))
+            importer.run(folder, catalogue, run=run)
+            run.status, run.finished_at = "done", rt.clock.now()
+        except DomainError as exc:
+            session.rollback()
+            run = session.get(ImportRun, run_id)
+            run.status, run.message, run.finished_at = "refused", exc.message, rt.clock.now()
+        except Exception as exc:  # noqa: BLE001 - the page shows that the import stopped
+            logging.getLogger(__name__).exception("archive import %s failed", run_id)
+            session.rollback()
+            run = session.get(ImportRun, run_id)
+            run.status, run.message, run.finished_at = "failed", f"导入中断：{str(exc)[:500]}", rt.clock.now()
+        session.commit()
+
+
+def start_import(user, stream, filename: str) -> ImportRun:
+    """Save the uploaded ZIP, check and extract it, record the run, and import in the background."""
+    import hashlib
+    import shutil
+    import threading
+    import uuid
+
+    from ..archive.importer import extract_zip
+    from ..archive.service import holding_organisation
+    from ..errors import Forbidden, TooLarge
+
+    if "archivist" not in user.roles:
+        raise Forbidden("只有档案员可以导入档案")
+    rt = runtime()
+    work = rt.settings.instance / "imports" / uuid.uuid4().hex
+    work.mkdir(parents=True)
+    zpath = work / "upload.zip"
+    digest, size, limit = hashlib.sha256(), 0, rt.settings.max_upload_bytes
+    with open(zpath, "wb") as fh:
+        while chunk := stream.read(1024 * 1024):
+            size += len(chunk)
+            if size > limit:
+                shutil.rmtree(work, ignore_errors=True)
+                raise TooLarge(f"文件超过大小限制（{limit // (1024 * 1024)} MB）")
+            digest.update(chunk)
+            fh.write(chunk)
+    try:
+        catalogue_path = extract_zip(zpath, work / "files")
+    except DomainError:
+        shutil.rmtree(work, ignore_errors=True)
+        raise
+    org = holding_organisation(user.department)
+    run = ImportRun(key=digest.hexdigest(), department_id=org.id, started_by=user.id, started_at=rt.clock.now(),
+                    status="running", message=filename[:200])
+    db().add(run)
+    db().commit()
+    threading.Thread(target=_run_import, args=(rt, run.id, user.id, catalogue_path.parent, catalogue_path),
+                     name=f"archive-import-{run.id}", daemon=True).start()
+    return run
+
+
+def import_json(run: ImportRun) -> dict:
+    return {"id": run.id, "status": run.status, "total": run.total, "done": run.done, "imported": run.imported,
+            "skipped": run.skipped, "failed": run.failed, "message": run.message,
+            "started_at": run.started_at.isoformat() + "Z",
+            "finished_at": run.finished_at.isoformat() + "Z" if run.finished_at else None,
+            "errors": json.loads(run.errors or "[]")[:200]}
+
+
+def visible_run(run_id: int) -> ImportRun:
+    from ..archive.service import holding_organisation
+
+    run = db().get(ImportRun, run_id)
+    user = current_user()
+    if run is None or run.department_id != holding_organisation(user.department).id or "archivist" not in user.roles:
+        raise NotFound("导入记录不存在")
+    db().refresh(run)
+    return run
+
+
+@bp.post("/imports")
+@api_login_required
+def create_import():
+    from .multipart import MultipartStream
+
+    form = MultipartStream(request.stream, request.headers.get("Content-Type"))
+    part = form.next_file("file")
+    if part is None or not form.filename:
+        raise Unprocessable("缺少文件字段 file（ZIP：文件和目录.xlsx/目录.csv）")
+    run = start_import(current_user(), part, form.filename)
+    form.finish()
+    return jsonify(import_json(run)), 202
+
+
+@bp.get("/imports/<int:run_id>")
+@api_login_required
+def get_import(run_id: int):
+    return jsonify(import_json(visible_run(run_id)))
+
+
+@bp.get("/imports/<int:run_id>/errors.csv")
+@api_login_required
+def import_errors(run_id: int):
+    from ..archive.importer import error_report_csv, iter_errors
+
+    run = visible_run(run_id)
+    resp = Response(error_report_csv(list(iter_errors(run))), mimetype="text/csv")
+    resp.headers["Content-Disposition"] = content_disposition(f"导入错误报告-{run.id}.csv")
+    return resp
+
+
+def _import_paths() -> dict:
+    return {
+        "/api/v1/archive/imports": {"post": {
+            "summary": "上传 ZIP 批量导入数字化档案（文件 + 目录.xlsx/目录.csv）；绝对路径、..、符号链接、"
+                       "超过 10000 个文件或解压比超过 100 的 ZIP 整体拒绝",
+            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+            "responses": {"202": {"description": "导入记录（后台进行，轮询进度）"}, **errors(401, 403, 413, 422)}}},
+        "/api/v1/archive/imports/{id}": {"get": {"summary": "导入进度与逐行错误", "parameters": [_ID],
+                                                 "responses": {"200": {"description": "进度"}, **errors(401, 404)}}},
+        "/api/v1/archive/imports/{id}/errors.csv": {"get": {
+            "summary": "逐行错误报告（行号、列、原因）", "parameters": [_ID],
+            "responses": {"200": {"description": "CSV"}, **errors(401, 404)}}},
+    }
+
+
+register_paths(_import_paths)

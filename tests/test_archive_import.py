@@ -1,0 +1,190 @@
+"""Bulk import: per-row errors (row, column, reason), idempotent re-runs, resume after a kill, ZIP safety,
+the ZIP upload over the API, and imported items found by 档号."""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import stat
+import time
+import zipfile
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from archive_service.archive.importer import Importer, zip_refusal
+from archive_service.archive.models import ArchiveItem
+from archive_service.archive.service import archive_for
+from archive_service.cli import main
+from archive_service.db import migrate
+from archive_service.demo import load_demo
+from archive_service.models import Department, Document
+from archive_service.runtime import Runtime
+from archive_service.settings import Settings
+from archive_support import make_pdf, setup_archive, users
+from letters_support import clients  # noqa: F401
+
+HEADER = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注", "文件名", "保管期限"]
+
+
+def write_folder(folder, n=6, year=2019):
+    folder.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i in range(1, n + 1):
+        name = f"scan-{i:03d}.pdf"
+        (folder / name).write_bytes(make_pdf(f"historical record {i}", pages=1 + i % 3))
+        rows.append([i, "", f"石住建〔{year}〕{i}号", "县住房和城乡建设局", f"历史文件{i}", f"{year}0{1 + i % 9}15",
+                     "非密", 1, "", name, "D30"])
+    return rows
+
+
+def write_csv(path, rows, header=HEADER):
+    with open(path, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(header)
+        w.writerows(rows)
+
+
+@pytest.fixture
+def cli(tmp_path, database_url, monkeypatch):
+    monkeypatch.setenv("ARCHIVE_INSTANCE", str(tmp_path / "inst"))
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
+    rt = Runtime.build(Settings.from_env())
+    migrate(rt.engine)
+    with rt.factory() as s:
+        load_demo(s, rt.clock, rt.documents)
+    setup_archive(rt)
+    runner = CliRunner()
+
+    def run(*args):
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    yield rt, run
+    rt.engine.dispose()
+
+
+def test_bad_rows_are_reported_and_the_others_imported_and_a_rerun_creates_nothing(cli, tmp_path):
+    rt, run = cli
+    folder = tmp_path / "scans"
+    rows = write_folder(folder)
+    rows[1][5] = "2019-13-45"  # bad date (row 3)
+    rows[2][1] = "J012-WS·2019-D30-BGS-12"  # malformed 档号 (row 4)
+    rows[3][9] = "missing.pdf"  # missing file (row 5)
+    rows[4][1] = "J012-WS·2019-D30-BGS-0007"  # a valid given 档号 (row 6)
+    rows[5][1] = "J012-WS·2019-D30-BGS-0007"  # the same 档号 again (row 7)
+    write_csv(tmp_path / "目录.csv", rows)
+    result = run("import", str(folder), "--catalogue", str(tmp_path / "目录.csv"), "--department", "ZJJ")
+    assert result.exit_code == 1
+    assert "rows: 6, imported: 2, already there: 0, failed: 4" in result.output
+    report = list(csv.reader(io.StringIO((tmp_path / "目录-errors.csv").read_text(encoding="utf-8-sig"))))
+    assert report[0] == ["行号", "列", "原因"]
+    by_row = {int(r[0]): (r[1], r[2]) for r in report[1:]}
+    assert by_row[3][0] == "日期" and "YYYYMMDD" in by_row[3][1]
+    assert by_row[4][0] == "档号"
+    assert by_row[5][0] == "文件名" and "不存在" in by_row[5][1]
+    assert by_row[7][0] == "档号" and "重复" in by_row[7][1]
+    with rt.factory() as s:
+        codes = sorted(s.scalars(select(ArchiveItem.archival_code)))
+        assert codes == ["J012-WS·2019-D30-BGS-0001", "J012-WS·2019-D30-BGS-0007"]
+
+    again = run("import", str(folder), "--catalogue", str(tmp_path / "目录.csv"), "--department", "ZJJ")
+    assert "imported: 0, already there: 2" in again.output
+    with rt.factory() as s:
+        assert s.scalar(select(func.count()).select_from(ArchiveItem)) == 2
+        # the taken 档号 is now reported as taken, not imported twice
+    dry = run("import", str(folder), "--catalogue", str(tmp_path / "目录.csv"), "--department", "ZJJ", "--dry-run")
+    assert "would import: 0" in dry.output
+
+
+def test_an_unknown_column_rejects_the_rows_that_use_it(cli, tmp_path):
+    rt, run = cli
+    folder = tmp_path / "scans"
+    rows = [r + [""] for r in write_folder(folder, n=3)]
+    rows[0][-1] = "有值"
+    write_csv(tmp_path / "c.csv", rows, HEADER + ["来源"])
+    result = run("import", str(folder), "--catalogue", str(tmp_path / "c.csv"), "--department", "ZJJ")
+    assert "imported: 2" in result.output and "来源" in result.output
+
+
+def test_an_import_killed_half_way_resumes_without_duplicates(cli, tmp_path):
+    rt, run = cli
+    folder = tmp_path / "scans"
+    write_csv(tmp_path / "c.csv", write_folder(folder, n=9))
+
+    class Killed(BaseException):
+        pass
+
+    def kill_after_five(done, total):
+        if done == 5:
+            raise Killed()
+
+    with rt.factory() as s:
+        u = users(s)["zjj_staff"]
+        importer = Importer(s, archive_for(rt, s), u, s.scalar(select(Department).where(Department.code == "ZJJ")))
+        with pytest.raises(Killed):
+            importer.run(folder, tmp_path / "c.csv", batch=2, progress=kill_after_five)
+    with rt.factory() as s:
+        assert s.scalar(select(func.count()).select_from(ArchiveItem)) == 4  # two batches committed
+    result = run("import", str(folder), "--catalogue", str(tmp_path / "c.csv"), "--department", "ZJJ")
+    assert "imported: 5, already there: 4" in result.output
+    with rt.factory() as s:
+        numbers = sorted(s.scalars(select(ArchiveItem.item_number)))
+        assert numbers == list(range(1, 10))
+        assert s.scalar(select(func.count()).select_from(Document).where(Document.kind == "archive")) == 9
+
+
+def _zip(path, members):
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, data in members:
+            if isinstance(data, zipfile.ZipInfo):
+                z.writestr(data, name)
+            else:
+                z.writestr(name, data)
+    return path
+
+
+def test_unsafe_zips_are_refused_whole(tmp_path):
+    assert "绝对路径" in zip_refusal(_zip(tmp_path / "a.zip", [("/etc/x.pdf", b"x")]))
+    assert ".." in zip_refusal(_zip(tmp_path / "b.zip", [("files/../../x.pdf", b"x")]))
+    link = zipfile.ZipInfo("link.pdf")
+    link.external_attr = (stat.S_IFLNK | 0o777) << 16
+    assert "符号链接" in zip_refusal(_zip(tmp_path / "c.zip", [("/etc/passwd", link)]))
+    assert "压缩比" in zip_refusal(_zip(tmp_path / "d.zip", [("bomb.pdf", b"\0" * 5_000_000)]))
+    many = tmp_path / "e.zip"
+    with zipfile.ZipFile(many, "w") as z:
+        for i in range(10_001):
+            z.writestr(f"f{i}.txt", b"")
+    assert "10000" in zip_refusal(many)
+    assert zip_refusal(_zip(tmp_path / "ok.zip", [("a.pdf", make_pdf("ok"))])) is None
+
+
+def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, clients, tmp_path):  # noqa: F811
+    setup_archive(demo)
+    rows = write_folder(tmp_path / "z", n=3, year=2018)
+    rows[2][5] = "bad"
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(HEADER)
+    w.writerows(rows)
+    members = [(f"scans/{r[9]}", (tmp_path / "z" / r[9]).read_bytes()) for r in rows]
+    members.append(("scans/目录.csv", buf.getvalue().encode("utf-8")))
+    zpath = _zip(tmp_path / "upload.zip", members)
+    client, h = clients("zjj_staff")
+    resp = client.post("/api/v1/archive/imports", headers=h, data={"file": (open(zpath, "rb"), "upload.zip")})
+    assert resp.status_code == 202, resp.get_json()
+    run_id = resp.get_json()["id"]
+    for _ in range(300):
+        state = client.get(f"/api/v1/archive/imports/{run_id}", headers=h).get_json()
+        if state["status"] != "running":
+            break
+        time.sleep(0.1)
+    assert state["status"] == "done", state
+    assert (state["total"], state["done"], state["imported"], state["failed"]) == (3, 3, 2, 1)
+    report = client.get(f"/api/v1/archive/imports/{run_id}/errors.csv", headers=h).get_data(as_text=True)
+    assert "4,日期" in report
+    bad = _zip(tmp_path / "evil.zip", [("../evil.pdf", b"x")])
+    refused = client.post("/api/v1/archive/imports", headers=h, data={"file": (open(bad, "rb"), "evil.zip")})
+    assert refused.status_code == 422 and ".." in refused.get_json()["error"]["message"]
+    other, oh = clients("scjg_staff")
+    assert other.get(f"/api/v1/archive/imports/{run_id}", headers=oh).status_code == 404

@@ -23,7 +23,7 @@ from archive_service.models import Department, Document
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_support import make_pdf, setup_archive, users
-from letters_support import clients  # noqa: F401
+from letters_support import demo_clients  # noqa: F401  (fixture)
 
 HEADER = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注", "文件名", "保管期限"]
 
@@ -159,7 +159,8 @@ def test_unsafe_zips_are_refused_whole(tmp_path):
     assert zip_refusal(_zip(tmp_path / "ok.zip", [("a.pdf", make_pdf("ok"))])) is None
 
 
-def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, clients, tmp_path):  # noqa: F811
+def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, demo_clients, tmp_path):  # noqa: F811
+    clients = demo_clients
     setup_archive(demo)
     rows = write_folder(tmp_path / "z", n=3, year=2018)
     rows[2][5] = "bad"

@@ -19,7 +19,7 @@ from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.storage.base import blob_key
 from archive_support import make_pdf, service, setup_archive, upload_pdf, users
-from letters_support import clients  # noqa: F401
+from letters_support import demo_clients  # noqa: F401  (fixture)
 from s3peer import ACCESS_KEY, SECRET_KEY
 
 
@@ -91,7 +91,8 @@ def test_local_store_is_read_only_and_says_it_cannot_enforce(arch):
         assert arch.store._path(sha).stat().st_mode & 0o222 == 0
 
 
-def test_a_filed_document_refuses_a_new_version_over_the_api(arch, clients):  # noqa: F811
+def test_a_filed_document_refuses_a_new_version_over_the_api(arch, demo_clients):  # noqa: F811
+    clients = demo_clients
     client, h = clients("zjj_staff")
     doc_id = client.post("/api/v1/documents", headers=h, data={
         "title": "住建局通知", "file": (io.BytesIO(make_pdf("x")), "x.pdf")}).get_json()["id"]

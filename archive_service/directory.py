@@ -92,7 +92,8 @@ class Directory:
             raise Conflict(f"用户名已存在：{username}")
         keys = parse_roles(roles)
         user = User(username=username, full_name=(full_name or username).strip()[:64], department=department,
-                    password_hash=password_hash or hash_password(password or ""), active=True, created_at=self.clock.now())
+                    password_hash=password_hash or hash_password(password or ""), active=True,
+                    created_at=self.clock.now())
         user.role_rows = [UserRole(role=k) for k in keys]
         self.s.add(user)
         self.s.flush()
@@ -178,7 +179,7 @@ class LiaisonGap:
 def liaison_gaps(session: Session) -> list[LiaisonGap]:
     """Pairs that 第二十一条 requires and that have no active liaison on file."""
     depts = {d.id: d for d in session.execute(select(Department)).scalars()}
-    filed = {(l.department_id, l.filed_with_id) for l in session.execute(
+    filed = {(row.department_id, row.filed_with_id) for row in session.execute(
         select(Liaison).join(User, Liaison.user_id == User.id).where(User.active.is_(True))).scalars()}
     gaps: list[LiaisonGap] = []
     for link in session.execute(select(CorrespondenceLink)).scalars():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Select, func, select
 
@@ -33,7 +33,7 @@ class Cursor:
         return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
     @classmethod
-    def decode(cls, token: str | None, name: str = "after") -> "Cursor | None":
+    def decode(cls, token: str | None, name: str = "after") -> Cursor | None:
         if not token:
             return None
         try:
@@ -96,11 +96,11 @@ def parse_instant(value: str | None, name: str = "from", end_of_day: bool = Fals
                 at = at.replace(tzinfo=CHINA)
     except ValueError:
         raise BadRequest(f"{name} 须为日期或时间，如 2026-03-05、2026-03-05T09:30:00+08:00") from None
-    return at.astimezone(timezone.utc).replace(tzinfo=None)
+    return at.astimezone(UTC).replace(tzinfo=None)
 
 
 def beijing_iso(utc_naive: datetime | None) -> str | None:
     """A stored UTC time as ISO 8601 with +08:00 (how the API echoes times the user gave)."""
     if utc_naive is None:
         return None
-    return utc_naive.replace(tzinfo=timezone.utc).astimezone(CHINA).isoformat()
+    return utc_naive.replace(tzinfo=UTC).astimezone(CHINA).isoformat()

@@ -11,13 +11,13 @@ from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from reportlab.lib.pagesizes import A4  # noqa: E402
-from reportlab.pdfbase import pdfmetrics  # noqa: E402
-from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
-from reportlab.pdfgen import canvas  # noqa: E402
+from reportlab.lib.pagesizes import A4
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfgen import canvas
 
-from correspondence.pki import LocalKeys  # noqa: E402
-from correspondence.signing import sign_pdf, verify_pdf  # noqa: E402
+from correspondence.pki import LocalKeys
+from correspondence.signing import sign_pdf, verify_pdf
 
 
 def letter(pages: int = 2) -> bytes:

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 
 from . import layout as L
 from .doc_templates import format_for
-from .fonts import Face, FontConfig, faces as load_faces
+from .fonts import Face, FontConfig
+from .fonts import faces as load_faces
 from .linebreak import break_lines
 from .spec import RenderSpec, heading_level
 
@@ -142,22 +143,23 @@ def _signature(spec: RenderSpec, f: dict[str, Face]) -> list[Para]:
     if date_x + wd > L.BODY_W - 2 * cp + 0.01:
         date_x = L.BODY_W - 2 * cp - wd
         name_x = date_x - 2 * cp
-    base = dict(align="left", char_space=L.BODY_CHAR_SPACE_PT)
+    cs = L.BODY_CHAR_SPACE_PT
     return [Para("blank"),
-            Para("signature", name, first_x=max(name_x, 0), cont_x=max(name_x, 0), keep_with_next=True, **base),
-            Para("date", dt, first_x=date_x, cont_x=date_x, **base)]
+            Para("signature", name, align="left", char_space=cs, first_x=max(name_x, 0), cont_x=max(name_x, 0),
+                 keep_with_next=True),
+            Para("date", dt, align="left", char_space=cs, first_x=date_x, cont_x=date_x)]
 
 
 def _flow(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]:
     cp = L.CHAR_PITCH
-    body = dict(char_space=L.BODY_CHAR_SPACE_PT)
+    cs = L.BODY_CHAR_SPACE_PT
     paras: list[Para] = []
     if spec.title:
-        paras.append(Para("title", spec.title, "title", L.TITLE_PT, "center", forced=_title_lines(spec.title, f["title"]),
-                          keep_with_next=True))
+        paras.append(Para("title", spec.title, "title", L.TITLE_PT, "center",
+                          forced=_title_lines(spec.title, f["title"]), keep_with_next=True))
         paras.append(Para("blank"))
     if variant["addressee"] and spec.to:
-        paras.append(Para("addressee", "、".join(spec.to) + "：", align="justify", **body))
+        paras.append(Para("addressee", "、".join(spec.to) + "：", align="justify", char_space=cs))
     for text in spec.body:
         level = heading_level(text)
         role = HEADING_ROLES[level]
@@ -165,9 +167,9 @@ def _flow(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]:
         run_in = text.find("。") + 1 if role != "fangsong" else 0
         if 0 < run_in < len(text):
             paras.append(Para(f"heading{level}", text, "fangsong", first_x=2 * cp, label=run_in, label_role=role,
-                              **body))
+                              char_space=cs))
         else:
-            paras.append(Para(f"heading{level}" if level else "body", text, role, first_x=2 * cp, **body))
+            paras.append(Para(f"heading{level}" if level else "body", text, role, first_x=2 * cp, char_space=cs))
     if spec.attachments:
         paras.append(Para("blank"))
         many = len(spec.attachments) > 1
@@ -177,12 +179,12 @@ def _flow(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]:
             num = f"{i}." if many else ""
             x0 = 2 * cp + (0 if i == 1 else 3 * cp)
             cont = 2 * cp + 3 * cp + (_width_fn(f["fangsong"], L.BODY_PT, L.BODY_CHAR_SPACE_PT)(num) * L.PT)
-            paras.append(Para("attachment", lead + num + name, first_x=x0, cont_x=cont, **body))
+            paras.append(Para("attachment", lead + num + name, first_x=x0, cont_x=cont, char_space=cs))
     if variant.get("attendance") and spec.attendance is not None and spec.attendance.rows():
         paras.append(Para("blank"))
         for label, items in spec.attendance.rows():
             paras.append(Para("attendance", f"{label}：" + "，".join(items), first_x=2 * cp, cont_x=5 * cp,
-                              label=3, label_role="heiti", **body))
+                              label=3, label_role="heiti", char_space=cs))
     if variant["signature"]:
         # GB/T 9704: the 署名 and date never stand alone on a page — keep the last paragraph with them.
         paras[-1].keep_with_next = True
@@ -193,7 +195,7 @@ def _flow(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]:
         note = spec.note if spec.note.startswith(("（", "(")) else f"（{spec.note}）"
         if not variant["signature"]:
             paras.append(Para("blank"))
-        paras.append(Para("note", note, first_x=2 * cp, cont_x=0, **body))
+        paras.append(Para("note", note, first_x=2 * cp, cont_x=0, char_space=cs))
     return paras
 
 

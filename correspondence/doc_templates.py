@@ -8,21 +8,21 @@ from __future__ import annotations
 
 import json
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 DOCUMENTS = Path(__file__).resolve().parents[1] / "templates" / "documents"
 KINDS = ("letter", "minutes", "standard")
 
 
-@lru_cache(maxsize=None)
+@cache
 def format_for(kind: str) -> dict:
     if kind not in KINDS:
         raise KeyError(kind)
     return json.loads((DOCUMENTS / f"{kind}.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _letters() -> dict[str, dict]:
     out = {}
     for path in sorted((DOCUMENTS / "letters").glob("*.json")):

@@ -7,7 +7,7 @@ the next line would begin with forbidden punctuation, pull characters down from 
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 NO_START = set("，。、；：？！）》」』】〕〉”’…—～·%‰,.;:?!)]}>％")
 NO_END = set("（《「『【〔〈“‘([{<")
@@ -17,6 +17,12 @@ _TOKEN = re.compile(r"[A-Za-z0-9][A-Za-z0-9.\-/@_:+]*[A-Za-z0-9]|[A-Za-z0-9]|\s+
 
 def tokens(text: str) -> list[str]:
     return _TOKEN.findall(text)
+
+
+def _bad_break(cur: list[str], pulled: list[str], nxt: str) -> bool:
+    """Would breaking after ``cur`` (``pulled`` going down before ``nxt``) violate 避头尾?"""
+    head = next((t for t in pulled if not t.isspace()), nxt)
+    return (bool(head) and head[0] in NO_START) or cur[-1][-1] in NO_END or cur[-1].isspace()
 
 
 def break_lines(text: str, width: Callable[[str], float], first: float, rest: float | None = None,
@@ -58,14 +64,9 @@ def break_lines(text: str, width: Callable[[str], float], first: float, rest: fl
             i += 1
         nxt = toks[i] if i < len(toks) else ""
         pulled: list[str] = []
-
-        def bad() -> bool:
-            head = next((t for t in pulled if not t.isspace()), nxt)
-            return (bool(head) and head[0] in NO_START) or cur[-1][-1] in NO_END or cur[-1].isspace()
-
-        while len(cur) > 1 and bad():
+        while len(cur) > 1 and _bad_break(cur, pulled, nxt):
             pulled.insert(0, cur.pop())
-        if len(cur) <= 1 and bad() and pulled:
+        if len(cur) <= 1 and _bad_break(cur, pulled, nxt) and pulled:
             cur.extend(pulled)  # cannot be fixed (a line of punctuation): keep the line as it was
             pulled = []
         while cur and cur[-1].isspace():

@@ -78,11 +78,11 @@ class Letter(Base):
     final_document: Mapped[Document | None] = relationship(foreign_keys=[final_document_id])
     sheet_document: Mapped[Document | None] = relationship(foreign_keys=[sheet_document_id])
     creator: Mapped[User] = relationship()
-    reply_to: Mapped["Letter | None"] = relationship(remote_side=[id], foreign_keys=[reply_to_id])
-    recipients: Mapped[list["LetterRecipient"]] = relationship(
+    reply_to: Mapped[Letter | None] = relationship(remote_side=[id], foreign_keys=[reply_to_id])
+    recipients: Mapped[list[LetterRecipient]] = relationship(
         order_by="LetterRecipient.id", cascade="all, delete-orphan", back_populates="letter",
         foreign_keys="LetterRecipient.letter_id")
-    attachments: Mapped[list["LetterAttachment"]] = relationship(
+    attachments: Mapped[list[LetterAttachment]] = relationship(
         order_by="LetterAttachment.position", cascade="all, delete-orphan", back_populates="letter")
 
     @property
@@ -93,7 +93,7 @@ class Letter(Base):
     def kind_label(self) -> str:
         return KINDS.get(self.kind, self.kind)
 
-    def recipients_with(self, role: str) -> list["LetterRecipient"]:
+    def recipients_with(self, role: str) -> list[LetterRecipient]:
         return [r for r in self.recipients if r.role == role]
 
 

@@ -19,16 +19,18 @@ import fcntl
 import os
 import re
 import secrets
+from collections.abc import Iterable
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Iterable, Protocol
+from typing import Protocol
 
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
 from cryptography.hazmat.primitives.serialization import pkcs12
 from cryptography.x509.oid import NameOID
 
@@ -53,7 +55,7 @@ class DepartmentLike(Protocol):
 @dataclass
 class SigningMaterial:
     """What a signer needs: the department's key and certificate, and the chain up to the root."""
-    key: object  # a cryptography private key (EC here; RSA or EC from PKCS#12)
+    key: PrivateKeyTypes  # EC here; RSA or EC from PKCS#12
     cert: x509.Certificate
     chain: list[x509.Certificate] = field(default_factory=list)
 
@@ -72,7 +74,7 @@ def check_code(code: str) -> str:
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 # -- files ----------------------------------------------------------------------------------------
@@ -128,7 +130,7 @@ def _key_pem(key) -> bytes:
                              serialization.NoEncryption())
 
 
-def _load_key(path: Path):
+def _load_key(path: Path) -> PrivateKeyTypes:
     return serialization.load_pem_private_key(path.read_bytes(), password=None)
 
 
@@ -277,8 +279,10 @@ class LocalKeys:
         cert_path, key_path = _dept_paths(self.instance_dir, department.code)
         with _locked(self.instance_dir):
             _ensure(self.instance_dir, [department])
-            return SigningMaterial(_load_key(key_path), x509.load_pem_x509_certificate(cert_path.read_bytes()),
-                                   [load_ca_cert(self.instance_dir)])
+            ca = load_ca_cert(self.instance_dir)
+            if ca is None:  # _ensure has just created it
+                raise RuntimeError(f"local CA certificate missing in {self.instance_dir}")
+            return SigningMaterial(_load_key(key_path), x509.load_pem_x509_certificate(cert_path.read_bytes()), [ca])
 
     def trust_roots(self) -> list[x509.Certificate]:
         ca = load_ca_cert(self.instance_dir)

@@ -227,12 +227,14 @@ def _section(document, plan: Plan, names: dict[str, str]) -> None:
            f'<w:sz w:val="{round(L.PAGE_NUMBER_PT * 2)}"/></w:rPr>')
 
     def number_para(jc: str, ind: str) -> str:
-        field = (f'<w:r>{rpr}<w:fldChar w:fldCharType="begin"/></w:r><w:r>{rpr}<w:instrText xml:space="preserve"> PAGE '
-                 f'</w:instrText></w:r><w:r>{rpr}<w:fldChar w:fldCharType="separate"/></w:r><w:r>{rpr}<w:t>1</w:t></w:r>'
+        field = (f'<w:r>{rpr}<w:fldChar w:fldCharType="begin"/></w:r>'
+                 f'<w:r>{rpr}<w:instrText xml:space="preserve"> PAGE </w:instrText></w:r>'
+                 f'<w:r>{rpr}<w:fldChar w:fldCharType="separate"/></w:r><w:r>{rpr}<w:t>1</w:t></w:r>'
                  f'<w:r>{rpr}<w:fldChar w:fldCharType="end"/></w:r>')
         return (f'<w:p {NSDECL}><w:pPr><w:snapToGrid w:val="0"/><w:spacing w:before="0" w:after="0"/>'
                 f'<w:ind {ind}="{inset}"/><w:jc w:val="{jc}"/></w:pPr>'
-                f'<w:r>{rpr}<w:t xml:space="preserve">— </w:t></w:r>{field}<w:r>{rpr}<w:t xml:space="preserve"> —</w:t></w:r></w:p>')
+                f'<w:r>{rpr}<w:t xml:space="preserve">— </w:t></w:r>{field}'
+                f'<w:r>{rpr}<w:t xml:space="preserve"> —</w:t></w:r></w:p>')
 
     for footer, jc, ind in ((sec.footer, "right", "w:right"), (sec.even_page_footer, "left", "w:left")):
         footer.is_linked_to_previous = False
@@ -301,7 +303,8 @@ def render_plan_docx(plan: Plan, fonts: FontConfig) -> bytes:
     document = docx.Document(io.BytesIO(_template(tuple(sorted(names.items())))))
     _section(document, plan, names)
     core = document.core_properties
-    core.title, core.author, core.subject = plan.spec.title or plan.header.masthead_text, plan.spec.issuer, plan.spec.number or ""
+    core.title = plan.spec.title or plan.header.masthead_text
+    core.author, core.subject = plan.spec.issuer, plan.spec.number or ""
     w = _Writer(plan, names)
     w.body()
     body = document.element.body

@@ -17,9 +17,10 @@ The letter workflow calls::
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Iterable
+from datetime import UTC, datetime, timedelta, timezone
+from typing import BinaryIO
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -157,9 +158,10 @@ class VerificationReport:
 
     @property
     def summary(self) -> str:
-        if not self.signatures:
+        main = self.main
+        if main is None:
             return "此 PDF 文件没有电子签名。"
-        line = self.main.summary
+        line = main.summary
         if len(self.signatures) > 1:
             good = sum(s.ok for s in self.signatures)
             line = f"共 {len(self.signatures)} 个签名，{good} 个有效。{line}"
@@ -180,7 +182,7 @@ def _local(at: datetime | None) -> str | None:
 
 
 def _utc(at: datetime | None) -> datetime | None:
-    return at.astimezone(timezone.utc) if at else None
+    return at.astimezone(UTC) if at else None
 
 
 def _require_pdf_header(head: bytes) -> None:
@@ -208,7 +210,8 @@ def _summary(s: SignatureReport) -> str:
                 "不在本系统信任的根证书之列。")
     if not s.ok:
         return f"签名本身完整，但文件在{who}签署后有不允许的修改。"
-    tail = "签署后文件未被改动" if s.covers_whole_file else "签署后文件有追加的修订（如其他单位的会签），已签署部分未被改动"
+    tail = ("签署后文件未被改动" if s.covers_whole_file
+            else "签署后文件有追加的修订（如其他单位的会签），已签署部分未被改动")
     return f"签名有效：{who}{when}签署，{tail}，签名证书受信任（{s.issuer}）。"
 
 
@@ -233,7 +236,7 @@ def _report(embedded, context: ValidationContext) -> SignatureReport:
         rep.certificate_sha256 = cert.sha256.hex()
         rep.signing_time = _utc(embedded.self_reported_timestamp)
         status = validate_pdf_signature(embedded, context)
-    except Exception:  # noqa: BLE001 — a mangled CMS blob must read as "not intact", not crash
+    except Exception:
         rep.summary = _summary(rep)
         return rep
     rep.intact, rep.valid, rep.trusted = bool(status.intact), bool(status.valid), bool(status.trusted)

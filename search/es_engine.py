@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from typing import Any
 from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from .analysis import analyze
@@ -35,7 +36,8 @@ AGGS = {"kind": {"terms": {"field": "kind_label", "size": 50}},
 def template_body(alias: str, native_analyzer: str) -> dict:
     grams = {"type": "text", "analyzer": "archive_terms", "index_options": "positions"}
     chars = {"type": "text", "analyzer": "archive_terms", "index_options": "freqs"}
-    props = {f"{f}_g": dict(grams) for f in TEXT_FIELDS} | {f"{f}_c": dict(chars) for f in TEXT_FIELDS}
+    props: dict[str, dict[str, Any]] = {f"{f}_g": dict(grams) for f in TEXT_FIELDS}
+    props |= {f"{f}_c": dict(chars) for f in TEXT_FIELDS}
     props |= {k: {"type": "keyword"} for k in ("key", "kind", "kind_label", "dept_name", "dept_code", "retention")}
     props |= {k: {"type": "long"} for k in ("dept", "grants", "catalogue", "year", "date")}
     props["title"] = {"type": "keyword", "fields": {"native": {"type": "text", "analyzer": native_analyzer}}}
@@ -88,7 +90,8 @@ class ElasticsearchEngine:
     def _ensure(self) -> None:
         if self._ready:
             return
-        self.es.indices.put_index_template(name=f"{self.alias}-template", **template_body(self.alias, self.native_analyzer))
+        self.es.indices.put_index_template(name=f"{self.alias}-template",
+                                           **template_body(self.alias, self.native_analyzer))
         if not self.es.indices.exists_alias(name=self.alias):
             index = self._new_index()
             self.es.indices.update_aliases(actions=[{"add": {"index": index, "alias": self.alias}}])
@@ -116,8 +119,8 @@ class ElasticsearchEngine:
         for rec in records:
             if counter is not None:
                 counter()
-            yield {"_op_type": "index", "_index": index, "_id": str(rec["id"]), "version": int(rec.get("revision") or 1),
-                   "version_type": "external_gte", "_source": to_source(rec)}
+            yield {"_op_type": "index", "_index": index, "_id": str(rec["id"]),
+                   "version": int(rec.get("revision") or 1), "version_type": "external_gte", "_source": to_source(rec)}
 
     # -- engine interface ------------------------------------------------------------------------
     def upsert(self, records: list[dict]) -> None:
@@ -130,7 +133,8 @@ class ElasticsearchEngine:
 
     def rebuild(self, records: Iterable[dict], progress: Progress | None = None) -> int:
         self._ready = False
-        self.es.indices.put_index_template(name=f"{self.alias}-template", **template_body(self.alias, self.native_analyzer))
+        self.es.indices.put_index_template(name=f"{self.alias}-template",
+                                           **template_body(self.alias, self.native_analyzer))
         index = self._new_index()
         self.es.indices.put_settings(index=index, settings={"index": {"refresh_interval": "-1"}})
         n = 0
@@ -144,9 +148,10 @@ class ElasticsearchEngine:
         self._bulk(self._index_actions(records, index, tick), refresh=False)
         self.es.indices.put_settings(index=index, settings={"index": {"refresh_interval": "1s"}})
         self.es.indices.refresh(index=index)
-        old = list(self.es.indices.get_alias(name=self.alias).keys()) if self.es.indices.exists_alias(name=self.alias) else []
+        old = (list(self.es.indices.get_alias(name=self.alias).keys())
+               if self.es.indices.exists_alias(name=self.alias) else [])
         actions = [{"remove": {"index": o, "alias": self.alias}} for o in old]
-        self.es.indices.update_aliases(actions=actions + [{"add": {"index": index, "alias": self.alias}}])
+        self.es.indices.update_aliases(actions=[*actions, {"add": {"index": index, "alias": self.alias}}])
         for o in old:
             self.es.indices.delete(index=o, ignore_unavailable=True)
         if progress:
@@ -165,10 +170,11 @@ class ElasticsearchEngine:
         self.es.close()
 
     # -- queries ---------------------------------------------------------------------------------
-    def _unit(self, u: Unit, fields) -> dict:
-        qs = []
+    def _unit(self, u: Unit, fields) -> dict[str, Any]:
+        qs: list[dict[str, Any]] = []
         for f in fields:
             boost = 2.0 if f == "title" else 1.0
+            q: dict[str, Any]
             if u.mode == "chars":
                 q = {"term": {f"{f}_c": {"value": u.words[0], "boost": boost}}}
             elif len(u.words) == 1 and not u.regex:
@@ -183,8 +189,8 @@ class ElasticsearchEngine:
             qs.append(q)
         return qs[0] if len(qs) == 1 else {"bool": {"should": qs, "minimum_should_match": 1}}
 
-    def _content(self, pq: ParsedQuery, fields) -> dict:
-        must = []
+    def _content(self, pq: ParsedQuery, fields) -> dict[str, Any]:
+        must: list[dict[str, Any]] = []
         for group in pq.groups:
             ors = [self._unit(u, fields) for u in group]
             must.append(ors[0] if len(ors) == 1 else {"bool": {"should": ors, "minimum_should_match": 1}})
@@ -198,7 +204,7 @@ class ElasticsearchEngine:
             {"bool": {"filter": [full], **self._content(pq, TEXT_FIELDS)}},
             {"bool": {"filter": [{"term": {"catalogue": 1}}], **self._content(pq, ("title", "num"))}},
         ], "minimum_should_match": 1}}
-        filters = []
+        filters: list[dict[str, Any]] = []
         if pq.kinds:
             filters.append({"bool": {"should": [{"terms": {"kind": pq.kinds}}, {"terms": {"kind_label": pq.kinds}}]}})
         if pq.depts:

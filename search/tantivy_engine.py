@@ -7,6 +7,7 @@ reload at most every ``RELOAD_EVERY`` seconds to see the worker's commits.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -16,6 +17,7 @@ import time
 from collections.abc import Iterable
 from datetime import datetime
 from pathlib import Path
+from typing import ClassVar
 
 import tantivy
 from tantivy import Occur, Query
@@ -74,8 +76,8 @@ def to_document(rec: dict) -> tantivy.Document:
 
 class TantivyEngine:
     name = "tantivy"
-    _shared: dict[Path, TantivyEngine] = {}
-    _shared_lock = threading.Lock()
+    _shared: ClassVar[dict[Path, TantivyEngine]] = {}
+    _shared_lock: ClassVar[threading.Lock] = threading.Lock()
 
     @classmethod
     def shared(cls, root: Path) -> TantivyEngine:
@@ -90,9 +92,9 @@ class TantivyEngine:
         self.root = Path(root)
         self.schema = build_schema()
         self._lock = threading.RLock()
-        self._writer = None
-        self._gen = None
-        self._index = None
+        self._writer: tantivy.IndexWriter | None = None
+        self._gen: str | None = None
+        self._index: tantivy.Index | None = None
         self._checked = 0.0
         self._open()
 
@@ -131,6 +133,13 @@ class TantivyEngine:
                     self._set_current(name)
                 self._gen = name
 
+    def _live(self) -> tantivy.Index:
+        """The open index of the current generation (reopened after ``close``)."""
+        if self._index is None:
+            self._open()
+        assert self._index is not None  # _open() always sets it
+        return self._index
+
     def _next_generation(self) -> str:
         nums = [int(p.name[4:]) for p in self.root.glob("gen-*") if p.name[4:].isdigit()]
         name = f"gen-{max(nums, default=0) + 1}"
@@ -139,10 +148,8 @@ class TantivyEngine:
 
     def _drop_writer(self) -> None:
         if self._writer is not None:
-            try:
+            with contextlib.suppress(Exception):  # best effort
                 self._writer.rollback()
-            except Exception:  # pragma: no cover - best effort
-                pass
             self._writer = None
             import gc
 
@@ -155,13 +162,13 @@ class TantivyEngine:
         self._checked = now
         if self._current_name() != self._gen:
             self._open()
-        self._index.reload()
+        self._live().reload()
 
     # -- writing ---------------------------------------------------------------------------------
     def _writer_for(self):
         self.refresh(force=True)
         if self._writer is None:
-            self._writer = self._index.writer(heap_size=64_000_000, num_threads=1)
+            self._writer = self._live().writer(heap_size=64_000_000, num_threads=1)
         return self._writer
 
     def upsert(self, records: list[dict]) -> None:
@@ -171,7 +178,7 @@ class TantivyEngine:
                 w.delete_documents_by_term("key", str(rec["id"]))
                 w.add_document(to_document(rec))
             w.commit()
-            self._index.reload()
+            self._live().reload()
 
     def delete(self, ids: list[str], revisions: list[int] | None = None) -> None:
         with self._lock:
@@ -179,7 +186,7 @@ class TantivyEngine:
             for i in ids:
                 w.delete_documents_by_term("key", str(i))
             w.commit()
-            self._index.reload()
+            self._live().reload()
 
     def rebuild(self, records: Iterable[dict], progress: Progress | None = None) -> int:
         with self._lock:
@@ -220,7 +227,7 @@ class TantivyEngine:
     # -- reading ---------------------------------------------------------------------------------
     def count(self) -> int:
         self.refresh(force=True)
-        return self._index.searcher().num_docs
+        return self._live().searcher().num_docs
 
     def _unit(self, u: Unit, fields) -> Query:
         qs = []
@@ -258,8 +265,8 @@ class TantivyEngine:
         full = self._term_any([("dept", vid), ("grants", vid)])
         meta = Query.term_query(self.schema, "catalogue", 1)
         branches = Query.boolean_query([
-            (Occur.Should, Query.boolean_query([(Occur.Must, full)] + self._content(pq, TEXT_FIELDS))),
-            (Occur.Should, Query.boolean_query([(Occur.Must, meta)] + self._content(pq, ("title", "num")))),
+            (Occur.Should, Query.boolean_query([(Occur.Must, full), *self._content(pq, TEXT_FIELDS)])),
+            (Occur.Should, Query.boolean_query([(Occur.Must, meta), *self._content(pq, ("title", "num"))])),
         ])
         clauses = [(Occur.Must, branches)]
         if pq.kinds:
@@ -275,30 +282,36 @@ class TantivyEngine:
     def matching_ids(self, pq: ParsedQuery, viewer: Viewer) -> set[str]:
         """Every matching record id (no ranking, no snippets): for recall checks and exports."""
         self.refresh()
-        searcher = self._index.searcher()
+        searcher = self._live().searcher()
         query = self.build_query(pq, viewer)
-        total = searcher.search(query, limit=1, count=True).count
+        total = _total(searcher.search(query, limit=1, count=True))
         if not total:
             return set()
         addrs = [addr for _k, addr in searcher.search(query, limit=total, count=False, order_by_field="date").hits]
         rids = searcher.fast_field_values("rid", addrs)
         return {str(r) if r is not None and r >= 0 else json.loads(searcher.doc(a)["src"][0])["id"]
-                for r, a in zip(rids, addrs)}
+                for r, a in zip(rids, addrs, strict=True)}
 
     def search(self, pq: ParsedQuery, viewer: Viewer, page: int = 1, size: int = 20,
                sort: str = "relevance", facets: bool = True) -> SearchResult:
         self.refresh()
-        searcher = self._index.searcher()
+        searcher = self._live().searcher()
         query = self.build_query(pq, viewer)
         page, size = max(1, page), max(1, size)
-        kw = {"order_by_field": "date", "order": tantivy.Order.Desc} if sort == "date" else {}
-        res = searcher.search(query, limit=size, offset=(page - 1) * size, count=True, **kw)
+        res = searcher.search(query, limit=size, offset=(page - 1) * size, count=True,
+                              order_by_field="date" if sort == "date" else None, order=tantivy.Order.Desc)
+        total = _total(res)
         hits = []
         for score, addr in res.hits:
             rec = json.loads(searcher.doc(addr)["src"][0])
             hits.append(make_hit(rec, pq, viewer, float(score) if sort != "date" else 0.0))
         raw = {}
-        if facets and res.count:
+        if facets and total:
             agg = searcher.aggregate(query, FACET_AGG)
             raw = {k: {b["key"]: b["doc_count"] for b in v["buckets"]} for k, v in agg.items()}
-        return SearchResult(res.count, hits, facet_lists(raw), page, size)
+        return SearchResult(total, hits, facet_lists(raw), page, size)
+
+
+def _total(result: tantivy.SearchResult) -> int:
+    """The hit count of a search run with ``count=True``."""
+    return result.count  # type: ignore[attr-defined]  # tantivy's stub omits SearchResult.count

@@ -30,23 +30,22 @@ def live_server(tmp_path_factory):
     env.update(ARCHIVE_INSTANCE=str(instance), ARCHIVE_WORKER_INTERVAL="0.2")
     subprocess.run([str(BIN / "archive-service"), "init", "--demo"], env=env, check=True, capture_output=True)
     port = _free_port()
-    log = open(instance / "server.log", "wb")
-    proc = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port)], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(base + "/healthz", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.1)
-    else:
-        proc.kill()
-        raise RuntimeError((instance / "server.log").read_text())
-    yield base
-    proc.terminate()
-    proc.wait(10)
-    log.close()
+    with open(instance / "server.log", "wb") as log:
+        proc = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port)], env=env,
+                                stdout=log, stderr=subprocess.STDOUT)
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        else:
+            proc.kill()
+            raise RuntimeError((instance / "server.log").read_text())
+        yield base
+        proc.terminate()
+        proc.wait(10)
 
 
 @pytest.fixture(scope="module")  # not session: Playwright's sync API keeps an asyncio loop running, and

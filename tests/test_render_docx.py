@@ -25,7 +25,7 @@ def test_docx_page_setup_and_east_asian_fonts():
     sec = d.sections[0]
     assert abs(sec.page_width - Mm(210)) < Mm(0.1) and abs(sec.page_height - Mm(297)) < Mm(0.1)
     margins = [sec.top_margin, sec.bottom_margin, sec.left_margin, sec.right_margin]
-    assert all(abs(m - Mm(v)) < Mm(0.1) for m, v in zip(margins, (37, 35, 28, 26)))
+    assert all(abs(m - Mm(v)) < Mm(0.1) for m, v in zip(margins, (37, 35, 28, 26), strict=True))
     grid = sec._sectPr.find(f"{W}docGrid")
     assert grid.get(f"{W}linePitch") == "579"  # 22 lines in 225 mm
     normal = d.styles["Normal"].element.rPr.rFonts

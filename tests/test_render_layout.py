@@ -1,4 +1,5 @@
 """The rendered PDF read back: GB/T 9704-2012 geometry (STANDARDS.md §1) within ±1 mm."""
+import itertools
 import re
 
 import pytest
@@ -42,8 +43,8 @@ def test_body_text_inside_the_text_block(letter, minutes):
                     continue  # the masthead may sit above the 版心 (信函格式: 30 mm from the page top)
                 if _mm(ch["top"]) > 262:
                     continue  # page numbers, 7 mm below the 版心
-                assert 28 - 0.3 <= _mm(ch["x0"]) and _mm(ch["x1"]) <= 184 + 0.3, ch["text"]
-                assert 37 - 0.3 <= _mm(ch["top"]) and _mm(ch["bottom"]) <= 262 + 0.3, ch["text"]
+                assert _mm(ch["x0"]) >= 28 - 0.3 and _mm(ch["x1"]) <= 184 + 0.3, ch["text"]
+                assert _mm(ch["top"]) >= 37 - 0.3 and _mm(ch["bottom"]) <= 262 + 0.3, ch["text"]
 
 
 def test_full_page_has_22_lines_of_at_most_28_characters(letter):
@@ -51,7 +52,7 @@ def test_full_page_has_22_lines_of_at_most_28_characters(letter):
     body = [ln for ln in lines(pages[1], 15.5, 16.5) if ln[0] < 262]
     assert len(body) == 22
     tops = [top for top, _ in body]
-    steps = [b - a for a, b in zip(tops, tops[1:])]
+    steps = [b - a for a, b in itertools.pairwise(tops)]
     assert all(abs(s - LINE_PITCH) < 0.2 for s in steps)
     for page in pages:
         for _top, chs in lines(page, 15.5, 16.5):
@@ -137,7 +138,7 @@ def test_page_numbers_alternate_sides_and_none_on_a_letters_first_page(letter, m
         else:
             assert abs(_mm(nums[0][0]["x0"]) - (28 + 14 / MM)) <= 1
     _pdf, pages = pdf_pages(minutes)
-    assert any("—1—" == text_of(chs) for _t, chs in lines(pages[0], 13.5, 14.5))
+    assert any(text_of(chs) == "—1—" for _t, chs in lines(pages[0], 13.5, 14.5))
 
 
 def test_colophon_rules_and_rows(minutes):
@@ -196,7 +197,7 @@ def test_punctuation_heavy_text_stays_in_the_block_and_never_starts_a_line_with_
                 assert chs[0]["text"] not in NO_START, text_of(chs)
         for ch in page.chars:
             if ch["size"] < 23 and _mm(ch["top"]) < 262 and ch["text"].strip():
-                assert 27.7 <= _mm(ch["x0"]) and _mm(ch["x1"]) <= 184.3, ch["text"]
+                assert _mm(ch["x0"]) >= 27.7 and _mm(ch["x1"]) <= 184.3, ch["text"]
 
 
 def test_masthead_is_red_and_everything_else_black(letter, minutes):

@@ -3,13 +3,15 @@
 Roles: ``fangsong`` (body, 仿宋), ``title`` (小标宋: title and masthead), ``heiti`` (黑体: level-1
 headings, 紧急程度, 出席), ``kaiti`` (楷体: level-2 headings, 签发人's name). Debian's free fonts stand in
 by default (UMing for 仿宋 and 小标宋, UKai for 楷体, WenQuanYi Zen Hei for 黑体); an office points the
-ARCHIVE_FONT_FANGSONG, …_TITLE, …_HEITI and …_KAITI settings at licensed TrueType files ("path" or "path#subfont-index" for .ttc).
+ARCHIVE_FONT_FANGSONG, …_TITLE, …_HEITI and …_KAITI settings at licensed TrueType files ("path" or
+"path#subfont-index" for .ttc).
 DOCX files name the fonts an office PC has (仿宋_GB2312 …); LibreOffice maps them by fontconfig.
 """
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from reportlab.pdfbase import pdfmetrics
@@ -40,9 +42,9 @@ class FontConfig:
     docx_names: dict = field(default_factory=lambda: dict(DOCX_NAMES))
 
     @classmethod
-    def from_env(cls, env: dict | None = None) -> "FontConfig":
-        env = os.environ if env is None else env
-        files = {role: (env.get(name) or DEFAULT_FILES[role]) for role, name in ENV_NAMES.items()}
+    def from_env(cls, env: Mapping[str, str] | None = None) -> FontConfig:
+        source = os.environ if env is None else env
+        files = {role: (source.get(name) or DEFAULT_FILES[role]) for role, name in ENV_NAMES.items()}
         return cls(files=files)
 
     def fake_bold(self, role: str) -> float:
@@ -72,7 +74,8 @@ _registered: dict[str, Face] = {}
 def _memoize_tables(font: TTFont) -> None:
     """reportlab copies whole tables (a CJK font's glyf is megabytes) out of the file for every subset
     of every document; keep one copy per process instead."""
-    original, cache = font.face.get_table, {}
+    original = font.face.get_table
+    cache: dict[str, bytes] = {}
 
     def get_table(tag):
         value = cache.get(tag)

@@ -115,10 +115,7 @@ def _first_slot_below(y: float) -> int:
 def header(variant: dict, masthead_text: str, extra_lines: int = 0) -> Header:
     """``extra_lines``: header lines below the 发文字号 line (信函格式: 签发人)."""
     size = masthead_size_pt(masthead_text, variant["masthead_max_char_mm"])
-    if variant["masthead_from"] == "page":
-        mtop = variant["masthead_top_mm"]
-    else:
-        mtop = TOP + variant["masthead_top_mm"]
+    mtop = variant["masthead_top_mm"] + (0 if variant["masthead_from"] == "page" else TOP)
     mbottom = mtop + size * PT
     body_em = BODY_PT * PT
     rules: list[Rule] = []

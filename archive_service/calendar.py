@@ -7,8 +7,8 @@ and the calendar says so (``fallback_years`` and a log warning).
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import date, timedelta
-from typing import Mapping
 
 import chinese_calendar
 

@@ -74,7 +74,8 @@ def verify_pdf_command(file: Path, trust: tuple[Path, ...]) -> None:
         click.echo(f"  签名时间：{s.to_dict()['signing_time_local'] or '未注明'}（北京时间）")
         click.echo(f"  事由：{s.reason or '—'}；地点：{s.location or '—'}")
         click.echo(f"  证书颁发者：{s.issuer or '未知'}")
-        click.echo(f"  完整（未被篡改）：{yes_no[s.intact]}；签名值有效：{yes_no[s.valid]}；证书受信任：{yes_no[s.trusted]}")
+        click.echo(f"  完整（未被篡改）：{yes_no[s.intact]}；签名值有效：{yes_no[s.valid]}；"
+                   f"证书受信任：{yes_no[s.trusted]}")
     click.echo(f"结果：{report.summary}")
     if not report.ok:
         sys.exit(1)

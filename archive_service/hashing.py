@@ -9,7 +9,7 @@ from .errors import TooLarge
 HEAD_BYTES = 8192
 
 
-def sm3() -> "hashlib._Hash":
+def sm3() -> hashlib._Hash:
     return hashlib.new("sm3")
 
 

@@ -59,7 +59,7 @@ class UploadPolicy:
     extensions: tuple[str, ...] = DEFAULT_EXTENSIONS
 
     @classmethod
-    def parse(cls, media_types: str | None, extensions: str | None) -> "UploadPolicy":
+    def parse(cls, media_types: str | None, extensions: str | None) -> UploadPolicy:
         """From comma-separated settings; an unset setting keeps its default list."""
         types = tuple(t.strip() for t in (media_types or "").split(",") if t.strip()) or DEFAULT_MEDIA_TYPES
         exts = tuple(e.strip().lower().lstrip(".") for e in (extensions or "").split(",") if e.strip())

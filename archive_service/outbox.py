@@ -1,7 +1,7 @@
 """The transactional outbox: rows written with a change, drained by workers exactly once."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import event, inspect, select
 from sqlalchemy.orm import Session
@@ -55,7 +55,7 @@ def _announce_access_changes(session: Session, _flush_context, _instances) -> No
             touched.add(obj.id)
     if not touched:
         return
-    now = datetime.now(timezone.utc).replace(tzinfo=None)
+    now = datetime.now(UTC).replace(tzinfo=None)
     with session.no_autoflush:
         for doc_id in sorted(touched):
             doc = session.get(Document, doc_id)

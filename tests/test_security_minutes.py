@@ -8,25 +8,25 @@ MINUTES = {"kind": "minutes", "title": "联席会议纪要", "distribution": ["�
            "body": ["一、会议议定事项"], "attendance": {"出席": ["县行政审批局 李明"], "请假": [], "列席": []}}
 
 
-def _minutes_count(demo) -> int:
-    with demo.factory() as s:
+def _minutes_count(rt) -> int:
+    with rt.factory() as s:
         return s.scalar(select(func.count()).select_from(Letter).where(Letter.kind == "minutes"))
 
 
-def test_letters_api_refuses_minutes_with_or_without_meeting(clients, demo):
+def test_letters_api_refuses_minutes_with_or_without_meeting(clients, rt):
     client, headers = clients("drafter")
     meetings = client.get("/api/v1/meetings", headers=headers).get_json()
     meeting_id = meetings["items"][0]["id"] if meetings.get("items") else 1
-    before = _minutes_count(demo)
+    before = _minutes_count(rt)
     for who in ("drafter", "signer", "admin", "auditor", "scjg_staff"):
         for body in (MINUTES, {**MINUTES, "meeting_id": meeting_id}):
             resp = post(clients, who, "/api/v1/letters", **body)
             assert resp.status_code in {403, 422}, (who, body, resp.get_json())
             assert resp.get_json()["error"]["message"]
-    assert _minutes_count(demo) == before
+    assert _minutes_count(rt) == before
 
 
-def test_a_letter_cannot_be_rebound_to_a_meeting(clients, demo):
+def test_a_letter_cannot_be_rebound_to_a_meeting(clients, rt):
     letter = draft(clients)
     client, headers = clients("drafter")
     resp = client.patch(f"/api/v1/letters/{letter['id']}", headers=headers,

@@ -62,8 +62,10 @@ def rt(settings):
 
 @pytest.fixture
 def demo(rt):
+    """The demo county of `init --demo`; for the demo tests and browser flows (others use `make`)."""
     with rt.factory() as session:
-        load_demo(session, rt.clock, rt.documents)
+        assert load_demo(session, rt.clock, rt.documents), \
+            "the demo county was not loaded: the test built a county of its own first (county/make fixtures)"
     return rt
 
 

@@ -31,8 +31,8 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     app.extensions["archive"] = runtime
 
     from ..features import load_features
-    from . import (admin, api, archive_api, audit_pages, context, errors, health, inbox, letters, letters_api,
-                   meetings, pages, render_api, search_pages, signature_pages)
+    from . import (admin, api, archive_api, archive_pages, audit_pages, context, errors, health, inbox, letters,
+                   letters_api, meetings, pages, render_api, search_pages, signature_pages)
     from . import headers
 
     load_features()
@@ -41,6 +41,7 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     errors.init_app(app)
     headers.init_app(app)
     for bp in (health.bp, api.bp, pages.bp, admin.bp, audit_pages.bp, signature_pages.bp, meetings.bp,
-               search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp, archive_api.bp):
+               search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp, archive_api.bp,
+               archive_pages.bp):
         app.register_blueprint(bp)
     return app

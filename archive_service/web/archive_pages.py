@@ -1,0 +1,193 @@
+"""Archive pages (档案): 归档 candidates and batch filing, 档案 list, item page, 目录 export, 导入, 鉴定."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..archive.checks import PROPERTIES, report_from_json
+from ..archive.models import RETENTIONS, ImportRun
+from ..archive.service import holding_organisation
+from ..errors import DomainError, NotFound
+from ..permissions import can_view_archive, has_role
+from ..signoff import Signoff
+from . import mywork
+from .archive_api import archive, import_json, start_import, visible_run
+from .context import current_user, db, runtime
+from .pages import login_required
+
+bp = Blueprint("archive_pages", __name__)
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@bp.get("/archive")
+@login_required
+def index():
+    user = current_user()
+    svc = archive()
+    args = request.args
+    retention = args.get("retention") if args.get("retention") in RETENTIONS else None
+    page = svc.list(user, args.get("fonds") or None, _int(args.get("year")), retention, args.get("unit") or None,
+                    args.get("after") or None, 50)
+    return render_template("ui/archive/list.html", page=page, facets=svc.facets(user), args=args,
+                           RETENTIONS=RETENTIONS, can_view=can_view_archive(user, holding_organisation(user.department)))
+
+
+@bp.route("/archive/file", methods=["GET", "POST"])
+@login_required
+def file_page():
+    user = current_user()
+    svc = archive()
+    if request.method == "POST":
+        refs = []
+        for value in request.form.getlist("ref"):
+            kind, _, ident = value.partition(":")
+            if ident.isdigit() and kind in {"letter", "document"}:
+                refs.append({"letter_id": int(ident)} if kind == "letter" else {"document_id": int(ident)})
+        if not refs:
+            flash("请至少选择一件")
+            return redirect(url_for("archive_pages.file_page", **request.args))
+        retention = request.form.get("retention", "")
+        filed, failed = svc.file_many(user, refs, retention, request.form.get("unit") or None)
+        db().commit()
+        for item in filed:
+            svc.apply_retention(item)
+        db().commit()
+        return render_template("ui/archive/filed.html", filed=filed, failed=failed)
+    year = _int(request.args.get("year"))
+    source_type = request.args.get("source_type") or None
+    rows = svc.candidates(user, year, source_type)
+    fonds = None
+    try:
+        fonds = svc.fondses.for_department(user.department)
+    except DomainError as exc:
+        flash(exc.message)
+    return render_template("ui/archive/file.html", rows=rows, fonds=fonds, args=request.args, RETENTIONS=RETENTIONS)
+
+
+@bp.get("/archive/items/<int:item_id>")
+@login_required
+def item_page(item_id: int):
+    svc = archive()
+    item = svc.get(current_user(), item_id)
+    reports = svc.reports(item)
+    latest = report_from_json(reports[0].results) if reports else []
+    review = svc.review_for(item)
+    return render_template("ui/archive/item.html", item=item, reports=reports, latest=latest, history=svc.history(item),
+                           PROPERTIES=PROPERTIES, review=review, today=runtime().clock.today())
+
+
+@bp.post("/archive/items/<int:item_id>/check")
+@login_required
+def check_page(item_id: int):
+    svc = archive()
+    item = svc.get(current_user(), item_id)
+    report = svc.check(item, "demand", current_user())
+    db().commit()
+    flash("四性检测通过" if report.passed else f"四性检测未通过：{report.summary()}")
+    return redirect(url_for("archive_pages.item_page", item_id=item.id))
+
+
+@bp.get("/archive/catalogue")
+@login_required
+def catalogue_page():
+    svc = archive()
+    return render_template("ui/archive/catalogue.html", facets=svc.facets(current_user()), RETENTIONS=RETENTIONS)
+
+
+@bp.route("/archive/import", methods=["GET", "POST"])
+@login_required
+def import_page():
+    user = current_user()
+    error = None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        if upload is None or not upload.filename:
+            error = "请选择 ZIP 文件"
+        else:
+            try:
+                run = start_import(user, upload.stream, upload.filename)
+                return redirect(url_for("archive_pages.import_status", run_id=run.id))
+            except DomainError as exc:
+                db().rollback()
+                error = exc.message
+    runs = []
+    if has_role(user, "archivist"):
+        runs = list(db().scalars(select(ImportRun).where(
+            ImportRun.department_id == holding_organisation(user.department).id).order_by(ImportRun.id.desc()).limit(20)))
+    return render_template("ui/archive/import.html", error=error, runs=runs), (422 if error else 200)
+
+
+@bp.get("/archive/imports/<int:run_id>")
+@login_required
+def import_status(run_id: int):
+    run = visible_run(run_id)
+    return render_template("ui/archive/import_status.html", run=run, data=import_json(run))
+
+
+@bp.route("/archive/disposal", methods=["GET", "POST"])
+@login_required
+def disposal_page():
+    user = current_user()
+    svc = archive()
+    if request.method == "POST":
+        from ..archive.models import DisposalReview
+
+        try:
+            if request.form.get("review_id"):
+                review = db().get(DisposalReview, _int(request.form["review_id"]))
+                if review is None:
+                    raise NotFound("鉴定记录不存在")
+                svc.get(user, review.item_id)
+                svc.sign_disposal(user, review, request.form.get("opinion", ""))
+                flash("已审签鉴定意见")
+            else:
+                item = svc.get(user, _int(request.form.get("item_id")) or 0)
+                svc.propose_disposal(user, item, request.form.get("proposal", ""), request.form.get("reason", ""))
+                flash(f"已提交鉴定意见：{item.archival_code}")
+            db().commit()
+        except DomainError as exc:
+            db().rollback()
+            flash(exc.message)
+        return redirect(url_for("archive_pages.disposal_page"))
+    rows = [(item, svc.review_for(item)) for item in svc.disposal_due(user)]
+    flows = {}
+    for _item, review in rows:
+        if review is not None:
+            flows[review.id] = Signoff(db(), runtime().clock).flow_for("archive_disposal", review.id)
+    return render_template("ui/archive/disposal.html", rows=rows, flows=flows)
+
+
+def _work(user, session):
+    """我的工作: archivists see what waits to be filed and items whose last check failed; leaders see
+    disposal proposals to sign."""
+    from ..archive.models import ArchiveItem, DisposalReview
+    from ..archive.service import archive_for
+
+    sections = []
+    org = holding_organisation(user.department)
+    svc = archive_for(runtime(), session)
+    if has_role(user, "archivist"):
+        rows = svc.candidates(user, limit=6)
+        sections.append(mywork.WorkSection("待归档", [
+            mywork.WorkItem(b.title, url_for("archive_pages.file_page"), note=b.kind_label) for b in rows[:5]], 30))
+        bad = session.scalars(select(ArchiveItem).where(ArchiveItem.department_id == org.id,
+                                                        ArchiveItem.last_check_passed.is_(False)).limit(5))
+        sections.append(mywork.WorkSection("四性检测未通过的档案", [
+            mywork.WorkItem(i.archival_code + " " + i.title, url_for("archive_pages.item_page", item_id=i.id),
+                            note="需处理") for i in bad], 31))
+    if has_role(user, "signer") and can_view_archive(user, org):
+        pending = session.scalars(select(DisposalReview).join(ArchiveItem).where(
+            ArchiveItem.department_id == org.id, DisposalReview.decided_at.is_(None)).limit(5))
+        sections.append(mywork.WorkSection("待审签的档案鉴定", [
+            mywork.WorkItem(f"{r.item.archival_code} {r.item.title}", url_for("archive_pages.disposal_page"),
+                            note="建议销毁" if r.proposal == "destroy" else "建议继续保存") for r in pending], 32))
+    return sections
+
+
+mywork.register(_work)

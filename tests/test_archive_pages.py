@@ -1,0 +1,47 @@
+"""The archive pages render in Chinese, file in batches, show an item and its checks, and 我的工作 lists
+what waits to be filed."""
+from __future__ import annotations
+
+import pytest
+
+from archive_support import issue_letter, setup_archive, upload_pdf
+
+
+@pytest.fixture
+def arch(demo):
+    setup_archive(demo)
+    return demo
+
+
+def test_batch_filing_item_page_catalogue_import_and_disposal_pages(arch, app, browser):
+    with arch.factory() as s:
+        l1 = issue_letter(arch, s, "关于页面归档测试的函一")
+        l2 = issue_letter(arch, s, "关于页面归档测试的函二")
+        doc = upload_pdf(arch, s, "drafter", "市场准入股上传的文件")
+        ids = (l1.id, l2.id, doc.id)
+    b = browser("archivist")
+    home = b.get("/").get_data(as_text=True)
+    assert "待归档" in home and "关于页面归档测试的函一" in home
+    page = b.get("/archive/file").get_data(as_text=True)
+    assert "关于页面归档测试的函二" in page and "市场准入股上传的文件" in page
+    resp = b.post("/archive/file", data={"ref": [f"letter:{ids[0]}", f"letter:{ids[1]}", f"document:{ids[2]}"],
+                                          "retention": "D30", "unit": ""})
+    html = resp.get_data(as_text=True)
+    assert resp.status_code == 200 and "已归档 3 件" in html
+    assert "-D30-SCZR-0001" in html and "-D30-SCZR-0003" in html
+    listing = b.get("/archive").get_data(as_text=True)
+    assert listing.count("-D30-SCZR-000") == 3
+    import re
+
+    item_id = re.search(r'/archive/items/(\d+)', listing).group(1)
+    item = b.get(f"/archive/items/{item_id}").get_data(as_text=True)
+    for text in ("著录项", "组成文件", "归档章副本", "四性检测", "处理过程", "详情", "公文处理单"):
+        assert text in item, text
+    checked = b.post(f"/archive/items/{item_id}/check", follow_redirects=True).get_data(as_text=True)
+    assert "四性检测通过" in checked
+    assert "归档文件目录" in b.get("/archive/catalogue").get_data(as_text=True)
+    assert "上传并导入" in b.get("/archive/import").get_data(as_text=True)
+    assert "没有到期档案" in b.get("/archive/disposal").get_data(as_text=True)
+    other = browser("scjg_staff")
+    assert other.get(f"/archive/items/{item_id}").status_code == 404
+    assert "没有档案" in other.get("/archive").get_data(as_text=True)

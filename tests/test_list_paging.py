@@ -7,10 +7,10 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 
 import pytest
-from sqlalchemy import event, select, text, update
+from sqlalchemy import event, select, update
 
-from archive_service.models import Document, DocumentCount, DocumentGrant, User
 from archive_service.listing import parse_instant, round_estimate
+from archive_service.models import Document, DocumentCount, DocumentGrant, User
 
 
 def _user(s, name):
@@ -56,10 +56,10 @@ def _walk(client, headers, url, key="after"):
             return ids, body, pages
 
 
-def test_documents_page_by_cursor_newest_first_back_and_forth_and_by_date(demo, api):
-    own = _make_docs(demo, "scjg_staff", 23)
-    client, h = api("scjg_staff")
-    with demo.factory() as s:
+def test_documents_page_by_cursor_newest_first_back_and_forth_and_by_date(rt, clients):
+    own = _make_docs(rt, "scjg_staff", 23)
+    client, h = clients("scjg_staff")
+    with rt.factory() as s:
         expected = [d.id for d in s.scalars(select(Document).where(
             Document.department_id == _user(s, "scjg_staff").department_id)
             .order_by(Document.updated_at.desc(), Document.id.desc()))]
@@ -85,23 +85,23 @@ def test_documents_page_by_cursor_newest_first_back_and_forth_and_by_date(demo, 
     assert client.get("/api/v1/documents?page=2&size=5", headers=h).get_json()["page"] == 2  # still works
 
 
-def test_granted_documents_are_listed_and_counted(demo, api):
-    [mine] = _make_docs(demo, "zjj_staff", 1, start=datetime(2025, 6, 1))
-    with demo.factory() as s:
+def test_granted_documents_are_listed_and_counted(rt, clients):
+    [mine] = _make_docs(rt, "zjj_staff", 1, start=datetime(2025, 6, 1))
+    with rt.factory() as s:
         scjg = _user(s, "scjg_staff").department_id
         s.add(DocumentGrant(document_id=mine, department_id=scjg, reason="recipient", granted_at=datetime(2025, 6, 1)))
         s.commit()
         own_count = s.scalar(select(DocumentCount.n).where(DocumentCount.department_id == scjg)) or 0
-    client, h = api("scjg_staff")
+    client, h = clients("scjg_staff")
     ids, last, _ = _walk(client, h, "/api/v1/documents?size=4")
     assert mine in ids and last["total"] == own_count + 1 == len(ids)
-    other, oh = api("wjw_staff")
+    other, oh = clients("wjw_staff")
     assert mine not in _walk(other, oh, "/api/v1/documents?size=50")[0]
 
 
-def test_trigger_kept_counts_follow_inserts_moves_and_deletes(demo):
-    ids = _make_docs(demo, "wjw_staff", 3)
-    with demo.factory() as s:
+def test_trigger_kept_counts_follow_inserts_moves_and_deletes(rt, county):
+    ids = _make_docs(rt, "wjw_staff", 3)
+    with rt.factory() as s:
         wjw = _user(s, "wjw_staff").department_id
         zjj = _user(s, "zjj_staff").department_id
 
@@ -121,25 +121,27 @@ def test_trigger_kept_counts_follow_inserts_moves_and_deletes(demo):
         assert counts() == {wjw: actual(wjw), zjj: actual(zjj)}
 
 
-def test_list_pages_issue_a_fixed_number_of_queries(demo, browser, api):
+def test_list_pages_issue_a_fixed_number_of_queries(rt, make, county, clients):
     """No query whose number grows with the list: the same statements for 3 or 30 documents."""
-    client, h = api("wjw_staff")
-    page = browser("wjw_staff")
-    auditor = browser("auditor")
+    client, h = clients("wjw_staff")
+    page = make.browser(county["wjw_staff"])
+    auditor = make.browser(county["auditor"])
 
     def count(fn):
-        with statements(demo.engine) as seen:
+        with statements(rt.engine) as seen:
             assert fn().status_code == 200
         return len(seen)
 
-    _make_docs(demo, "wjw_staff", 3)
+    _make_docs(rt, "wjw_staff", 3)
     small = [count(lambda: client.get("/api/v1/documents?size=20", headers=h)),
              count(lambda: page.get("/documents")), count(lambda: page.get("/")),
-             count(lambda: auditor.get("/audit/")), count(lambda: client.get("/api/v1/documents?size=20&from=2025-01-02", headers=h))]
-    _make_docs(demo, "wjw_staff", 30, start=datetime(2024, 1, 1))
+             count(lambda: auditor.get("/audit/")),
+             count(lambda: client.get("/api/v1/documents?size=20&from=2025-01-02", headers=h))]
+    _make_docs(rt, "wjw_staff", 30, start=datetime(2024, 1, 1))
     large = [count(lambda: client.get("/api/v1/documents?size=20", headers=h)),
              count(lambda: page.get("/documents")), count(lambda: page.get("/")),
-             count(lambda: auditor.get("/audit/")), count(lambda: client.get("/api/v1/documents?size=20&from=2025-01-02", headers=h))]
+             count(lambda: auditor.get("/audit/")),
+             count(lambda: client.get("/api/v1/documents?size=20&from=2025-01-02", headers=h))]
     assert small == large
 
 
@@ -158,16 +160,16 @@ def _plan(engine, statement, parameters) -> str:
     ("/api/v1/audit?size=20&actor=admin", "FROM audit_events", "ix_audit_events_actor_name_id"),
     ("/api/v1/audit?size=20&target=1", "FROM audit_events", "ix_audit_events_target_id_id"),
 ])
-def test_list_queries_use_their_index_without_sorting(demo, api, url, table, index):
-    _make_docs(demo, "auditor", 3)
-    client, h = api("auditor")
-    with statements(demo.engine) as seen:
+def test_list_queries_use_their_index_without_sorting(rt, clients, url, table, index):
+    _make_docs(rt, "auditor", 3)
+    client, h = clients("auditor")
+    with statements(rt.engine) as seen:
         assert client.get(url, headers=h).status_code == 200
     [(statement, parameters)] = [(st, p) for st, p in seen if table in st and "LIMIT" in st and "count" not in st
                                  and "ORDER BY" in st][:1]
-    plan = _plan(demo.engine, statement, parameters)
+    plan = _plan(rt.engine, statement, parameters)
     assert index in plan, plan
-    if demo.engine.dialect.name == "postgresql":
+    if rt.engine.dialect.name == "postgresql":
         assert "Index" in plan and "Seq Scan" not in plan and "Sort" not in plan, plan
     else:
         assert "TEMP B-TREE" not in plan and "SCAN audit_events\n" not in plan, plan

@@ -1,4 +1,6 @@
 """Issue 7 finding 8: minutes are drafted only from their meeting; the letters API cannot create one."""
+from datetime import date, timedelta
+
 from sqlalchemy import func, select
 
 from correspondence.models import Letter
@@ -13,10 +15,9 @@ def _minutes_count(rt) -> int:
         return s.scalar(select(func.count()).select_from(Letter).where(Letter.kind == "minutes"))
 
 
-def test_letters_api_refuses_minutes_with_or_without_meeting(clients, rt):
-    client, headers = clients("drafter")
-    meetings = client.get("/api/v1/meetings", headers=headers).get_json()
-    meeting_id = meetings["items"][0]["id"] if meetings.get("items") else 1
+def test_letters_api_refuses_minutes_with_or_without_meeting(clients, rt, make, county):
+    when = date.today() + timedelta(days=30)
+    meeting_id = make.meeting(county["drafter"], when, participants=[{"department": "SCJG"}]).id
     before = _minutes_count(rt)
     for who in ("drafter", "signer", "admin", "auditor", "scjg_staff"):
         for body in (MINUTES, {**MINUTES, "meeting_id": meeting_id}):

@@ -5,9 +5,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from sqlalchemy import select
 
-from archive_service.models import User
 from archive_support import issue_letter, make_pdf, setup_archive
 from letters_support import demo_clients  # noqa: F401  (fixture)
 

@@ -18,7 +18,6 @@ from archive_service.db import migrate
 from archive_service.demo import load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
-from archive_service.storage.base import blob_key
 from archive_support import service, setup_archive, upload_pdf, users
 from tests_support import PG_ONLY
 
@@ -53,7 +52,7 @@ def failing(rt, item_id):
 
 def test_a_fresh_item_passes_every_check(arch):
     item_id = file_three(arch)[0]
-    report, failed = failing(arch, item_id)
+    report, _failed = failing(arch, item_id)
     assert report.passed, report.summary()
     assert {c.property for c in report.checks} == {"authenticity", "integrity", "usability", "security"}
 
@@ -77,17 +76,17 @@ def test_a_missing_part_is_caught(arch):
     with arch.factory() as s:
         s.execute(delete(ItemPart).where(ItemPart.item_id == item_id, ItemPart.role == "stamped"))
         s.commit()
-    report, failed = failing(arch, item_id)
+    _report, failed = failing(arch, item_id)
     assert "parts_complete" in failed and "应有 2 个组成文件，现有 1 个" in failed["parts_complete"].why
 
 
 def test_a_gap_in_item_numbers_is_caught(arch):
-    first, second, third = file_three(arch)
+    _first, second, third = file_three(arch)
     with arch.factory() as s:
         s.execute(delete(ItemPart).where(ItemPart.item_id == second))
         s.execute(delete(ArchiveItem).where(ArchiveItem.id == second))
         s.commit()
-    report, failed = failing(arch, third)
+    _report, failed = failing(arch, third)
     assert "item_numbers_gapless" in failed and "0002" in failed["item_numbers_gapless"].why
 
 
@@ -96,7 +95,7 @@ def test_a_missing_title_is_caught(arch):
     with arch.factory() as s:
         s.execute(update(ArchiveItem).where(ArchiveItem.id == item_id).values(title=""))
         s.commit()
-    report, failed = failing(arch, item_id)
+    _report, failed = failing(arch, item_id)
     assert "mandatory_metadata" in failed and "题名" in failed["mandatory_metadata"].why
 
 
@@ -162,7 +161,7 @@ def test_32_concurrent_filings_get_gapless_numbers(arch):
                 item = svc.file(u, svc.bundle(u, document_id=doc_id), "D30")
                 s.commit()
                 codes.append(item.item_number)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 errors.append(exc)
 
     threads = [threading.Thread(target=file_one, args=(d,)) for d in doc_ids]

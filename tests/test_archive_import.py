@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import stat
 import time
 import zipfile
@@ -98,11 +97,11 @@ def test_bad_rows_are_reported_and_the_others_imported_and_a_rerun_creates_nothi
 
 
 def test_an_unknown_column_rejects_the_rows_that_use_it(cli, tmp_path):
-    rt, run = cli
+    _rt, run = cli
     folder = tmp_path / "scans"
-    rows = [r + [""] for r in write_folder(folder, n=3)]
+    rows = [[*r, ""] for r in write_folder(folder, n=3)]
     rows[0][-1] = "有值"
-    write_csv(tmp_path / "c.csv", rows, HEADER + ["来源"])
+    write_csv(tmp_path / "c.csv", rows, [*HEADER, "来源"])
     result = run("import", str(folder), "--catalogue", str(tmp_path / "c.csv"), "--department", "ZJJ")
     assert "imported: 2" in result.output and "来源" in result.output
 

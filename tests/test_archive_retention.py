@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import uuid
-from datetime import timedelta
 
 import pytest
 from minio.error import S3Error
@@ -53,7 +52,7 @@ def _file(rt, retention):
 
 def test_s3_object_lock_retention_on_every_part_and_deletes_refused(s3rt):
     store = s3rt.store
-    item_id, shas, note, until = _file(s3rt, "D10")
+    _item_id, shas, note, until = _file(s3rt, "D10")
     assert until.year == s3rt.clock.today().year + 10 and (until.month, until.day) == (12, 31)
     assert "对象锁定" in note
     assert len(shas) == 2  # the PDF and its 归档章 copy

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import io
 import tempfile
-from typing import BinaryIO, Iterable
+from collections.abc import Iterable
+from typing import BinaryIO
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen import canvas
@@ -149,4 +150,4 @@ def chunks(spool, size: int = 256 * 1024):
         spool.close()
 
 
-__all__ = ["COLUMNS", "export", "write_xlsx", "write_pdf", "chunks", "heading", "io"]
+__all__ = ["COLUMNS", "chunks", "export", "heading", "io", "write_pdf", "write_xlsx"]

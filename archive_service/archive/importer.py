@@ -17,10 +17,11 @@ import os
 import re
 import stat
 import zipfile
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
-from typing import Callable, Iterator
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -206,7 +207,8 @@ class Importer:
             raise Unprocessable(f"导入人须属于{self.org.name}")
 
     def run(self, folder: Path, catalogue: Path, dry_run: bool = False, batch: int = 50,
-            progress: Callable[[int, int], None] | None = None, run: ImportRun | None = None) -> ImportResult:
+            progress: Callable[[int, int], None] | None = None, run: ImportRun | None = None,
+            workers: int = 4) -> ImportResult:
         folder = Path(folder)
         header, rows = read_catalogue(Path(catalogue))
         fonds = self.archive.fondses.for_department(self.org).code
@@ -215,29 +217,53 @@ class Importer:
             if col and col not in KNOWN:
                 result.errors.append(RowError(1, col, f"未知列“{col}”（该列有值的行不导入）"))
         seen: dict = {}
+        checked = [(row, *validate_row(row, header, folder, seen, fonds)) for row in rows]
+        # Blob first: the files are streamed into the store a few rows ahead, in threads (the store is
+        # content-addressed, so a killed import leaves at most orphans that gc collects).
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archive-import") if not dry_run else None
+        ahead: dict[int, Future] = {}
+        lookahead = workers * 4
+
+        def submit(k: int) -> None:
+            if pool is not None and k < len(checked) and k not in ahead and not checked[k][1]:
+                ahead[k] = pool.submit(self._store_file, checked[k][2]["path"])
+
         pending = 0
-        for n, row in enumerate(rows, 1):
-            errors, clean = validate_row(row, header, folder, seen, fonds)
-            if not errors:
-                try:
-                    outcome = self._import_row(row, clean, dry_run)
-                    if outcome == "skipped":
-                        result.skipped += 1
-                    else:
-                        result.imported += 1
-                except DomainError as exc:
-                    column = "档号" if "档号" in exc.message else ""
-                    errors.append(RowError(row.number, column, exc.message))
-            result.errors.extend(errors)
-            pending += 1
-            if pending >= batch or n == len(rows):
-                self._checkpoint(run, result, n, dry_run)
-                pending = 0
-            if progress:
-                progress(n, len(rows))
+        try:
+            for k in range(min(lookahead, len(checked))):
+                submit(k)
+            for n, (row, errors, clean) in enumerate(checked, 1):
+                submit(n - 1 + lookahead)
+                if not errors:
+                    try:
+                        stored = ahead.pop(n - 1).result() if pool is not None else None
+                        outcome = self._import_row(clean, stored, dry_run)
+                        if outcome == "skipped":
+                            result.skipped += 1
+                        else:
+                            result.imported += 1
+                    except DomainError as exc:
+                        column = "档号" if "档号" in exc.message else ""
+                        errors.append(RowError(row.number, column, exc.message))
+                result.errors.extend(errors)
+                pending += 1
+                if pending >= batch or n == len(checked):
+                    self._checkpoint(run, result, n, dry_run)
+                    pending = 0
+                if progress:
+                    progress(n, len(checked))
+        finally:
+            if pool is not None:
+                for f in ahead.values():
+                    f.cancel()
+                pool.shutdown(wait=True)
         if not rows:
             self._checkpoint(run, result, 0, dry_run)
         return result
+
+    def _store_file(self, path: Path):
+        with open(path, "rb") as fh:
+            return self.archive.docs.store_bytes(fh)
 
     def _checkpoint(self, run, result, done, dry_run) -> None:
         if run is not None:
@@ -249,8 +275,8 @@ class Importer:
         else:
             self.s.commit()  # the import command's unit of work is one batch: a killed import resumes
 
-    def _import_row(self, row: Row, clean: dict, dry_run: bool) -> str:
-        sha = _file_digest(clean["path"])
+    def _import_row(self, clean: dict, stored, dry_run: bool) -> str:
+        sha = stored[0].sha256 if stored is not None else _file_digest(clean["path"])
         key = row_key(sha, clean)
         if self.s.scalar(select(ArchiveItem.id).where(ArchiveItem.source_type == "import",
                                                       ArchiveItem.source_id == key)):
@@ -263,9 +289,7 @@ class Importer:
         docs = self.archive.docs
         self.archive.ensure_transaction()
         with self.s.begin_nested():
-            with open(clean["path"], "rb") as fh:
-                stored, media_type = docs.store_bytes(fh)
-            doc = docs.create_from_stored(self.user, stored, media_type, clean["path"].name, clean["title"],
+            doc = docs.create_from_stored(self.user, stored[0], stored[1], clean["path"].name, clean["title"],
                                           kind="archive", commit=False)
             bundle = SourceBundle(
                 source_type="import", source_id=key, department_id=self.user.department_id, title=clean["title"],

@@ -28,7 +28,7 @@ class Fonds(Base):
     name: Mapped[str] = mapped_column(String(100))
 
     department: Mapped[Department] = relationship()
-    units: Mapped[list["FondsUnit"]] = relationship(order_by="FondsUnit.position", cascade="all, delete-orphan",
+    units: Mapped[list[FondsUnit]] = relationship(order_by="FondsUnit.position", cascade="all, delete-orphan",
                                                     back_populates="fonds")
 
 
@@ -98,7 +98,7 @@ class ArchiveItem(Base):
 
     department: Mapped[Department] = relationship()
     filer: Mapped[User] = relationship()
-    parts: Mapped[list["ItemPart"]] = relationship(order_by="ItemPart.position", cascade="all, delete-orphan",
+    parts: Mapped[list[ItemPart]] = relationship(order_by="ItemPart.position", cascade="all, delete-orphan",
                                                    back_populates="item")
 
     @property

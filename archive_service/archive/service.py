@@ -8,7 +8,7 @@ import hashlib
 import io
 import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -24,9 +24,18 @@ from ..signoff import Signoff
 from . import sources
 from .checks import PDF, Report, run_checks
 from .codes import UNIT_RE, code_problem, format_code, parse_code
-from .models import (RETENTION_YEARS, RETENTIONS, ArchiveItem, CheckReport, DisposalReview, Fonds, FondsUnit,
-                     ItemCounter, ItemPart)
-from .stamp import StampFields, page_count, stamped_copy
+from .models import (
+    RETENTION_YEARS,
+    RETENTIONS,
+    ArchiveItem,
+    CheckReport,
+    DisposalReview,
+    Fonds,
+    FondsUnit,
+    ItemCounter,
+    ItemPart,
+)
+from .stamp import StampFields, stamped_copy
 
 
 class FilingRefused(Unprocessable):
@@ -339,7 +348,7 @@ class ArchiveService:
                 item.fonds, item.year, item.retention, item.item_number, item.pages, item.unit))
         except DomainError:
             raise
-        except Exception:  # noqa: BLE001 - an unreadable PDF files without a copy; the checks say why
+        except Exception:
             return
         stored, media_type = self.docs.store_bytes(io.BytesIO(data))
         base = main["filename"].rsplit(".", 1)[0]
@@ -433,7 +442,7 @@ class ArchiveService:
                     self.store.set_legal_hold(p.sha256)
                 else:
                     self.store.set_retention(p.sha256, datetime(until.year, until.month, until.day, 23, 59, 59,
-                                                                tzinfo=timezone.utc))
+                                                                tzinfo=UTC))
             except Conflict as exc:
                 notes.append(exc.message)
         kind = type(self.store).__name__

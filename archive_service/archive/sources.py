@@ -10,9 +10,10 @@ four-property checks use it to validate signed PDFs.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Callable, Protocol
+from typing import Protocol
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session

@@ -403,7 +403,7 @@ def _run_import(rt, run_id: int, user_id: int, folder, catalogue) -> None:
             session.rollback()
             run = session.get(ImportRun, run_id)
             run.status, run.message, run.finished_at = "refused", exc.message, rt.clock.now()
-        except Exception as exc:  # noqa: BLE001 - the page shows that the import stopped
+        except Exception as exc:
             logging.getLogger(__name__).exception("archive import %s failed", run_id)
             session.rollback()
             run = session.get(ImportRun, run_id)

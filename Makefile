@@ -8,7 +8,7 @@ export ARCHIVE_INSTANCE
 PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 
 RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei poppler-utils tesseract-ocr tesseract-ocr-chi-sim
-TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui fonts-noto-cjk
+TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui fonts-noto-cjk curl npm
 
 .PHONY: run test lint system-packages system-packages-test venv venv-test postgres clean
 
@@ -16,7 +16,7 @@ run: system-packages $(BIN)/.installed
 	$(BIN)/archive-service init --demo
 	$(BIN)/archive-service serve --host 127.0.0.1 --port 5000
 
-test: system-packages-test $(BIN)/.installed-test postgres
+test: system-packages-test $(BIN)/.installed-test tests/a11y/node_modules/.installed postgres
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 	ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not dbless" tests
 
@@ -53,6 +53,11 @@ $(BIN)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $(BIN)/.installed $@
 
+# axe-core for the accessibility tests (tests/test_accessibility.py), pinned by tests/a11y/package-lock.json.
+tests/a11y/node_modules/.installed: tests/a11y/package.json tests/a11y/package-lock.json
+	npm ci --prefix tests/a11y --no-audit --no-fund --loglevel=error
+	touch $@
+
 # The local PostgreSQL normally runs already; start it when it does not answer.
 postgres:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || { \
@@ -61,4 +66,4 @@ postgres:
 	  for i in $$(seq 30); do pg_isready -q -h 127.0.0.1 -p 5432 && break; sleep 1; done; }
 
 clean:
-	rm -rf $(VENV) build *.egg-info
+	rm -rf $(VENV) build *.egg-info tests/a11y/node_modules

@@ -3,8 +3,9 @@
 Each record goes the document core's way: its bytes are stored first (content-addressed), then the
 document, its version, an audit event and a search outbox row are committed — many documents per
 transaction, so a crash loses at most the open batch (its stored blobs become orphans that ``gc``
-collects). The text is extracted from the stored bytes right away (``text_extractions``), exactly as
-the indexer would, so indexing needs no second read of the store.
+collects). The body is plain text the importer already holds, so it is decoded right away
+(``extract_plain_text``: bounded and linear, no parser — nothing that needs the sandbox) into
+``text_extractions``, and indexing needs no second read of the store.
 """
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from .audit import AuditLog
 from .clock import Clock
 from .documents import clean_filename, clean_title
 from .errors import Unprocessable
-from .extract import extract
+from .extract import Limits, extract_plain_text
 from .indexing_models import TextExtraction
 from .models import Blob, Document, DocumentVersion, User
 from .storage.base import ObjectStore
@@ -58,7 +59,7 @@ def count_lines(path: Path) -> int:
 
 class BulkImporter:
     def __init__(self, session: Session, store: ObjectStore, clock: Clock, user: User, batch: int = 500,
-                 catalogue: bool = False, max_bytes: int | None = None):
+                 catalogue: bool = False, max_bytes: int | None = None, limits: Limits = Limits()):
         self.session = session
         self.store = store
         self.clock = clock
@@ -66,6 +67,7 @@ class BulkImporter:
         self.batch = batch
         self.catalogue = catalogue
         self.max_bytes = max_bytes
+        self.limits = limits
         self.audit = AuditLog(session, clock)
 
     def _store(self, item: dict):
@@ -79,7 +81,7 @@ class BulkImporter:
         mediatype.check_allowed(media_type)
         filename = clean_filename(f"{item.get('id') or stored.sha256[:12]}.txt")
         title = clean_title(item.get("title"), filename[:-4])
-        return stored, media_type, filename, title, extract(data, media_type, filename)
+        return stored, media_type, filename, title, extract_plain_text(data, self.limits)
 
     def _commit_batch(self, prepared: list) -> None:
         """Second half: documents, versions, audit events, extractions and outbox rows, one transaction."""

@@ -93,7 +93,7 @@ def import_corpus(path: Path, username: str, limit: int | None, batch: int, cata
             raise click.ClickException(f"用户不存在：{username}")
         started = time.perf_counter()
         importer = BulkImporter(s, rt.store, rt.clock, user, batch=batch, catalogue=catalogue,
-                                max_bytes=rt.settings.max_upload_bytes)
+                                max_bytes=rt.settings.max_upload_bytes, limits=rt.settings.extract_limits)
         try:
             total = limit or count_lines(path)
             with click.progressbar(length=total, label="导入", show_pos=True) as bar:

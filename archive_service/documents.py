@@ -16,7 +16,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from . import mediatype, outbox, permissions
+from . import extraction, mediatype, outbox, permissions
 from .audit import AuditLog
 from .clock import Clock
 from .errors import BadRequest, Conflict, Unprocessable
@@ -161,6 +161,7 @@ class DocumentService:
             "sha256": stored.sha256, "sm3": stored.sm3, "media_type": blob.media_type,
         })
         outbox.enqueue(s, self.clock, doc.id, doc.revision)
+        extraction.enqueue_many(s, self.clock, [(version.id, doc.id)])  # text extraction starts right away
         if commit:
             s.commit()
         return version

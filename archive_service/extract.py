@@ -1,8 +1,15 @@
 """Text extraction for the search index: PDF text layer, DOCX, XLSX, TXT/Markdown, and OCR.
 
-Scanned PDFs (no text layer) and images go through Tesseract with ``chi_sim`` (PDF pages rendered
-by ``pdftoppm``). Tesseract puts spaces between Han characters; they are removed. Every outcome is
-an ``Extraction`` with a status; nothing raises, so a failure is recorded, never dropped.
+The parsers here handle untrusted files, so they run only inside the extraction sandbox
+(``archive_service.sandbox``: a child process with memory, CPU-time and wall-clock limits); the one
+exception is ``extract_plain_text``, a bounded decode that the corpus import uses for text it already
+holds. Before anything is parsed the cheap checks of ``Limits`` run: decompressed size, entry count
+and compression ratio of ZIP-based formats (DOCX/XLSX), pixel counts of images and of PDF pages at
+the OCR resolution, the number of pages to OCR; the stored text is capped.
+
+Scanned PDFs (no text layer) and images go through OCR (PDF pages rendered one at a time by
+``pdftoppm``). Tesseract puts spaces between Han characters; they are removed. Every outcome is an
+``Extraction`` with a status; nothing raises, so a failure is recorded, never dropped.
 """
 from __future__ import annotations
 
@@ -11,13 +18,13 @@ import re
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
+import zipfile
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
-MAX_EXTRACT_BYTES = 200 * 1024 * 1024
-MAX_OCR_PAGES = 50
-OCR_DPI = 200
 MIN_TEXT_PER_PAGE = 10  # fewer characters per page than this: treat the PDF as scanned
+MiB = 1024 * 1024
 
 TEXT_TYPES = {"text/plain", "text/markdown", "text/x-markdown", "text/csv", "text/html", "application/json",
               "application/xml", "text/xml"}
@@ -28,13 +35,51 @@ IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff", "image/bmp", "image/gif"
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _HAN_SPACES = re.compile(f"(?<=[{_HAN}])[ \t]+(?=[{_HAN}])")
 
+Progress = Callable[[int, int], None]  # (pages done, pages in all)
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one extraction may use. Defaults are the settings' defaults (``Settings.extract_limits``)."""
+    max_bytes: int = 200 * MiB          # larger files are not extracted at all
+    max_chars: int = 2_000_000          # stored text is cut here
+    max_unzipped: int = 100 * MiB       # DOCX/XLSX: sum of the declared uncompressed sizes
+    max_zip_ratio: int = 100            # DOCX/XLSX: uncompressed / compressed of any entry over 1 MiB
+    max_zip_entries: int = 10_000
+    max_pixels: int = 100_000_000       # an image, or a PDF page rasterised at ``ocr_dpi``
+    max_ocr_pages: int = 100            # pages of one PDF or TIFF that are OCR'd
+    ocr_dpi: int = 200
+    memory_mb: int = 1024               # RLIMIT_AS of the sandbox child
+    cpu_seconds: int = 60               # RLIMIT_CPU per file, or per OCR page
+    wall_seconds: int = 120             # wall clock per file, or per OCR page
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+
+class LimitExceeded(Exception):
+    """A file is over one of the ``Limits``: recorded as 未提取 with the reason, never parsed further."""
+
 
 @dataclass
 class Extraction:
-    status: str  # ok | ocr | empty | unsupported | failed
+    status: str  # ok | ocr | empty | unsupported | failed | limited
     method: str
     text: str = ""
     error: str | None = None
+    pages: list[str] = field(default_factory=list)  # per-page text where the format has pages (PDF, OCR)
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "method": self.method, "text": self.text, "error": self.error,
+                "pages": self.pages}
+
+    @classmethod
+    def from_json(cls, data: dict) -> "Extraction":
+        """From the sandbox's answer: only known fields, only plain types (the child is not trusted)."""
+        pages = data.get("pages") or []
+        return cls(status=str(data.get("status") or "failed")[:20], method=str(data.get("method") or "")[:20],
+                   text=str(data.get("text") or ""), error=None if data.get("error") is None else str(data["error"])[:2000],
+                   pages=[str(p) for p in pages] if isinstance(pages, list) else [])
 
 
 def _kind(media_type: str, filename: str) -> str:
@@ -52,6 +97,11 @@ def _kind(media_type: str, filename: str) -> str:
     return ""
 
 
+def kind_of(media_type: str, filename: str) -> str:
+    """``pdf`` ``docx`` ``xlsx`` ``image`` ``text``, or "" when the format is not extracted."""
+    return _kind(media_type or "", filename or "")
+
+
 def decode_text(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM, else GB18030 (Chinese Windows files)."""
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -67,32 +117,114 @@ def clean_ocr(text: str) -> str:
     return _HAN_SPACES.sub("", text).strip()
 
 
-def _docx_text(data: bytes) -> str:
+def _mb(n: int) -> str:
+    return f"{n / MiB:.0f} MB" if n >= MiB else f"{n / 1024:.0f} KB"
+
+
+# -- checks before parsing -------------------------------------------------------------------------
+def check_zip(data: bytes, limits: Limits) -> None:
+    """Refuse a ZIP container (DOCX/XLSX) whose declared contents are too large or too compressed.
+
+    The declared sizes bound what ``zipfile`` will ever inflate (it stops at the declared size), so
+    checking them before the parser opens the file is enough.
+    """
+    try:
+        infos = zipfile.ZipFile(io.BytesIO(data)).infolist()
+    except zipfile.BadZipFile:
+        raise ValueError("不是有效的 Office 文件（ZIP 结构损坏）") from None
+    if len(infos) > limits.max_zip_entries:
+        raise LimitExceeded(f"压缩包内文件过多（{len(infos)} 个，上限 {limits.max_zip_entries} 个）")
+    total = 0
+    for info in infos:
+        total += info.file_size
+        if info.file_size > MiB and info.file_size > limits.max_zip_ratio * max(info.compress_size, 1):
+            ratio = info.file_size / max(info.compress_size, 1)
+            raise LimitExceeded(f"压缩比异常（{info.filename} 由 {_mb(info.compress_size)} 解压为 "
+                                f"{_mb(info.file_size)}，压缩比 {ratio:.0f}:1，上限 {limits.max_zip_ratio}:1）")
+    if total > limits.max_unzipped:
+        raise LimitExceeded(f"解压后大小 {_mb(total)} 超过上限 {_mb(limits.max_unzipped)}")
+
+
+def check_pixels(width: int, height: int, limits: Limits, what: str = "图像") -> None:
+    if width * height > limits.max_pixels:
+        raise LimitExceeded(f"{what}过大（{width}×{height} 像素，上限 {limits.max_pixels / 1e6:.0f} 百万像素）")
+
+
+class _Text:
+    """Collects text up to ``max_chars``; ``full`` tells the parser to stop early."""
+
+    def __init__(self, max_chars: int):
+        self.max_chars = max_chars
+        self.parts: list[str] = []
+        self.size = 0
+
+    @property
+    def full(self) -> bool:
+        return self.size >= self.max_chars
+
+    def add(self, part: str) -> None:
+        if part and not self.full:
+            self.parts.append(part)
+            self.size += len(part) + 1
+
+    def text(self, sep: str = "\n") -> str:
+        return sep.join(self.parts)
+
+
+def cap(result: Extraction, limits: Limits) -> Extraction:
+    """Cut the stored text at ``max_chars`` and say so."""
+    if len(result.text) > limits.max_chars:
+        result.text = result.text[:limits.max_chars]
+        note = f"正文超过 {limits.max_chars} 字，仅保存前 {limits.max_chars} 字"
+        result.error = f"{result.error}；{note}" if result.error else note
+    if result.pages and sum(len(p) for p in result.pages) > limits.max_chars:
+        kept, left = [], limits.max_chars
+        for p in result.pages:
+            if left <= 0:
+                break
+            kept.append(p[:left])
+            left -= len(p)
+        result.pages = kept
+    return result
+
+
+# -- parsers ---------------------------------------------------------------------------------------
+def _docx_text(data: bytes, limits: Limits) -> str:
     import docx
 
+    check_zip(data, limits)
     d = docx.Document(io.BytesIO(data))
-    parts = [p.text for p in d.paragraphs]
+    out = _Text(limits.max_chars)
+    for p in d.paragraphs:
+        out.add(p.text)
+        if out.full:
+            return out.text()
     for table in d.tables:
         for row in table.rows:
-            parts.append("\t".join(cell.text for cell in row.cells))
-    return "\n".join(p for p in parts if p)
+            out.add("\t".join(cell.text for cell in row.cells))
+            if out.full:
+                return out.text()
+    return out.text()
 
 
-def _xlsx_text(data: bytes) -> str:
+def _xlsx_text(data: bytes, limits: Limits) -> str:
     import openpyxl
 
+    check_zip(data, limits)
     wb = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    lines = []
+    out = _Text(limits.max_chars)
     try:
         for ws in wb.worksheets:
-            lines.append(ws.title)
+            out.add(ws.title)
             for row in ws.iter_rows(values_only=True):
                 cells = [str(v) for v in row if v is not None]
                 if cells:
-                    lines.append("\t".join(cells))
+                    out.add("\t".join(cells))
+                if out.full:
+                    return out.text()
     finally:
         wb.close()
-    return "\n".join(lines)
+    return out.text()
 
 
 def _tesseract(image: Path) -> str:
@@ -101,7 +233,7 @@ def _tesseract(image: Path) -> str:
     text = ""
     for psm in ("3", "6"):  # automatic layout first; a uniform block when that finds no text (short scans)
         proc = subprocess.run(["tesseract", str(image), "stdout", "-l", "chi_sim", "--psm", psm],
-                              capture_output=True, timeout=300)
+                              capture_output=True)
         if proc.returncode != 0:
             raise RuntimeError("OCR 失败：" + proc.stderr.decode("utf-8", "replace")[-300:])
         text = clean_ocr(proc.stdout.decode("utf-8", "replace"))
@@ -110,60 +242,138 @@ def _tesseract(image: Path) -> str:
     return text
 
 
-def _ocr_pdf(data: bytes) -> str:
-    if shutil.which("pdftoppm") is None:
-        raise RuntimeError("未安装 pdftoppm（poppler-utils），无法识别扫描件")
-    with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
-        src = Path(tmp) / "in.pdf"
-        src.write_bytes(data)
-        proc = subprocess.run(["pdftoppm", "-r", str(OCR_DPI), "-gray", "-png", "-l", str(MAX_OCR_PAGES),
-                               str(src), str(Path(tmp) / "p")], capture_output=True, timeout=600)
-        if proc.returncode != 0:
-            raise RuntimeError("PDF 渲染失败：" + proc.stderr.decode("utf-8", "replace")[-300:])
-        return "\n".join(_tesseract(p) for p in sorted(Path(tmp).glob("p*.png")))
+def _page_box(page) -> tuple[float, float]:
+    """A PDF page's media box in points, times /UserUnit (what pdftoppm rasterises)."""
+    box = page.mediabox
+    unit = float(page.get("/UserUnit", 1) or 1)
+    return abs(float(box.width)) * unit, abs(float(box.height)) * unit
 
 
-def _pdf(data: bytes) -> Extraction:
+def _pdf(data: bytes, limits: Limits, progress: Progress | None) -> Extraction:
     from pypdf import PdfReader
 
     reader = PdfReader(io.BytesIO(data))
-    pages = [(page.extract_text() or "") for page in reader.pages]
+    pages, size = [], 0
+    for page in reader.pages:
+        text = page.extract_text() or ""
+        pages.append(text)
+        size += len(text)
+        if size >= limits.max_chars:
+            break
     text = "\n".join(pages).strip()
     if len("".join(text.split())) >= MIN_TEXT_PER_PAGE * max(1, len(pages)):
-        return Extraction("ok", "pdf", text)
-    ocr = _ocr_pdf(data)
-    return Extraction("ocr" if ocr else "empty", "ocr", ocr or text)
+        return Extraction("ok", "pdf", text, pages=pages)
+    return _ocr_pdf(data, reader, limits, progress, fallback_text=text)
 
 
-def _image(data: bytes) -> Extraction:
+def _ocr_pdf(data: bytes, reader, limits: Limits, progress: Progress | None, fallback_text: str = "") -> Extraction:
+    if shutil.which("pdftoppm") is None:
+        raise RuntimeError("未安装 pdftoppm（poppler-utils），无法识别扫描件")
+    n = len(reader.pages)
+    todo = min(n, limits.max_ocr_pages)
+    notes = []
+    if n > todo:
+        notes.append(f"共 {n} 页，仅识别前 {todo} 页")
+    pages: list[str] = []
+    skipped = []
     with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
-        path = Path(tmp) / "image"
-        path.write_bytes(data)
-        text = _tesseract(path)
-    return Extraction("ocr" if text else "empty", "ocr", text)
+        src = Path(tmp) / "in.pdf"
+        src.write_bytes(data)
+        for i in range(todo):
+            w_pt, h_pt = _page_box(reader.pages[i])
+            w_px, h_px = round(w_pt / 72 * limits.ocr_dpi), round(h_pt / 72 * limits.ocr_dpi)
+            try:
+                check_pixels(w_px, h_px, limits, f"第 {i + 1} 页幅面")
+            except LimitExceeded as exc:
+                skipped.append(f"{exc}（{w_pt / 72 * 25.4:.0f}×{h_pt / 72 * 25.4:.0f} mm）")
+                pages.append("")
+                continue
+            out = Path(tmp) / f"p{i + 1}"
+            # -scale-to bounds the raster even where poppler and pypdf disagree about the page size
+            proc = subprocess.run(["pdftoppm", "-r", str(limits.ocr_dpi), "-scale-to", str(max(w_px, h_px, 1)),
+                                   "-gray", "-png", "-singlefile", "-f", str(i + 1), "-l", str(i + 1),
+                                   str(src), str(out)], capture_output=True)
+            if proc.returncode != 0:
+                raise RuntimeError("PDF 渲染失败：" + proc.stderr.decode("utf-8", "replace")[-300:])
+            png = out.with_suffix(".png")
+            pages.append(_tesseract(png))
+            png.unlink()
+            if progress:
+                progress(i + 1, todo)
+    text = "\n".join(p for p in pages if p)
+    if skipped and not text:
+        raise LimitExceeded("；".join(skipped))
+    error = "；".join(notes + skipped) or None
+    if text:
+        return Extraction("ocr", "ocr", text, error=error, pages=pages)
+    return Extraction("empty", "ocr", fallback_text, error=error)
 
 
-def extract(data: bytes, media_type: str, filename: str) -> Extraction:
-    """Extract the text of one file; never raises."""
-    kind = _kind(media_type or "", filename or "")
+def _image(data: bytes, limits: Limits, progress: Progress | None) -> Extraction:
+    from PIL import Image
+
+    Image.MAX_IMAGE_PIXELS = None  # checked below, per frame, before anything is decoded
+    try:
+        img = Image.open(io.BytesIO(data))
+    except Exception:
+        raise ValueError("无法识别的图像格式") from None
+    frames = getattr(img, "n_frames", 1)
+    todo = min(frames, limits.max_ocr_pages)
+    pages = []
+    with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
+        for i in range(todo):
+            img.seek(i)
+            w, h = img.size
+            if img.format == "JPEG" and w * h > limits.max_pixels:
+                img.draft("L", (w // 8, h // 8))  # JPEG decodes at 1/2…1/8 scale: a huge photo stays bounded
+                w, h = img.size
+            check_pixels(w, h, limits, "图像" if frames == 1 else f"第 {i + 1} 帧图像")
+            path = Path(tmp) / f"f{i}.png"
+            img.convert("L").save(path)
+            pages.append(_tesseract(path))
+            if progress:
+                progress(i + 1, todo)
+    text = "\n".join(p for p in pages if p)
+    error = f"共 {frames} 帧，仅识别前 {todo} 帧" if frames > todo else None
+    return Extraction("ocr" if text else "empty", "ocr", text, error=error, pages=pages if frames > 1 else [])
+
+
+def extract_plain_text(data: bytes, limits: Limits = Limits()) -> Extraction:
+    """Decode a text file (bounded, linear): safe outside the sandbox."""
+    result = Extraction("ok", "text", decode_text(data[:limits.max_chars * 4]))
+    cap(result, limits)
+    if not result.text.strip():
+        result.status = "empty"
+    return result
+
+
+def extract(data: bytes, media_type: str, filename: str, limits: Limits = Limits(),
+            progress: Progress | None = None) -> Extraction:
+    """Extract the text of one file; never raises. Runs inside the sandbox (see the module doc)."""
+    kind = kind_of(media_type, filename)
     if not kind:
         return Extraction("unsupported", "none", error=f"格式不支持全文检索（{media_type}），仅标题可检索")
-    if len(data) > MAX_EXTRACT_BYTES:
-        return Extraction("unsupported", kind, error=f"文件过大（超过 {MAX_EXTRACT_BYTES // 1024 // 1024} MB），未提取全文")
+    if len(data) > limits.max_bytes:
+        return Extraction("limited", kind, error=f"文件过大（{_mb(len(data))}，上限 {_mb(limits.max_bytes)}）")
     try:
         if kind == "text":
-            result = Extraction("ok", "text", decode_text(data))
+            return extract_plain_text(data, limits)
         elif kind == "docx":
-            result = Extraction("ok", "docx", _docx_text(data))
+            result = Extraction("ok", "docx", _docx_text(data, limits))
         elif kind == "xlsx":
-            result = Extraction("ok", "xlsx", _xlsx_text(data))
+            result = Extraction("ok", "xlsx", _xlsx_text(data, limits))
         elif kind == "pdf":
-            result = _pdf(data)
+            result = _pdf(data, limits, progress)
         else:
-            result = _image(data)
+            result = _image(data, limits, progress)
+    except LimitExceeded as exc:
+        return Extraction("limited", kind, error=str(exc)[:2000])
+    except MemoryError:  # the sandbox answers it and replaces its child
+        raise
     except Exception as exc:  # a broken file must not stop indexing: record why
-        message = getattr(exc, "args", [""])[0] if isinstance(exc, RuntimeError) else f"{type(exc).__name__}: {exc}"
+        message = exc.args[0] if isinstance(exc, (RuntimeError, ValueError)) and exc.args else f"{type(exc).__name__}: {exc}"
         return Extraction("failed", kind, error=str(message)[:2000] or type(exc).__name__)
+    cap(result, limits)
     if result.status == "ok" and not result.text.strip():
         result.status = "empty"
     return result

@@ -1,8 +1,10 @@
 """The search indexer: turns documents into plain records and hands them to the search engine.
 
 ``SearchIndexer`` is the worker's ``SearchSink``: for the outbox entries of one drain it reloads the
-documents from the database (the source of truth), extracts text once per version (kept in
-``text_extractions``), builds records with their ACL fields and upserts them. A document that cannot
+documents from the database (the source of truth), builds records with their ACL fields and the
+version's extracted text (``text_extractions``) and upserts them. The indexer never parses a file: a
+version without text is indexed by its title and queued for extraction (``extraction.py``, in the
+sandbox); when its text is stored the document is indexed again. A document that cannot
 be built is recorded in ``index_failures`` and retried with backoff; an engine failure raises, so
 the worker retries the whole batch.
 
@@ -21,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from . import outbox, permissions
 from .clock import Clock
-from .extract import extract
+from . import extraction
 from .indexing_models import IndexFailure, TextExtraction
 from .models import Department, Document, DocumentVersion, OutboxEntry
 from .storage.base import ObjectStore
@@ -41,41 +43,11 @@ def register_record_extender(kind: str, fn: RecordExtender) -> None:
         _EXTENDERS[kind].append(fn)
 
 
-def read_blob(store: ObjectStore, sha256: str) -> bytes:
-    chunks = store.open(sha256)
-    try:
-        return b"".join(chunks)
-    finally:
-        close = getattr(chunks, "close", None)
-        if close:
-            close()
-
-
-def ensure_extraction(session: Session, store: ObjectStore, clock: Clock, version: DocumentVersion,
-                      known: TextExtraction | None = None) -> TextExtraction:
-    """The version's extracted text, extracting (and recording) it the first time."""
-    row = known or session.get(TextExtraction, version.id)
-    if row is not None:
-        return row
-    try:
-        data = read_blob(store, version.blob_sha256)
-        result = extract(data, version.blob.media_type, version.filename)
-    except Exception as exc:  # the store failed: record it like any extraction failure
-        from .extract import Extraction
-
-        result = Extraction("failed", "read", error=f"读取文件失败：{exc}"[:2000])
-    row = TextExtraction(version_id=version.id, document_id=version.document_id, status=result.status,
-                         method=result.method, text=result.text, chars=len(result.text), error=result.error,
-                         extracted_at=clock.now())
-    session.add(row)
-    return row
-
-
 DOC_COLUMNS = (Document.id, Document.kind, Document.title, Document.department_id, Document.catalogue,
                Document.created_at, Document.revision)
 
 
-def make_record(session: Session, doc, dept: Department, text: TextExtraction | None, grants: list[int]) -> dict:
+def make_record(session: Session, doc, dept: Department, text, grants: list[int]) -> dict:
     """A plain search record from a document (ORM object or row with DOC_COLUMNS)."""
     rec = {
         "id": str(doc.id), "kind": doc.kind, "kind_label": KIND_LABELS.get(doc.kind, doc.kind),
@@ -83,7 +55,7 @@ def make_record(session: Session, doc, dept: Department, text: TextExtraction | 
         "dept_code": dept.code, "grants": sorted(set(grants) - {doc.department_id}),
         "catalogue": bool(doc.catalogue), "date": doc.created_at, "year": doc.created_at.year,
         "retention": "", "body": text.text if text is not None else "", "revision": doc.revision,
-        "extraction": text.status if text is not None else "none",
+        "extraction": text.status if text is not None else "pending",
     }
     extenders = _EXTENDERS.get(doc.kind)
     if extenders:
@@ -172,7 +144,7 @@ def load_records(session: Session, store: ObjectStore, clock: Clock, doc_ids: li
     """Records for the documents that exist among ``doc_ids`` (a few queries for the whole batch).
 
     Plain rows, not ORM objects (reindexing reads every document); a version whose text was never
-    extracted is loaded and extracted here.
+    extracted is indexed without it and queued for extraction.
     """
     if not doc_ids:
         return []
@@ -186,13 +158,13 @@ def load_records(session: Session, store: ObjectStore, clock: Clock, doc_ids: li
         depts = {d.id: d for d in session.scalars(select(Department).where(
             Department.id.in_({r.department_id for r in rows})))}
     grants = permissions.granted_department_ids_many(session, [r.id for r in rows], clock.now())
-    out = []
+    out, waiting = [], []
     for r in rows:
         if r.status is None:
-            text = ensure_extraction(session, store, clock, session.get(DocumentVersion, r.version_id))
-        else:
-            text = r  # has .status and .text
-        out.append(make_record(session, r, depts[r.department_id], text, grants.get(r.id, [])))
+            waiting.append((r.version_id, r.id))
+        out.append(make_record(session, r, depts[r.department_id], r if r.status is not None else None,
+                               grants.get(r.id, [])))
+    extraction.enqueue_many(session, clock, waiting)
     return out
 
 

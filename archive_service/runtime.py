@@ -52,6 +52,10 @@ class Runtime:
             from .indexing import SearchIndexer
 
             kw["search"] = SearchIndexer(self.search_engine, self.store, self.clock)
+        if "extractor" not in kw:
+            from .extraction import ExtractionQueue
+
+            kw["extractor"] = ExtractionQueue(self.store, self.clock, self.sandbox)
         return Worker(self.factory, self.store, self.clock, **kw)
 
     def close(self) -> None:
@@ -65,6 +69,12 @@ class Runtime:
     @cached_property
     def upload_policy(self) -> UploadPolicy:
         return UploadPolicy.parse(self.settings.upload_media_types, self.settings.upload_extensions)
+
+    def sandbox(self):
+        """The extraction sandbox (one long-lived child process, started on first use)."""
+        from .sandbox import Sandbox
+
+        return Sandbox(self.settings.extract_limits)
 
     @cached_property
     def search_engine(self):

@@ -37,6 +37,15 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_S3_RETRIES": "retries of a refused connection or an S3 5xx answer, never of a timed-out read (default 2)",
     "ARCHIVE_READY_TIMEOUT": "seconds /readyz waits for the database and the object store (default 2)",
     "ARCHIVE_MAX_VERIFY_MB": "largest PDF accepted for signature verification in MiB (default 50)",
+    "ARCHIVE_EXTRACT_MEMORY_MB": "address-space limit of the extraction sandbox child in MiB (default 1024)",
+    "ARCHIVE_EXTRACT_CPU_SECONDS": "CPU seconds per file, or per OCR page, in the sandbox (default 60)",
+    "ARCHIVE_EXTRACT_TIMEOUT": "wall-clock seconds per file, or per OCR page, in the sandbox (default 120)",
+    "ARCHIVE_EXTRACT_MAX_MB": "larger files are not extracted (default 200)",
+    "ARCHIVE_EXTRACT_MAX_CHARS": "stored extracted text is cut at this many characters (default 2000000)",
+    "ARCHIVE_EXTRACT_MAX_UNZIPPED_MB": "DOCX/XLSX: largest total uncompressed size in MiB (default 100)",
+    "ARCHIVE_EXTRACT_MAX_ZIP_RATIO": "DOCX/XLSX: largest compression ratio of an entry over 1 MiB (default 100)",
+    "ARCHIVE_EXTRACT_MAX_MEGAPIXELS": "largest image, or PDF page at the OCR resolution, in megapixels (default 100)",
+    "ARCHIVE_OCR_MAX_PAGES": "pages of one PDF or TIFF that are OCR'd (default 100)",
 }
 
 
@@ -64,6 +73,15 @@ class Settings:
     s3_retries: int = 2
     ready_timeout: float = 2.0
     max_verify_bytes: int = 50 * 1024 * 1024
+    extract_memory_mb: int = 1024
+    extract_cpu_seconds: int = 60
+    extract_timeout: int = 120
+    extract_max_mb: int = 200
+    extract_max_chars: int = 2_000_000
+    extract_max_unzipped_mb: int = 100
+    extract_max_zip_ratio: int = 100
+    extract_max_megapixels: float = 100.0
+    ocr_max_pages: int = 100
     testing: bool = False
     extra: dict = field(default_factory=dict)
 
@@ -95,9 +113,29 @@ class Settings:
             s3_retries=int(env.get("ARCHIVE_S3_RETRIES") or 2),
             ready_timeout=float(env.get("ARCHIVE_READY_TIMEOUT") or 2),
             max_verify_bytes=int(float(env.get("ARCHIVE_MAX_VERIFY_MB") or 50) * 1024 * 1024),
+            extract_memory_mb=int(env.get("ARCHIVE_EXTRACT_MEMORY_MB") or 1024),
+            extract_cpu_seconds=int(env.get("ARCHIVE_EXTRACT_CPU_SECONDS") or 60),
+            extract_timeout=int(env.get("ARCHIVE_EXTRACT_TIMEOUT") or 120),
+            extract_max_mb=int(env.get("ARCHIVE_EXTRACT_MAX_MB") or 200),
+            extract_max_chars=int(env.get("ARCHIVE_EXTRACT_MAX_CHARS") or 2_000_000),
+            extract_max_unzipped_mb=int(env.get("ARCHIVE_EXTRACT_MAX_UNZIPPED_MB") or 100),
+            extract_max_zip_ratio=int(env.get("ARCHIVE_EXTRACT_MAX_ZIP_RATIO") or 100),
+            extract_max_megapixels=float(env.get("ARCHIVE_EXTRACT_MAX_MEGAPIXELS") or 100),
+            ocr_max_pages=int(env.get("ARCHIVE_OCR_MAX_PAGES") or 100),
         )
         values.update(overrides)
         return cls(**values)
+
+    @property
+    def extract_limits(self):
+        """The sandbox's ``Limits`` from these settings."""
+        from .extract import MiB, Limits
+
+        return Limits(max_bytes=self.extract_max_mb * MiB, max_chars=self.extract_max_chars,
+                      max_unzipped=self.extract_max_unzipped_mb * MiB, max_zip_ratio=self.extract_max_zip_ratio,
+                      max_pixels=int(self.extract_max_megapixels * 1_000_000), max_ocr_pages=self.ocr_max_pages,
+                      memory_mb=self.extract_memory_mb, cpu_seconds=self.extract_cpu_seconds,
+                      wall_seconds=self.extract_timeout)
 
 
 def _instance_secret(instance: Path, create: bool = True) -> str:

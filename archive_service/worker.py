@@ -1,8 +1,9 @@
-"""The worker: idempotent jobs run in a loop (outbox drain, orphan collection, fixity sampling).
+"""The worker: idempotent jobs run in a loop (outbox drain, text extraction, orphan collection, fixity).
 
 Several workers may run at once: outbox rows are claimed with ``FOR UPDATE SKIP LOCKED`` on
 PostgreSQL, so each row is handled exactly once. The search issue plugs its indexer in through
-``SearchSink``; until then the sink accepts every record.
+``SearchSink``; until then the sink accepts every record. Text extraction (``ExtractionJob`` rows,
+see extraction.py) runs in its own thread beside the drain, so a slow file never holds indexing.
 """
 from __future__ import annotations
 
@@ -38,14 +39,21 @@ class NullSearchSink:
         return None
 
 
+class Extractor(Protocol):
+    def run_one(self, factory: sessionmaker[Session], worker: str = "") -> int:
+        """Handle one due extraction job; 1 if one was handled, 0 if none was due."""
+
+
 class Worker:
     def __init__(self, factory: sessionmaker[Session], store: ObjectStore, clock: Clock,
                  search: SearchSink | None = None, gc_grace: timedelta = timedelta(hours=24),
-                 batch: int = 200, fixity_sample: int = 20, name: str | None = None):
+                 batch: int = 200, fixity_sample: int = 20, name: str | None = None,
+                 extractor: Extractor | None = None):
         self.factory = factory
         self.store = store
         self.clock = clock
         self.search = search or NullSearchSink()
+        self.extractor = extractor
         self.gc_grace = gc_grace
         self.batch = batch
         self.fixity_sample = fixity_sample
@@ -92,6 +100,29 @@ class Worker:
         finally:
             session.close()
 
+    def extract_next(self) -> int:
+        """Extract the text of one queued document version (in the sandbox); 0 if none was due."""
+        if self.extractor is None:
+            return 0
+        try:
+            return self.extractor.run_one(self.factory, self.name)
+        except OperationalError as exc:  # SQLite writer contention: try again on the next round
+            log.info("extraction claim contended: %s", exc.orig)
+            return 0
+
+    def drain(self) -> int:
+        """Handle everything due now: search outbox and extraction queue, until both are empty."""
+        total = 0
+        while True:  # extraction first: a document whose text is ready is indexed once, with it
+            n = 0
+            while k := self.extract_next():
+                n += k
+            while k := self.drain_outbox():
+                n += k
+            if not n:
+                return total
+            total += n
+
     def collect_orphans(self) -> list[str]:
         with self.factory() as session:
             return collect_orphans(session, self.store, self.clock, self.gc_grace)
@@ -104,8 +135,15 @@ class Worker:
     def run(self, interval: float = 1.0, housekeeping_every: float = 3600.0, once: bool = False) -> None:
         """Drain continuously; collect orphans and sample fixity every ``housekeeping_every`` seconds."""
         last_housekeeping = None
+        extracting = None
+        if not once and self.extractor is not None:
+            extracting = threading.Thread(target=self._extract_loop, args=(interval,), name="archive-extract",
+                                          daemon=True)
+            extracting.start()
         while not self._stop.is_set():
             try:
+                if once:
+                    self.drain()
                 while self.drain_outbox():
                     pass
                 now = self.clock.now()
@@ -122,6 +160,17 @@ class Worker:
                 log.exception("worker job failed")
             if once:
                 return
+            self._stop.wait(interval)
+        if extracting is not None:
+            extracting.join(5)
+
+    def _extract_loop(self, interval: float) -> None:
+        while not self._stop.is_set():
+            try:
+                if self.extract_next():
+                    continue
+            except Exception:  # a job failing must not stop the thread
+                log.exception("extraction job failed")
             self._stop.wait(interval)
 
     def stop(self) -> None:

@@ -4,9 +4,7 @@ from test_letters_inbox import issue
 
 
 def _drain(rt):
-    worker = rt.worker()
-    while worker.drain_outbox():
-        pass
+    rt.worker().drain()  # search outbox and extraction queue
 
 
 def _search(clients, who, q):

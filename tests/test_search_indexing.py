@@ -36,9 +36,7 @@ def _upload(rt, username, title, text, filename="a.txt"):
 
 
 def _drain(rt):
-    worker = rt.worker()
-    while worker.drain_outbox():
-        pass
+    rt.worker().drain()  # search outbox and extraction queue
 
 
 def _pending(rt):

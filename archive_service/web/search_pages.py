@@ -12,7 +12,7 @@ from search.results import SearchResult, Viewer
 
 from ..clock import local_time
 from ..errors import BadRequest, DomainError, Unauthorized
-from ..indexing_models import EXTRACTION_STATUS, TextExtraction
+from ..indexing_models import EXTRACTION_STATUS, ExtractionJob, TextExtraction
 from . import openapi
 from .context import current_user, db, runtime
 from .pages import login_required
@@ -121,10 +121,11 @@ def results():
 @bp.app_context_processor
 def _extraction_helper():
     def search_extraction(doc):
-        """The current version's text extraction row (or None) for the document page."""
+        """The current version's text extraction row (or None), its queued job (or None), the labels."""
         version = doc.versions[-1] if doc.versions else None
         row = db().get(TextExtraction, version.id) if version is not None else None
-        return row, EXTRACTION_STATUS
+        job = db().get(ExtractionJob, version.id) if version is not None and row is None else None
+        return row, job, EXTRACTION_STATUS
 
     return {"search_extraction": search_extraction}
 

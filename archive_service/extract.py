@@ -282,10 +282,9 @@ def _ocr_pdf(data: bytes, reader, limits: Limits, progress: Progress | None, fal
         for i in range(todo):
             w_pt, h_pt = _page_box(reader.pages[i])
             w_px, h_px = round(w_pt / 72 * limits.ocr_dpi), round(h_pt / 72 * limits.ocr_dpi)
-            try:
-                check_pixels(w_px, h_px, limits, f"第 {i + 1} 页幅面")
-            except LimitExceeded as exc:
-                skipped.append(f"{exc}（{w_pt / 72 * 25.4:.0f}×{h_pt / 72 * 25.4:.0f} mm）")
+            if w_px * h_px > limits.max_pixels:
+                skipped.append(f"第 {i + 1} 页幅面过大（{w_pt / 72 * 25.4:.0f}×{h_pt / 72 * 25.4:.0f} mm，"
+                               f"{limits.ocr_dpi} dpi 下 {w_px}×{h_px} 像素，上限 {limits.max_pixels / 1e6:.0f} 百万像素）")
                 pages.append("")
                 continue
             out = Path(tmp) / f"p{i + 1}"

@@ -59,11 +59,14 @@ class Runtime:
         return Worker(self.factory, self.store, self.clock, **kw)
 
     def close(self) -> None:
-        """Release the search engine and the database connections; both reopen on next use
-        (as in a restarted process, e.g. after the index folder was replaced)."""
+        """Release the search engine, the extraction sandbox and the database connections; all
+        reopen on next use (as in a restarted process, e.g. after the index folder was replaced)."""
         engine = self.__dict__.pop("search_engine", None)
         if engine is not None:
             engine.close()
+        sandbox = self.__dict__.pop("sandbox", None)
+        if sandbox is not None:
+            sandbox.close()
         self.engine.dispose()
 
     @cached_property

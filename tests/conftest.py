@@ -57,7 +57,7 @@ def rt(settings):
     runtime = Runtime.build(settings)
     migrate(runtime.engine)
     yield runtime
-    runtime.engine.dispose()
+    runtime.close()  # the search engine, the extraction sandbox child and the connections
 
 
 @pytest.fixture

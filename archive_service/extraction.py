@@ -1,13 +1,15 @@
 """The extraction queue: text extraction runs beside indexing, one document at a time, in the sandbox.
 
-The indexer never parses a file. A document whose current version has no extracted text yet is
-indexed by its title at once and gets an ``ExtractionJob``; the worker's extraction thread takes one
-job at a time (``run_one``):
+The indexer never parses a file. Every new version gets an ``ExtractionJob`` in its upload
+transaction (the indexer also queues any version it finds without text); until its text is stored
+the document is indexed by its title. The worker's extraction thread takes one
+batch at a time (``run_batch``):
 
-1. a short transaction claims the job (a lease: ``available_at`` moves ahead of the clock),
-2. the file is read and extracted in the sandbox, outside any transaction (limits in ``Limits``),
-3. a short transaction stores the ``TextExtraction``, deletes the job and enqueues the document
-   for indexing again, now with its text.
+1. a short transaction claims a batch of due jobs (a lease: ``available_at`` moves ahead of the clock),
+2. each file is read and extracted in the sandbox, outside any transaction (limits in ``Limits``),
+3. a short transaction stores the ``TextExtraction`` rows, deletes the jobs and enqueues the
+   documents for indexing again, now with their text — once per run of plain-text files, and
+   before any other file starts, so a slow file never holds results that are ready.
 
 So a slow or hostile file holds neither a database transaction nor the search queue; it costs the
 extraction thread at most its limits, and everything else stays searchable meanwhile. OCR progress
@@ -16,16 +18,17 @@ extraction thread at most its limits, and everything else stays searchable meanw
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import outbox
 from .clock import Clock
-from .extract import Extraction
+from .extract import Extraction, kind_of
 from .indexing_models import ExtractionJob, TextExtraction
 from .models import Blob, Document, DocumentVersion
 from .sandbox import Sandbox
@@ -34,6 +37,8 @@ from .storage.base import ObjectStore
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 3  # a job whose worker died this often during extraction is recorded as failed
+BATCH = 50  # jobs claimed at once
+BATCH_SECONDS = 1.0  # after this, the unstarted rest of a batch is handed back
 
 
 def enqueue_many(session: Session, clock: Clock, versions: list[tuple[int, int]]) -> None:
@@ -69,6 +74,11 @@ class _Claimed:
     filename: str
     attempts: int
 
+    @property
+    def cheap(self) -> bool:
+        """Plain text: decoded in linear time, so a batch of them shares its transactions."""
+        return kind_of(self.media_type, self.filename) == "text"
+
 
 class ExtractionQueue:
     """The worker's extraction job (see worker.py)."""
@@ -79,13 +89,33 @@ class ExtractionQueue:
         self.sandbox = sandbox
         self.lease = timedelta(seconds=sandbox.limits.wall_seconds + 60)
 
-    def run_one(self, factory: sessionmaker[Session], worker: str = "") -> int:
-        """Extract one queued version; returns 1 if a job was handled, 0 if none was due."""
-        job = self._claim(factory, worker)
-        if job is None:
-            return 0
-        if isinstance(job, int):
-            return job
+    def run_batch(self, factory: sessionmaker[Session], worker: str = "") -> int:
+        """Extract a batch of due jobs; returns how many were handled (0: none was due).
+
+        Results are stored in one transaction per run of cheap (plain text) files; before any other
+        file the results so far are stored, and after ``BATCH_SECONDS`` the unstarted rest of the
+        batch is handed back, so a slow file never holds the text of the files claimed with it.
+        """
+        jobs, handled = self._claim(factory, worker)
+        done: list[tuple[_Claimed, Extraction]] = []
+        started = time.monotonic()
+        for i, job in enumerate(jobs):
+            if done and not job.cheap:
+                handled += self._finish(factory, done)
+                done = []
+            result = self._extract(factory, job)
+            if result is None:
+                handled += 1  # retried later
+            else:
+                done.append((job, result))
+            if time.monotonic() - started > BATCH_SECONDS and i + 1 < len(jobs):
+                self._release(factory, jobs[i + 1:])
+                break
+        if done:
+            handled += self._finish(factory, done)
+        return handled
+
+    def _extract(self, factory, job: _Claimed) -> Extraction | None:
         try:
             chunks = self.store.open(job.sha256)
             try:
@@ -97,50 +127,53 @@ class ExtractionQueue:
         except Exception as exc:  # the store failed: retry with backoff, then record it
             if job.attempts < MAX_ATTEMPTS:
                 self._retry(factory, job, exc)
-                return 1
-            result = Extraction("failed", "read", error=f"读取文件失败：{exc}"[:2000])
-        else:
-            result = self.sandbox.extract(data, job.media_type, job.filename,
-                                          progress=lambda done, total: self._progress(factory, job, done, total))
-            del data
-        self._finish(factory, job, result)
-        return 1
+                return None
+            return Extraction("failed", "read", error=f"读取文件失败：{exc}"[:2000])
+        return self.sandbox.extract(data, job.media_type, job.filename,
+                                    progress=lambda done, total: self._progress(factory, job, done, total))
 
     # -- the short transactions around the extraction ---------------------------------------------
-    def _claim(self, factory, worker: str) -> _Claimed | int | None:
+    def _claim(self, factory, worker: str) -> tuple[list[_Claimed], int]:
         with factory() as s:
             now = self.clock.now()
-            row = s.scalars(select(ExtractionJob).where(ExtractionJob.available_at <= now)
-                            .order_by(ExtractionJob.available_at, ExtractionJob.version_id).limit(1)
-                            .with_for_update(skip_locked=True)).first()
-            if row is None:
+            rows = s.scalars(select(ExtractionJob).where(ExtractionJob.available_at <= now)
+                             .order_by(ExtractionJob.available_at, ExtractionJob.version_id).limit(BATCH)
+                             .with_for_update(skip_locked=True)).all()
+            if not rows:
                 s.rollback()
-                return None
-            version = s.get(DocumentVersion, row.version_id)
-            doc = s.get(Document, row.document_id)
-            if version is None or doc is None or s.get(TextExtraction, row.version_id) is not None:
-                s.delete(row)
-                if doc is not None:
-                    outbox.enqueue(s, self.clock, doc.id, doc.revision)
-                s.commit()
-                return 1
-            if row.attempts >= MAX_ATTEMPTS:  # extraction was interrupted every time (worker killed)
-                store_extraction(s, self.clock, row.version_id, row.document_id, Extraction(
-                    "failed", "sandbox", error=f"提取 {row.attempts} 次均未完成，已放弃"))
-                s.delete(row)
-                outbox.enqueue(s, self.clock, doc.id, doc.revision)
-                s.commit()
-                return 1
-            row.attempts += 1
-            row.available_at = now + self.lease
-            row.started_at = now
-            row.pages_done = row.pages_total = 0
-            row.worker = worker[:80] or None
-            blob = s.get(Blob, version.blob_sha256)
-            job = _Claimed(row.version_id, row.document_id, version.blob_sha256,
-                           blob.media_type if blob else "", version.filename, row.attempts)
+                return [], 0
+            ids = [r.version_id for r in rows]
+            info = {v.id: v for v in s.execute(
+                select(DocumentVersion.id, DocumentVersion.document_id, DocumentVersion.blob_sha256,
+                       DocumentVersion.filename, Blob.media_type, Document.revision)
+                .join(Blob, Blob.sha256 == DocumentVersion.blob_sha256)
+                .join(Document, Document.id == DocumentVersion.document_id)
+                .where(DocumentVersion.id.in_(ids)))}
+            have_text = set(s.scalars(select(TextExtraction.version_id).where(TextExtraction.version_id.in_(ids))))
+            jobs, handled = [], 0
+            for row in rows:
+                v = info.get(row.version_id)
+                if v is None or row.version_id in have_text:
+                    s.delete(row)
+                    if v is not None:
+                        outbox.enqueue(s, self.clock, v.document_id, v.revision)
+                    handled += 1
+                elif row.attempts >= MAX_ATTEMPTS:  # extraction was interrupted every time (worker killed)
+                    store_extraction(s, self.clock, row.version_id, row.document_id, Extraction(
+                        "failed", "sandbox", error=f"提取 {row.attempts} 次均未完成，已放弃"))
+                    s.delete(row)
+                    outbox.enqueue(s, self.clock, v.document_id, v.revision)
+                    handled += 1
+                else:
+                    row.attempts += 1
+                    row.available_at = now + self.lease
+                    row.started_at = now
+                    row.pages_done = row.pages_total = 0
+                    row.worker = worker[:80] or None
+                    jobs.append(_Claimed(row.version_id, v.document_id, v.blob_sha256, v.media_type or "",
+                                         v.filename, row.attempts))
             s.commit()
-            return job
+            return jobs, handled
 
     def _progress(self, factory, job: _Claimed, done: int, total: int) -> None:
         try:
@@ -161,17 +194,42 @@ class ExtractionQueue:
                 row.available_at = self.clock.now() + outbox.backoff(row.attempts)
                 s.commit()
 
-    def _finish(self, factory, job: _Claimed, result: Extraction) -> None:
+    def _release(self, factory, jobs: list[_Claimed]) -> None:
+        """Hand back claimed jobs that were not started (due again at once, the attempt not counted)."""
+        with factory() as s:
+            for row in s.scalars(select(ExtractionJob).where(
+                    ExtractionJob.version_id.in_([j.version_id for j in jobs]))):
+                row.available_at = self.clock.now()
+                row.attempts = max(0, row.attempts - 1)
+                row.started_at = row.worker = None
+            s.commit()
+
+    def _finish(self, factory, done: list[tuple[_Claimed, Extraction]]) -> int:
+        """Store results, delete their jobs and enqueue their documents for indexing: one transaction."""
         with factory() as s:
             try:
-                if s.get(TextExtraction, job.version_id) is None:
-                    store_extraction(s, self.clock, job.version_id, job.document_id, result)
-                row = s.get(ExtractionJob, job.version_id)
-                if row is not None:
-                    s.delete(row)
-                doc = s.get(Document, job.document_id)
-                if doc is not None:
-                    outbox.enqueue(s, self.clock, doc.id, doc.revision)
+                self._store(s, done)
                 s.commit()
-            except IntegrityError:  # the version was deleted meanwhile, or another worker stored it first
+                return len(done)
+            except IntegrityError:  # a version was deleted meanwhile: store the others one by one
                 s.rollback()
+        for item in done:
+            with factory() as s:
+                try:
+                    self._store(s, [item])
+                    s.commit()
+                except IntegrityError:
+                    s.rollback()
+        return len(done)
+
+    def _store(self, s: Session, done: list[tuple[_Claimed, Extraction]]) -> None:
+        ids = [job.version_id for job, _ in done]
+        have = set(s.scalars(select(TextExtraction.version_id).where(TextExtraction.version_id.in_(ids))))
+        for job, result in done:
+            if job.version_id not in have:
+                store_extraction(s, self.clock, job.version_id, job.document_id, result)
+        s.execute(delete(ExtractionJob).where(ExtractionJob.version_id.in_(ids)))
+        revisions = dict(s.execute(select(Document.id, Document.revision).where(
+            Document.id.in_({job.document_id for job, _ in done}))).all())
+        for doc_id, revision in revisions.items():
+            outbox.enqueue(s, self.clock, doc_id, revision)

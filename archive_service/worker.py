@@ -40,8 +40,8 @@ class NullSearchSink:
 
 
 class Extractor(Protocol):
-    def run_one(self, factory: sessionmaker[Session], worker: str = "") -> int:
-        """Handle one due extraction job; 1 if one was handled, 0 if none was due."""
+    def run_batch(self, factory: sessionmaker[Session], worker: str = "") -> int:
+        """Handle a batch of due extraction jobs; how many were handled (0: none was due)."""
 
 
 class Worker:
@@ -101,11 +101,11 @@ class Worker:
             session.close()
 
     def extract_next(self) -> int:
-        """Extract the text of one queued document version (in the sandbox); 0 if none was due."""
+        """Extract the text of a batch of queued document versions (in the sandbox); 0 if none was due."""
         if self.extractor is None:
             return 0
         try:
-            return self.extractor.run_one(self.factory, self.name)
+            return self.extractor.run_batch(self.factory, self.name)
         except OperationalError as exc:  # SQLite writer contention: try again on the next round
             log.info("extraction claim contended: %s", exc.orig)
             return 0

@@ -73,6 +73,7 @@ class Runtime:
     def upload_policy(self) -> UploadPolicy:
         return UploadPolicy.parse(self.settings.upload_media_types, self.settings.upload_extensions)
 
+    @cached_property
     def sandbox(self):
         """The extraction sandbox (one long-lived child process, started on first use)."""
         from .sandbox import Sandbox

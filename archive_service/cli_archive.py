@@ -70,7 +70,8 @@ def verify_archival_codes(session) -> list[str]:
         why = code_problem(item.archival_code)
         if why is None:
             try:
-                if format_code(item.fonds, item.year, item.retention, item.unit, item.item_number) != item.archival_code:
+                expected = format_code(item.fonds, item.year, item.retention, item.unit, item.item_number)
+                if expected != item.archival_code:
                     why = "档号与著录项不符"
             except ValueError as exc:
                 why = str(exc)

@@ -24,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -129,7 +129,8 @@ def run_catalogue(n: int) -> tuple[float, float, int, int]:
     from archive_service.archive.models import ArchiveItem
 
     items = [ArchiveItem(archival_code=f"J012-WS·2025-D30-BGS-{i:04d}", doc_number=f"石住建〔2025〕{i}号",
-                         responsible="县住房和城乡建设局", title=f"关于第{i}批建设工程消防验收备案抽查情况的报告" * (1 + i % 2),
+                         responsible="县住房和城乡建设局",
+                         title=f"关于第{i}批建设工程消防验收备案抽查情况的报告" * (1 + i % 2),
                          doc_date=date(2025, 1 + i % 12, 1 + i % 28), secrecy="非密", pages=1 + i % 9, remarks="")
              for i in range(1, n + 1)]
     out = io.BytesIO()

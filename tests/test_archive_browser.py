@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -77,7 +78,7 @@ def test_file_three_letters_open_the_item_download_the_catalogue(live_server, ch
     page.select_option("select[name=unit]", "SCZR")
     with page.expect_download() as dl:
         page.click("#export-catalogue")
-    wb = load_workbook(io.BytesIO(open(dl.value.path(), "rb").read()))
+    wb = load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
     rows = list(wb.active.iter_rows(values_only=True))
     assert rows[1][:3] == ("序号", "档号", "文号")
     listed = [r[1] for r in rows[2:]]

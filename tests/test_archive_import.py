@@ -171,7 +171,8 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, demo_c
     members.append(("scans/目录.csv", buf.getvalue().encode("utf-8")))
     zpath = _zip(tmp_path / "upload.zip", members)
     client, h = clients("zjj_staff")
-    resp = client.post("/api/v1/archive/imports", headers=h, data={"file": (open(zpath, "rb"), "upload.zip")})
+    resp = client.post("/api/v1/archive/imports", headers=h,
+                       data={"file": (io.BytesIO(zpath.read_bytes()), "upload.zip")})
     assert resp.status_code == 202, resp.get_json()
     run_id = resp.get_json()["id"]
     for _ in range(300):
@@ -184,7 +185,8 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, demo_c
     report = client.get(f"/api/v1/archive/imports/{run_id}/errors.csv", headers=h).get_data(as_text=True)
     assert "4,日期" in report
     bad = _zip(tmp_path / "evil.zip", [("../evil.pdf", b"x")])
-    refused = client.post("/api/v1/archive/imports", headers=h, data={"file": (open(bad, "rb"), "evil.zip")})
+    refused = client.post("/api/v1/archive/imports", headers=h,
+                          data={"file": (io.BytesIO(bad.read_bytes()), "evil.zip")})
     assert refused.status_code == 422 and ".." in refused.get_json()["error"]["message"]
     other, oh = clients("scjg_staff")
     assert other.get(f"/api/v1/archive/imports/{run_id}", headers=oh).status_code == 404

@@ -95,7 +95,8 @@ def test_a_filed_document_refuses_a_new_version_over_the_api(arch, demo_clients)
     client, h = clients("zjj_staff")
     doc_id = client.post("/api/v1/documents", headers=h, data={
         "title": "住建局通知", "file": (io.BytesIO(make_pdf("x")), "x.pdf")}).get_json()["id"]
-    assert client.post("/api/v1/archive/items", headers=h, json={"document_id": doc_id, "retention": "D10"}).status_code == 201
+    filed = client.post("/api/v1/archive/items", headers=h, json={"document_id": doc_id, "retention": "D10"})
+    assert filed.status_code == 201
     resp = client.post(f"/api/v1/documents/{doc_id}/versions", headers=h,
                        data={"file": (io.BytesIO(make_pdf("y")), "y.pdf")})
     assert resp.status_code == 409, resp.get_json()

@@ -133,7 +133,7 @@ def write_pdf(items: Iterable[ArchiveItem], out: BinaryIO, title: str) -> int:
 
 def export(items: Iterable[ArchiveItem], fmt: str, title: str) -> tempfile.SpooledTemporaryFile:
     """Write the catalogue into a spooled file (rewound), for streaming."""
-    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    spool = tempfile.SpooledTemporaryFile(max_size=8 * 1024 * 1024)  # noqa: SIM115 - closed by chunks()
     (write_xlsx if fmt == "xlsx" else write_pdf)(items, spool, title)
     spool.seek(0)
     return spool

@@ -95,7 +95,8 @@ class Context:
 
     def format_of(self, part) -> str:
         """The part's archival format: OFD is a ZIP named .ofd, everything else as detected."""
-        if part.media_type in {"application/zip", "application/octet-stream"} and part.filename.lower().endswith(".ofd"):
+        zipped = part.media_type in {"application/zip", "application/octet-stream"}
+        if zipped and part.filename.lower().endswith(".ofd"):
             return "application/ofd"
         return part.media_type
 

@@ -35,6 +35,7 @@ from .sources import SourceBundle, SourcePart
 
 KNOWN = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注", "文件名", "保管期限", "机构", "文种"]
 REQUIRED = ["题名", "文件名"]
+RETENTION_WORDS = {"永久": "Y", "定期30年": "D30", "定期10年": "D10", "30年": "D30", "10年": "D10"}
 MAX_MEMBERS = 10_000
 MAX_RATIO = 100
 
@@ -126,7 +127,8 @@ def _text(values: dict, key: str) -> str:
     return str(v).strip()
 
 
-def validate_row(row: Row, header: list[str], folder: Path, seen_codes: dict, fonds: str) -> tuple[list[RowError], dict]:
+def validate_row(row: Row, header: list[str], folder: Path, seen_codes: dict,
+                 fonds: str) -> tuple[list[RowError], dict]:
     errors: list[RowError] = []
     v = row.values
     for col in header:
@@ -162,7 +164,7 @@ def validate_row(row: Row, header: list[str], folder: Path, seen_codes: dict, fo
         else:
             seen_codes[code] = row.number
     retention = _text(v, "保管期限").upper()
-    retention = {"永久": "Y", "定期30年": "D30", "定期10年": "D10", "30年": "D30", "10年": "D10"}.get(retention, retention)
+    retention = RETENTION_WORDS.get(retention, retention)
     if code and not code_problem(code):
         retention = parse_code(code).retention
     if not retention:

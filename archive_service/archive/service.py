@@ -9,6 +9,7 @@ import io
 import json
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from typing import ClassVar
 
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -90,7 +91,7 @@ class Fondses:
             raise Unprocessable("全宗号为 4 位字母或数字，例如 J012")
         if not units:
             raise Unprocessable("至少需要一个机构（问题）代码")
-        for ucode, uname, _ in units:
+        for ucode, _name, _ in units:
             if not UNIT_RE.match(ucode or ""):
                 raise Unprocessable(f"机构代码“{ucode}”应为 1–10 位大写字母或数字")
         fonds = self.s.scalar(select(Fonds).where(Fonds.department_id == dept.id))
@@ -378,8 +379,8 @@ class ArchiveService:
                 "doc_date": item.doc_date.isoformat() if item.doc_date else None, "doc_type": item.doc_type,
                 "pages": item.pages, "parts": [[p.document_id, p.version, p.role, p.sha256] for p in item.parts]}
 
-    EDITABLE = {"title": "题名", "doc_number": "文件编号", "responsible": "责任者", "doc_date": "日期",
-                "doc_type": "文种", "remarks": "备注"}
+    EDITABLE: ClassVar[dict[str, str]] = {"title": "题名", "doc_number": "文件编号", "responsible": "责任者",
+                                          "doc_date": "日期", "doc_type": "文种", "remarks": "备注"}
 
     def update_metadata(self, user: User, item: ArchiveItem, changes: dict) -> ArchiveItem:
         self._require_filer(user, item.department)
@@ -499,8 +500,7 @@ class ArchiveService:
         if unit:
             q = q.where(ArchiveItem.unit == unit)
         q = q.order_by(ArchiveItem.unit, ArchiveItem.item_number).execution_options(yield_per=1000)
-        for item in self.s.scalars(q):
-            yield item
+        yield from self.s.scalars(q)
 
     def history(self, item: ArchiveItem) -> list[AuditEvent]:
         doc_ids = [str(p.document_id) for p in item.parts]

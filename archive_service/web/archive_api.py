@@ -508,7 +508,8 @@ def _import_paths() -> dict:
             "summary": "上传 ZIP 批量导入数字化档案（文件 + 目录.xlsx/目录.csv）；绝对路径、..、符号链接、"
                        "超过 10000 个文件或解压比超过 100 的 ZIP 整体拒绝",
             "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["file"], "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                "type": "object", "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}}}}}},
             "responses": {"202": {"description": "导入记录（后台进行，轮询进度）"}, **errors(401, 403, 413, 422)}}},
         "/api/v1/archive/imports/{id}": {"get": {"summary": "导入进度与逐行错误", "parameters": [_ID],
                                                  "responses": {"200": {"description": "进度"}, **errors(401, 404)}}},

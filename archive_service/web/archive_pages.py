@@ -34,8 +34,9 @@ def index():
     retention = args.get("retention") if args.get("retention") in RETENTIONS else None
     page = svc.list(user, args.get("fonds") or None, _int(args.get("year")), retention, args.get("unit") or None,
                     args.get("after") or None, 50)
+    can_view = can_view_archive(user, holding_organisation(user.department))
     return render_template("ui/archive/list.html", page=page, facets=svc.facets(user), args=args,
-                           RETENTIONS=RETENTIONS, can_view=can_view_archive(user, holding_organisation(user.department)))
+                           RETENTIONS=RETENTIONS, can_view=can_view)
 
 
 @bp.route("/archive/file", methods=["GET", "POST"])
@@ -118,8 +119,9 @@ def import_page():
                 error = exc.message
     runs = []
     if has_role(user, "archivist"):
-        runs = list(db().scalars(select(ImportRun).where(
-            ImportRun.department_id == holding_organisation(user.department).id).order_by(ImportRun.id.desc()).limit(20)))
+        org_id = holding_organisation(user.department).id
+        runs = list(db().scalars(select(ImportRun).where(ImportRun.department_id == org_id)
+                                 .order_by(ImportRun.id.desc()).limit(20)))
     return render_template("ui/archive/import.html", error=error, runs=runs), (422 if error else 200)
 
 

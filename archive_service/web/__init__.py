@@ -34,12 +34,14 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     from . import (admin, api, archive_api, archive_pages, audit_pages, context, errors, health, inbox, letters,
                    letters_api, meetings, pages, render_api, search_pages, signature_pages)
     from . import headers
+    from . import uploads
 
     load_features()
 
     context.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
+    uploads.init_app(app)
     for bp in (health.bp, api.bp, pages.bp, admin.bp, audit_pages.bp, signature_pages.bp, meetings.bp,
                search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp, archive_api.bp,
                archive_pages.bp):

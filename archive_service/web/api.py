@@ -13,6 +13,7 @@ from .context import current_user, db, runtime
 from .openapi import openapi_document
 from .paging import keyset_args, page_json
 from .transfer import download_response, page_args, receive_upload, receive_version
+from .upload_marks import streaming_upload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -84,6 +85,7 @@ def me():
 
 
 @bp.post("/documents")
+@streaming_upload()
 @api_login_required
 def create_document():
     doc = receive_upload(current_user(), require_csrf=not g.get("via_token"))
@@ -115,6 +117,7 @@ def get_document(doc_id: int):
 
 
 @bp.post("/documents/<int:doc_id>/versions")
+@streaming_upload()
 @api_login_required
 def add_document_version(doc_id: int):
     version = receive_version(current_user(), doc_id)

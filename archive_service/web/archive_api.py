@@ -18,6 +18,8 @@ from .api import api_login_required
 from .context import current_user, db, runtime
 from .openapi import errors, register_paths, register_schemas
 from .transfer import content_disposition, send_audited
+from .upload_marks import streaming_upload
+from .uploads import open_upload
 
 bp = Blueprint("archive_api", __name__, url_prefix="/api/v1/archive")
 
@@ -472,16 +474,12 @@ def visible_run(run_id: int) -> ImportRun:
 
 
 @bp.post("/imports")
+@streaming_upload()
 @api_login_required
 def create_import():
-    from .multipart import MultipartStream
-
-    form = MultipartStream(request.stream, request.headers.get("Content-Type"))
-    part = form.next_file("file")
-    if part is None or not form.filename:
-        raise Unprocessable("缺少文件字段 file（ZIP：文件和目录.xlsx/目录.csv）")
-    run = start_import(current_user(), part, form.filename)
-    form.finish()
+    upload = open_upload(missing="缺少文件字段 file（ZIP：文件和目录.xlsx/目录.csv）")
+    run = start_import(current_user(), upload.part, upload.filename)
+    upload.finish()
     return jsonify(import_json(run)), 202
 
 

@@ -14,6 +14,8 @@ from . import mywork
 from .archive_api import archive, import_json, start_import, visible_run
 from .context import current_user, db, runtime
 from .pages import login_required
+from .upload_marks import streaming_upload
+from .uploads import open_upload
 
 bp = Blueprint("archive_pages", __name__)
 
@@ -102,21 +104,20 @@ def catalogue_page():
 
 
 @bp.route("/archive/import", methods=["GET", "POST"])
+@streaming_upload()
 @login_required
 def import_page():
     user = current_user()
     error = None
     if request.method == "POST":
-        upload = request.files.get("file")
-        if upload is None or not upload.filename:
-            error = "请选择 ZIP 文件"
-        else:
-            try:
-                run = start_import(user, upload.stream, upload.filename)
-                return redirect(url_for("archive_pages.import_status", run_id=run.id))
-            except DomainError as exc:
-                db().rollback()
-                error = exc.message
+        try:
+            upload = open_upload(missing="请选择 ZIP 文件")
+            run = start_import(user, upload.part, upload.filename)
+            upload.finish()
+            return redirect(url_for("archive_pages.import_status", run_id=run.id))
+        except DomainError as exc:
+            db().rollback()
+            error = exc.message
     runs = []
     if has_role(user, "archivist"):
         org_id = holding_organisation(user.department).id

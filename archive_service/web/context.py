@@ -10,6 +10,7 @@ from ..clock import local_time
 from ..errors import BadRequest
 from ..models import DEPARTMENT_KINDS, ROLES, User
 from ..runtime import Runtime
+from .upload_marks import is_streaming_upload
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -70,7 +71,7 @@ def init_app(app: Flask) -> None:
         """
         if request.method not in UNSAFE or request.headers.get("Authorization", "").lower().startswith("bearer "):
             return
-        if request.endpoint in {"pages.upload", "api.create_document", "api.issue_token", "pages.login"}:
+        if request.endpoint in {"api.issue_token", "pages.login"} or is_streaming_upload():
             return
         supplied = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
         check_csrf(supplied)

@@ -40,7 +40,7 @@ def _check_storage(rt: Runtime) -> str:
         return "ok"
     except DomainError as exc:
         return f"error: {exc.message}"
-    except Exception as exc:  # noqa: BLE001 - report, do not crash the probe
+    except Exception as exc:
         return f"error: {exc.__class__.__name__}"
 
 

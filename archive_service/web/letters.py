@@ -12,6 +12,8 @@ from .letters_common import (departments, fields_from_form, final_version, inbox
                              letters, verification)
 from .pages import login_required
 from .transfer import send_audited
+from .upload_marks import streaming_upload
+from .uploads import open_upload
 
 bp = Blueprint("letters", __name__)
 
@@ -157,16 +159,15 @@ def act(letter_id: int):
 
 
 @bp.post("/letters/<int:letter_id>/attachments")
+@streaming_upload()
 @login_required
 def attach(letter_id: int):
     user, service = current_user(), letters()
     letter = service.get(user, letter_id)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        flash("请选择附件文件")
-        return redirect(url_for("letters.detail", letter_id=letter_id))
     try:
-        service.add_attachment(user, letter, upload.stream, upload.filename)
+        upload = open_upload(missing="请选择附件文件")
+        service.add_attachment(user, letter, upload.part, upload.filename)
+        upload.finish()
     except DomainError as exc:
         db().rollback()
         return _detail_page(letter_id, f"附件未添加：{exc.message}"), exc.status

@@ -1,7 +1,7 @@
 """/api/v1 endpoints for letters (函), their sign-off chain, issue, and the inbox (收文)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from ..errors import BadRequest, NotFound
 from ..models import Department
@@ -12,6 +12,8 @@ from .letters_common import (fields_from_json, final_version, inbox, issuing, le
                              verification)
 from .openapi import errors, register_paths
 from .transfer import send_audited
+from .upload_marks import streaming_upload
+from .uploads import open_upload
 
 bp = Blueprint("letters_api", __name__, url_prefix="/api/v1")
 
@@ -110,14 +112,14 @@ def letter_action(letter_id: int):
 
 
 @bp.post("/letters/<int:letter_id>/attachments")
+@streaming_upload()
 @api_login_required
 def letter_attachment(letter_id: int):
     service, user = letters(), current_user()
     letter = service.get(user, letter_id)
-    upload = request.files.get("file")
-    if upload is None or not upload.filename:
-        raise BadRequest("缺少文件字段 file")
-    service.add_attachment(user, letter, upload.stream, upload.filename)
+    upload = open_upload()
+    service.add_attachment(user, letter, upload.part, upload.filename)
+    upload.finish()
     return jsonify(letter_json(letter, service, user)), 201
 
 

@@ -21,6 +21,8 @@ from ..models import Department, User
 from . import mywork
 from .context import current_user, db, runtime
 from .pages import login_required
+from .upload_marks import streaming_upload
+from .uploads import open_upload
 
 bp = Blueprint("meetings", __name__)
 
@@ -161,14 +163,14 @@ def _back(meeting_id: int, message: str):
 
 
 @bp.post("/meetings/<int:meeting_id>/materials")
+@streaming_upload()
 @login_required
 def upload_material(meeting_id: int):
     svc = meetings()
     meeting = svc.manageable(current_user(), meeting_id)
-    file = request.files.get("file")
-    if file is None or not file.filename:
-        raise Unprocessable("请选择要上传的会议材料")
-    row = svc.add_material(current_user(), meeting, file.stream, file.filename, request.form.get("title"))
+    upload = open_upload(missing="请选择要上传的会议材料")
+    row = svc.add_material(current_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
+    upload.finish()
     return _back(meeting_id, f"已添加会议材料：{row.document.title}")
 
 

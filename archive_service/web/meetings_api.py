@@ -11,6 +11,8 @@ from ..errors import NotFound, Unprocessable
 from .api import api_login_required, json_body
 from .context import current_user, db
 from .meetings import bp, meetings, minutes, parse_date, schedule_from
+from .upload_marks import streaming_upload
+from .uploads import open_upload
 
 
 # -- JSON ------------------------------------------------------------------------------------------
@@ -79,14 +81,14 @@ def api_get(meeting_id: int):
 
 
 @bp.post("/api/v1/meetings/<int:meeting_id>/materials")
+@streaming_upload()
 @api_login_required
 def api_material(meeting_id: int):
     svc = meetings()
     meeting = svc.manageable(current_user(), meeting_id)
-    file = request.files.get("file")
-    if file is None or not file.filename:
-        raise Unprocessable("缺少文件字段 file")
-    row = svc.add_material(current_user(), meeting, file.stream, file.filename, request.form.get("title"))
+    upload = open_upload()
+    row = svc.add_material(current_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
+    upload.finish()
     db().commit()
     return jsonify({"document_id": row.document_id, "title": row.document.title}), 201
 

@@ -15,6 +15,7 @@ from .context import check_csrf, current_user, db, runtime, sign_in
 from .paging import keyset_args
 from .redirects import same_site_path
 from .transfer import download_response, receive_upload
+from .upload_marks import streaming_upload
 
 bp = Blueprint("pages", __name__)
 
@@ -84,6 +85,7 @@ def documents():
 
 
 @bp.route("/documents/upload", methods=["GET", "POST"])
+@streaming_upload()
 @login_required
 def upload():
     if request.method == "POST":

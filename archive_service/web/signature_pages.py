@@ -13,26 +13,18 @@ from flask import Blueprint, jsonify, render_template, request
 from correspondence.pki import key_source
 from correspondence.signing import verify_pdf
 
-from ..errors import BadRequest, DomainError, TooLarge, Unprocessable
+from ..errors import BadRequest, DomainError, Unprocessable
 from .api import api_login_required
 from .context import current_user, db, runtime
 from .openapi import errors, register_paths, register_schemas
 from .pages import login_required
+from .upload_marks import streaming_upload
+from .uploads import open_upload, too_large
 
 bp = Blueprint("signatures", __name__)
 
 SPOOL_IN_MEMORY = 16 * 1024 * 1024  # larger PDFs are read back from a temporary file
-UPLOAD_ENDPOINTS = {"signatures.api_verify_upload", "signatures.verify_page"}
-
-
-@bp.url_value_preprocessor
-def _limit_upload_size(endpoint, _values):
-    """Runs before the app's CSRF guard parses the form, so an oversized upload is refused unread."""
-    if endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
-        limit = runtime().settings.max_upload_bytes
-        if request.content_length is not None and request.content_length > limit + 1024 * 1024:
-            raise TooLarge(f"文件超过大小限制（{limit // (1024 * 1024)} MB）")
-        request.max_content_length = limit + 1024 * 1024  # chunked bodies: werkzeug stops at the limit
+CHUNK = 1024 * 1024
 
 
 def _trust_roots():
@@ -40,11 +32,21 @@ def _trust_roots():
 
 
 def _report_upload() -> tuple[dict, str]:
-    part = request.files.get("file")
-    if part is None or not part.filename:
-        raise Unprocessable("请选择要验证的 PDF 文件（字段 file）")
-    report = verify_pdf(part.stream, _trust_roots()).to_dict()
-    return report, part.filename
+    """Verify the uploaded PDF: streamed (ARCHIVE_MAX_VERIFY_MB at most) into a temporary spool,
+    because the PDF parser needs to seek; nothing is stored."""
+    upload = open_upload(missing="请选择要验证的 PDF 文件（字段 file）")
+    limit = runtime().settings.max_verify_bytes
+    with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
+        size = 0
+        while chunk := upload.part.read(CHUNK):
+            size += len(chunk)
+            if size > limit:
+                raise too_large()
+            spool.write(chunk)
+        upload.finish()
+        spool.seek(0)
+        report = verify_pdf(spool, _trust_roots()).to_dict()
+    return report, upload.filename
 
 
 def _report_stored(doc_id: int) -> tuple[dict, object]:
@@ -70,6 +72,7 @@ def _report_stored(doc_id: int) -> tuple[dict, object]:
 
 # -- API ------------------------------------------------------------------------------------------
 @bp.post("/api/v1/verify-pdf")
+@streaming_upload(verify=True)
 @api_login_required
 def api_verify_upload():
     report, filename = _report_upload()
@@ -86,6 +89,7 @@ def api_document_signature(doc_id: int):
 
 # -- UI -------------------------------------------------------------------------------------------
 @bp.route("/signatures/verify", methods=["GET", "POST"])
+@streaming_upload(verify=True)
 @login_required
 def verify_page():
     report, filename, error, status = None, None, None, 200

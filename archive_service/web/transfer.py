@@ -6,35 +6,23 @@ from urllib.parse import quote
 
 from flask import Response, request
 
-from ..errors import BadRequest, Unprocessable
+from ..errors import BadRequest
 from ..models import Document, DocumentVersion, User
-from .context import check_csrf, db, runtime
-from .multipart import MultipartStream
+from .context import db, runtime
+from .uploads import open_upload
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
 
 
 def receive_upload(user: User, require_csrf: bool) -> Document:
-    """Stream the request's ``file`` part into the store and commit a new document."""
-    declared = request.content_length
-    limit = runtime().settings.max_upload_bytes
-    if declared is not None and declared > limit + 1024 * 1024:
-        from ..errors import TooLarge
-
-        raise TooLarge(f"文件超过大小限制（{limit // (1024 * 1024)} MB）")
-    form = MultipartStream(request.stream, request.headers.get("Content-Type"))
-    part = form.next_file("file")
-    if require_csrf:
-        check_csrf(request.headers.get("X-CSRF-Token") or form.fields.get("csrf_token"))
-    if part is None:
-        raise Unprocessable("缺少文件字段 file")
-    if not form.filename:
-        raise Unprocessable("请选择要上传的文件")
+    """Stream the request's ``file`` part into the store and record a new document (a title may
+    also follow the file: then it is checked after the bytes are stored)."""
+    upload = open_upload(require_csrf)
     service = runtime().documents(db())
-    service.check_upload(user, form.filename, form.fields.get("title"))  # fields sent before the file
-    stored, media_type = service.store_bytes(part)
-    fields = form.finish()
-    return service.create_from_stored(user, stored, media_type, form.filename, fields.get("title"))
+    service.check_upload(user, upload.filename, upload.fields.get("title"))  # fields sent before the file
+    stored, media_type = service.store_bytes(upload.part)
+    fields = upload.finish(allowed_after=frozenset({"title"}))
+    return service.create_from_stored(user, stored, media_type, upload.filename, fields.get("title"))
 
 
 def receive_version(user: User, doc_id: int) -> DocumentVersion:
@@ -45,13 +33,11 @@ def receive_version(user: User, doc_id: int) -> DocumentVersion:
     service = runtime().documents(db())
     doc = service.get(user, doc_id)
     ensure_writable(db(), doc)
-    form = MultipartStream(request.stream, request.headers.get("Content-Type"))
-    part = form.next_file("file")
-    if part is None or not form.filename:
-        raise Unprocessable("缺少文件字段 file")
-    stored, media_type = service.store_bytes(part)
-    form.finish()
-    return service.add_stored_version(user, doc, stored, media_type, form.filename)
+    upload = open_upload()
+    service.policy.check_name(upload.filename)
+    stored, media_type = service.store_bytes(upload.part)
+    upload.finish()
+    return service.add_stored_version(user, doc, stored, media_type, upload.filename)
 
 
 def ascii_fallback(filename: str, doc_id: int | None = None) -> str:

@@ -32,7 +32,8 @@ def world(tmp_path, database_url):
     drafter = people["drafter"]
     letter = make.letter(drafter, to=["县市场监督管理局"])
     meeting = make.meeting(drafter, rt.clock.today() + timedelta(days=60), participants=[{"department": "SCJG"}])
-    yield rt, make, drafter, letter.id, meeting.id
+    doc = make.document(drafter, b"%PDF-1.4\n% first version\n", "v.pdf")
+    yield rt, make, people, {"letter": letter.id, "meeting": meeting.id, "doc": doc.id}
     make.close()
     rt.engine.dispose()
 
@@ -51,6 +52,9 @@ def _pdf(size: int) -> bytes:
 
 ENDPOINTS = [  # (name, url template, limit in MiB)
     ("api upload", "/api/v1/documents", UPLOAD_MB),
+    ("api new version", "/api/v1/documents/{doc}/versions", UPLOAD_MB),
+    ("api archive import", "/api/v1/archive/imports", UPLOAD_MB),
+    ("ui archive import", "/archive/import", UPLOAD_MB),
     ("api letter attachment", "/api/v1/letters/{letter}/attachments", UPLOAD_MB),
     ("api meeting material", "/api/v1/meetings/{meeting}/materials", UPLOAD_MB),
     ("api verify-pdf", "/api/v1/verify-pdf", VERIFY_MB),
@@ -61,7 +65,12 @@ ENDPOINTS = [  # (name, url template, limit in MiB)
 ]
 
 
-def _client(make, drafter, name):
+def _client(make, people, name):
+    user = people["archivist"] if "import" in name else people["drafter"]
+    return _client_for(make, user, name)
+
+
+def _client_for(make, drafter, name):
     if name.startswith("api"):
         client, headers = make.api(drafter)
         return client, headers, {}
@@ -71,9 +80,9 @@ def _client(make, drafter, name):
 
 @pytest.mark.parametrize("name, url, limit_mb", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
 def test_over_limit_file_streams_into_413_and_stores_nothing(world, name, url, limit_mb):
-    rt, make, drafter, letter_id, meeting_id = world
-    url = url.format(letter=letter_id, meeting=meeting_id)
-    client, headers, fields = _client(make, drafter, name)
+    rt, make, people, ids = world
+    url = url.format(**ids)
+    client, headers, fields = _client(make, people, name)
     before = _state(rt)
     # within the declared-length allowance (limit + form overhead), so the body is streamed and cut
     data = {**fields, "title": "超限文件", "file": (io.BytesIO(_pdf(limit_mb * MiB + 300 * 1024)), "big.pdf")}
@@ -87,9 +96,9 @@ def test_over_limit_file_streams_into_413_and_stores_nothing(world, name, url, l
 
 @pytest.mark.parametrize("name, url, limit_mb", ENDPOINTS, ids=[e[0] for e in ENDPOINTS])
 def test_over_limit_declared_length_is_refused_unread(world, name, url, limit_mb):
-    rt, make, drafter, letter_id, meeting_id = world
-    url = url.format(letter=letter_id, meeting=meeting_id)
-    client, headers, _fields = _client(make, drafter, name)
+    rt, make, people, ids = world
+    url = url.format(**ids)
+    client, headers, _fields = _client(make, people, name)
     before = _state(rt)
     body = io.BytesIO(b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n%PDF")
     resp = client.post(url, input_stream=body, headers=headers, content_type="multipart/form-data; boundary=b",
@@ -99,11 +108,12 @@ def test_over_limit_declared_length_is_refused_unread(world, name, url, limit_mb
 
 
 def test_within_limit_uploads_still_work(world):
-    rt, make, drafter, letter_id, meeting_id = world
+    rt, make, people, ids = world
+    drafter, letter_id, meeting_id = people["drafter"], ids["letter"], ids["meeting"]
     client, headers = make.api(drafter)
     small = _pdf(200 * 1024)
     for url in ("/api/v1/documents", f"/api/v1/letters/{letter_id}/attachments",
-                f"/api/v1/meetings/{meeting_id}/materials"):
+                f"/api/v1/meetings/{meeting_id}/materials", f"/api/v1/documents/{ids['doc']}/versions"):
         resp = client.post(url, data={"title": "附件", "file": (io.BytesIO(small), "ok.pdf")}, headers=headers,
                            content_type="multipart/form-data")
         assert resp.status_code == 201, (url, resp.get_json())
@@ -117,7 +127,8 @@ def test_within_limit_uploads_still_work(world):
 
 
 def test_fields_after_the_file_are_refused_for_materials(world):
-    rt, make, drafter, _letter_id, meeting_id = world
+    _rt, make, people, ids = world
+    drafter, meeting_id = people["drafter"], ids["meeting"]
     client, headers = make.api(drafter)
     boundary = "zz"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"m.pdf\"\r\n\r\n").encode() \

@@ -108,7 +108,7 @@ def catalogue_page():
 @login_required
 def import_page():
     user = current_user()
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         try:
             upload = open_upload(missing="请选择 ZIP 文件")
@@ -117,13 +117,13 @@ def import_page():
             return redirect(url_for("archive_pages.import_status", run_id=run.id))
         except DomainError as exc:
             db().rollback()
-            error = exc.message
+            error, status = exc.message, exc.status
     runs = []
     if has_role(user, "archivist"):
         org_id = holding_organisation(user.department).id
         runs = list(db().scalars(select(ImportRun).where(ImportRun.department_id == org_id)
                                  .order_by(ImportRun.id.desc()).limit(20)))
-    return render_template("ui/archive/import.html", error=error, runs=runs), (422 if error else 200)
+    return render_template("ui/archive/import.html", error=error, runs=runs), status
 
 
 @bp.get("/archive/imports/<int:run_id>")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from archive_support import issue_letter, setup_archive, upload_pdf
+from letters_support import demo_clients  # noqa: F401  (fixture)
 
 
 @pytest.fixture
@@ -45,3 +46,25 @@ def test_batch_filing_item_page_catalogue_import_and_disposal_pages(arch, app, b
     other = browser("scjg_staff")
     assert other.get(f"/archive/items/{item_id}").status_code == 404
     assert "没有档案" in other.get("/archive").get_data(as_text=True)
+
+
+def test_administrators_set_fonds_and_units(arch, app, browser, demo_clients):  # noqa: F811
+    client, admin = demo_clients("admin")
+    resp = client.put("/api/v1/archive/fonds", headers=admin, json={
+        "department": "SFJ", "code": "J099", "units": [{"code": "BGS", "name": "办公室"}, {"code": "FZ", "name": "法治股"}]})
+    assert resp.status_code == 200, resp.get_json()
+    assert [u["code"] for u in resp.get_json()["units"]] == ["BGS", "FZ"]
+    taken = client.put("/api/v1/archive/fonds", headers=admin, json={
+        "department": "WBB", "code": "J099", "units": [{"code": "BGS", "name": "办公室"}]})
+    assert taken.status_code == 409
+    bad = client.put("/api/v1/archive/fonds", headers=admin, json={"department": "WBB", "code": "J9", "units": []})
+    assert bad.status_code == 422
+    _, staff = demo_clients("zjj_staff")
+    assert client.put("/api/v1/archive/fonds", headers=staff, json={
+        "department": "ZJJ", "code": "J777", "units": [{"code": "BGS", "name": "办公室"}]}).status_code == 403
+    b = browser("admin")
+    page = b.get("/archive/fonds").get_data(as_text=True)
+    assert "J099" in page and "法治股" in page
+    saved = b.post("/archive/fonds", data={"department": "WBB", "code": "j098", "units": "BGS 办公室\nZH 综合股"},
+                   follow_redirects=True).get_data(as_text=True)
+    assert "全宗号已保存" in saved and "J098" in saved and "综合股" in saved

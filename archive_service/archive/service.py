@@ -106,12 +106,16 @@ class Fondses:
                 raise Conflict("该全宗已有档案，不能修改全宗号")
             fonds.code, fonds.name = code, name or fonds.name
         existing = {u.code: u for u in fonds.units}
-        fonds.units = []
-        self.s.flush()
+        wanted = {u[0] for u in units}
+        for code_, unit_row in existing.items():
+            if code_ not in wanted:
+                fonds.units.remove(unit_row)
         for pos, (ucode, uname, dept_id) in enumerate(units):
-            u = existing.get(ucode) or FondsUnit(code=ucode)
+            u = existing.get(ucode)
+            if u is None:
+                u = FondsUnit(code=ucode)
+                fonds.units.append(u)
             u.name, u.department_id, u.position = uname, dept_id, pos
-            fonds.units.append(u)
         try:
             self.s.flush()
         except IntegrityError:

@@ -518,3 +518,64 @@ def _import_paths() -> dict:
 
 
 register_paths(_import_paths)
+
+
+# -- 全宗号 and 机构代码 (administrators) ----------------------------------------------------------------
+class UnitIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=1, max_length=10, pattern=r"^[A-Z0-9]{1,10}$")
+    name: str = Field(min_length=1, max_length=100)
+    department: str | None = Field(None, max_length=100, description="所代表的股室（部门代码或名称），可空")
+
+
+class FondsIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    department: str = Field(min_length=1, max_length=100, description="机关（部门代码或名称）")
+    code: str = Field(min_length=4, max_length=4, pattern=r"^[A-Za-z0-9]{4}$")
+    units: list[UnitIn] = Field(min_length=1, max_length=50)
+
+
+def fonds_json(f) -> dict:
+    return {"department": f.department.name, "department_code": f.department.code, "code": f.code,
+            "units": [{"code": u.code, "name": u.name, "department_id": u.department_id} for u in f.units]}
+
+
+def save_fonds(data: FondsIn):
+    from ..directory import find_department
+    from ..permissions import require_admin
+
+    require_admin(current_user())
+    dept = find_department(db(), data.department)
+    units = [(u.code, u.name, find_department(db(), u.department).id if u.department else None) for u in data.units]
+    return archive().fondses.set(current_user(), dept, data.code, units)
+
+
+@bp.get("/fonds")
+@api_login_required
+def list_fonds():
+    return jsonify({"items": [fonds_json(f) for f in archive().fondses.all()]})
+
+
+@bp.put("/fonds")
+@api_login_required
+def put_fonds():
+    fonds = save_fonds(body(FondsIn))
+    db().commit()
+    return jsonify(fonds_json(fonds))
+
+
+def _fonds_paths() -> dict:
+    return {"/api/v1/archive/fonds": {
+        "get": {"summary": "全宗号与机构（问题）代码", "responses": {"200": {"description": "items"}, **errors(401)}},
+        "put": {"summary": "设置机关的全宗号和机构（问题）代码列表（系统管理员；已有档案的全宗号不能改）",
+                "requestBody": {"required": True, "content": _ref("FondsIn")},
+                "responses": {"200": {"description": "全宗"}, **errors(401, 403, 404, 409, 422)}}}}
+
+
+def _fonds_schemas() -> dict:
+    schema = FondsIn.model_json_schema(ref_template="#/components/schemas/{model}")
+    return {**schema.pop("$defs", {}), "FondsIn": schema}
+
+
+register_paths(_fonds_paths)
+register_schemas(_fonds_schemas)

@@ -194,3 +194,38 @@ def _work(user, session):
 
 
 mywork.register(_work)
+
+
+@bp.route("/archive/fonds", methods=["GET", "POST"])
+@login_required
+def fonds_page():
+    """Administrators set each organisation's 全宗号 and its 机构(问题)代码 (one per line: 代码 名称 [股室代码])."""
+    from pydantic import ValidationError
+
+    from ..permissions import require_admin
+    from .archive_api import FondsIn, save_fonds
+
+    require_admin(current_user())
+    error = None
+    if request.method == "POST":
+        units = []
+        for line in request.form.get("units", "").splitlines():
+            parts = line.split()
+            if parts:
+                units.append({"code": parts[0].upper(), "name": parts[1] if len(parts) > 1 else parts[0],
+                              "department": parts[2] if len(parts) > 2 else None})
+        try:
+            save_fonds(FondsIn(department=request.form.get("department", ""),
+                               code=request.form.get("code", "").upper(), units=units))
+            db().commit()
+            flash("全宗号已保存")
+            return redirect(url_for("archive_pages.fonds_page"))
+        except ValidationError as exc:
+            error = "格式错误：" + "; ".join(str(e["msg"]) for e in exc.errors()[:3])
+        except DomainError as exc:
+            db().rollback()
+            error = exc.message
+    from ..models import Department
+
+    depts = list(db().scalars(select(Department).where(Department.kind != "section").order_by(Department.id)))
+    return render_template("ui/archive/fonds.html", fonds=archive().fondses.all(), departments=depts, error=error)

@@ -51,7 +51,8 @@ def test_batch_filing_item_page_catalogue_import_and_disposal_pages(arch, app, b
 def test_administrators_set_fonds_and_units(arch, app, browser, demo_clients):  # noqa: F811
     client, admin = demo_clients("admin")
     resp = client.put("/api/v1/archive/fonds", headers=admin, json={
-        "department": "SFJ", "code": "J099", "units": [{"code": "BGS", "name": "办公室"}, {"code": "FZ", "name": "法治股"}]})
+        "department": "SFJ", "code": "J099",
+        "units": [{"code": "BGS", "name": "办公室"}, {"code": "FZ", "name": "法治股"}]})
     assert resp.status_code == 200, resp.get_json()
     assert [u["code"] for u in resp.get_json()["units"]] == ["BGS", "FZ"]
     taken = client.put("/api/v1/archive/fonds", headers=admin, json={

@@ -104,3 +104,33 @@ def beijing_iso(utc_naive: datetime | None) -> str | None:
     if utc_naive is None:
         return None
     return utc_naive.replace(tzinfo=UTC).astimezone(CHINA).isoformat()
+
+
+def keyset_rows(session, query: Select, at_col, id_col, size: int, after: Cursor | None = None,
+                before: Cursor | None = None, start: datetime | None = None) -> KeysetPage:
+    """One keyset page of ``query`` (selecting rows that have ``at_col``/``id_col``), newest first.
+
+    ``at_col`` and ``id_col`` may be columns of a joined table; cursors carry their values."""
+    from sqlalchemy import literal, tuple_
+
+    newest_first = before is None
+    key = tuple_(at_col, id_col)
+    if before is not None:
+        query = query.where(key > tuple_(literal(before.at), literal(before.id)))
+    elif after is not None:
+        query = query.where(key < tuple_(literal(after.at), literal(after.id)))
+    elif start is not None:
+        query = query.where(at_col < start)
+    order = (at_col.desc(), id_col.desc()) if newest_first else (at_col.asc(), id_col.asc())
+    rows = session.execute(query.add_columns(at_col, id_col).order_by(*order).limit(size + 1)).all()
+    more = len(rows) > size
+    rows = rows[:size]
+    if not newest_first:
+        rows.reverse()
+    page = KeysetPage([r[0] for r in rows], size, start=start)
+    if rows:
+        older_exist = more if newest_first else True
+        newer_exist = (after is not None or start is not None) if newest_first else more
+        page.next_cursor = Cursor(rows[-1][-2], rows[-1][-1]).encode() if older_exist else None
+        page.prev_cursor = Cursor(rows[0][-2], rows[0][-1]).encode() if newer_exist else None
+    return page

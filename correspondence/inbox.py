@@ -6,15 +6,16 @@ recipient with ``reply_to_id`` set; issuing it marks the item 已答复 (issuing
 """
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from archive_service.audit import AuditLog
 from archive_service.clock import Clock
 from archive_service.documents import DocumentService
 from archive_service.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
+from archive_service.listing import Cursor, KeysetPage, keyset_rows
 from archive_service.models import User
 from archive_service.workdays import load_calendar
 
@@ -43,6 +44,14 @@ class InboxService:
              .order_by(Letter.issued_at.desc(), LetterRecipient.id.desc()).limit(500))
         rows = list(self.s.scalars(q))
         return rows if include_done else [r for r in rows if r.state != "replied"]
+
+    def page(self, user: User, size: int = 50, after: Cursor | None = None, before: Cursor | None = None,
+             start: datetime | None = None) -> KeysetPage:
+        """The department's incoming letters newest issue first, by keyset (``after``/``before``/``from``)."""
+        q = (select(LetterRecipient).join(Letter, LetterRecipient.letter_id == Letter.id)
+             .where(LetterRecipient.department_id == user.department_id, Letter.issued_at.is_not(None))
+             .options(selectinload(LetterRecipient.letter)))
+        return keyset_rows(self.s, q, Letter.issued_at, LetterRecipient.id, size, after, before, start)
 
     def item(self, user: User, item_id: int) -> LetterRecipient:
         row = self.s.get(LetterRecipient, item_id)

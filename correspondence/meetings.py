@@ -12,7 +12,7 @@ from datetime import date
 from typing import BinaryIO, Iterable
 
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archive_service import permissions
 from archive_service.audit import AuditLog
@@ -215,8 +215,9 @@ class MeetingService:
             Meeting.convener_id.in_(dept_ids),
             Meeting.id.in_(select(MeetingParticipant.meeting_id).where(or_(
                 MeetingParticipant.department_id == user.department_id, MeetingParticipant.user_id == user.id))),
-        )).order_by(Meeting.meeting_date.desc(), Meeting.id.desc()).limit(limit))
-        return [m for m in self.s.scalars(q) if self.can_view(user, m)]
+        )).order_by(Meeting.meeting_date.desc(), Meeting.id.desc()).limit(limit)
+             .options(selectinload(Meeting.participants), joinedload(Meeting.convener), joinedload(Meeting.chair)))
+        return [m for m in self.s.scalars(q) if self.can_view(user, m)]  # a fixed number of queries per list
 
     def notifications(self, user: User, meeting: Meeting | None = None, unread_only: bool = False):
         q = select(MeetingNotification).where(or_(

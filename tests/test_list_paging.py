@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import io
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 import pytest
 from sqlalchemy import event, select, update
@@ -180,3 +180,62 @@ def test_estimates_are_rounded_and_times_read_as_beijing():
     assert parse_instant("2026-03-05T09:30") == datetime(2026, 3, 5, 1, 30)
     assert parse_instant("2026-03-05T09:30:00+08:00") == parse_instant("2026-03-05T01:30:00Z")
     assert parse_instant("2026-03-05") == datetime(2026, 3, 4, 16, 0)
+
+
+def _issued_letters(rt, make, county, n, start=datetime(2025, 3, 1)):
+    """n letters from the bureau to 县市场监督管理局, marked issued (the inbox lists issued letters)."""
+    from correspondence.models import Letter
+
+    letters = [make.letter(county["drafter"], to=["县市场监督管理局"], title=f"关于第{i}项工作的函")
+               for i in range(n)]
+    with rt.factory() as s:
+        for i, letter in enumerate(letters):
+            s.execute(update(Letter).where(Letter.id == letter.id).values(issued_at=start + timedelta(days=i)))
+        s.commit()
+    return [letter.id for letter in letters]
+
+
+def test_letter_inbox_and_meeting_lists_issue_a_fixed_number_of_queries(rt, make, county, clients):
+    client, scjg = clients("scjg_staff")
+    _, drafter = clients("drafter")
+    scjg_page, drafter_page = make.browser(county["scjg_staff"]), make.browser(county["drafter"])
+
+    def count(fn):
+        with statements(rt.engine) as seen:
+            resp = fn()
+            assert resp.status_code == 200, resp.get_data(as_text=True)[:300]
+        return len(seen)
+
+    def all_counts():
+        return [count(lambda: client.get("/api/v1/inbox", headers=scjg)), count(lambda: scjg_page.get("/inbox")),
+                count(lambda: client.get("/api/v1/letters", headers=drafter)),
+                count(lambda: drafter_page.get("/letters")), count(lambda: drafter_page.get("/")),
+                count(lambda: client.get("/api/v1/meetings", headers=drafter)),
+                count(lambda: drafter_page.get("/meetings"))]
+
+    def meetings(n):
+        for i in range(n):
+            make.meeting(county["drafter"], date.today() + timedelta(days=30 + i),
+                         participants=[{"department": "SCJG"}], title=f"第{i}次审管衔接会议")
+
+    _issued_letters(rt, make, county, 2)
+    meetings(1)
+    small = all_counts()
+    _issued_letters(rt, make, county, 9, start=datetime(2024, 3, 1))
+    meetings(4)
+    assert all_counts() == small
+
+
+def test_inbox_pages_by_cursor(rt, make, county, clients):
+    ids = _issued_letters(rt, make, county, 7)
+    client, scjg = clients("scjg_staff")
+    seen, cursor = [], None
+    while True:
+        body = client.get("/api/v1/inbox?size=3" + (f"&after={cursor}" if cursor else ""), headers=scjg).get_json()
+        seen += [i["letter_id"] for i in body["items"]]
+        cursor = body["next_cursor"]
+        if not cursor:
+            break
+    assert seen == ids[::-1]
+    jumped = client.get("/api/v1/inbox?size=2&from=2025-03-03", headers=scjg).get_json()
+    assert [i["letter_id"] for i in jumped["items"]] == [ids[2], ids[1]]

@@ -10,6 +10,7 @@ from .context import current_user, db, runtime
 from .letters_common import department_users, inbox, parse_day
 from .redirects import same_site_path
 from .pages import login_required
+from .paging import keyset_args
 
 bp = Blueprint("inbox", __name__)
 
@@ -18,9 +19,10 @@ bp = Blueprint("inbox", __name__)
 @login_required
 def index():
     service = inbox()
-    items = service.items(current_user())
+    page = service.page(current_user(), **keyset_args(50))
+    items = page.items
     return render_template("ui/letters/inbox.html", items=items, overdue={i.id for i in items if service.overdue(i)},
-                           handlers=department_users(current_user().department_id))
+                           handlers=department_users(current_user().department_id), page=page)
 
 
 def run_action(user, item_id: int, action: str, values) -> str:

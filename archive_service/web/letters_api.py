@@ -11,6 +11,7 @@ from .context import current_user, db, runtime
 from .letters_common import (fields_from_json, final_version, inbox, issuing, letter_preview_pdf, letters,
                              verification)
 from .openapi import errors, register_paths
+from .paging import keyset_args, page_json
 from .transfer import send_audited
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -155,7 +156,8 @@ def letter_templates():
 @bp.get("/inbox")
 @api_login_required
 def inbox_items():
-    return jsonify({"items": [item_json(i) for i in inbox().items(current_user())]})
+    page = inbox().page(current_user(), **keyset_args(50))
+    return jsonify({"items": [item_json(i) for i in page.items], **page_json(page)})
 
 
 @bp.post("/inbox/<int:item_id>/actions")

@@ -70,15 +70,16 @@ def test_ascii_fallback_keeps_the_id_the_ascii_part_and_the_extension():
                       "filename*=UTF-8''%E5%AE%A1%E6%89%B9%E6%A1%A3%E6%A1%88-%E6%B5%8B%E8%AF%95.pdf")
 
 
-def test_incoming_numbers_use_the_chinese_code_and_it_is_configurable(demo):
-    with demo.factory() as s:
-        numbering = Numbering(s, demo.clock)
+def test_incoming_numbers_use_the_chinese_code_and_it_is_configurable(rt, make):
+    make.department("regulator", name="县市场监督管理局", code="SCJG")
+    with rt.factory() as s:
+        numbering = Numbering(s, rt.clock)
         scjg = s.scalar(select(Department).where(Department.code == "SCJG"))
         assert numbering.prefix_for(scjg, "incoming") == "石市监收"
         numbering.set_prefix(None, scjg, "incoming", "石市场监收")
         assert numbering.prefix_for(scjg, "incoming") == "石市场监收"
         assert ("incoming", "石市场监收") in [(k, p) for d, k, p in numbering.table() if d.id == scjg.id]
-        other = Department(name="县应急管理局", code="YJJ", kind="regulator", created_at=demo.clock.now())
+        other = Department(name="县应急管理局", code="YJJ", kind="regulator", created_at=rt.clock.now())
         s.add(other)
         s.flush()
         numbering.set_prefix(None, other, "letter", "石应急函")

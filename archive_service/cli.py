@@ -81,6 +81,7 @@ def init(demo: bool) -> None:
     from .cli_signing import init_signing
 
     init_signing(rt)  # local CA + a certificate per department (or a check of the PKCS#12 folder)
+    _anchor(rt)  # pins the head right after an upgrade (era-0 events before it, keyed ones after)
     if demo:
         from correspondence.demo import load_correspondence_demo
         from correspondence.pki import key_source
@@ -163,30 +164,58 @@ def user_add(name, department, roles, full_name, password_stdin) -> None:
         click.echo(f"user {u.username} ({u.department.name}: {', '.join(sorted(u.roles))}) added")
 
 
+def _anchor(rt) -> str | None:
+    from .audit import write_anchor
+
+    with rt.factory() as session:
+        return write_anchor(session, rt.store, rt.clock, rt.settings.audit_anchor_retention_days)
+
+
+@main.command("audit-anchor")
+def audit_anchor() -> None:
+    """Write the audit chain's head to the object store now (the worker does it periodically)."""
+    rt = _existing_runtime()
+    if not rt.settings.audit_key:
+        raise click.ClickException("no audit key: set ARCHIVE_AUDIT_KEY or run `archive-service init`")
+    name = _anchor(rt)
+    click.echo(f"anchor written: {name}" if name else "nothing new to anchor")
+
+
 @main.command()
 def verify() -> None:
-    """Re-hash every blob, check the audit chain and every 档号; exit 1 on any failure."""
-    from .audit import verify_chain
+    """Re-hash every blob, check the audit chain (every link, the anchors in the object store, every
+    document version against its audit event) and every 档号; exit 1 on any failure."""
+    from .audit import verify_anchors, verify_chain, verify_versions
     from .fixity import run_fixity
 
     rt = _existing_runtime()
+    if not rt.settings.audit_key:
+        click.echo("AUDIT KEY MISSING: keyed audit events cannot be checked (ARCHIVE_AUDIT_KEY or <instance>/audit_key)")
     with rt.factory() as session:
         report = run_fixity(session, rt.store, rt.clock)
         for sha, reason in report.failures:
             click.echo(f"BLOB FAIL {sha}: {reason}")
         click.echo(f"blobs checked: {report.checked}, failures: {len(report.failures)}")
         chain = verify_chain(session)
-        if chain.ok:
-            click.echo(f"audit chain intact: {chain.checked} events")
-        else:
-            click.echo(f"AUDIT CHAIN BROKEN at event {chain.broken_id}: {chain.reason}")
+        for event_id, reason in chain.problems:
+            click.echo(f"AUDIT CHAIN BROKEN at event {event_id}: {reason}")
+        click.echo(f"audit chain: {chain.checked} events, {len(chain.problems)} broken link(s)"
+                   if chain.problems else f"audit chain intact: {chain.checked} events")
+        anchors, anchor_problems = verify_anchors(session, rt.store)
+        for name, reason in anchor_problems:
+            click.echo(f"AUDIT ANCHOR FAIL {name}: {reason}")
+        click.echo(f"audit anchors checked: {anchors}, failures: {len(anchor_problems)}")
+        versions, version_problems = verify_versions(session)
+        for doc_id, number, reason in version_problems:
+            click.echo(f"VERSION FAIL document {doc_id} v{number}: {reason}")
+        click.echo(f"document versions checked against audit events: {versions}, failures: {len(version_problems)}")
         from .cli_archive import verify_archival_codes
 
         code_problems = verify_archival_codes(session)
         for line in code_problems:
             click.echo(f"ARCHIVAL CODE FAIL {line}")
         click.echo(f"archival codes: {'well-formed and unique' if not code_problems else f'{len(code_problems)} problem(s)'}")
-    if not report.ok or not chain.ok or code_problems:
+    if not report.ok or not chain.ok or anchor_problems or version_problems or code_problems:
         sys.exit(1)
 
 

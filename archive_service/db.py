@@ -55,8 +55,10 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
 
 
-def make_session_factory(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(bind=engine, expire_on_commit=False)
+def make_session_factory(engine: Engine, audit_key: str = "") -> sessionmaker[Session]:
+    """Sessions on ``engine``; each carries the audit chain's HMAC key in ``session.info`` (the key
+    lives outside the database: ARCHIVE_AUDIT_KEY or the instance's audit_key file)."""
+    return sessionmaker(bind=engine, expire_on_commit=False, info={"audit_key": audit_key})
 
 
 def is_postgres(session_or_engine) -> bool:

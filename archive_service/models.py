@@ -228,6 +228,8 @@ class AuditEvent(Base):
     details: Mapped[str] = mapped_column(Text)  # canonical JSON
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
+    # 0: written before the chain was keyed (plain SHA-256); 1: HMAC-SHA256 with the audit key.
+    key_era: Mapped[int] = mapped_column(Integer, default=1, server_default="0")
 
 
 class OutboxEntry(Base):

@@ -35,7 +35,7 @@ class Runtime:
         engine = make_engine(settings.database_url)
         store = open_store(settings.storage_url, connect_timeout=settings.s3_connect_timeout,
                            read_timeout=settings.s3_read_timeout, retries=settings.s3_retries)
-        return cls(settings, engine, make_session_factory(engine), store, clock or Clock())
+        return cls(settings, engine, make_session_factory(engine, settings.audit_key), store, clock or Clock())
 
     def documents(self, session: Session) -> DocumentService:
         return DocumentService(session, self.store, self.clock, self.settings.max_upload_bytes,
@@ -48,6 +48,8 @@ class Runtime:
 
     def worker(self, **kw) -> Worker:
         kw.setdefault("gc_grace", timedelta(hours=self.settings.gc_grace_hours))
+        kw.setdefault("anchor_every", timedelta(minutes=self.settings.audit_anchor_minutes))
+        kw.setdefault("anchor_retention_days", self.settings.audit_anchor_retention_days)
         if "search" not in kw:
             from .indexing import SearchIndexer
 

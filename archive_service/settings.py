@@ -16,6 +16,9 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_STORAGE_URL": "object store: file:///path or s3://ACCESS:SECRET@host:port/bucket?secure=false",
     "ARCHIVE_SEARCH_URL": "search backend: unset or tantivy:///path (embedded index), or http(s)://… (Elasticsearch 8)",
     "ARCHIVE_SECRET_KEY": "session signing key (generated into the instance on first init)",
+    "ARCHIVE_AUDIT_KEY": "HMAC key of the audit chain, kept outside the database (generated into the instance on first use)",
+    "ARCHIVE_AUDIT_ANCHOR_MINUTES": "minutes between audit-chain anchors written by the worker to the object store (default 60)",
+    "ARCHIVE_AUDIT_ANCHOR_RETENTION_DAYS": "days an audit anchor is locked in an object-lock bucket (default 3650)",
     "ARCHIVE_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 2048)",
     "ARCHIVE_UPLOAD_MEDIA_TYPES": "comma-separated allow-list of detected upload media types (default: documents, images, zip, audio, video)",
     "ARCHIVE_UPLOAD_EXTENSIONS": "comma-separated allow-list of upload file name extensions (default: matching the media types)",
@@ -57,6 +60,9 @@ class Settings:
     search_url: str | None
     secret_key: str
     max_upload_bytes: int
+    audit_key: str = ""
+    audit_anchor_minutes: float = 60.0
+    audit_anchor_retention_days: int = 3650
     login_rate: int = 5
     login_rate_address: int = 20
     token_days: float = 30.0
@@ -96,6 +102,9 @@ class Settings:
             storage_url=env.get("ARCHIVE_STORAGE_URL") or (instance / "objects").as_uri(),
             search_url=env.get("ARCHIVE_SEARCH_URL") or None,
             secret_key=env.get("ARCHIVE_SECRET_KEY") or _instance_secret(instance, create=not read_only),
+            audit_key=env.get("ARCHIVE_AUDIT_KEY") or _instance_secret(instance, create=not read_only, name="audit_key"),
+            audit_anchor_minutes=float(env.get("ARCHIVE_AUDIT_ANCHOR_MINUTES") or 60),
+            audit_anchor_retention_days=int(env.get("ARCHIVE_AUDIT_ANCHOR_RETENTION_DAYS") or 3650),
             max_upload_bytes=int(float(env.get("ARCHIVE_MAX_UPLOAD_MB") or 2048) * 1024 * 1024),
             login_rate=int(env.get("ARCHIVE_LOGIN_RATE") or 5),
             login_rate_address=int(env.get("ARCHIVE_LOGIN_RATE_ADDRESS") or 20),
@@ -139,16 +148,20 @@ class Settings:
                       wall_seconds=self.extract_timeout)
 
 
-def _instance_secret(instance: Path, create: bool = True) -> str:
-    """Read the instance's secret key, or generate it (mode 0600) on first use (unless ``create`` is off)."""
-    path = instance / "secret_key"
+def _instance_secret(instance: Path, create: bool = True, name: str = "secret_key") -> str:
+    """Read an instance secret (``secret_key``, ``audit_key``), or generate it (mode 0600) on first
+    use (unless ``create`` is off)."""
+    path = instance / name
     if path.exists():
         return path.read_text().strip()
     if not create:
         return ""
     instance.mkdir(parents=True, exist_ok=True)
     key = secrets.token_hex(32)
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it a moment ago
+        return path.read_text().strip()
     with os.fdopen(fd, "w") as fh:
         fh.write(key)
     return key

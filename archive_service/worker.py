@@ -18,8 +18,10 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import outbox
+from .audit import write_anchor
 from .clock import Clock
 from .documents import collect_orphans
+from .errors import Conflict
 from .fixity import run_fixity
 from .models import OutboxEntry
 from .storage.base import ObjectStore
@@ -48,8 +50,11 @@ class Worker:
     def __init__(self, factory: sessionmaker[Session], store: ObjectStore, clock: Clock,
                  search: SearchSink | None = None, gc_grace: timedelta = timedelta(hours=24),
                  batch: int = 200, fixity_sample: int = 20, name: str | None = None,
-                 extractor: Extractor | None = None):
+                 extractor: Extractor | None = None,
+                 anchor_every: timedelta = timedelta(hours=1), anchor_retention_days: int = 3650):
         self.factory = factory
+        self.anchor_every = anchor_every
+        self.anchor_retention_days = anchor_retention_days
         self.store = store
         self.clock = clock
         self.search = search or NullSearchSink()
@@ -131,10 +136,18 @@ class Worker:
         with self.factory() as session:
             return run_fixity(session, self.store, self.clock, limit=self.fixity_sample).checked
 
+    def anchor_audit(self) -> str | None:
+        """Write the audit chain's head to the object store (write-once, object lock where available)."""
+        with self.factory() as session:
+            try:
+                return write_anchor(session, self.store, self.clock, self.anchor_retention_days)
+            except Conflict:  # another worker anchored the same head a moment ago
+                return None
+
     # -- loop ------------------------------------------------------------------------------------
     def run(self, interval: float = 1.0, housekeeping_every: float = 3600.0, once: bool = False) -> None:
         """Drain continuously; collect orphans and sample fixity every ``housekeeping_every`` seconds."""
-        last_housekeeping = None
+        last_housekeeping = last_anchor = None
         extracting = None
         if not once and self.extractor is not None:
             extracting = threading.Thread(target=self._extract_loop, args=(interval,), name="archive-extract",
@@ -147,6 +160,12 @@ class Worker:
                 while self.drain_outbox():
                     pass
                 now = self.clock.now()
+                if last_anchor is None or now - last_anchor >= self.anchor_every:
+                    last_anchor = now
+                    try:
+                        self.anchor_audit()
+                    except Exception:  # noqa: BLE001
+                        log.exception("audit anchoring failed")
                 if last_housekeeping is None or (now - last_housekeeping).total_seconds() >= housekeeping_every:
                     last_housekeeping = now
                     self.collect_orphans()

@@ -278,13 +278,19 @@ def test_local_blobs_are_reachable_only_by_digest(tmp_path):
     secret.write_text("not an archive object")
     store = LocalStore(tmp_path / "objects")
     sha = store.put_stream(io.BytesIO(b"stored")).sha256
-    allowed = {"self", "stream", "max_bytes", "sha256", "start", "end", "until", "before"}
+    allowed = {"self", "stream", "max_bytes", "sha256", "start", "end", "until", "before",
+               "name", "data", "retain_until", "prefix"}  # records: names checked by record_key
     for name, method in inspect.getmembers(store, inspect.ismethod):
         if not name.startswith("_"):
             assert set(inspect.signature(method).parameters) <= allowed, name
     for bad in ["../secret.txt", "../../secret.txt", str(secret)]:
         with pytest.raises(ValueError):
             store.open(bad)
+        with pytest.raises(ValueError):
+            store.read_record(bad)
+    for bad in ["audit-anchors/../../secret.txt", "../secret.txt", "/etc/passwd", "audit-anchors/x/../../y"]:
+        with pytest.raises(ValueError):
+            store.put_record(bad, b"x")
     files = [p for p in (tmp_path / "objects").rglob("*") if p.is_file()]
     assert files == [store.root / blob_key(sha)]
 

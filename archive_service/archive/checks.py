@@ -17,7 +17,7 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from .. import mediatype
-from ..audit import event_hash
+from ..audit import event_intact
 from ..errors import DomainError
 from ..hashing import digest_stream
 from ..models import AuditEvent, Blob, DocumentVersion
@@ -376,7 +376,7 @@ def audit_chain_intact(ctx: Context):
     before = dict(ctx.session.execute(select(AuditEvent.id, AuditEvent.hash).where(
         AuditEvent.id.in_([ev.id - 1 for ev in events]))).all()) if events else {}
     for ev in events:
-        if event_hash(ev) != ev.hash:
+        if not event_intact(ctx.session, ev):
             problems.append(f"审计事件 {ev.id} 内容被篡改")
             continue
         prev = before.get(ev.id - 1)

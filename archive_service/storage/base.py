@@ -25,6 +25,17 @@ def blob_key(sha256_hex: str) -> str:
     return f"sha256/{sha256_hex[:2]}/{sha256_hex[2:4]}/{sha256_hex}"
 
 
+_RECORD_NAME = re.compile(r"^[a-z0-9][a-z0-9-]{0,40}(/[A-Za-z0-9][A-Za-z0-9._-]{0,120}){1,3}$")
+
+
+def record_key(name: str) -> str:
+    """Object key of a named record (``records/<name>``, e.g. an audit anchor); names are made by
+    the service (``audit-anchors/000000000123-….json``), never taken from users."""
+    if not _RECORD_NAME.match(name or "") or ".." in name:
+        raise ValueError(f"invalid record name {name!r}")
+    return f"records/{name}"
+
+
 def check_range(start: int, end: int | None) -> None:
     """Validate an inclusive byte range as given to ``ObjectStore.open``."""
     if start < 0 or (end is not None and end < start):
@@ -169,8 +180,18 @@ class ObjectStore(Protocol):
     def abort_stale_uploads(self, before: datetime) -> int:
         """Abort (and free) uploads left unfinished since before ``before`` (aware); return how many."""
 
+    def put_record(self, name: str, data: bytes, retain_until: datetime | None = None) -> None:
+        """Write a small named record once (Conflict when it exists: records are never overwritten),
+        kept unchanged until ``retain_until`` where the store can enforce it (object lock)."""
+
+    def read_record(self, name: str) -> bytes:
+        """The record's bytes; NotFound when missing."""
+
+    def list_records(self, prefix: str) -> Iterator[str]:
+        """Names of the records under ``prefix`` (e.g. ``audit-anchors/``), in name order."""
+
 
 __all__ = [
     "ObjectStore", "PutResult", "StoredObject", "ChunkIterator", "ReadAhead", "blob_key", "check_range",
-    "CHUNK", "DigestingReader",
+    "CHUNK", "DigestingReader", "record_key",
 ]

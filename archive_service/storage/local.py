@@ -1,7 +1,7 @@
 """Object store on a local (or mounted) file system.
 
-Layout under ``root``: ``sha256/ab/cd/<digest>`` for blobs (see ``blob_key``) and ``tmp/`` for uploads
-in progress. A blob is published by an atomic rename only after its bytes are on disk (fsync), so a
+Layout under ``root``: ``sha256/ab/cd/<digest>`` for blobs (see ``blob_key``), ``records/<name>`` for
+named records written once (audit anchors) and ``tmp/`` for uploads in progress. A blob is published by an atomic rename only after its bytes are on disk (fsync), so a
 reader never sees a partial file. Names on disk come from digests or ``mkstemp``, never from users.
 
 Local disk cannot enforce retention: ``set_retention`` only makes the file read-only (0444), which
@@ -21,7 +21,7 @@ from typing import BinaryIO, Iterator
 from .. import errors
 from ..hashing import DigestingReader
 from .base import (
-    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_range,
+    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_range, record_key,
 )
 
 
@@ -165,6 +165,46 @@ class LocalStore:
             os.unlink(name)
         except OSError:
             raise errors.StorageUnavailable() from None
+
+
+    # -- named records (audit anchors) ------------------------------------------------------------
+
+    def put_record(self, name: str, data: bytes, retain_until: datetime | None = None) -> None:
+        """Write once: published with ``os.link`` (fails when the name exists), then read-only.
+        Local disk cannot enforce ``retain_until`` (see the module docstring)."""
+        path = self.root / record_key(name)
+        self._make_dirs(path.parent)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="record-")
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.chmod(tmp_name, 0o444)
+            try:
+                os.link(tmp_name, path)
+            except FileExistsError:
+                raise errors.Conflict("记录已存在，不能覆盖") from None
+            _fsync_dir(path.parent)
+        finally:
+            os.unlink(tmp_name)
+
+    def read_record(self, name: str) -> bytes:
+        try:
+            return (self.root / record_key(name)).read_bytes()
+        except FileNotFoundError:
+            raise errors.NotFound() from None
+
+    def list_records(self, prefix: str) -> Iterator[str]:
+        top = self.root / "records"
+        folder = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        base = top / folder if folder else top
+        names = []
+        for dirpath, _dirnames, filenames in os.walk(base):
+            for filename in filenames:
+                names.append(Path(dirpath, filename).relative_to(top).as_posix())
+        yield from sorted(n for n in names if n.startswith(prefix))
 
 
 def _read_range(f: BinaryIO, start: int, end: int | None) -> Iterator[bytes]:

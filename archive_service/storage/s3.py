@@ -13,6 +13,8 @@ caller's stream (a client that went away) are re-raised unchanged.
 """
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import logging
 import os
@@ -33,7 +35,7 @@ from minio.retention import Retention
 from .. import errors
 from ..hashing import DigestingReader
 from .base import (
-    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_range,
+    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_range, record_key,
 )
 
 log = logging.getLogger(__name__)
@@ -365,3 +367,35 @@ class S3Store:
                 name = obj.object_name.rsplit("/", 1)[-1]
                 if _HEX64.match(name) and obj.object_name == blob_key(name):
                     yield StoredObject(name, obj.size, obj.last_modified)
+
+    # -- named records (audit anchors) ------------------------------------------------------------
+
+    def put_record(self, name: str, data: bytes, retain_until: datetime | None = None) -> None:
+        """Write once under ``records/<name>``; with object lock, in COMPLIANCE mode until
+        ``retain_until`` (nobody, not even the bucket owner, can change or delete it before)."""
+        key = record_key(name)
+        with _translated():
+            if self._exists(key):
+                raise errors.Conflict("记录已存在，不能覆盖")
+            retention = Retention(COMPLIANCE, retain_until) if retain_until is not None and self.object_lock else None
+            # object lock needs an integrity header on the write (minio adds Content-MD5 only over https)
+            checksum = {"x-amz-sdk-checksum-algorithm": "SHA256",
+                        "x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(data).digest()).decode()}
+            self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type="application/json",
+                                   metadata=checksum, retention=retention)
+
+    def read_record(self, name: str) -> bytes:
+        key = record_key(name)
+        with _translated():
+            resp = self.client.get_object(self.bucket, key)
+            try:
+                return resp.read()
+            finally:
+                resp.close()
+                resp.release_conn()
+
+    def list_records(self, prefix: str) -> Iterator[str]:
+        with _translated():
+            names = [obj.object_name[len("records/"):] for obj in
+                     self.client.list_objects(self.bucket, prefix="records/" + prefix, recursive=True)]
+        yield from sorted(names)

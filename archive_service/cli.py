@@ -123,13 +123,19 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
 def worker(once: bool) -> None:
     """Run background jobs: search outbox drain, orphan collection, fixity sampling."""
     rt = _runtime()
-    _worker(rt).run(interval=rt.settings.worker_interval, once=once)
+    _worker(rt, check_ocr=not once).run(interval=rt.settings.worker_interval, once=once)
 
 
-def _worker(rt):
-    """The core worker plus the features' periodic jobs."""
+def _worker(rt, check_ocr: bool = True):
+    """The core worker plus the features' periodic jobs; first one OCR smoke page in the sandbox."""
     from .archive.jobs import ArchiveJobs
 
+    if check_ocr:
+        try:
+            engine = rt.sandbox.check_ocr()
+        except RuntimeError as exc:  # a broken OCR install fails loudly, not one scan at a time
+            raise click.ClickException(f"{exc}（可设置 ARCHIVE_OCR_ENGINE=tesseract 或 off）") from None
+        click.echo(f"OCR engine: {engine}")
     w = rt.worker()
     w.add_housekeeping(ArchiveJobs(rt).run)
     return w

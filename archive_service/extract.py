@@ -19,9 +19,9 @@ import shutil
 import subprocess
 import tempfile
 import zipfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 MIN_TEXT_PER_PAGE = 10  # fewer characters per page than this: treat the PDF as scanned
 MiB = 1024 * 1024
@@ -49,6 +49,7 @@ class Limits:
     max_pixels: int = 100_000_000       # an image, or a PDF page rasterised at ``ocr_dpi``
     max_ocr_pages: int = 100            # pages of one PDF or TIFF that are OCR'd
     ocr_dpi: int = 200
+    ocr_engine: str = "tesseract"       # rapidocr | tesseract | off (already resolved by ocr.choose_engine)
     memory_mb: int = 1024               # RLIMIT_AS of the sandbox child
     cpu_seconds: int = 60               # RLIMIT_CPU per file, or per OCR page
     wall_seconds: int = 120             # wall clock per file, or per OCR page
@@ -68,18 +69,33 @@ class Extraction:
     text: str = ""
     error: str | None = None
     pages: list[str] = field(default_factory=list)  # per-page text where the format has pages (PDF, OCR)
+    layout: list[dict | None] = field(default_factory=list)  # OCR: per page OcrPage.to_json() (None: not OCR'd)
 
     def to_json(self) -> dict:
         return {"status": self.status, "method": self.method, "text": self.text, "error": self.error,
-                "pages": self.pages}
+                "pages": self.pages, "layout": self.layout}
 
     @classmethod
-    def from_json(cls, data: dict) -> "Extraction":
+    def from_json(cls, data: dict) -> Extraction:
         """From the sandbox's answer: only known fields, only plain types (the child is not trusted)."""
         pages = data.get("pages") or []
+        layout = data.get("layout") or []
         return cls(status=str(data.get("status") or "failed")[:20], method=str(data.get("method") or "")[:20],
-                   text=str(data.get("text") or ""), error=None if data.get("error") is None else str(data["error"])[:2000],
-                   pages=[str(p) for p in pages] if isinstance(pages, list) else [])
+                   text=str(data.get("text") or ""),
+                   error=None if data.get("error") is None else str(data["error"])[:2000],
+                   pages=[str(p) for p in pages] if isinstance(pages, list) else [],
+                   layout=[p if isinstance(p, dict) else None for p in layout] if isinstance(layout, list) else [])
+
+    @property
+    def page_ends(self) -> list[int] | None:
+        """Where each page's text ends in ``text`` (pages are joined by one line break)."""
+        if not self.pages:
+            return None
+        ends, at = [], 0
+        for i, page in enumerate(self.pages):
+            at += len(page) + (1 if i else 0)
+            ends.append(min(at, len(self.text)))
+        return ends
 
 
 def _kind(media_type: str, filename: str) -> str:
@@ -227,19 +243,28 @@ def _xlsx_text(data: bytes, limits: Limits) -> str:
     return out.text()
 
 
-def _tesseract(image: Path) -> str:
-    if shutil.which("tesseract") is None:
-        raise RuntimeError("未安装 Tesseract OCR（tesseract-ocr、tesseract-ocr-chi-sim）")
-    text = ""
-    for psm in ("3", "6"):  # automatic layout first; a uniform block when that finds no text (short scans)
-        proc = subprocess.run(["tesseract", str(image), "stdout", "-l", "chi_sim", "--psm", psm],
-                              capture_output=True)
-        if proc.returncode != 0:
-            raise RuntimeError("OCR 失败：" + proc.stderr.decode("utf-8", "replace")[-300:])
-        text = clean_ocr(proc.stdout.decode("utf-8", "replace"))
-        if text:
-            break
-    return text
+_ENGINES: dict[str, object] = {}  # one per child: RapidOCR loads its models once
+
+
+def ocr_engine(name: str):
+    from .ocr import make_engine
+
+    if name not in _ENGINES:
+        _ENGINES[name] = make_engine(name)
+    return _ENGINES[name]
+
+
+OCR_MAX_SIDE = 4000  # an image is scaled down to this before OCR (RapidOCR works at 1600 anyway)
+
+
+def _ocr(image, limits: Limits):
+    """One page image → ``OcrPage`` with the configured engine."""
+    from .ocr import read_page
+
+    if max(image.size) > OCR_MAX_SIDE:
+        image = image.copy()
+        image.thumbnail((OCR_MAX_SIDE, OCR_MAX_SIDE))
+    return read_page(ocr_engine(limits.ocr_engine), image)
 
 
 def _page_box(page) -> tuple[float, float]:
@@ -266,7 +291,16 @@ def _pdf(data: bytes, limits: Limits, progress: Progress | None) -> Extraction:
     return _ocr_pdf(data, reader, limits, progress, fallback_text=text)
 
 
+def _ocr_off(kind: str, fallback_text: str = "") -> Extraction:
+    note = "未启用 OCR（ARCHIVE_OCR_ENGINE=off），扫描件仅标题可检索"
+    return Extraction("empty" if kind == "pdf" else "unsupported", "none", fallback_text, error=note)
+
+
 def _ocr_pdf(data: bytes, reader, limits: Limits, progress: Progress | None, fallback_text: str = "") -> Extraction:
+    from PIL import Image
+
+    if limits.ocr_engine == "off":
+        return _ocr_off("pdf", fallback_text)
     if shutil.which("pdftoppm") is None:
         raise RuntimeError("未安装 pdftoppm（poppler-utils），无法识别扫描件")
     n = len(reader.pages)
@@ -275,6 +309,7 @@ def _ocr_pdf(data: bytes, reader, limits: Limits, progress: Progress | None, fal
     if n > todo:
         notes.append(f"共 {n} 页，仅识别前 {todo} 页")
     pages: list[str] = []
+    layout: list[dict | None] = []
     skipped = []
     with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
         src = Path(tmp) / "in.pdf"
@@ -284,8 +319,10 @@ def _ocr_pdf(data: bytes, reader, limits: Limits, progress: Progress | None, fal
             w_px, h_px = round(w_pt / 72 * limits.ocr_dpi), round(h_pt / 72 * limits.ocr_dpi)
             if w_px * h_px > limits.max_pixels:
                 skipped.append(f"第 {i + 1} 页幅面过大（{w_pt / 72 * 25.4:.0f}×{h_pt / 72 * 25.4:.0f} mm，"
-                               f"{limits.ocr_dpi} dpi 下 {w_px}×{h_px} 像素，上限 {limits.max_pixels / 1e6:.0f} 百万像素）")
+                               f"{limits.ocr_dpi} dpi 下 {w_px}×{h_px} 像素，"
+                               f"上限 {limits.max_pixels / 1e6:.0f} 百万像素）")
                 pages.append("")
+                layout.append(None)
                 continue
             out = Path(tmp) / f"p{i + 1}"
             # -scale-to bounds the raster even where poppler and pypdf disagree about the page size
@@ -295,22 +332,28 @@ def _ocr_pdf(data: bytes, reader, limits: Limits, progress: Progress | None, fal
             if proc.returncode != 0:
                 raise RuntimeError("PDF 渲染失败：" + proc.stderr.decode("utf-8", "replace")[-300:])
             png = out.with_suffix(".png")
-            pages.append(_tesseract(png))
+            with Image.open(png) as img:
+                check_pixels(img.width, img.height, limits, f"第 {i + 1} 页")
+                page = _ocr(img, limits)
             png.unlink()
+            pages.append(page.text)
+            layout.append(page.to_json())
             if progress:
                 progress(i + 1, todo)
-    text = "\n".join(p for p in pages if p)
-    if skipped and not text:
+    text = "\n".join(pages)
+    if skipped and not text.strip():
         raise LimitExceeded("；".join(skipped))
     error = "；".join(notes + skipped) or None
-    if text:
-        return Extraction("ocr", "ocr", text, error=error, pages=pages)
-    return Extraction("empty", "ocr", fallback_text, error=error)
+    if text.strip():
+        return Extraction("ocr", limits.ocr_engine, text, error=error, pages=pages, layout=layout)
+    return Extraction("empty", limits.ocr_engine, fallback_text, error=error)
 
 
 def _image(data: bytes, limits: Limits, progress: Progress | None) -> Extraction:
     from PIL import Image
 
+    if limits.ocr_engine == "off":
+        return _ocr_off("image")
     Image.MAX_IMAGE_PIXELS = None  # checked below, per frame, before anything is decoded
     try:
         img = Image.open(io.BytesIO(data))
@@ -318,23 +361,23 @@ def _image(data: bytes, limits: Limits, progress: Progress | None) -> Extraction
         raise ValueError("无法识别的图像格式") from None
     frames = getattr(img, "n_frames", 1)
     todo = min(frames, limits.max_ocr_pages)
-    pages = []
-    with tempfile.TemporaryDirectory(prefix="ocr-") as tmp:
-        for i in range(todo):
-            img.seek(i)
+    pages, layout = [], []
+    for i in range(todo):
+        img.seek(i)
+        w, h = img.size
+        if img.format == "JPEG" and w * h > limits.max_pixels:
+            img.draft("L", (w // 8, h // 8))  # JPEG decodes at 1/2…1/8 scale: a huge photo stays bounded
             w, h = img.size
-            if img.format == "JPEG" and w * h > limits.max_pixels:
-                img.draft("L", (w // 8, h // 8))  # JPEG decodes at 1/2…1/8 scale: a huge photo stays bounded
-                w, h = img.size
-            check_pixels(w, h, limits, "图像" if frames == 1 else f"第 {i + 1} 帧图像")
-            path = Path(tmp) / f"f{i}.png"
-            img.convert("L").save(path)
-            pages.append(_tesseract(path))
-            if progress:
-                progress(i + 1, todo)
-    text = "\n".join(p for p in pages if p)
+        check_pixels(w, h, limits, "图像" if frames == 1 else f"第 {i + 1} 帧图像")
+        page = _ocr(img.convert("L"), limits)
+        pages.append(page.text)
+        layout.append(page.to_json())
+        if progress:
+            progress(i + 1, todo)
+    text = "\n".join(pages)
     error = f"共 {frames} 帧，仅识别前 {todo} 帧" if frames > todo else None
-    return Extraction("ocr" if text else "empty", "ocr", text, error=error, pages=pages if frames > 1 else [])
+    return Extraction("ocr" if text.strip() else "empty", limits.ocr_engine, text, error=error, pages=pages,
+                      layout=layout)
 
 
 def extract_plain_text(data: bytes, limits: Limits = Limits()) -> Extraction:
@@ -370,7 +413,8 @@ def extract(data: bytes, media_type: str, filename: str, limits: Limits = Limits
     except MemoryError:  # the sandbox answers it and replaces its child
         raise
     except Exception as exc:  # a broken file must not stop indexing: record why
-        message = exc.args[0] if isinstance(exc, (RuntimeError, ValueError)) and exc.args else f"{type(exc).__name__}: {exc}"
+        plain = isinstance(exc, (RuntimeError, ValueError)) and exc.args
+        message = exc.args[0] if plain else f"{type(exc).__name__}: {exc}"
         return Extraction("failed", kind, error=str(message)[:2000] or type(exc).__name__)
     cap(result, limits)
     if result.status == "ok" and not result.text.strip():

@@ -60,7 +60,8 @@ def store_extraction(session: Session, clock: Clock, version_id: int, document_i
                      result: Extraction) -> TextExtraction:
     row = TextExtraction(version_id=version_id, document_id=document_id, status=result.status,
                          method=result.method, text=result.text, chars=len(result.text), error=result.error,
-                         extracted_at=clock.now())
+                         extracted_at=clock.now(), page_ends=result.page_ends,
+                         layout=result.layout if any(result.layout) else None)
     session.add(row)
     return row
 
@@ -233,3 +234,30 @@ class ExtractionQueue:
             Document.id.in_({job.document_id for job, _ in done}))).all())
         for doc_id, revision in revisions.items():
             outbox.enqueue(s, self.clock, doc_id, revision)
+
+
+def searchable_copy(session: Session, store: ObjectStore, sandbox: Sandbox, version_id: int,
+                    font: str | None = None) -> bytes | None:
+    """A searchable PDF of an OCR'd version (scanned PDF or image): the pages untouched, an invisible
+    text layer from the stored OCR boxes. None when the version was not OCR'd. The stored original is
+    not changed; the caller decides where the copy goes (e.g. an archive item's rendition).
+
+    Built in the sandbox (it parses the original); raises ``SandboxError`` when that fails."""
+    from .rendering.fonts import FontConfig
+
+    row = session.get(TextExtraction, version_id)
+    if row is None or not row.layout:
+        return None
+    version = session.get(DocumentVersion, version_id)
+    blob = session.get(Blob, version.blob_sha256) if version is not None else None
+    if version is None or blob is None:
+        return None
+    chunks = store.open(version.blob_sha256)
+    try:
+        data = b"".join(chunks)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close:
+            close()
+    return sandbox.searchable_pdf(data, blob.media_type, version.filename, row.layout,
+                                  font or FontConfig.from_env().files["fangsong"])

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .models import Base
@@ -25,6 +25,10 @@ class TextExtraction(Base):
     chars: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
     extracted_at: Mapped[datetime] = mapped_column(DateTime)
+    # where each page's text ends in ``text`` (PDF and OCR; a hit's offset names its page)
+    page_ends: Mapped[list | None] = mapped_column(JSON, deferred=True)
+    # OCR only: per page the recognised lines with their pixel boxes (for the searchable PDF copy)
+    layout: Mapped[list | None] = mapped_column(JSON, deferred=True)
 
 
 class IndexFailure(Base):

@@ -14,6 +14,7 @@ never pickles: a parser compromised by a file cannot make the parent run code.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
@@ -36,6 +37,10 @@ RECYCLE_RSS_FRACTION = 0.5  # a child whose RSS stays above this share of its me
 MAX_JOBS_PER_CHILD = 2000
 
 
+class SandboxError(RuntimeError):
+    """The child could not do what was asked (the message says why, in Chinese)."""
+
+
 class _ChildGone(Exception):
     pass
 
@@ -46,32 +51,27 @@ class _Timeout(Exception):
 
 def _kill(proc: subprocess.Popen) -> None:
     if proc.poll() is None:
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
+    with contextlib.suppress(subprocess.TimeoutExpired):
         proc.wait(5)
-    except subprocess.TimeoutExpired:
-        pass
     for stream in (proc.stdin, proc.stdout):
-        try:
+        with contextlib.suppress(OSError):
             stream and stream.close()
-        except OSError:
-            pass
 
 
 class Sandbox:
     """One child process at a time, used by one thread at a time (a lock serialises callers)."""
 
-    def __init__(self, limits: Limits = Limits()):
-        self.limits = limits
+    def __init__(self, limits: Limits | None = None):
+        self.limits = limits or Limits()
         self._proc: subprocess.Popen | None = None
         self._buf = b""
         self._jobs = 0
         self._lock = threading.Lock()
-        self._finalizer = None
+        self._finalizer: weakref.finalize | None = None
         self.spawned = 0  # children started so far (for tests and the log)
+        self.peak_rss = 0  # largest resident size a child (or a tool it ran) reported, in bytes
 
     # -- child lifecycle -------------------------------------------------------------------------
     def _spawn(self) -> subprocess.Popen:
@@ -111,12 +111,20 @@ class Sandbox:
     # -- framing ---------------------------------------------------------------------------------
     def _send(self, header: dict, data: bytes) -> None:
         blob = json.dumps(header).encode()
+        assert self._proc is not None and self._proc.stdin is not None
         stdin = self._proc.stdin
         stdin.write(_LEN.pack(len(blob)) + blob + _LEN.pack(len(data)))
         stdin.write(data)
         stdin.flush()
 
     def _read(self, deadline: float) -> dict:
+        message = json.loads(self._read_frame(deadline))
+        if not isinstance(message, dict):
+            raise _ChildGone()
+        return message
+
+    def _read_frame(self, deadline: float) -> bytes:
+        assert self._proc is not None and self._proc.stdout is not None
         fd = self._proc.stdout.fileno()
         with selectors.DefaultSelector() as sel:
             sel.register(fd, selectors.EVENT_READ)
@@ -126,10 +134,7 @@ class Sandbox:
                     if len(self._buf) >= _LEN.size + n:
                         frame = self._buf[_LEN.size:_LEN.size + n]
                         self._buf = self._buf[_LEN.size + n:]
-                        message = json.loads(frame)
-                        if not isinstance(message, dict):
-                            raise _ChildGone()
-                        return message
+                        return frame
                 left = deadline - time.monotonic()
                 if left <= 0:
                     raise _Timeout()
@@ -140,7 +145,55 @@ class Sandbox:
                     raise _ChildGone()
                 self._buf += chunk
 
-    # -- the one operation -----------------------------------------------------------------------
+    # -- operations ------------------------------------------------------------------------------
+    def check_ocr(self) -> str:
+        """OCR one generated line in the child (loading the engine); raises RuntimeError if it fails.
+
+        Called when a worker starts, so a broken OCR install fails loudly instead of leaving every
+        scan unsearchable. Returns the engine's name, or "off"."""
+        if self.limits.ocr_engine == "off":
+            return "off"
+        with self._lock:
+            message = self._call({"op": "smoke"}, b"", wall=max(self.limits.wall_seconds, 300))
+        result = Extraction.from_json(message.get("result") or {}) if message else None
+        if result is None or result.status != "ok":
+            raise RuntimeError(result.error if result and result.error else "OCR 自检失败：提取进程无应答")
+        return self.limits.ocr_engine
+
+    def searchable_pdf(self, data: bytes, media_type: str, filename: str, layout: list, font: str) -> bytes:
+        """A searchable PDF copy of a scan from its stored OCR layout (see searchable_pdf.py)."""
+        kind = kind_of(media_type, filename)
+        if kind not in ("pdf", "image"):
+            raise SandboxError("只有扫描件（PDF 或图像）才能生成可检索 PDF")
+        with self._lock:
+            message = self._call({"op": "searchable_pdf", "media_type": media_type, "filename": filename,
+                                  "layout": layout, "font": font}, data, wall=self.limits.wall_seconds)
+            if message is None:
+                raise SandboxError("生成可检索 PDF 失败：处理进程超时或异常终止")
+            result = Extraction.from_json(message.get("result") or {})
+            if result.status != "ok" or not message.get("blob"):
+                raise SandboxError(result.error or "生成可检索 PDF 失败")
+            try:
+                return self._read_frame(time.monotonic() + self.limits.wall_seconds)
+            except (_ChildGone, _Timeout):
+                self._discard()
+                raise SandboxError("生成可检索 PDF 失败：处理进程超时或异常终止") from None
+
+    def _call(self, header: dict, data: bytes, wall: float) -> dict | None:
+        """One request without progress; the answer, or None when the child died or timed out."""
+        if self._proc is None or self._proc.poll() is not None:
+            self._discard()
+            self._spawn()
+        try:
+            self._send(header, data)
+            message = self._read(time.monotonic() + wall)
+        except (_ChildGone, _Timeout, BrokenPipeError, OSError, ValueError):
+            self._discard()
+            return None
+        if message.get("recycle"):
+            self._discard()
+        return message
+
     def extract(self, data: bytes, media_type: str, filename: str, progress: Progress | None = None) -> Extraction:
         """The text of one file, extracted in the child; never raises for a bad file."""
         kind = kind_of(media_type, filename)
@@ -158,7 +211,7 @@ class Sandbox:
                 self._discard()
                 self._spawn()
             try:
-                self._send({"media_type": media_type, "filename": filename}, data)
+                self._send({"op": "extract", "media_type": media_type, "filename": filename}, data)
                 break
             except (BrokenPipeError, OSError):
                 self._discard()
@@ -178,12 +231,14 @@ class Sandbox:
                     raise _ChildGone()
                 result = Extraction.from_json(message.get("result") or {})
                 rss = int(message.get("rss") or 0)
+                self.peak_rss = max(self.peak_rss, int(message.get("peak_rss") or 0))
                 if (message.get("recycle") or rss > RECYCLE_RSS_FRACTION * lim.memory_mb * 1024 * 1024
                         or self._jobs >= MAX_JOBS_PER_CHILD):
                     self._discard()
                 return result
         except _Timeout:
-            log.warning("extraction of %s timed out after %s s; replacing the sandbox child", filename, lim.wall_seconds)
+            log.warning("extraction of %s timed out after %s s; replacing the sandbox child", filename,
+                        lim.wall_seconds)
             self._discard()
             return Extraction("limited", kind, error=f"处理超时（超过 {lim.wall_seconds} 秒）")
         except (_ChildGone, ValueError):
@@ -207,15 +262,11 @@ def _child_main(limits_json: str) -> int:
     resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
     fsize = limits.max_bytes + 512 * 1024 * 1024  # the input copy and one page raster, with room to spare
     resource.setrlimit(resource.RLIMIT_FSIZE, (fsize, fsize))
-    try:
+    with contextlib.suppress(OSError):
         os.nice(10)
-    except OSError:
-        pass
     for module in ("pypdf", "docx", "openpyxl", "PIL.Image"):  # paid once per child, not per file
-        try:
+        with contextlib.suppress(Exception):  # a missing parser is reported by the file that needs it
             __import__(module)
-        except Exception:  # a missing parser is reported by the file that needs it
-            pass
 
     def send(message: dict) -> None:
         blob = json.dumps(message, ensure_ascii=False).encode()
@@ -253,15 +304,46 @@ def _child_main(limits_json: str) -> int:
             return 0
         arm_cpu()
         recycle = False
+        if header.get("op") == "smoke":
+            send({"type": "result", "result": _smoke(limits).to_json(), "rss": _rss()})
+            continue
+        if header.get("op") == "searchable_pdf":
+            try:
+                from .searchable_pdf import build
+
+                pdf = build(data, kind_of(header.get("media_type") or "", header.get("filename") or ""),
+                            header.get("layout") or [], header.get("font") or "")
+            except Exception as exc:
+                send({"type": "result", "result": Extraction(
+                    "failed", "pdf", error=f"生成可检索 PDF 失败：{type(exc).__name__}: {exc}"[:2000]).to_json()})
+                continue
+            send({"type": "result", "result": Extraction("ok", "pdf").to_json(), "blob": len(pdf)})
+            proto_out.write(_LEN.pack(len(pdf)) + pdf)
+            proto_out.flush()
+            continue
         try:
             result = extract(data, header.get("media_type") or "", header.get("filename") or "", limits, progress)
         except MemoryError:
-            result, recycle = Extraction("limited", kind_of(header.get("media_type") or "", header.get("filename") or ""),
-                                         error=f"内存超过上限（{limits.memory_mb} MB）"), True
+            kind = kind_of(header.get("media_type") or "", header.get("filename") or "")
+            result = Extraction("limited", kind, error=f"内存超过上限（{limits.memory_mb} MB）")
+            recycle = True
         del data
-        send({"type": "result", "result": result.to_json(), "rss": _rss(), "recycle": recycle})
+        usage, children = resource.getrusage(resource.RUSAGE_SELF), resource.getrusage(resource.RUSAGE_CHILDREN)
+        send({"type": "result", "result": result.to_json(), "rss": _rss(), "recycle": recycle,
+              "peak_rss": max(usage.ru_maxrss, children.ru_maxrss) * 1024})
         if recycle:
             return 3
+
+
+def _smoke(limits: Limits) -> Extraction:
+    from .extract import ocr_engine
+    from .ocr import smoke
+
+    try:
+        return Extraction("ok", limits.ocr_engine, smoke(ocr_engine(limits.ocr_engine)))
+    except Exception as exc:  # reported to the worker, which refuses to start
+        return Extraction("failed", limits.ocr_engine,
+                          error=f"OCR 自检失败（{limits.ocr_engine}）：{type(exc).__name__}: {exc}")
 
 
 def _rss() -> int:

@@ -40,7 +40,8 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_S3_RETRIES": "retries of a refused connection or an S3 5xx answer, never of a timed-out read (default 2)",
     "ARCHIVE_READY_TIMEOUT": "seconds /readyz waits for the database and the object store (default 2)",
     "ARCHIVE_MAX_VERIFY_MB": "largest PDF accepted for signature verification in MiB (default 50, at most the upload limit)",
-    "ARCHIVE_EXTRACT_MEMORY_MB": "address-space limit of the extraction sandbox child in MiB (default 1024)",
+    "ARCHIVE_EXTRACT_MEMORY_MB": "address-space limit of the extraction sandbox child in MiB (default 1536)",
+    "ARCHIVE_OCR_ENGINE": "rapidocr (default), tesseract or off; rapidocr falls back to tesseract below 1200 MiB",
     "ARCHIVE_EXTRACT_CPU_SECONDS": "CPU seconds per file, or per OCR page, in the sandbox (default 60)",
     "ARCHIVE_EXTRACT_TIMEOUT": "wall-clock seconds per file, or per OCR page, in the sandbox (default 120)",
     "ARCHIVE_EXTRACT_MAX_MB": "larger files are not extracted (default 200)",
@@ -79,7 +80,8 @@ class Settings:
     s3_retries: int = 2
     ready_timeout: float = 2.0
     max_verify_bytes: int = 50 * 1024 * 1024
-    extract_memory_mb: int = 1024
+    extract_memory_mb: int = 1536
+    ocr_engine: str = "rapidocr"
     extract_cpu_seconds: int = 60
     extract_timeout: int = 120
     extract_max_mb: int = 200
@@ -123,7 +125,8 @@ class Settings:
             ready_timeout=float(env.get("ARCHIVE_READY_TIMEOUT") or 2),
             max_verify_bytes=min(int(float(env.get("ARCHIVE_MAX_VERIFY_MB") or 50) * 1024 * 1024),
                                  int(float(env.get("ARCHIVE_MAX_UPLOAD_MB") or 2048) * 1024 * 1024)),
-            extract_memory_mb=int(env.get("ARCHIVE_EXTRACT_MEMORY_MB") or 1024),
+            extract_memory_mb=int(env.get("ARCHIVE_EXTRACT_MEMORY_MB") or 1536),
+            ocr_engine=(env.get("ARCHIVE_OCR_ENGINE") or "rapidocr").strip().lower(),
             extract_cpu_seconds=int(env.get("ARCHIVE_EXTRACT_CPU_SECONDS") or 60),
             extract_timeout=int(env.get("ARCHIVE_EXTRACT_TIMEOUT") or 120),
             extract_max_mb=int(env.get("ARCHIVE_EXTRACT_MAX_MB") or 200),
@@ -140,8 +143,10 @@ class Settings:
     def extract_limits(self):
         """The sandbox's ``Limits`` from these settings."""
         from .extract import MiB, Limits
+        from .ocr import choose_engine
 
         return Limits(max_bytes=self.extract_max_mb * MiB, max_chars=self.extract_max_chars,
+                      ocr_engine=choose_engine(self.ocr_engine, self.extract_memory_mb),
                       max_unzipped=self.extract_max_unzipped_mb * MiB, max_zip_ratio=self.extract_max_zip_ratio,
                       max_pixels=int(self.extract_max_megapixels * 1_000_000), max_ocr_pages=self.ocr_max_pages,
                       memory_mb=self.extract_memory_mb, cpu_seconds=self.extract_cpu_seconds,

@@ -21,7 +21,7 @@ def docx_bomb(xml_mb: int = 60) -> bytes:
             if info.filename != "word/document.xml":
                 zf.writestr(info, src.read(info.filename))
                 continue
-            head, _, tail = src.read(info.filename).partition(b"<w:body>")
+            head, _, _tail = src.read(info.filename).partition(b"<w:body>")
             with zf.open("word/document.xml", "w", force_zip64=True) as fh:
                 fh.write(head + b"<w:body>")
                 block = para * 1000
@@ -69,8 +69,8 @@ def long_docx(paragraphs: int) -> bytes:
     body = d.element.body
     from docx.oxml import parse_xml
 
-    xml = "".join(f'<w:p xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"><w:r><w:t>第{i}段 编号{i * 7919 % 100003}</w:t></w:r></w:p>'
-                  for i in range(paragraphs))
+    ns = 'xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main"'
+    xml = "".join(f"<w:p {ns}><w:r><w:t>第{i}段 编号{i * 7919 % 100003}</w:t></w:r></w:p>" for i in range(paragraphs))
     for el in parse_xml(f'<w:body xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">{xml}</w:body>'):
         body.append(el)
     out = io.BytesIO()

@@ -7,12 +7,12 @@ import os
 import time
 
 import pytest
-from bombs import docx_bomb, huge_page_pdf, long_docx, png
 from sqlalchemy import select
 
 from archive_service.extract import DOCX, Limits
 from archive_service.indexing_models import ExtractionJob, TextExtraction
 from archive_service.sandbox import Sandbox
+from bombs import docx_bomb, huge_page_pdf, long_docx, png
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "killpg"), reason="the sandbox needs POSIX process groups")
 

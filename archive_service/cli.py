@@ -110,8 +110,10 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
 
     rt = _runtime()
     app = create_app(rt)
-    if not no_worker:
-        _worker(rt).start_thread(rt.settings.worker_interval)
+    if not no_worker:  # the OCR smoke page runs in the worker's extraction thread: serving starts at once
+        w = _worker(rt, check_ocr=False)
+        w.extraction_check = rt.sandbox.check_ocr
+        w.start_thread(rt.settings.worker_interval)
     click.echo(f"serving on http://{host}:{port}")
     waitress_serve(app, host=host, port=port, threads=threads,
                    max_request_body_size=rt.settings.max_upload_bytes + 10 * 1024 * 1024,

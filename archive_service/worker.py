@@ -12,7 +12,7 @@ import os
 import socket
 import threading
 from datetime import timedelta
-from typing import Protocol
+from typing import Callable, Protocol
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -50,7 +50,7 @@ class Worker:
     def __init__(self, factory: sessionmaker[Session], store: ObjectStore, clock: Clock,
                  search: SearchSink | None = None, gc_grace: timedelta = timedelta(hours=24),
                  batch: int = 200, fixity_sample: int = 20, name: str | None = None,
-                 extractor: Extractor | None = None,
+                 extractor: Extractor | None = None, extraction_check: Callable[[], object] | None = None,
                  anchor_every: timedelta = timedelta(hours=1), anchor_retention_days: int = 3650):
         self.factory = factory
         self.anchor_every = anchor_every
@@ -59,6 +59,7 @@ class Worker:
         self.clock = clock
         self.search = search or NullSearchSink()
         self.extractor = extractor
+        self.extraction_check = extraction_check  # run by the extraction thread before its first job
         self.gc_grace = gc_grace
         self.batch = batch
         self.fixity_sample = fixity_sample
@@ -184,6 +185,12 @@ class Worker:
             extracting.join(5)
 
     def _extract_loop(self, interval: float) -> None:
+        if self.extraction_check is not None:
+            try:
+                self.extraction_check()
+            except Exception:  # e.g. the OCR smoke page was not read: extract nothing rather than wrongly
+                log.critical("text extraction NOT started: sandbox check failed", exc_info=True)
+                return
         while not self._stop.is_set():
             try:
                 if self.extract_next():

@@ -22,6 +22,7 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 2048)",
     "ARCHIVE_UPLOAD_MEDIA_TYPES": "comma-separated allow-list of detected upload media types (default: documents, images, zip, audio, video)",
     "ARCHIVE_UPLOAD_EXTENSIONS": "comma-separated allow-list of upload file name extensions (default: matching the media types)",
+    "ARCHIVE_MAX_BODY_KB": "largest accepted body of a non-upload request in KiB (default 1024)",
     "ARCHIVE_LOGIN_RATE": "failed logins allowed per user name and address per 15 minutes (default 5)",
     "ARCHIVE_LOGIN_RATE_ADDRESS": "failed logins allowed per client address across user names per 15 minutes (default 20)",
     "ARCHIVE_TOKEN_DAYS": "days an API bearer token lives (default 30)",
@@ -69,6 +70,7 @@ class Settings:
     token_days: float = 30.0
     upload_media_types: str | None = None
     upload_extensions: str | None = None
+    max_body_bytes: int = 1024 * 1024
     gc_grace_hours: float = 24.0
     worker_interval: float = 0.5
     handling_days: int = 10
@@ -108,6 +110,7 @@ class Settings:
             audit_anchor_minutes=float(env.get("ARCHIVE_AUDIT_ANCHOR_MINUTES") or 60),
             audit_anchor_retention_days=int(env.get("ARCHIVE_AUDIT_ANCHOR_RETENTION_DAYS") or 3650),
             max_upload_bytes=int(float(env.get("ARCHIVE_MAX_UPLOAD_MB") or 2048) * 1024 * 1024),
+            max_body_bytes=int(float(env.get("ARCHIVE_MAX_BODY_KB") or 1024) * 1024),
             login_rate=int(env.get("ARCHIVE_LOGIN_RATE") or 5),
             login_rate_address=int(env.get("ARCHIVE_LOGIN_RATE_ADDRESS") or 20),
             token_days=float(env.get("ARCHIVE_TOKEN_DAYS") or 30),

@@ -33,6 +33,8 @@ ACTIONS = {
     "submit": "提交核稿", "pass": "核稿通过", "return": "退回修改", "sign": "签发", "countersign": "会签",
     "recheck": "复核", "register": "登记", "issue": "印发", "revise": "修改（产生新版本）",
 }
+#: The actions a person takes on a chain (pages and API offer these; countersign/revise are implied).
+CHAIN_ACTIONS = ("submit", "pass", "return", "sign", "recheck", "register", "issue")
 
 
 class SignoffFlow(Base):

@@ -23,12 +23,12 @@ from archive_service.models import Department, Document, DocumentGrant, User
 from archive_service.signoff import Signoff, SignoffFlow, SignoffStep
 
 from .models import KINDS, URGENCIES, Letter, LetterAttachment, LetterRecipient
+from .spec import NON_CLASSIFIED
 
 if TYPE_CHECKING:
     from .meeting_models import Meeting
 
 SUBJECT = "letter"
-ALLOWED_CLASSIFICATIONS = {"", "非密", "公开"}
 FLOW_ACTIONS = {"submit", "pass", "return", "sign", "recheck"}  # register/issue: numbering, issuing
 
 
@@ -40,7 +40,7 @@ def check_classification(value) -> None:
     """Classified content must not enter this system (only 非密 documents are handled here)."""
     if value is None:
         return
-    if str(value).strip() not in ALLOWED_CLASSIFICATIONS:
+    if str(value).strip() not in NON_CLASSIFIED:
         raise Unprocessable(f"本系统仅处理非密公文，不得录入密级为“{str(value).strip()}”的内容；"
                             "涉密公文请通过涉密渠道办理", field="classification")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import re
 from datetime import date as Date
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -23,6 +23,8 @@ HEADING_RES = (
 
 MAX_BODY_CHARS = 100_000
 SECRECY_REFUSED = "本系统只处理非密公文：涉密内容（秘密、机密、绝密）不得进入本系统"
+#: The only 密级 values this system accepts (all meaning 非密); the letters workflow uses the same list.
+NON_CLASSIFIED = ("非密", "", "无", "公开")
 
 
 def heading_level(paragraph: str) -> int:
@@ -38,9 +40,9 @@ class Attendance(BaseModel):
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    present: list[str] = Field(default_factory=list, alias="出席")
-    absent: list[str] = Field(default_factory=list, alias="请假")
-    attending: list[str] = Field(default_factory=list, alias="列席")
+    present: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, alias="出席", max_length=500)
+    absent: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, alias="请假", max_length=500)
+    attending: list[Annotated[str, Field(max_length=200)]] = Field(default_factory=list, alias="列席", max_length=500)
 
     def rows(self) -> list[tuple[str, list[str]]]:
         return [(label, items) for label, items in
@@ -53,17 +55,18 @@ class RenderSpec(BaseModel):
     kind: Literal["letter", "minutes", "standard"] = "letter"
     issuer: str = Field(min_length=1, max_length=60)
     title: str = Field(default="", max_length=200)
-    to: list[str] = Field(default_factory=list)
-    cc: list[str] = Field(default_factory=list)
-    body: list[str] = Field(min_length=1)
-    attachments: list[str] = Field(default_factory=list)
-    note: str = ""
+    to: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
+    cc: list[Annotated[str, Field(max_length=100)]] = Field(default_factory=list, max_length=100)
+    body: list[str] = Field(min_length=1, max_length=5000)
+    attachments: list[Annotated[str, Field(max_length=300)]] = Field(default_factory=list, max_length=100)
+    note: str = Field(default="", max_length=1000)
     date: Date
     number: str | None = None
     attendance: Attendance | None = None
     urgency: Literal["特急", "加急"] | None = None
     signer: str | None = Field(default=None, max_length=30)
-    secrecy: str = "非密"
+    secrecy: str = Field(default="非密", json_schema_extra={"enum": list(NON_CLASSIFIED)},
+                         description="密级：只接受非密，涉密内容不得进入本系统")
     masthead: str | None = Field(default=None, max_length=40)
     printer: str | None = Field(default=None, max_length=60)
     print_date: Date | None = None
@@ -80,7 +83,7 @@ class RenderSpec(BaseModel):
     @field_validator("secrecy")
     @classmethod
     def _secrecy(cls, v: str) -> str:
-        if v not in ("", "非密", "无", "公开"):
+        if v not in NON_CLASSIFIED:
             raise ValueError(SECRECY_REFUSED)
         return "非密"
 

@@ -35,9 +35,12 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
                    letters_api, meetings, pages, render_api, search_pages, signature_pages)
     from . import headers
     from . import uploads
+    from . import limits
 
     load_features()
 
+    app.url_map.converters["int"] = limits.BoundedIntConverter  # before any rule is added
+    limits.init_app(app)  # first before_request hook: body limits before anything reads the body
     context.init_app(app)
     errors.init_app(app)
     headers.init_app(app)

@@ -1,4 +1,4 @@
-"""JSON API under /api/v1 (documented in openapi.py)."""
+"""JSON API under /api/v1: each operation is declared (and its input validated) with apispec.operation."""
 from __future__ import annotations
 
 from functools import wraps
@@ -9,10 +9,12 @@ from .. import permissions
 from ..directory import liaison_gaps
 from ..errors import BadRequest, Unauthorized
 from ..models import Document
+from . import schemas as s
+from .apispec import openapi_document, operation
 from .context import current_user, db, runtime
-from .openapi import openapi_document
-from .paging import keyset_args, page_json
-from .transfer import download_response, page_args, receive_upload, receive_version
+from .limits import read_json
+from .paging import page_json
+from .transfer import download_response, receive_upload, receive_version
 from .upload_marks import streaming_upload
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -29,10 +31,8 @@ def api_login_required(view):
 
 
 def json_body() -> dict:
-    data = request.get_json(silent=True)
-    if not isinstance(data, dict):
-        raise BadRequest("请求体须为 JSON 对象")
-    return data
+    """The JSON object of the request (size, nesting and character limits applied); 400 otherwise."""
+    return read_json()
 
 
 def document_json(doc: Document) -> dict:
@@ -47,18 +47,16 @@ def document_json(doc: Document) -> dict:
 
 
 @bp.get("/openapi.json")
+@operation("本 API 的 OpenAPI 3.1 文档", responses={200: s.OpenApiDocument}, public=True)
 def openapi():
     return jsonify(openapi_document())
 
 
 @bp.post("/auth/token")
-def issue_token():
-    data = json_body()
-    username, password = data.get("username"), data.get("password")
-    if not isinstance(username, str) or not isinstance(password, str):
-        raise BadRequest("需要 username 和 password 字段")
+@operation("用户名和密码换取访问令牌", body=s.TokenRequest, responses={201: s.Token}, errors=(401, 429), public=True)
+def issue_token(body: s.TokenRequest):
     auth = runtime().authenticator(db())
-    user = auth.login(username, password, request.remote_addr or "")
+    user = auth.login(body.username, body.password, request.remote_addr or "")
     token, row = auth.issue_token(user)
     db().commit()
     return jsonify({"token": token, "token_type": "Bearer", "username": user.username,
@@ -67,6 +65,7 @@ def issue_token():
 
 @bp.delete("/auth/token")
 @api_login_required
+@operation("撤销当前令牌", responses={204: "已撤销"}, errors=(400,))
 def revoke_token():
     header = request.headers.get("Authorization", "")
     if not g.get("via_token"):
@@ -78,6 +77,7 @@ def revoke_token():
 
 @bp.get("/me")
 @api_login_required
+@operation("当前用户", responses={200: s.Me})
 def me():
     u = current_user()
     return jsonify({"id": u.id, "username": u.username, "full_name": u.full_name,
@@ -87,6 +87,8 @@ def me():
 @bp.post("/documents")
 @streaming_upload()
 @api_login_required
+@operation("上传文件，创建文档（流式接收，大小上限见 ARCHIVE_MAX_UPLOAD_MB）", form=s.DocumentUpload,
+           responses={201: s.Document}, errors=(415, 503))
 def create_document():
     doc = receive_upload(current_user(), require_csrf=not g.get("via_token"))
     return jsonify(document_json(doc)), 201
@@ -94,19 +96,20 @@ def create_document():
 
 @bp.get("/documents")
 @api_login_required
-def list_documents():
+@operation("本部门文档列表（按游标翻页；带 page 时按页码翻页）", query=s.ListQuery, responses={200: s.DocumentPage})
+def list_documents(query: s.ListQuery):
     service = runtime().documents(db())
-    if "page" in request.args:  # OFFSET paging, kept for older clients (deep pages are slow)
-        page, size = page_args()
-        result = service.list(current_user(), page, size)
+    if query.page is not None:  # OFFSET paging, kept for older clients (deep pages are slow)
+        result = service.list(current_user(), query.page, query.size or 20)
         return jsonify({"items": [document_json(d) for d in result.items], "total": result.total,
                         "page": result.page, "size": result.size, "pages": result.pages})
-    result = service.page(current_user(), **keyset_args())
+    result = service.page(current_user(), **query.keyset(20))
     return jsonify({"items": [document_json(d) for d in result.items], **page_json(result)})
 
 
 @bp.get("/documents/<int:doc_id>")
 @api_login_required
+@operation("文档详情（含版本）", responses={200: s.Document})
 def get_document(doc_id: int):
     doc = runtime().documents(db()).get(current_user(), doc_id)
     body = document_json(doc)
@@ -119,6 +122,8 @@ def get_document(doc_id: int):
 @bp.post("/documents/<int:doc_id>/versions")
 @streaming_upload()
 @api_login_required
+@operation("上传新版本（流式接收；已归档的文档 409）", form=s.DocumentUpload, responses={201: s.NewVersion},
+           errors=(403, 409, 415, 503))
 def add_document_version(doc_id: int):
     version = receive_version(current_user(), doc_id)
     return jsonify({"document_id": doc_id, "version": version.number, "filename": version.filename}), 201
@@ -126,12 +131,16 @@ def add_document_version(doc_id: int):
 
 @bp.get("/documents/<int:doc_id>/content")
 @api_login_required
-def document_content(doc_id: int):
-    return download_response(current_user(), doc_id)
+@operation("下载内容（支持 Range；文件名按 RFC 5987 编码）", query=s.VersionQuery,
+           headers={"Range": {"type": "string", "description": "如 bytes=0-1023"}},
+           responses={200: ("文件内容", "application/octet-stream", None), 206: "部分内容", 416: "范围无效"})
+def document_content(doc_id: int, query: s.VersionQuery):
+    return download_response(current_user(), doc_id, query.version)
 
 
 @bp.get("/liaisons/gaps")
 @api_login_required
+@operation("联络员备案缺口（第二十一条）", responses={200: s.LiaisonGaps})
 def liaison_gap_list():
     gaps = liaison_gaps(db())
     return jsonify({"gaps": [{"department": gp.department.name, "department_code": gp.department.code,
@@ -141,16 +150,19 @@ def liaison_gap_list():
 
 @bp.get("/audit")
 @api_login_required
-def audit_events():
+@operation("审计日志（安全审计员；按游标翻页，带 page 时按页码翻页）", query=s.AuditQuery, responses={200: s.AuditPage},
+           errors=(403,))
+def audit_events(query: s.AuditQuery):
     from .audit_pages import audit_page, audit_query
 
     permissions.require_auditor(current_user())
-    if "page" in request.args:  # OFFSET paging, kept for older clients (deep pages are slow)
-        page, size = page_args(50)
-        rows = db().execute(audit_query(request.args).offset((page - 1) * size).limit(size)).scalars().all()
+    filters = query.model_dump(include={"action", "actor", "target"}, exclude_none=True)
+    if query.page is not None:  # OFFSET paging, kept for older clients (deep pages are slow)
+        page, size = query.page, query.size or 50
+        rows = db().execute(audit_query(filters).offset((page - 1) * size).limit(size)).scalars().all()
         extra = {"page": page, "size": size}
     else:
-        result = audit_page(db(), request.args, **keyset_args(50))
+        result = audit_page(db(), filters, **query.keyset(50))
         rows, extra = result.items, page_json(result)
     return jsonify({"items": [{"id": e.id, "at": e.at.isoformat() + "Z", "actor": e.actor_name,
                                "department_id": e.department_id, "action": e.action,

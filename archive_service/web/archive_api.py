@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import Literal
 
 from flask import Blueprint, Response, jsonify, request
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..archive import catalogue as cat
 from ..archive.checks import report_from_json
@@ -15,8 +14,9 @@ from ..archive.service import ArchiveService, archive_for
 from ..errors import DomainError, NotFound, Unprocessable
 from ..models import Department, DocumentVersion
 from .api import api_login_required
+from .apispec import operation
 from .context import current_user, db, runtime
-from .openapi import errors, register_paths, register_schemas
+from .schemas import Day, Id, Query
 from .transfer import content_disposition, send_audited
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -28,9 +28,9 @@ Retention = Literal["Y", "D30", "D10"]
 
 class FileItem(BaseModel):
     """File one document (an uploaded file) or one issued letter / minutes as an archive item (件)."""
-    model_config = ConfigDict(extra="forbid")
-    document_id: int | None = Field(None, ge=1)
-    letter_id: int | None = Field(None, ge=1)
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"document_id": 1, "retention": "D30"}]})
+    document_id: Id | None = None
+    letter_id: Id | None = None
     retention: Retention
     unit: str | None = Field(None, max_length=10, description="机构（问题）代码；缺省取文件所属股室或全宗的第一个代码")
 
@@ -43,8 +43,8 @@ class FileItem(BaseModel):
 
 class SourceRef(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    document_id: int | None = Field(None, ge=1)
-    letter_id: int | None = Field(None, ge=1)
+    document_id: Id | None = None
+    letter_id: Id | None = None
 
     @model_validator(mode="after")
     def _one_source(self):
@@ -65,13 +65,12 @@ class MetadataPatch(BaseModel):
     title: str | None = Field(None, min_length=1, max_length=300)
     doc_number: str | None = Field(None, max_length=80)
     responsible: str | None = Field(None, min_length=1, max_length=200)
-    doc_date: date | None = None
+    doc_date: Day | None = None
     doc_type: str | None = Field(None, max_length=20)
     remarks: str | None = Field(None, max_length=300)
 
 
-class ListQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class ListQuery(Query):
     fonds: str | None = Field(None, max_length=4)
     year: int | None = Field(None, ge=1900, le=2999)
     retention: Retention | None = None
@@ -80,8 +79,7 @@ class ListQuery(BaseModel):
     size: int = Field(50, ge=1, le=200)
 
 
-class CatalogueQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+class CatalogueQuery(Query):
     fonds: str = Field(min_length=4, max_length=4)
     year: int = Field(ge=1900, le=2999)
     retention: Retention
@@ -100,21 +98,65 @@ class SignOpinion(BaseModel):
     opinion: str = Field(min_length=1, max_length=2000)
 
 
-def parse(model: type[BaseModel], data):
-    try:
-        return model.model_validate(data if data is not None else {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        field = ".".join(str(x) for x in first.get("loc", ())) or "body"
-        raise Unprocessable(f"{field}：{first.get('msg', '格式错误')}", field=field) from None
+class CandidatesQuery(Query):
+    year: int | None = Field(None, ge=1900, le=2999)
+    source_type: str | None = Field(None, max_length=20, description="letter 或 document")
 
 
-def body(model):
-    return parse(model, request.get_json(silent=True))
+# -- responses (documentation) ---------------------------------------------------------------------
+class ArchiveItemOut(BaseModel):
+    """档案（件）"""
+    model_config = ConfigDict(extra="allow")
+    id: int
+    archival_code: str
+    fonds: str
+    year: int
+    retention: str
+    title: str
 
 
-def query(model):
-    return parse(model, {k: v for k, v in request.args.items() if v != ""})
+class ItemPage(BaseModel):
+    """档案列表（按档号键集分页）"""
+    items: list[ArchiveItemOut]
+    next_after: str | None
+
+
+class BatchResult(BaseModel):
+    """已归档的件与失败原因"""
+    filed: list[ArchiveItemOut]
+    failed: list[dict]
+
+
+class CheckReport(BaseModel):
+    """四性检测报告"""
+    model_config = ConfigDict(extra="allow")
+    passed: bool
+    checks: list[dict]
+
+
+class ReviewOut(BaseModel):
+    """鉴定记录"""
+    model_config = ConfigDict(extra="allow")
+    id: int
+    proposal: str
+    reason: str
+
+
+class Listing(BaseModel):
+    """列表"""
+    items: list[dict]
+
+
+class ImportRunOut(BaseModel):
+    """导入记录（后台进行，轮询进度）"""
+    model_config = ConfigDict(extra="allow")
+    id: int
+    status: str
+
+
+class ZipUpload(BaseModel):
+    """multipart/form-data：file（ZIP：文件 + 目录.xlsx/目录.csv）"""
+    file: bytes
 
 
 def archive() -> ArchiveService:
@@ -149,8 +191,10 @@ def _file_and_lock(svc: ArchiveService, item: ArchiveItem) -> None:
 
 @bp.post("/items")
 @api_login_required
-def file_item():
-    data = body(FileItem)
+@operation("归档：文件或已印发的函件/纪要成为一件档案（分配档号、加归档章副本、四性检测）", body=FileItem,
+           responses={201: ArchiveItemOut}, errors=(403, 409))
+def file_item(body: FileItem):
+    data = body
     svc = archive()
     user = current_user()
     item = svc.file(user, svc.bundle(user, document_id=data.document_id, letter_id=data.letter_id),
@@ -161,8 +205,10 @@ def file_item():
 
 @bp.post("/items/batch")
 @api_login_required
-def file_batch():
-    data = body(FileBatch)
+@operation("批量归档（每件单独检测，失败的件列在 failed 中）", body=FileBatch, responses={200: BatchResult},
+           errors=(403,))
+def file_batch(body: FileBatch):
+    data = body
     svc = archive()
     filed, failed = svc.file_many(current_user(), [r.model_dump(exclude_none=True) for r in data.items],
                                   data.retention, data.unit)
@@ -175,14 +221,16 @@ def file_batch():
 
 @bp.get("/items")
 @api_login_required
-def list_items():
-    q = query(ListQuery)
+@operation("档案列表（按全宗、年度、保管期限、机构筛选；按档号键集分页）", query=ListQuery, responses={200: ItemPage})
+def list_items(query: ListQuery):
+    q = query
     page = archive().list(current_user(), q.fonds, q.year, q.retention, q.unit, q.after, q.size)
     return jsonify({"items": [item_json(i) for i in page.items], "next_after": page.next_after})
 
 
 @bp.get("/items/<int:item_id>")
 @api_login_required
+@operation("档案详情（著录项、组成文件、检测报告）", responses={200: ArchiveItemOut})
 def get_item(item_id: int):
     svc = archive()
     item = svc.get(current_user(), item_id)
@@ -195,8 +243,9 @@ def get_item(item_id: int):
 
 @bp.patch("/items/<int:item_id>")
 @api_login_required
-def patch_item(item_id: int):
-    data = body(MetadataPatch)
+@operation("修改著录项（记入审计）", body=MetadataPatch, responses={200: ArchiveItemOut}, errors=(403, 409))
+def patch_item(item_id: int, body: MetadataPatch):
+    data = body
     svc = archive()
     item = svc.update_metadata(current_user(), svc.get(current_user(), item_id), data.model_dump(exclude_unset=True))
     db().commit()
@@ -205,6 +254,7 @@ def patch_item(item_id: int):
 
 @bp.post("/items/<int:item_id>/check")
 @api_login_required
+@operation("四性检测（真实性、完整性、可用性、安全性），保存报告", responses={200: CheckReport})
 def check_item(item_id: int):
     svc = archive()
     item = svc.get(current_user(), item_id)
@@ -215,6 +265,7 @@ def check_item(item_id: int):
 
 @bp.get("/items/<int:item_id>/reports/<int:report_id>")
 @api_login_required
+@operation("一次四性检测的报告", responses={200: CheckReport})
 def get_report(item_id: int, report_id: int):
     svc = archive()
     item = svc.get(current_user(), item_id)
@@ -227,6 +278,7 @@ def get_report(item_id: int, report_id: int):
 
 @bp.get("/items/<int:item_id>/parts/<int:part_id>")
 @api_login_required
+@operation("下载组成文件（含归档章副本）", responses={200: ("文件内容", "application/octet-stream", None)})
 def get_part(item_id: int, part_id: int):
     item = archive().get(current_user(), item_id)
     part = db().get(ItemPart, part_id)
@@ -238,9 +290,10 @@ def get_part(item_id: int, part_id: int):
 
 @bp.get("/candidates")
 @api_login_required
-def candidates():
-    year = request.args.get("year", type=int)
-    rows = archive().candidates(current_user(), year, request.args.get("source_type") or None)
+@operation("待归档文件（本机关未归档的已印发函件、纪要和上传文件）", query=CandidatesQuery, responses={200: Listing},
+           errors=(403,))
+def candidates(query: CandidatesQuery):
+    rows = archive().candidates(current_user(), query.year, query.source_type or None)
     return jsonify({"items": [candidate_json(b) for b in rows]})
 
 
@@ -253,8 +306,10 @@ def candidate_json(b) -> dict:
 
 @bp.get("/catalogue")
 @api_login_required
-def catalogue():
-    q = query(CatalogueQuery)
+@operation("归档文件目录（XLSX 或横向 A4 PDF，按件号排序）", query=CatalogueQuery,
+           responses={200: ("XLSX 或 PDF 文件", "application/octet-stream", None)})
+def catalogue(query: CatalogueQuery):
+    q = query
     rows = archive().catalogue_rows(current_user(), q.fonds.upper(), q.year, q.retention, q.unit)
     spool = cat.export(rows, q.format, cat.heading(q.fonds.upper(), q.year, q.retention, q.unit))
     name = f"归档文件目录-{q.fonds.upper()}-{q.year}-{q.retention}{'-' + q.unit if q.unit else ''}.{q.format}"
@@ -267,6 +322,7 @@ def catalogue():
 
 @bp.get("/disposal")
 @api_login_required
+@operation("到期鉴定清单", responses={200: Listing})
 def disposal_list():
     svc = archive()
     out = []
@@ -285,8 +341,10 @@ def review_json(r: DisposalReview) -> dict:
 
 @bp.post("/items/<int:item_id>/disposal")
 @api_login_required
-def propose_disposal(item_id: int):
-    data = body(DisposalProposal)
+@operation("鉴定：对超过保管期限的档案提出继续保存或销毁意见（送领导审签）", body=DisposalProposal,
+           responses={201: ReviewOut}, errors=(403, 409))
+def propose_disposal(item_id: int, body: DisposalProposal):
+    data = body
     svc = archive()
     review = svc.propose_disposal(current_user(), svc.get(current_user(), item_id), data.proposal, data.reason)
     db().commit()
@@ -295,8 +353,9 @@ def propose_disposal(item_id: int):
 
 @bp.post("/disposal/<int:review_id>/sign")
 @api_login_required
-def sign_disposal(review_id: int):
-    data = body(SignOpinion)
+@operation("领导审签鉴定意见", body=SignOpinion, responses={200: ReviewOut}, errors=(403, 409))
+def sign_disposal(review_id: int, body: SignOpinion):
+    data = body
     svc = archive()
     review = db().get(DisposalReview, review_id)
     if review is None:
@@ -305,85 +364,6 @@ def sign_disposal(review_id: int):
     svc.sign_disposal(current_user(), review, data.opinion)
     db().commit()
     return jsonify(review_json(review))
-
-
-# -- OpenAPI ---------------------------------------------------------------------------------------
-def _ref(name: str) -> dict:
-    return {"application/json": {"schema": {"$ref": f"#/components/schemas/{name}"}}}
-
-
-_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-
-
-def _query_params(model: type[BaseModel]) -> list[dict]:
-    schema = model.model_json_schema()
-    req = set(schema.get("required", []))
-    return [{"name": k, "in": "query", "required": k in req, "schema": v} for k, v in schema["properties"].items()]
-
-
-def _paths() -> dict:
-    item = {"description": "档案（件）", "content": _ref("ArchiveItem")}
-    return {
-        "/api/v1/archive/items": {
-            "post": {"summary": "归档：文件或已印发的函件/纪要成为一件档案（分配档号、加归档章副本、四性检测）",
-                     "requestBody": {"required": True, "content": _ref("FileItem")},
-                     "responses": {"201": item, **errors(400, 401, 403, 404, 409, 422)}},
-            "get": {"summary": "档案列表（按全宗、年度、保管期限、机构筛选；按档号键集分页）",
-                    "parameters": _query_params(ListQuery),
-                    "responses": {"200": {"description": "items 与 next_after"}, **errors(401, 422)}}},
-        "/api/v1/archive/items/batch": {"post": {
-            "summary": "批量归档（每件单独检测，失败的件列在 failed 中）",
-            "requestBody": {"required": True, "content": _ref("FileBatch")},
-            "responses": {"200": {"description": "filed 与 failed"}, **errors(401, 422)}}},
-        "/api/v1/archive/items/{id}": {
-            "get": {"summary": "档案详情（著录项、组成文件、检测报告）", "parameters": [_ID],
-                    "responses": {"200": item, **errors(401, 404)}},
-            "patch": {"summary": "修改著录项（记入审计）", "parameters": [_ID],
-                      "requestBody": {"required": True, "content": _ref("MetadataPatch")},
-                      "responses": {"200": item, **errors(401, 403, 404, 422)}}},
-        "/api/v1/archive/items/{id}/check": {"post": {
-            "summary": "四性检测（真实性、完整性、可用性、安全性），保存报告", "parameters": [_ID],
-            "responses": {"200": {"description": '{"passed": bool, "checks": [{"property", "name", "result", "why"}]}'},
-                          **errors(401, 404)}}},
-        "/api/v1/archive/items/{id}/parts/{part}": {"get": {
-            "summary": "下载组成文件（含归档章副本）",
-            "parameters": [_ID, {"name": "part", "in": "path", "required": True, "schema": {"type": "integer"}}],
-            "responses": {"200": {"description": "文件内容"}, **errors(401, 404)}}},
-        "/api/v1/archive/items/{id}/disposal": {"post": {
-            "summary": "鉴定：对超过保管期限的档案提出继续保存或销毁意见（送领导审签）", "parameters": [_ID],
-            "requestBody": {"required": True, "content": _ref("DisposalProposal")},
-            "responses": {"201": {"description": "鉴定记录"}, **errors(401, 403, 404, 409, 422)}}},
-        "/api/v1/archive/disposal": {"get": {"summary": "到期鉴定清单", "responses": {"200": {"description": "items"},
-                                                                                 **errors(401)}}},
-        "/api/v1/archive/disposal/{id}/sign": {"post": {
-            "summary": "领导审签鉴定意见", "parameters": [_ID],
-            "requestBody": {"required": True, "content": _ref("SignOpinion")},
-            "responses": {"200": {"description": "鉴定记录"}, **errors(401, 403, 404, 409, 422)}}},
-        "/api/v1/archive/candidates": {"get": {
-            "summary": "待归档文件（本机关未归档的已印发函件、纪要和上传文件）",
-            "parameters": [{"name": "year", "in": "query", "schema": {"type": "integer"}},
-                           {"name": "source_type", "in": "query", "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "items"}, **errors(401, 403)}}},
-        "/api/v1/archive/catalogue": {"get": {
-            "summary": "归档文件目录（XLSX 或横向 A4 PDF，按件号排序）", "parameters": _query_params(CatalogueQuery),
-            "responses": {"200": {"description": "XLSX 或 PDF 文件"}, **errors(401, 404, 422)}}},
-    }
-
-
-def _schemas() -> dict:
-    out = {}
-    for m in (FileItem, FileBatch, MetadataPatch, DisposalProposal, SignOpinion):
-        schema = m.model_json_schema(ref_template="#/components/schemas/{model}")
-        out.update(schema.pop("$defs", {}))
-        out[m.__name__] = schema
-    out["ArchiveItem"] = {"type": "object", "properties": {k: {} for k in (
-        "id", "archival_code", "fonds", "year", "retention", "unit", "item_number", "title", "pages", "doc_number",
-        "responsible", "doc_date", "doc_type", "secrecy", "parts")}}
-    return out
-
-
-register_paths(_paths)
-register_schemas(_schemas)
 
 
 # -- imports (ZIP upload) --------------------------------------------------------------------------
@@ -476,6 +456,9 @@ def visible_run(run_id: int) -> ImportRun:
 @bp.post("/imports")
 @streaming_upload()
 @api_login_required
+@operation("上传 ZIP 批量导入数字化档案（文件 + 目录.xlsx/目录.csv）；绝对路径、..、符号链接、"
+           "超过 10000 个文件或解压比超过 100 的 ZIP 整体拒绝", form=ZipUpload, responses={202: ImportRunOut},
+           errors=(403,))
 def create_import():
     upload = open_upload(missing="缺少文件字段 file（ZIP：文件和目录.xlsx/目录.csv）")
     run = start_import(current_user(), upload.part, upload.filename)
@@ -485,12 +468,14 @@ def create_import():
 
 @bp.get("/imports/<int:run_id>")
 @api_login_required
+@operation("导入进度与逐行错误", responses={200: ImportRunOut})
 def get_import(run_id: int):
     return jsonify(import_json(visible_run(run_id)))
 
 
 @bp.get("/imports/<int:run_id>/errors.csv")
 @api_login_required
+@operation("逐行错误报告（行号、列、原因）", responses={200: ("CSV", "text/csv", None)})
 def import_errors(run_id: int):
     from ..archive.importer import error_report_csv, iter_errors
 
@@ -500,29 +485,9 @@ def import_errors(run_id: int):
     return resp
 
 
-def _import_paths() -> dict:
-    return {
-        "/api/v1/archive/imports": {"post": {
-            "summary": "上传 ZIP 批量导入数字化档案（文件 + 目录.xlsx/目录.csv）；绝对路径、..、符号链接、"
-                       "超过 10000 个文件或解压比超过 100 的 ZIP 整体拒绝",
-            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}}}}}},
-            "responses": {"202": {"description": "导入记录（后台进行，轮询进度）"}, **errors(401, 403, 413, 422)}}},
-        "/api/v1/archive/imports/{id}": {"get": {"summary": "导入进度与逐行错误", "parameters": [_ID],
-                                                 "responses": {"200": {"description": "进度"}, **errors(401, 404)}}},
-        "/api/v1/archive/imports/{id}/errors.csv": {"get": {
-            "summary": "逐行错误报告（行号、列、原因）", "parameters": [_ID],
-            "responses": {"200": {"description": "CSV"}, **errors(401, 404)}}},
-    }
-
-
-register_paths(_import_paths)
-
-
 # -- 全宗号 and 机构代码 (administrators) ----------------------------------------------------------------
 class UnitIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"code": "BGS", "name": "办公室"}]})
     code: str = Field(min_length=1, max_length=10, pattern=r"^[A-Z0-9]{1,10}$")
     name: str = Field(min_length=1, max_length=100)
     department: str | None = Field(None, max_length=100, description="所代表的股室（部门代码或名称），可空")
@@ -550,32 +515,30 @@ def save_fonds(data: FondsIn):
     return archive().fondses.set(current_user(), dept, data.code, units)
 
 
+class FondsList(BaseModel):
+    """全宗号与机构（问题）代码"""
+    items: list[dict]
+
+
+class FondsOut(BaseModel):
+    """全宗"""
+    model_config = ConfigDict(extra="allow")
+    code: str
+    units: list[dict]
+
+
 @bp.get("/fonds")
 @api_login_required
+@operation("全宗号与机构（问题）代码", responses={200: FondsList})
 def list_fonds():
     return jsonify({"items": [fonds_json(f) for f in archive().fondses.all()]})
 
 
 @bp.put("/fonds")
 @api_login_required
-def put_fonds():
-    fonds = save_fonds(body(FondsIn))
+@operation("设置机关的全宗号和机构（问题）代码列表（系统管理员；已有档案的全宗号不能改）", body=FondsIn,
+           responses={200: FondsOut}, errors=(403, 409))
+def put_fonds(body: FondsIn):
+    fonds = save_fonds(body)
     db().commit()
     return jsonify(fonds_json(fonds))
-
-
-def _fonds_paths() -> dict:
-    return {"/api/v1/archive/fonds": {
-        "get": {"summary": "全宗号与机构（问题）代码", "responses": {"200": {"description": "items"}, **errors(401)}},
-        "put": {"summary": "设置机关的全宗号和机构（问题）代码列表（系统管理员；已有档案的全宗号不能改）",
-                "requestBody": {"required": True, "content": _ref("FondsIn")},
-                "responses": {"200": {"description": "全宗"}, **errors(401, 403, 404, 409, 422)}}}}
-
-
-def _fonds_schemas() -> dict:
-    schema = FondsIn.model_json_schema(ref_template="#/components/schemas/{model}")
-    return {**schema.pop("$defs", {}), "FondsIn": schema}
-
-
-register_paths(_fonds_paths)
-register_schemas(_fonds_schemas)

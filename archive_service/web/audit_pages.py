@@ -8,11 +8,13 @@ from sqlalchemy import select
 
 from .. import permissions
 from ..audit import AuditLog, export_csv, verify_chain
-from ..models import AuditEvent
-from .context import current_user, db, runtime
 from ..listing import Cursor, KeysetPage
+from ..models import AuditEvent
+from .apispec import parse_query
+from .context import current_user, db, runtime
 from .pages import login_required
 from .paging import keyset_args
+from .schemas import AuditFilter
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -60,7 +62,7 @@ def audit_page(session, args, size: int, after: Cursor | None = None, before: Cu
 @login_required
 def index():
     permissions.require_auditor(current_user())
-    page = audit_page(db(), request.args, **keyset_args(50))
+    page = audit_page(db(), parse_query(AuditFilter).model_dump(exclude_none=True), **keyset_args(50))
     chain = verify_chain(db()) if request.args.get("verify") else None
     filters = {k: request.args[k] for k in ("action", "actor", "target", "from") if request.args.get(k)}
     return render_template("ui/audit.html", events=page.items, page=page, chain=chain, args=request.args,
@@ -75,7 +77,7 @@ def export():
     AuditLog(session, runtime().clock).record(current_user(), "audit.exported", "audit", "csv",
                                               {k: v for k, v in request.args.items()})
     session.commit()
-    query = audit_query(request.args).execution_options(yield_per=1000)
+    query = audit_query(parse_query(AuditFilter).model_dump(exclude_none=True)).execution_options(yield_per=1000)
     factory = runtime().factory
 
     def rows():

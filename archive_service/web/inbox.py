@@ -6,11 +6,13 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..errors import BadRequest, DomainError
 from ..models import User
 from . import mywork
+from .apispec import validate
 from .context import current_user, db, runtime
-from .letters_common import department_users, inbox, parse_day
-from .redirects import same_site_path
+from .letters_common import department_users, inbox
+from .letters_schemas import InboxAction
 from .pages import login_required
 from .paging import keyset_args
+from .redirects import same_site_path
 
 bp = Blueprint("inbox", __name__)
 
@@ -25,10 +27,11 @@ def index():
                            handlers=department_users(current_user().department_id), page=page)
 
 
-def run_action(user, item_id: int, action: str, values) -> str:
+def run_action(user, item_id: int, values: InboxAction) -> str:
     """Shared by the page and the API: returns a Chinese confirmation, or the reply letter's id."""
     service = inbox()
     item = service.item(user, item_id)
+    action = values.action
     if action == "receive":
         service.receive(user, item)
         return "已签收"
@@ -36,24 +39,26 @@ def run_action(user, item_id: int, action: str, values) -> str:
         service.register(user, item)
         return f"已登记，收文编号：{item.incoming_number}"
     if action == "assign":
-        handler_ref = values.get("handler")
+        handler_ref = values.handler
         handler = None
         if handler_ref:
             handler = (db().get(User, int(handler_ref)) if str(handler_ref).isdigit()
                        else db().query(User).filter_by(username=str(handler_ref)).one_or_none())
-        try:
-            days = int(values["days"]) if values.get("days") not in (None, "") else None
-        except (TypeError, ValueError):
-            raise BadRequest("办理时限须为整数（工作日）") from None
-        service.assign(user, item, handler, days=days, due_on=parse_day(values.get("due_on"), "due_on"))
+        service.assign(user, item, handler, days=values.days, due_on=values.due_on)
         return f"已交办，办理期限：{item.due_on.isoformat()}"
-    if action == "reply":
-        body = values.get("body")
-        if isinstance(body, str):
-            body = [p for p in body.splitlines() if p.strip()] or None
-        reply = service.reply(user, item, title=values.get("title") or None, body=body, note=values.get("note") or "")
-        return f"reply:{reply.id}"
-    raise BadRequest(f"未知操作：{action}（可选：receive、register、assign、reply）")
+    body = values.body
+    if isinstance(body, str):
+        body = [p for p in body.splitlines() if p.strip()] or None
+    reply = service.reply(user, item, title=values.title or None, body=body, note=values.note or "")
+    return f"reply:{reply.id}"
+
+
+def form_action(action: str, form) -> InboxAction:
+    """The inbox form's fields (blank ones left out) validated by the API's model."""
+    values = {k: v for k, v in form.items() if k in InboxAction.model_fields and k != "action" and v.strip()}
+    if action not in {"receive", "register", "assign", "reply"}:
+        raise BadRequest(f"未知操作：{action}（可选：receive、register、assign、reply）")
+    return validate(InboxAction, {**values, "action": action})
 
 
 @bp.post("/inbox/<int:item_id>/<action>")
@@ -61,7 +66,7 @@ def run_action(user, item_id: int, action: str, values) -> str:
 def act(item_id: int, action: str):
     user = current_user()
     try:
-        message = run_action(user, item_id, action, request.form)
+        message = run_action(user, item_id, form_action(action, request.form))
     except DomainError as exc:
         db().rollback()
         service = inbox()
@@ -84,7 +89,7 @@ def _work(user, session):
 
     service = InboxService(session, runtime().documents(session), runtime().clock, runtime().settings.handling_days)
     items = service.items(user, include_done=False)
-    url = lambda i: url_for("letters.detail", letter_id=i.letter_id)  # noqa: E731
+    url = lambda i: url_for("letters.detail", letter_id=i.letter_id)
     return [mywork.WorkSection("收文待办", [
         mywork.WorkItem(f"{i.letter.number or ''} {i.letter.title}（{i.role_label}，{i.state_label}）", url(i),
                         due=i.due_on, overdue=service.overdue(i))

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from ..errors import DomainError, Forbidden, NotFound, Unprocessable
 from ..models import Department
 from ..permissions import issuing_organisation, require_admin
+from ..signoff import ACTIONS, CHAIN_ACTIONS
 from . import mywork
 from .context import current_user, db, runtime
 from .letters_common import (departments, fields_from_form, final_version, inbox, issuing, letter_preview_pdf,
@@ -17,8 +18,7 @@ from .uploads import open_upload
 
 bp = Blueprint("letters", __name__)
 
-ACTION_LABELS = {"submit": "提交核稿", "pass": "核稿通过", "return": "退回修改", "sign": "签发",
-                 "recheck": "复核通过", "register": "登记（编发文字号）", "issue": "印发"}
+ACTION_LABELS = {action: ACTIONS[action] for action in CHAIN_ACTIONS}
 
 
 def _templates() -> list[dict]:

@@ -1,11 +1,9 @@
 """Shared by the letters/inbox pages and API: building the services and reading letter input."""
 from __future__ import annotations
 
-from datetime import date
-
 from sqlalchemy import select
 
-from ..errors import BadRequest, NotFound, Unprocessable
+from ..errors import NotFound
 from ..models import Department, DocumentVersion, User
 from ..permissions import same_organisation
 from .context import db, runtime
@@ -55,31 +53,6 @@ def fields_from_form(form) -> dict:
         "urgency": form.get("urgency", ""), "upward": form.get("upward") == "1",
         "classification": form.get("classification") or "非密",
     }
-
-
-FIELDS = {"template", "title", "to", "cc", "distribution", "co_issuers", "body", "note", "urgency", "upward",
-          "classification", "attendance", "meeting_id", "masthead"}
-
-
-def fields_from_json(data: dict) -> dict:
-    unknown = set(data) - FIELDS - {"kind", "version_sha256", "reply_to_id"}
-    if unknown:
-        raise Unprocessable(f"不认识的字段：{'、'.join(sorted(unknown))}", field=sorted(unknown)[0])
-    for key in ("to", "cc", "distribution", "co_issuers", "body"):
-        if key in data and not isinstance(data[key], list):
-            raise Unprocessable(f"{key} 须为列表", field=key)
-    if "title" in data and not isinstance(data["title"], str):
-        raise Unprocessable("title 须为字符串", field="title")
-    return {k: v for k, v in data.items() if k in FIELDS or k == "reply_to_id"}
-
-
-def parse_day(value: str | None, field: str) -> date | None:
-    if not value:
-        return None
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        raise BadRequest(f"{field} 日期格式应为 YYYY-MM-DD") from None
 
 
 def final_version(user: User, letter, what: str) -> DocumentVersion:

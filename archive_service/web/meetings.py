@@ -6,7 +6,6 @@ commits, and renders. Home-page items come from the ``mywork`` provider register
 from __future__ import annotations
 
 import json
-from datetime import date
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -18,8 +17,11 @@ from correspondence.minutes import MinutesService, minutes_service, render_previ
 from .. import permissions
 from ..errors import DomainError, NotFound, Unprocessable
 from ..models import Department, User
+from ..signoff import ACTIONS, CHAIN_ACTIONS
 from . import mywork
+from .apispec import validate
 from .context import current_user, db, runtime
+from .meetings_schemas import DeadlineQuery, MeetingInput
 from .pages import login_required
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -33,13 +35,6 @@ def meetings() -> MeetingService:
 
 def minutes() -> MinutesService:
     return minutes_service(db(), runtime().clock, runtime().documents(db()))
-
-
-def parse_date(value, field: str = "meeting_date") -> date:
-    try:
-        return date.fromisoformat(str(value or "").strip())
-    except ValueError:
-        raise Unprocessable(f"{field}：日期格式应为 YYYY-MM-DD") from None
 
 
 def _user(username: str | None) -> User | None:
@@ -60,17 +55,14 @@ def _department(ref: str | None) -> Department | None:
     return dept
 
 
-def schedule_from(data: dict) -> Meeting:
-    """Shared by the form and the API: ``data`` is the JSON shape documented in the OpenAPI."""
-    topics, participants = data.get("topics") or [], data.get("participants") or []
-    if not isinstance(topics, list) or not isinstance(participants, list):
-        raise Unprocessable("topics 与 participants 须为列表")
+def schedule_from(body: MeetingInput) -> Meeting:
+    """Shared by the form and the API: ``body`` is validated by the model the OpenAPI documents."""
     return meetings().schedule(
-        current_user(), kind=str(data.get("kind") or "joint"), title=str(data.get("title") or ""),
-        meeting_date=parse_date(data.get("meeting_date")), topics=topics, participants=participants,
-        convener=_department(data.get("convener")), chair=_user(data.get("chair")),
-        industry_supervision=bool(data.get("industry_supervision")), urgent_reason=str(data.get("urgent_reason") or ""),
-        start_time=str(data.get("start_time") or ""), location=str(data.get("location") or ""))
+        current_user(), kind=body.kind, title=body.title, meeting_date=body.meeting_date,
+        topics=[t.model_dump() for t in body.topics], participants=[p.model_dump() for p in body.participants],
+        convener=_department(body.convener), chair=_user(body.chair),
+        industry_supervision=body.industry_supervision, urgent_reason=body.urgent_reason,
+        start_time=body.start_time, location=body.location)
 
 
 # -- HTML ------------------------------------------------------------------------------------------
@@ -94,16 +86,18 @@ def _form_choices():
             "KINDS": MEETING_KINDS, "CATEGORIES": TOPIC_CATEGORIES, "CAPACITIES": CAPACITIES}
 
 
-def _form_data(form) -> dict:
-    topics = [{"title": t, "category": c} for t, c in zip(form.getlist("topic_title"), form.getlist("topic_category"))]
+def _form_data(form) -> MeetingInput:
+    """The scheduling form's fields (blank ones left out) validated by the API's model."""
+    topics = [{"title": t, "category": c} for t, c in zip(form.getlist("topic_title"), form.getlist("topic_category"))
+              if t.strip()]
     participants = [{"department": d, "capacity": "member"} for d in form.getlist("departments")]
     participants += [{"department": d, "capacity": "observer"} for d in form.getlist("observers")]
     participants += [{"user": u, "capacity": "member"} for u in form.getlist("people")]
-    return {"kind": form.get("kind"), "title": form.get("title"), "meeting_date": form.get("meeting_date"),
-            "start_time": form.get("start_time"), "location": form.get("location"),
-            "convener": form.get("convener"), "chair": form.get("chair"),
-            "industry_supervision": form.get("industry_supervision") == "1",
-            "urgent_reason": form.get("urgent_reason"), "topics": topics, "participants": participants}
+    fields = {k: form.get(k, "").strip() for k in ("kind", "title", "meeting_date", "start_time", "location",
+                                                      "convener", "chair", "urgent_reason")}
+    return validate(MeetingInput, {**{k: v for k, v in fields.items() if v},
+                                   "industry_supervision": form.get("industry_supervision") == "1",
+                                   "topics": topics, "participants": participants})
 
 
 @bp.route("/meetings/new", methods=["GET", "POST"])
@@ -112,7 +106,7 @@ def new():
     error, status, check, form = None, 200, None, request.form if request.method == "POST" else request.args
     if form.get("meeting_date"):
         try:
-            check = meetings().check_deadline(parse_date(form.get("meeting_date")))
+            check = meetings().check_deadline(validate(DeadlineQuery, {"date": form.get("meeting_date")}).date)
         except DomainError:
             check = None
     if request.method == "POST":
@@ -144,7 +138,8 @@ def detail(meeting_id: int):
     return render_template("ui/meetings/detail.html", meeting=meeting, minutes=row, status=st,
                            can_manage=permissions.can_manage_meeting(user, meeting.convener_id),
                            notifications=svc.all_notifications(meeting), readable=readable,
-                           ATTENDANCE=ATTENDANCE, today=runtime().clock.today(), letter_url=_letter_url)
+                           ATTENDANCE=ATTENDANCE, today=runtime().clock.today(), letter_url=_letter_url,
+                           action_labels={a: ACTIONS[a] for a in CHAIN_ACTIONS})
 
 
 def _letter_url(letter_id: int) -> str | None:
@@ -279,4 +274,4 @@ def _work(user, session) -> list:
 
 mywork.register(_work)
 
-from . import meetings_api, meetings_openapi  # noqa: E402,F401  (API routes on this blueprint; OpenAPI)
+from . import meetings_api  # noqa: F401  (API routes on this blueprint)

@@ -8,9 +8,11 @@ from correspondence.meetings import cn_date
 from correspondence.minutes import MinutesService
 
 from ..errors import NotFound, Unprocessable
-from .api import api_login_required, json_body
+from . import meetings_schemas as ms
+from .api import api_login_required
+from .apispec import operation
 from .context import current_user, db
-from .meetings import bp, meetings, minutes, parse_date, schedule_from
+from .meetings import bp, meetings, minutes, schedule_from
 from .upload_marks import streaming_upload
 from .uploads import open_upload
 
@@ -51,22 +53,28 @@ def minutes_json(svc: MinutesService, row: MeetingMinutes) -> dict:
 
 @bp.get("/api/v1/meetings")
 @api_login_required
+@operation("我可见的会议（召集单位、参会单位、参会人员）", responses={200: ms.MeetingList})
 def api_list():
     return jsonify({"items": [meeting_json(m) for m in meetings().visible(current_user())]})
 
 
 @bp.post("/api/v1/meetings")
 @api_login_required
-def api_schedule():
-    meeting = schedule_from(json_body())
+@operation("安排联席会议或联络员会议（第二十二条；材料期限见第二十四条）", body=ms.MeetingInput,
+           description="材料最迟送达日 = 会议日期 − 3 个工作日。该日已过时拒绝（422 deadline_violation，"
+                       "details 含 latest_day 与 earliest_meeting），除非填写 urgent_reason（记入审计）。",
+           responses={201: ms.Meeting}, errors=(403,))
+def api_schedule(body: ms.MeetingInput):
+    meeting = schedule_from(body)
     db().commit()
     return jsonify(meeting_json(meeting, detail=True)), 201
 
 
 @bp.get("/api/v1/meetings/deadline")
 @api_login_required
-def api_deadline():
-    check = meetings().check_deadline(parse_date(request.args.get("date"), "date"))
+@operation("计算会议材料最迟送达日（会议日期 − 3 个工作日）", query=ms.DeadlineQuery, responses={200: ms.Deadline})
+def api_deadline(query: ms.DeadlineQuery):
+    check = meetings().check_deadline(query.date)
     return jsonify({"meeting_date": check.meeting_date.isoformat(), "latest_day": check.latest_day.isoformat(),
                     "today": check.today.isoformat(), "missed": check.missed,
                     "earliest_meeting": check.earliest_meeting.isoformat(),
@@ -76,6 +84,7 @@ def api_deadline():
 
 @bp.get("/api/v1/meetings/<int:meeting_id>")
 @api_login_required
+@operation("会议详情（议题、参会者、材料、送达记录）", responses={200: ms.Meeting})
 def api_get(meeting_id: int):
     return jsonify(meeting_json(meetings().get(current_user(), meeting_id), detail=True))
 
@@ -83,6 +92,9 @@ def api_get(meeting_id: int):
 @bp.post("/api/v1/meetings/<int:meeting_id>/materials")
 @streaming_upload()
 @api_login_required
+@operation("上传会议材料（归召集单位所有，送达时授权参会单位）", form=ms.MaterialUpload,
+           responses={201: ms.MaterialOut},
+           errors=(403, 409))
 def api_material(meeting_id: int):
     svc = meetings()
     meeting = svc.manageable(current_user(), meeting_id)
@@ -95,6 +107,8 @@ def api_material(meeting_id: int):
 
 @bp.post("/api/v1/meetings/<int:meeting_id>/send")
 @api_login_required
+@operation("送达议题和材料：授权并通知每个参会单位和人员，记录时间；晚于最迟送达日标记为逾期",
+           responses={200: ms.Dispatch}, errors=(403, 409))
 def api_send(meeting_id: int):
     svc = meetings()
     d = svc.send_materials(current_user(), svc.manageable(current_user(), meeting_id))
@@ -104,19 +118,18 @@ def api_send(meeting_id: int):
 
 @bp.post("/api/v1/meetings/<int:meeting_id>/attendance")
 @api_login_required
-def api_attendance(meeting_id: int):
-    entries = json_body().get("entries")
-    if not isinstance(entries, list):
-        raise Unprocessable("entries 须为列表：[{participant, attendance, name}]")
+@operation("登记出席情况（会议召开后）", body=ms.AttendanceInput, responses={200: ms.Meeting}, errors=(403, 409))
+def api_attendance(meeting_id: int, body: ms.AttendanceInput):
     svc = meetings()
     meeting = svc.manageable(current_user(), meeting_id)
-    svc.record_attendance(current_user(), meeting, entries)
+    svc.record_attendance(current_user(), meeting, [e.model_dump() for e in body.entries])
     db().commit()
     return jsonify(meeting_json(meeting, detail=True))
 
 
 @bp.get("/api/v1/meetings/<int:meeting_id>/minutes")
 @api_login_required
+@operation("会议纪要状态（审签日、印发期限 = 审签后 3 个工作日、是否逾期）", responses={200: ms.Minutes})
 def api_minutes(meeting_id: int):
     meeting = meetings().get(current_user(), meeting_id)
     svc = minutes()
@@ -128,27 +141,26 @@ def api_minutes(meeting_id: int):
 
 @bp.post("/api/v1/meetings/<int:meeting_id>/minutes")
 @api_login_required
-def api_draft_minutes(meeting_id: int):
-    data = json_body()
-    decisions = data.get("decisions")
-    if not isinstance(decisions, list):
-        raise Unprocessable("decisions 须为议定事项列表")
+@operation("由会议起草纪要（议定事项编号；出席/请假/列席取自出席登记）", body=ms.MinutesInput,
+           responses={201: ms.Minutes}, errors=(403, 409))
+def api_draft_minutes(meeting_id: int, body: ms.MinutesInput):
     meeting = meetings().manageable(current_user(), meeting_id)
     svc = minutes()
-    row = svc.draft(current_user(), meeting, decisions, data.get("title"))
+    row = svc.draft(current_user(), meeting, body.decisions, body.title)
     db().commit()
     return jsonify(minutes_json(svc, row)), 201
 
 
 @bp.post("/api/v1/meetings/<int:meeting_id>/minutes/act")
 @api_login_required
-def api_minutes_act(meeting_id: int):
-    data = json_body()
+@operation("纪要审签操作（仅在未安装公文流程时使用；签发须由会议主持人）", body=ms.MinutesAction,
+           responses={200: ms.Minutes}, errors=(403, 409))
+def api_minutes_act(meeting_id: int, body: ms.MinutesAction):
     meeting = meetings().get(current_user(), meeting_id)
     svc = minutes()
     row = svc.for_meeting(meeting)
     if row is None:
         raise NotFound("本次会议尚无纪要")
-    svc.act(current_user(), row, str(data.get("action") or ""), str(data.get("opinion") or ""))
+    svc.act(current_user(), row, body.action, body.opinion)
     db().commit()
     return jsonify(minutes_json(svc, row))

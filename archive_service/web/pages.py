@@ -6,14 +6,16 @@ from functools import wraps
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from ..directory import liaison_gaps
 from ..clock import local_time
+from ..directory import liaison_gaps
 from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
 from ..models import AuditEvent
 from . import mywork
+from .apispec import parse_query
 from .context import check_csrf, current_user, db, runtime, sign_in
 from .paging import keyset_args
 from .redirects import same_site_path
+from .schemas import VersionQuery
 from .transfer import download_response, receive_upload
 from .upload_marks import streaming_upload
 
@@ -112,7 +114,7 @@ def document(doc_id: int):
 @bp.get("/documents/<int:doc_id>/download")
 @login_required
 def download(doc_id: int):
-    return download_response(current_user(), doc_id)
+    return download_response(current_user(), doc_id, parse_query(VersionQuery).version)
 
 
 

@@ -13,10 +13,10 @@ from search.results import SearchResult, Viewer
 from ..clock import local_time
 from ..errors import BadRequest, DomainError, Unauthorized
 from ..indexing_models import EXTRACTION_STATUS, ExtractionJob, TextExtraction
-from . import openapi
+from .apispec import operation, parse_query
 from .context import current_user, db, runtime
 from .pages import login_required
-from .transfer import page_args
+from .schemas import SearchPage, SearchQuery
 
 bp = Blueprint("search", __name__)
 log = logging.getLogger(__name__)
@@ -30,18 +30,16 @@ FACET_NAMES = {"kind": "类型", "dept": "部门", "year": "年度", "retention"
 MAX_WINDOW = 10_000  # deepest result reachable by paging (Elasticsearch's max_result_window)
 
 
-def run_search() -> tuple[ParsedQuery | None, SearchResult | None, str]:
-    """Parse the request's arguments and search as the current user; a bad query is a 400."""
-    args = request.args
-    q = args.get("q", "").strip()
-    page, size = page_args()
+def run_search(args: SearchQuery | None = None) -> tuple[ParsedQuery | None, SearchResult | None, str]:
+    """Search as the current user with the request's arguments; a bad query is a 400."""
+    args = args or parse_query(SearchQuery)
+    q = args.q.strip()
+    page, size = args.page, args.size
     if page * size > MAX_WINDOW:
         raise BadRequest(f"只能翻阅前 {MAX_WINDOW} 条结果，请增加查询词或筛选条件")
-    sort = args.get("sort", "relevance")
-    if sort not in ("relevance", "date"):
-        raise BadRequest("sort 只能是 relevance（相关度）或 date（日期）")
+    sort = args.sort
     try:
-        pq = parse(q, kinds=args.getlist("type"), depts=args.getlist("dept"), years=args.get("year") or None)
+        pq = parse(q, kinds=args.type, depts=args.dept, years=args.year or None)
     except QuerySyntaxError as exc:
         raise BadRequest(f"查询语法有误：{exc.message}") from None
     if pq.is_empty:
@@ -76,10 +74,12 @@ def hit_json(hit) -> dict:
 
 
 @bp.get("/api/v1/search")
-def api_search():
+@operation("全文检索（仅返回有权查看的全文；其余只见目录）", query=SearchQuery, responses={200: SearchPage},
+           errors=(503,))
+def api_search(query: SearchQuery):
     if current_user() is None:
         raise Unauthorized("需要登录或有效的访问令牌（Authorization: Bearer …）")
-    pq, result, sort = run_search()
+    pq, result, sort = run_search(query)
     if result is None:
         raise BadRequest("请输入查询词或筛选条件（q、type、dept、year）")
     body = {
@@ -128,34 +128,3 @@ def _extraction_helper():
         return row, job, EXTRACTION_STATUS
 
     return {"search_extraction": search_extraction}
-
-
-openapi.register_paths(lambda: {"/api/v1/search": {"get": {
-    "summary": "全文检索（按权限过滤；仅目录可见的文档只返回标题等元数据）",
-    "parameters": [
-        {"name": "q", "in": "query", "schema": {"type": "string", "maxLength": 500},
-         "description": "查询：词之间为“且”；\"短语\"；OR；-排除；type: dept: year: 文号: 档号: 筛选"},
-        {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
-        {"name": "size", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}},
-        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["relevance", "date"]}},
-        {"name": "type", "in": "query", "schema": {"type": "string"}, "description": "文档类型（如 file、文件）"},
-        {"name": "dept", "in": "query", "schema": {"type": "string"}, "description": "部门代码或名称"},
-        {"name": "year", "in": "query", "schema": {"type": "string"}, "description": "2026 或 2020-2023"},
-    ],
-    "responses": {"200": {"description": "结果：total、hits（title_html/snippet_html 已转义，命中处为 <mark>）、facets",
-                          "content": {"application/json": {"schema": {"$ref": "#/components/schemas/SearchResult"}}}},
-                  **openapi.errors(400, 401, 503)}}}})
-
-openapi.register_schemas(lambda: {"SearchResult": {"type": "object", "properties": {
-    "query": {"type": "string"}, "total": {"type": "integer"}, "page": {"type": "integer"},
-    "size": {"type": "integer"}, "pages": {"type": "integer"}, "sort": {"type": "string"},
-    "message": {"type": "string"},
-    "hits": {"type": "array", "items": {"type": "object", "properties": {
-        "id": {"type": "integer"}, "title": {"type": "string"}, "title_html": {"type": "string"},
-        "snippet_html": {"type": ["string", "null"]}, "access": {"type": "string", "enum": ["full", "catalogue"]},
-        "kind": {"type": "string"}, "kind_label": {"type": "string"},
-        "numbers": {"type": "array", "items": {"type": "string"}}, "department": {"type": "string"},
-        "department_code": {"type": "string"}, "date": {"type": ["string", "null"]},
-        "year": {"type": "integer"}, "retention": {"type": ["string", "null"]}, "url": {"type": ["string", "null"]}}}},
-    "facets": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "object", "properties": {
-        "value": {}, "count": {"type": "integer"}}}}}}}})

@@ -15,11 +15,12 @@ from correspondence.signing import verify_pdf
 
 from ..errors import BadRequest, DomainError, Unprocessable
 from .api import api_login_required
+from .apispec import operation, parse_query
 from .context import current_user, db, runtime
-from .openapi import errors, register_paths, register_schemas
 from .pages import login_required
 from .upload_marks import streaming_upload
 from .uploads import open_upload, too_large
+from .schemas import PdfUpload, SignatureReport, VersionQuery
 
 bp = Blueprint("signatures", __name__)
 
@@ -50,10 +51,7 @@ def _report_upload() -> tuple[dict, str]:
 
 
 def _report_stored(doc_id: int) -> tuple[dict, object]:
-    try:
-        number = int(request.args["version"]) if "version" in request.args else None
-    except ValueError:
-        raise BadRequest("version 须为整数") from None
+    number = parse_query(VersionQuery).version
     version = runtime().documents(db()).version(current_user(), doc_id, number)  # 404 unless readable
     if version.blob.media_type != "application/pdf":
         raise Unprocessable("该版本不是 PDF 文件，没有可验证的电子签名")
@@ -74,6 +72,7 @@ def _report_stored(doc_id: int) -> tuple[dict, object]:
 @bp.post("/api/v1/verify-pdf")
 @streaming_upload(verify=True)
 @api_login_required
+@operation("验证上传的 PDF 的电子签名（签名人、时间、完整性、信任）", form=PdfUpload, responses={200: SignatureReport})
 def api_verify_upload():
     report, filename = _report_upload()
     report["filename"] = filename
@@ -82,7 +81,9 @@ def api_verify_upload():
 
 @bp.get("/api/v1/documents/<int:doc_id>/signature")
 @api_login_required
-def api_document_signature(doc_id: int):
+@operation("验证已存文档某一版本的电子签名（非 PDF 为 422）", query=VersionQuery, responses={200: SignatureReport},
+           errors=(422,))
+def api_document_signature(doc_id: int, query: VersionQuery):
     report, _version = _report_stored(doc_id)
     return jsonify(report)
 
@@ -110,55 +111,3 @@ def document_page(doc_id: int):
     except Unprocessable as exc:
         return render_template("ui/signatures/document.html", doc=doc, report=None, error=exc.message), 422
     return render_template("ui/signatures/document.html", doc=doc, report=report, version=version, error=None)
-
-
-# -- OpenAPI --------------------------------------------------------------------------------------
-def _paths() -> dict:
-    ok = {"description": "验证结果", "content": {"application/json": {"schema": {
-        "$ref": "#/components/schemas/SignatureVerification"}}}}
-    return {
-        "/api/v1/verify-pdf": {"post": {
-            "summary": "验证上传 PDF 的电子签名（签名单位、时间、完整性、证书信任）",
-            "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
-                "type": "object", "required": ["file"],
-                "properties": {"file": {"type": "string", "format": "binary"}}}}}},
-            "responses": {"200": ok, **errors(400, 401, 413, 422)}}},
-        "/api/v1/documents/{id}/signature": {"get": {
-            "summary": "验证已存文档某一版本（默认当前版本）的电子签名",
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}},
-                           {"name": "version", "in": "query", "schema": {"type": "integer"}}],
-            "responses": {"200": ok, **errors(400, 401, 404, 422)}}},
-    }
-
-
-def _schemas() -> dict:
-    signature = {"type": "object", "properties": {
-        "field_name": {"type": "string"}, "department": {"type": ["string", "null"]},
-        "department_code": {"type": ["string", "null"]}, "organization": {"type": ["string", "null"]},
-        "signer_name": {"type": ["string", "null"]}, "reason": {"type": ["string", "null"]},
-        "location": {"type": ["string", "null"]},
-        "signing_time": {"type": ["string", "null"], "format": "date-time"},
-        "signing_time_local": {"type": ["string", "null"], "description": "北京时间"},
-        "intact": {"type": "boolean", "description": "签署后文件未被篡改"},
-        "valid": {"type": "boolean", "description": "签名值校验通过"},
-        "trusted": {"type": "boolean", "description": "证书链到受信任的根证书"},
-        "covers_whole_file": {"type": "boolean"}, "ok": {"type": "boolean"},
-        "issuer": {"type": ["string", "null"]}, "certificate_serial": {"type": ["string", "null"]},
-        "certificate_sha256": {"type": ["string", "null"]}, "summary": {"type": "string"}}}
-    return {
-        "SignatureVerification": {"type": "object", "required": ["signed", "intact", "trusted", "ok", "summary"],
-                                  "properties": {
-            "signed": {"type": "boolean"}, "intact": {"type": "boolean"}, "valid": {"type": "boolean"},
-            "trusted": {"type": "boolean"}, "ok": {"type": "boolean"},
-            "summary": {"type": "string", "description": "中文结论"},
-            "department": {"type": ["string", "null"]}, "signer_name": {"type": ["string", "null"]},
-            "signing_time": {"type": ["string", "null"], "format": "date-time"},
-            "signatures": {"type": "array", "items": {"$ref": "#/components/schemas/PdfSignature"}},
-            "filename": {"type": "string"}, "document_id": {"type": "integer"}, "version": {"type": "integer"},
-            "sha256": {"type": "string"}}},
-        "PdfSignature": signature,
-    }
-
-
-register_paths(_paths)
-register_schemas(_schemas)

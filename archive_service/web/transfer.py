@@ -65,13 +65,9 @@ def content_disposition(filename: str, inline: bool = False, doc_id: int | None 
     return f"{kind}; filename=\"{ascii_fallback(filename, doc_id)}\"; filename*=UTF-8''{quote(filename, safe='')}"
 
 
-def download_response(user: User, doc_id: int) -> Response:
-    """A version's bytes (``?version=N``, default current) for a reader; whole downloads are audited."""
+def download_response(user: User, doc_id: int, number: int | None) -> Response:
+    """A version's bytes (``number``, default current) for a reader; whole downloads are audited."""
     service = runtime().documents(db())
-    try:
-        number = int(request.args["version"]) if "version" in request.args else None
-    except ValueError:
-        raise BadRequest("版本号（version）须为整数") from None
     return send_audited(user, service.version(user, doc_id, number))
 
 
@@ -123,14 +119,3 @@ def _b64(hex_digest: str) -> str:
     import base64
 
     return base64.b64encode(bytes.fromhex(hex_digest)).decode()
-
-
-def page_args(default_size: int = 20) -> tuple[int, int]:
-    try:
-        page = int(request.args.get("page", 1))
-        size = int(request.args.get("size", default_size))
-    except ValueError:
-        raise BadRequest("page 和 size 须为整数") from None
-    if page < 1 or not (1 <= size <= 100):
-        raise BadRequest("page 须 ≥ 1，size 须在 1–100 之间")
-    return page, size

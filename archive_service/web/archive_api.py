@@ -4,14 +4,14 @@ from __future__ import annotations
 import json
 from typing import Literal
 
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..archive import catalogue as cat
 from ..archive.checks import report_from_json
 from ..archive.models import ArchiveItem, DisposalReview, ImportRun, ItemPart
 from ..archive.service import ArchiveService, archive_for
-from ..errors import DomainError, NotFound, Unprocessable
+from ..errors import DomainError, NotFound
 from ..models import Department, DocumentVersion
 from .api import api_login_required
 from .apispec import operation

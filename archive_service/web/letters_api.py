@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from ..errors import BadRequest, NotFound
+from ..errors import NotFound
 from ..models import Department
 from ..permissions import require_admin
 from . import letters_schemas as ls

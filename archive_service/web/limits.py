@@ -1,8 +1,8 @@
 """Request limits applied before any body is read: size, JSON nesting, characters the database refuses.
 
-- Every request except the streaming uploads (views marked ``@streaming_upload()``) may carry at most ``settings.max_body_bytes``
-  (ARCHIVE_MAX_BODY_KB): a larger declared ``Content-Length`` is answered 413 before the body is read,
-  and an undeclared (chunked) body stops with 413 as soon as it passes the limit.
+- Every request except the streaming uploads (views marked ``@streaming_upload()``) may carry at most
+  ``settings.max_body_bytes`` (ARCHIVE_MAX_BODY_KB): a larger declared ``Content-Length`` is answered
+  413 before the body is read, and an undeclared (chunked) body stops with 413 as soon as it passes it.
 - JSON is parsed only here (:func:`read_json`): nesting deeper than :data:`MAX_JSON_DEPTH` is answered
   400 before ``json.loads`` runs, and strings with control characters or lone surrogates (which PostgreSQL,
   XML and UTF-8 refuse) are answered 400 naming the field. Query strings and form fields get the same character check.

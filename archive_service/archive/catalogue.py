@@ -72,8 +72,7 @@ def _wrap(face, text: str, size: float, width: float) -> list[str]:
 
 
 def write_pdf(items: Iterable[ArchiveItem], out: BinaryIO, title: str) -> int:
-    face = faces()["fangsong"]
-    head_face = faces()["heiti"]
+    face = head_face = faces(roles=("fangsong",))["fangsong"]  # one CJK font: the catalogue is a list
     page_w, page_h = landscape(A4)
     margin = 15 * MM
     size, lead, pad = 9.0, 11.0, 2.0

@@ -37,7 +37,7 @@ class StampFields:
 def _overlay(width_pt: float, height_pt: float, fields: StampFields) -> bytes:
     buf = io.BytesIO()
     c = canvas.Canvas(buf, pagesize=(width_pt, height_pt))
-    face = faces()["fangsong"]
+    face = faces(roles=("fangsong",))["fangsong"]
     cols, rows = 3, 2
     box_w, box_h = cols * CELL_W * MM, rows * CELL_H * MM
     x0 = (width_pt - box_w) / 2

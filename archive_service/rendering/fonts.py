@@ -91,12 +91,14 @@ def _split(spec: str) -> tuple[str, int]:
     return path, int(index or 0)
 
 
-def faces(config: FontConfig | None = None) -> dict[str, Face]:
-    """Register the role fonts with reportlab (once per process and file) and return them by role."""
+def faces(config: FontConfig | None = None, roles: tuple[str, ...] = ROLES) -> dict[str, Face]:
+    """Register the role fonts with reportlab (once per process and file) and return them by role.
+
+    ``roles`` limits the work to the roles a caller draws with (a CJK font costs tens of MB)."""
     config = config or FontConfig.from_env()
     out = {}
     with _lock:
-        for role in ROLES:
+        for role in roles:
             key = config.files[role]  # roles sharing a file share one registered font (one subset)
             face = _registered.get(key)
             if face is None:

@@ -69,3 +69,33 @@ def test_administrators_set_fonds_and_units(arch, app, browser, demo_clients):  
     saved = b.post("/archive/fonds", data={"department": "WBB", "code": "j098", "units": "BGS 办公室\nZH 综合股"},
                    follow_redirects=True).get_data(as_text=True)
     assert "全宗号已保存" in saved and "J098" in saved and "综合股" in saved
+
+
+def test_an_archivist_corrects_metadata_and_it_is_audited(arch, browser):
+    from sqlalchemy import select
+
+    from archive_service.archive.models import ArchiveItem
+    from archive_service.models import AuditEvent
+    from archive_support import service, users
+
+    with arch.factory() as s:
+        u = users(s)["zjj_staff"]
+        doc = upload_pdf(arch, s, "zjj_staff", "待修改题名的文件")
+        svc = service(arch, s)
+        item_id = svc.file(u, svc.bundle(u, document_id=doc.id), "D10").id
+        s.commit()
+    b = browser("zjj_staff")
+    page = b.post(f"/archive/items/{item_id}/metadata", data={
+        "title": "[关于消防验收备案的报告]", "doc_number": "石住建〔2026〕9号", "responsible": "县住房和城乡建设局",
+        "doc_date": "2026-03-05", "doc_type": "报告", "remarks": ""}, follow_redirects=True).get_data(as_text=True)
+    assert "著录项已保存" in page and "[关于消防验收备案的报告]" in page and "20260305" in page
+    with arch.factory() as s:
+        item = s.get(ArchiveItem, item_id)
+        assert item.doc_number == "石住建〔2026〕9号" and item.doc_type == "报告"
+        ev = s.scalar(select(AuditEvent).where(AuditEvent.action == "archive.metadata_changed"))
+        assert ev is not None and "待修改题名的文件" in ev.details and ev.target_id == str(item_id)
+    other = browser("zjj_leader")  # a leader sees the item but does not edit it
+    assert other.post(f"/archive/items/{item_id}/metadata", data={"title": "x"},
+                      follow_redirects=True).status_code in (200, 403)
+    with arch.factory() as s:
+        assert s.get(ArchiveItem, item_id).title == "[关于消防验收备案的报告]"

@@ -229,3 +229,29 @@ def fonds_page():
 
     depts = list(db().scalars(select(Department).where(Department.kind != "section").order_by(Department.id)))
     return render_template("ui/archive/fonds.html", fonds=archive().fondses.all(), departments=depts, error=error)
+
+
+@bp.post("/archive/items/<int:item_id>/metadata")
+@login_required
+def metadata_page(item_id: int):
+    """An archivist corrects the descriptive metadata (题名, 文件编号, 责任者, 日期, 文种, 备注); audited."""
+    from pydantic import ValidationError
+
+    from .archive_api import MetadataPatch
+
+    svc = archive()
+    item = svc.get(current_user(), item_id)
+    fields = {k: request.form.get(k, "").strip() for k in svc.EDITABLE if k in request.form}
+    if fields.get("doc_date") == "":
+        fields.pop("doc_date")
+    try:
+        data = MetadataPatch.model_validate(fields)
+        svc.update_metadata(current_user(), item, data.model_dump(exclude_unset=True))
+        db().commit()
+        flash("著录项已保存（已记入审计）")
+    except ValidationError as exc:
+        flash("著录项格式错误：" + "; ".join(str(e["msg"]) for e in exc.errors()[:3]))
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message)
+    return redirect(url_for("archive_pages.item_page", item_id=item.id))

@@ -32,12 +32,14 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=20261201)
     ap.add_argument("--dpi", default="200,300")
     ap.add_argument("--qualities", default="clean,scan,poor")
+    ap.add_argument("--corpus", type=Path, help="articles JSON Lines (default ../shared/corpus, else tests/data)")
     args = ap.parse_args()
-    print(f"corpus: {corpus_path()}; {args.pages} page(s) per cell", flush=True)
+    corpus = args.corpus or corpus_path()
+    print(f"corpus: {corpus}; {args.pages} page(s) per cell", flush=True)
     sets = {}
     for q in args.qualities.split(","):
         for dpi in (int(d) for d in args.dpi.split(",")):
-            sets[(q, dpi)] = pages_from_corpus(args.pages, args.seed, dpi=dpi, quality=q)
+            sets[(q, dpi)] = pages_from_corpus(args.pages, args.seed, dpi=dpi, quality=q, corpus=corpus)
     print(f"\n{'engine':10} {'quality':7} {'dpi':>4} {'pages':>5} {'Han chars':>9} {'Han errors':>10} "
           f"{'4-char recall':>13} {'s/page':>7} {'peak RSS':>9}")
     for engine in args.engines.split(","):

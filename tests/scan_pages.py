@@ -97,8 +97,8 @@ def render(paragraphs: list[str], dpi: int = 200, quality: str = "scan", seed: i
 
 
 def pages_from_corpus(n_pages: int, seed: int, dpi: int = 200, quality: str = "scan",
-                      max_lines: int = 26) -> list[ScanPage]:
-    arts = articles(n_pages * 8, seed)
+                      max_lines: int = 26, corpus: Path | None = None) -> list[ScanPage]:
+    arts = articles(n_pages * 8, seed, corpus)
     paragraphs = [f"{a['title']}　{a['body']}".replace("\n", "") for a in arts]
     pages = []
     for i in range(n_pages):

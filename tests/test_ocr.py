@@ -83,8 +83,18 @@ def test_rapidocr_scanned_pdf_is_searchable_with_pages_and_a_searchable_copy(rt,
         rt.__dict__.pop("sandbox", None)
     reference = "\n".join(p.text for p in pages)
     assert _search_recall(make, user, doc, reference) >= 0.98
-    page = make.browser(user).get(f"/documents/{doc}").get_data(as_text=True)
-    assert "已识别（OCR）" in page
+    browser = make.browser(user)
+    page = browser.get(f"/documents/{doc}").get_data(as_text=True)
+    assert "已识别（OCR）" in page and f"/documents/{doc}/searchable.pdf" in page
+    rt.__dict__["sandbox"] = rapid_box
+    try:
+        download = browser.get(f"/documents/{doc}/searchable.pdf")
+    finally:
+        rt.__dict__.pop("sandbox", None)
+    assert download.status_code == 200 and download.data[:5] == b"%PDF-"
+    assert "%E5%8F%AF%E6%A3%80%E7%B4%A2.pdf" in download.headers["Content-Disposition"]  # …-可检索.pdf
+    outsider = make.browser(make.user(make.department(), "drafter"))
+    assert outsider.get(f"/documents/{doc}/searchable.pdf").status_code == 404
     # the searchable copy: a new PDF whose text layer pdftotext reads back; the original is untouched
     assert hashlib.sha256(stored).digest() == hashlib.sha256(original).digest() and copy[:5] == b"%PDF-"
     read_back = subprocess.run(["pdftotext", "-enc", "UTF-8", "-", "-"], input=copy, capture_output=True,

@@ -4,19 +4,22 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from flask import Blueprint, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
 from search.query import ParsedQuery, QuerySyntaxError, parse
 from search.results import SearchResult, Viewer
 
 from ..clock import local_time
-from ..errors import BadRequest, DomainError, Unauthorized
+from ..errors import BadRequest, DomainError, NotFound, Unauthorized, Unprocessable
+from ..extraction import searchable_copy
 from ..indexing_models import EXTRACTION_STATUS, ExtractionJob, TextExtraction
+from ..sandbox import SandboxError
 from .apispec import operation, parse_query
 from .context import current_user, db, runtime
 from .pages import login_required
 from .schemas import SearchPage, SearchQuery
+from .transfer import content_disposition
 
 bp = Blueprint("search", __name__)
 log = logging.getLogger(__name__)
@@ -116,6 +119,26 @@ def results():
                            link=link, FACET_NAMES=FACET_NAMES, Markup=Markup,
                            selected={"type": args.get("type", []), "dept": args.get("dept", []),
                                      "year": args.get("year", [])})
+
+
+@bp.get("/documents/<int:doc_id>/searchable.pdf")
+@login_required
+def searchable_pdf(doc_id: int):
+    """The current version of an OCR'd scan as a PDF with an invisible text layer (built in the sandbox)."""
+    service = runtime().documents(db())
+    doc = service.get(current_user(), doc_id)  # 404 for a document the user may not read
+    version = doc.versions[-1]
+    try:
+        pdf = searchable_copy(db(), runtime().store, runtime().sandbox, version.id)
+    except SandboxError as exc:
+        raise Unprocessable(str(exc)) from None
+    if pdf is None:
+        raise NotFound("该文件没有 OCR 识别结果，无法生成可检索 PDF")
+    service.record_download(current_user(), version)
+    stem = version.filename.rsplit(".", 1)[0] if "." in version.filename else version.filename
+    resp = Response(pdf, mimetype="application/pdf")
+    resp.headers["Content-Disposition"] = content_disposition(f"{stem}-可检索.pdf", doc_id=doc_id)
+    return resp
 
 
 @bp.app_context_processor

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import os
 import stat
 import time
 import zipfile
@@ -190,3 +191,38 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, demo_c
     assert refused.status_code == 422 and ".." in refused.get_json()["error"]["message"]
     other, oh = clients("scjg_staff")
     assert other.get(f"/api/v1/archive/imports/{run_id}", headers=oh).status_code == 404
+
+
+def test_a_real_import_process_killed_with_sigkill_resumes_without_duplicates(cli, tmp_path, database_url):
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    rt, run = cli
+    folder = tmp_path / "scans"
+    write_csv(tmp_path / "c.csv", write_folder(folder, n=60))
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
+    env.update(ARCHIVE_INSTANCE=str(tmp_path / "inst"), ARCHIVE_DATABASE_URL=database_url)
+    exe = Path(sys.executable).parent / "archive-service"
+    proc = subprocess.Popen([str(exe), "import", str(folder), "--catalogue", str(tmp_path / "c.csv"),
+                             "--department", "ZJJ", "--batch", "5"], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and proc.poll() is None:
+            with rt.factory() as s:
+                if s.scalar(select(func.count()).select_from(ArchiveItem)) >= 5:
+                    break
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGKILL)
+    finally:
+        proc.wait(30)
+    with rt.factory() as s:
+        before = s.scalar(select(func.count()).select_from(ArchiveItem))
+    assert 5 <= before <= 60
+    result = run("import", str(folder), "--catalogue", str(tmp_path / "c.csv"), "--department", "ZJJ")
+    assert f"imported: {60 - before}, already there: {before}" in result.output, result.output
+    with rt.factory() as s:
+        assert sorted(s.scalars(select(ArchiveItem.item_number))) == list(range(1, 61))
+        assert s.scalar(select(func.count()).select_from(Document).where(Document.kind == "archive")) == 60

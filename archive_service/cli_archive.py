@@ -128,7 +128,8 @@ def import_command(folder, catalogue, department, username, dry_run, errors_out,
                 bar.n = done
                 bar.refresh()
 
-            result = importer.run(folder, catalogue, dry_run=dry_run, batch=batch, progress=progress)
+            result = importer.run(folder, catalogue, lambda keep: session.commit() if keep else session.rollback(),
+                                  dry_run=dry_run, batch=batch, progress=progress)
             bar.close()
         except DomainError as exc:
             raise click.ClickException(exc.message) from None

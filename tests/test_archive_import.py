@@ -123,7 +123,7 @@ def test_an_import_killed_half_way_resumes_without_duplicates(cli, tmp_path):
         u = users(s)["zjj_staff"]
         importer = Importer(s, archive_for(rt, s), u, s.scalar(select(Department).where(Department.code == "ZJJ")))
         with pytest.raises(Killed):
-            importer.run(folder, tmp_path / "c.csv", batch=2, progress=kill_after_five)
+            importer.run(folder, tmp_path / "c.csv", lambda keep: s.commit(), batch=2, progress=kill_after_five)
     with rt.factory() as s:
         assert s.scalar(select(func.count()).select_from(ArchiveItem)) == 4  # two batches committed
     result = run("import", str(folder), "--catalogue", str(tmp_path / "c.csv"), "--department", "ZJJ")

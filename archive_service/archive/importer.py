@@ -208,9 +208,11 @@ class Importer:
         if holding_organisation(user.department).id != self.org.id:
             raise Unprocessable(f"导入人须属于{self.org.name}")
 
-    def run(self, folder: Path, catalogue: Path, dry_run: bool = False, batch: int = 50,
-            progress: Callable[[int, int], None] | None = None, run: ImportRun | None = None,
+    def run(self, folder: Path, catalogue: Path, end_batch: Callable[[bool], None], dry_run: bool = False,
+            batch: int = 50, progress: Callable[[int, int], None] | None = None, run: ImportRun | None = None,
             workers: int = 4) -> ImportResult:
+        """Import every row. Each ``batch`` rows the caller's ``end_batch(keep)`` ends the unit of work
+        (commit, or roll back for a dry run): the command or job owns the transaction, not this service."""
         folder = Path(folder)
         header, rows = read_catalogue(Path(catalogue))
         fonds = self.archive.fondses.for_department(self.org).code
@@ -250,7 +252,7 @@ class Importer:
                 result.errors.extend(errors)
                 pending += 1
                 if pending >= batch or n == len(checked):
-                    self._checkpoint(run, result, n, dry_run)
+                    self._checkpoint(run, result, n, dry_run, end_batch)
                     pending = 0
                 if progress:
                     progress(n, len(checked))
@@ -260,22 +262,20 @@ class Importer:
                     f.cancel()
                 pool.shutdown(wait=True)
         if not rows:
-            self._checkpoint(run, result, 0, dry_run)
+            self._checkpoint(run, result, 0, dry_run, end_batch)
         return result
 
     def _store_file(self, path: Path):
         with open(path, "rb") as fh:
             return self.archive.docs.store_bytes(fh)
 
-    def _checkpoint(self, run, result, done, dry_run) -> None:
+    def _checkpoint(self, run, result, done, dry_run, end_batch) -> None:
         if run is not None:
             run.total, run.done, run.imported, run.skipped = result.total, done, result.imported, result.skipped
             run.failed = result.failed
             run.errors = json.dumps([e.__dict__ for e in result.errors], ensure_ascii=False)
-        if dry_run:
-            self.s.rollback()
-        else:
-            self.s.commit()  # the import command's unit of work is one batch: a killed import resumes
+        self.s.flush()
+        end_batch(not dry_run)  # one batch is one unit of work: a killed import resumes after the last
 
     def _import_row(self, clean: dict, stored, dry_run: bool) -> str:
         sha = stored[0].sha256 if stored is not None else _file_digest(clean["path"])

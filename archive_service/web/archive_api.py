@@ -379,7 +379,7 @@ def _run_import(rt, run_id: int, user_id: int, folder, catalogue) -> None:
         try:
             user = session.get(User, user_id)
             importer = Importer(session, archive_for(rt, session), user, session.get(Department, run.department_id))
-            importer.run(folder, catalogue, run=run)
+            importer.run(folder, catalogue, lambda keep: session.commit() if keep else session.rollback(), run=run)
             run.status, run.finished_at = "done", rt.clock.now()
         except DomainError as exc:
             session.rollback()

@@ -183,3 +183,30 @@ def test_render_refuses_control_characters_instead_of_failing_in_the_renderer(cl
     for fmt in ("pdf", "docx"):
         err = _error(client.post(f"/api/v1/render?format={fmt}", json=spec, headers=h), 400)
         assert err["details"]["field"] == "title"
+
+
+def test_admin_and_letter_forms_are_checked_by_models(make, county, rt, clients):
+    admin, drafter = make.browser(county["admin"]), make.browser(county["drafter"])
+    client, h = clients("drafter")
+    before = _counts(rt)  # after the logins (they are audited)
+    huge = "99999999999999999999"
+    assert admin.get("/admin/calendar?year=99999").status_code == 400
+    for url, form in [
+        ("/admin/calendar", {"day": "0001-01-01", "is_workday": "1"}),
+        ("/admin/departments", {"id": huge, "name": "科室", "code": "KS", "kind": "other"}),
+        ("/admin/departments", {"name": "科室", "code": "KS", "kind": "weird"}),
+        ("/admin/users", {"username": "u" * 65, "full_name": "x", "department": "SPJ", "roles": "drafter"}),
+        ("/admin/users", {"username": "ok", "full_name": "x", "department": "SPJ", "roles": "pope"}),
+        ("/admin/liaisons", {"action": "file", "user_id": huge, "filed_with": "SPJ"}),
+        ("/admin/liaisons", {"action": "withdraw", "liaison_id": "abc"}),
+        ("/admin/liaisons", {"action": "explode"}),
+        (f"/admin/users/{county['drafter'].id}", {"action": "promote"}),
+    ]:
+        resp = admin.post(url, data=form)
+        assert resp.status_code in (400, 422), (url, form, resp.status_code)
+    page = admin.post("/letters/agency-codes", data={"department_id": huge, "kind": "letter", "prefix": "石审批函"})
+    assert page.status_code == 200 and "department_id" in page.get_data(as_text=True)  # the page shows the error
+    assert drafter.post("/letters/new", data={"title": "x", "to": huge, "body": "正文"}).status_code == 422
+    err = _error(client.post("/api/v1/letters", json={**LETTER, "to": [huge]}, headers=h), 422)
+    assert err["details"]["field"] == "to.0"
+    assert _counts(rt) == before

@@ -13,6 +13,8 @@ from ..directory import Directory, find_department, liaison_gaps
 from ..errors import NotFound, Unprocessable
 from ..models import CalendarOverride, CorrespondenceLink, Department, Liaison, User
 from ..workdays import delete_override, load_calendar, set_override
+from .admin_schemas import CalendarForm, CalendarQuery, DepartmentForm, LiaisonForm, UserForm, UserUpdateForm
+from .apispec import parse_form, parse_query
 from .context import current_user, db, runtime
 from .pages import login_required
 
@@ -60,12 +62,12 @@ def index():
 @admin_required
 def departments():
     if request.method == "POST":
-        f = request.form
-        parent = find_department(db(), f["parent"]) if f.get("parent") else None
-        if f.get("id"):
-            _directory().update_department(_get(Department, int(f["id"])), f.get("name"), f.get("code"), f.get("kind"))
+        f = parse_form(DepartmentForm)
+        parent = find_department(db(), f.parent) if f.parent else None
+        if f.id:
+            _directory().update_department(_get(Department, f.id), f.name, f.code, f.kind)
             return _done("部门已更新", "admin.departments")
-        _directory().add_department(f.get("name"), f.get("code"), f.get("kind"), parent)
+        _directory().add_department(f.name, f.code, f.kind, parent)
         return _done("部门已添加", "admin.departments")
     return render_template("ui/admin/departments.html", departments=_departments())
 
@@ -74,9 +76,9 @@ def departments():
 @admin_required
 def users():
     if request.method == "POST":
-        f = request.form
-        dept = find_department(db(), f.get("department", ""))
-        _directory().add_user(f.get("username"), f.get("full_name"), dept, f.getlist("roles"), f.get("password", ""))
+        f = parse_form(UserForm)
+        dept = find_department(db(), f.department)
+        _directory().add_user(f.username, f.full_name, dept, f.roles, f.password)
         return _done("用户已添加", "admin.users")
     rows = db().execute(select(User).order_by(User.department_id, User.id)).scalars().all()
     return render_template("ui/admin/users.html", users=rows, departments=_departments())
@@ -85,18 +87,18 @@ def users():
 @bp.post("/users/<int:user_id>")
 @admin_required
 def update_user(user_id: int):
-    user, f, d = _get(User, user_id), request.form, _directory()
-    action = f.get("action")
+    user, f, d = _get(User, user_id), parse_form(UserUpdateForm), _directory()
+    action = f.action
     if action == "roles":
-        d.set_roles(user, f.getlist("roles"))  # never one's own (Directory refuses)
+        d.set_roles(user, f.roles)  # never one's own (Directory refuses)
     elif action in {"activate", "deactivate"}:
         if user.id == current_user().id:
             raise Unprocessable("不能停用自己的账号")
         d.set_active(user, action == "activate")
     elif action == "password":
-        d.set_password(user, f.get("password", ""))
+        d.set_password(user, f.password)
     elif action == "department":
-        d.move_user(user, find_department(db(), f.get("department", "")))
+        d.move_user(user, find_department(db(), f.department))
     else:
         raise Unprocessable("未知操作")
     return _done(f"已更新用户 {user.username}", "admin.users")
@@ -106,19 +108,15 @@ def update_user(user_id: int):
 @admin_required
 def liaisons():
     if request.method == "POST":
-        f, d = request.form, _directory()
-        action = f.get("action")
-        if action == "file":
-            d.file_liaison(_get(User, int(f.get("user_id") or 0)), find_department(db(), f.get("filed_with", "")),
-                           f.get("phone", ""))
-        elif action == "withdraw":
-            d.withdraw_liaison(_get(Liaison, int(f.get("liaison_id") or 0)))
-        elif action == "link":
-            d.link(find_department(db(), f.get("section", "")), find_department(db(), f.get("regulator", "")))
-        elif action == "unlink":
-            d.unlink(find_department(db(), f.get("section", "")), find_department(db(), f.get("regulator", "")))
+        f, d = parse_form(LiaisonForm), _directory()
+        if f.action == "file":
+            d.file_liaison(_get(User, f.user_id or 0), find_department(db(), f.filed_with), f.phone)
+        elif f.action == "withdraw":
+            d.withdraw_liaison(_get(Liaison, f.liaison_id or 0))
+        elif f.action == "link":
+            d.link(find_department(db(), f.section), find_department(db(), f.regulator))
         else:
-            raise Unprocessable("未知操作")
+            d.unlink(find_department(db(), f.section), find_department(db(), f.regulator))
         return _done("联络员登记已更新", "admin.liaisons")
     rows = db().execute(select(Liaison).order_by(Liaison.department_id, Liaison.id)).scalars().all()
     links = db().execute(select(CorrespondenceLink)).scalars().all()
@@ -132,20 +130,13 @@ def liaisons():
 @admin_required
 def calendar():
     if request.method == "POST":
-        f = request.form
-        try:
-            day = date.fromisoformat(f.get("day", ""))
-        except ValueError:
-            raise Unprocessable("日期格式应为 YYYY-MM-DD") from None
-        if f.get("action") == "delete":
-            delete_override(db(), runtime().clock, current_user(), day)
+        f = parse_form(CalendarForm)
+        if f.action == "delete":
+            delete_override(db(), runtime().clock, current_user(), f.day)
         else:
-            set_override(db(), runtime().clock, current_user(), day, f.get("is_workday") == "1", f.get("note", ""))
+            set_override(db(), runtime().clock, current_user(), f.day, f.is_workday == "1", f.note)
         return _done("工作日历已更新", "admin.calendar")
-    try:
-        year = int(request.args.get("year") or runtime().clock.today().year)
-    except ValueError:
-        raise Unprocessable("年份无效") from None
+    year = parse_query(CalendarQuery).year or runtime().clock.today().year
     cal = load_calendar(db())
     rows = db().execute(select(CalendarOverride).order_by(CalendarOverride.day)).scalars().all()
     fallback = [y for y in range(year, year + 2) if cal.is_fallback(date(y, 1, 1))]

@@ -175,19 +175,26 @@ def operation(summary: str, *, body=None, query=None, form=None, responses=None,
     return decorate
 
 
-def query_dict(model: type[BaseModel]) -> dict:
-    """The query string as a dict for ``model``: list-typed fields take every value, others the first;
-    an empty value counts as absent (HTML forms send blank fields)."""
+def query_dict(model: type[BaseModel], source=None) -> dict:
+    """The query string (or ``source``, e.g. a form) as a dict for ``model``: list-typed fields take every
+    value, others the first; an empty value counts as absent (HTML forms send blank fields)."""
+    args = request.args if source is None else source
     out: dict[str, Any] = {}
     for name, info in model.model_fields.items():
         key = info.alias or name
         if typing.get_origin(info.annotation) is list:
-            values = [v for v in request.args.getlist(key) if v != ""]
+            values = [v for v in args.getlist(key) if v != ""]
             if values:
                 out[key] = values
-        elif request.args.get(key, "") != "":
-            out[key] = request.args[key]
+        elif args.get(key, "") != "":
+            out[key] = args[key]
     return out
+
+
+def parse_form(model: type[M]) -> M:
+    """The request's HTML form as ``model`` (fields the model does not name, like csrf_token, are left out);
+    422 naming the first bad field."""
+    return validate(model, query_dict(model, request.form))  # type: ignore[return-value]
 
 
 # -- the OpenAPI document -------------------------------------------------------------------------

@@ -8,9 +8,11 @@ from ..models import Department
 from ..permissions import issuing_organisation, require_admin
 from ..signoff import ACTIONS, CHAIN_ACTIONS
 from . import mywork
+from .apispec import parse_form
 from .context import current_user, db, runtime
 from .letters_common import (departments, fields_from_form, final_version, inbox, issuing, letter_preview_pdf,
                              letters, verification)
+from .letters_schemas import AgencyCodeSet
 from .pages import login_required
 from .transfer import send_audited
 from .upload_marks import streaming_upload
@@ -235,10 +237,11 @@ def agency_codes():
     error = None
     if request.method == "POST":
         try:
-            dept = db().get(Department, int(request.form.get("department_id", "0") or 0))
+            form = parse_form(AgencyCodeSet)
+            dept = db().get(Department, form.department_id)
             if dept is None:
                 raise NotFound("部门不存在")
-            numbering.set_prefix(user, dept, request.form.get("kind", ""), request.form.get("prefix", ""))
+            numbering.set_prefix(user, dept, form.kind, form.prefix)
             db().commit()
             flash("机关代字已保存")
             return redirect(url_for("letters.agency_codes"))

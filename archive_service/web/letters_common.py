@@ -45,14 +45,21 @@ def department_users(dept_id: int) -> list[User]:
 
 
 def fields_from_form(form) -> dict:
-    """The letter fields of an HTML form (multi-selects for departments, one paragraph per line)."""
-    return {
+    """The letter fields of an HTML form (multi-selects for departments, one paragraph per line), checked
+    by the API's model (422 naming the field)."""
+    from .apispec import validate
+    from .letters_schemas import LetterFields
+
+    fields = {
         "template": form.get("template", ""), "title": form.get("title", ""),
-        "to": form.getlist("to"), "cc": form.getlist("cc"), "co_issuers": form.getlist("co_issuers") if "co_issuers" in form else None,
+        "to": form.getlist("to"), "cc": form.getlist("cc"),
+        "co_issuers": form.getlist("co_issuers") if "co_issuers" in form else None,
         "body": form.get("body", "").splitlines(), "note": form.get("note", ""),
         "urgency": form.get("urgency", ""), "upward": form.get("upward") == "1",
         "classification": form.get("classification") or "非密",
     }
+    validate(LetterFields, {k: v for k, v in fields.items() if v is not None})
+    return fields
 
 
 def final_version(user: User, letter, what: str) -> DocumentVersion:

@@ -3,17 +3,25 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
 from correspondence.models import KINDS, URGENCIES
+from correspondence.numbering import NUMBER_KINDS
 from correspondence.spec import NON_CLASSIFIED, SECRECY_REFUSED, Attendance
 
 from ..documents import MAX_TITLE
 from ..signoff import CHAIN_ACTIONS
+from .limits import MAX_ID
 from .schemas import Day, Id, Input
 
-#: A department: its id, code or name.
-DeptRef = Id | Annotated[str, Field(max_length=100, min_length=1)]
+def _bounded_digits(value: str) -> str:
+    if value.strip().isdigit() and int(value) > MAX_ID:
+        raise ValueError("部门编号超出范围")
+    return value
+
+
+#: A department: its id, code or name (a string of digits is an id too).
+DeptRef = Id | Annotated[str, Field(max_length=100, min_length=1), AfterValidator(_bounded_digits)]
 Departments = list[DeptRef]
 MAX_DEPARTMENTS = 100
 MAX_PARAGRAPHS = 2000
@@ -102,7 +110,8 @@ class AgencyCodeSet(Input):
         {"department_id": 1, "kind": "letter", "prefix": "石审批函"}]})
 
     department_id: Id
-    kind: Literal[tuple(KINDS)]  # type: ignore[valid-type]
+    kind: Literal[tuple(NUMBER_KINDS)] = Field(  # type: ignore[valid-type]
+        description="letter 函、minutes 纪要、incoming 收文编号")
     prefix: Annotated[str, Field(max_length=20, min_length=1, description="机关代字：1–20 个汉字、字母或数字")]
 
 

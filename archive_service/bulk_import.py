@@ -93,7 +93,7 @@ class BulkImporter:
             if stored.sha256 not in known:
                 known.add(stored.sha256)
                 s.add(Blob(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
-                           created_at=now))
+                           storage_key=stored.key, created_at=now))
             doc = Document(title=title, kind="file", department_id=self.user.department_id,
                            created_by=self.user.id, created_at=now, updated_at=now, current_version=1,
                            revision=1, catalogue=self.catalogue)

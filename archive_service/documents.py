@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import BinaryIO, Callable
 
-from sqlalchemy import exists, func, literal, select, tuple_
+from sqlalchemy import delete, exists, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.exc import IntegrityError as DBIntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload, sessionmaker
 
 from . import extraction, mediatype, outbox, permissions
 from .audit import AuditLog
@@ -22,7 +23,7 @@ from .clock import Clock
 from .errors import BadRequest, Conflict, Unprocessable
 from .listing import Cursor, KeysetPage, bounded_count
 from .models import Blob, Document, DocumentCount, DocumentVersion, User
-from .storage.base import ObjectStore, PutResult
+from .storage.base import ObjectStore, PutResult, StoredObject
 
 MAX_TITLE = 300
 MAX_FILENAME = 255
@@ -243,41 +244,74 @@ class DocumentService:
 
 def record_blob(session: Session, stored: PutResult, media_type: str, now) -> Blob:
     """The blob row for stored bytes, inserted idempotently: concurrent uploads of the same bytes
-    both succeed (``INSERT … ON CONFLICT``). The no-op update on conflict locks an existing row until
-    this transaction ends, so ``collect_orphans`` cannot delete it under a version being added."""
+    both succeed (``INSERT … ON CONFLICT``), and the first row's object key stays the blob's (an
+    object the other upload wrote is then unreferenced, for ``gc``). The no-op update on conflict
+    locks an existing row until this transaction ends, so ``collect_orphans`` cannot delete it
+    under a version being added."""
     table = Blob.__table__
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     stmt = insert(table).values(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
-                                created_at=now)
+                                storage_key=stored.key, created_at=now)
     session.execute(stmt.on_conflict_do_update(index_elements=[table.c.sha256],
                                                set_={"media_type": table.c.media_type}))
     return session.get(Blob, stored.sha256)
 
 
-def orphan_blob_keys(session: Session, store: ObjectStore, clock: Clock, grace: timedelta) -> list[str]:
-    """Stored objects older than ``grace`` that no version references."""
+def blob_locator(factory: sessionmaker[Session]) -> Callable[[str], str | None]:
+    """digest → the key the database records for it (committed rows), for ``ObjectStore.use_locator``."""
+
+    def locate(sha256: str) -> str | None:
+        with factory() as session:
+            return session.scalar(select(Blob.storage_key).where(Blob.sha256 == sha256))
+
+    return locate
+
+
+def _referenced(key: str):
+    """A blob row with this key that some version points at."""
+    return exists().where(Blob.storage_key == key, DocumentVersion.blob_sha256 == Blob.sha256)
+
+
+def orphan_objects(session: Session, store: ObjectStore, clock: Clock, grace: timedelta) -> list[StoredObject]:
+    """Stored objects older than ``grace`` whose key no referenced blob row holds."""
     cutoff = clock.now() - grace
     orphans = []
     for obj in store.list():
         if obj.modified.replace(tzinfo=None) > cutoff:
             continue
-        referenced = session.scalar(select(exists().where(DocumentVersion.blob_sha256 == obj.sha256)))
-        if not referenced:
-            orphans.append(obj.sha256)
+        if not session.scalar(select(_referenced(obj.key))):
+            orphans.append(obj)
     return orphans
 
 
+def orphan_blob_keys(session: Session, store: ObjectStore, clock: Clock, grace: timedelta) -> list[str]:
+    """The keys of ``orphan_objects`` (what ``gc --dry-run`` lists)."""
+    return [obj.key for obj in orphan_objects(session, store, clock, grace)]
+
+
 def collect_orphans(session: Session, store: ObjectStore, clock: Clock, grace: timedelta) -> list[str]:
-    """Remove unreferenced blobs older than ``grace``, and abort uploads left unfinished that long."""
-    store.abort_stale_uploads((clock.now() - grace).replace(tzinfo=timezone.utc))
-    removed = []
-    for sha in orphan_blob_keys(session, store, clock, grace):
-        row = session.get(Blob, sha)
-        if row is not None:
-            session.delete(row)
-        store.delete(sha)
-        removed.append(sha)
+    """Remove stored objects no version references once older than ``grace`` (with their blob rows),
+    and abort uploads left unfinished that long.
+
+    Rows go first, each only if still unreferenced (a version added meanwhile keeps it: the row lock
+    of ``record_blob`` or the foreign key stops the delete) and committed; objects after, each only
+    if no upload renewed it since the cutoff (``ObjectStore.discard``)."""
+    cutoff = clock.now() - grace
+    aware_cutoff = cutoff.replace(tzinfo=timezone.utc)
+    store.abort_stale_uploads(aware_cutoff)
+    doomed = []
+    for obj in orphan_objects(session, store, clock, grace):
+        try:
+            with session.begin_nested():
+                session.execute(delete(Blob).where(
+                    Blob.storage_key == obj.key,
+                    ~exists().where(DocumentVersion.blob_sha256 == Blob.sha256)))
+        except DBIntegrityError:
+            continue  # a version was added at this moment: the blob is in use
+        doomed.append(obj.key)
+    session.commit()
+    removed = [key for key in doomed if store.discard(key, older_than=aware_cutoff)]
     if removed:
         AuditLog(session, clock).record(None, "storage.gc", "blob", len(removed), {"removed": removed[:100]})
-    session.commit()
+        session.commit()
     return removed

@@ -133,6 +133,7 @@ class Blob(Base):
     sm3: Mapped[str] = mapped_column(String(64))
     size: Mapped[int] = mapped_column(BigInteger)
     media_type: Mapped[str] = mapped_column(String(200))
+    storage_key: Mapped[str] = mapped_column(String(200), unique=True)  # the object holding the bytes
     created_at: Mapped[datetime] = mapped_column(DateTime)
     last_fixity_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     last_fixity_ok: Mapped[bool | None] = mapped_column(Boolean)

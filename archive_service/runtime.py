@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from .auth import Authenticator
 from .clock import Clock
 from .db import make_engine, make_session_factory
-from .documents import DocumentService
+from .documents import DocumentService, blob_locator
 from .mediatype import UploadPolicy
 from .settings import Settings
 from .storage import open_store
@@ -35,7 +35,9 @@ class Runtime:
         engine = make_engine(settings.database_url)
         store = open_store(settings.storage_url, connect_timeout=settings.s3_connect_timeout,
                            read_timeout=settings.s3_read_timeout, retries=settings.s3_retries)
-        return cls(settings, engine, make_session_factory(engine, settings.audit_key), store, clock or Clock())
+        factory = make_session_factory(engine, settings.audit_key)
+        store.use_locator(blob_locator(factory))  # readers name blobs by digest; the database knows the key
+        return cls(settings, engine, factory, store, clock or Clock())
 
     def documents(self, session: Session) -> DocumentService:
         return DocumentService(session, self.store, self.clock, self.settings.max_upload_bytes,

@@ -36,6 +36,20 @@ def record_key(name: str) -> str:
     return f"records/{name}"
 
 
+_UPLOAD_KEY = re.compile(r"^objects/[0-9a-f]{32}$")
+
+
+def check_key(key: str) -> str:
+    """An object key as stores write them: a content address (``blob_key``) or an upload key
+    (``objects/<32 hex>``); ValueError for anything else (keys never come from users)."""
+    if _UPLOAD_KEY.match(key or ""):
+        return key
+    digest = (key or "").rsplit("/", 1)[-1]
+    if _HEX64.match(digest) and key == blob_key(digest):
+        return key
+    raise ValueError("not an object key")
+
+
 def check_range(start: int, end: int | None) -> None:
     """Validate an inclusive byte range as given to ``ObjectStore.open``."""
     if start < 0 or (end is not None and end < start):
@@ -137,14 +151,24 @@ class PutResult:
     sm3: str
     size: int
     head: bytes  # first bytes, for media-type detection
-    created: bool  # False when identical bytes were already stored
+    created: bool  # False when identical bytes were already stored (under ``key``)
+    key: str = ""  # where the bytes are: record it as the blob's storage key
+
+    def __post_init__(self):
+        if not self.key:
+            object.__setattr__(self, "key", blob_key(self.sha256))
 
 
 @dataclass(frozen=True)
 class StoredObject:
-    sha256: str
+    sha256: str | None  # None for an object at an upload key (its digest is in the database)
     size: int
     modified: datetime
+    key: str = ""
+
+    def __post_init__(self):
+        if not self.key and self.sha256:
+            object.__setattr__(self, "key", blob_key(self.sha256))
 
 
 class ObjectStore(Protocol):
@@ -165,6 +189,13 @@ class ObjectStore(Protocol):
 
     def delete(self, sha256: str) -> None:
         """Remove the blob; NotFound when missing, Conflict when a retention period forbids it."""
+
+    def discard(self, key: str, older_than: datetime | None = None) -> bool:
+        """gc's removal by key (``StoredObject.key``): remove the object unless it was written after
+        ``older_than`` (aware); False when it was kept or was already gone."""
+
+    def use_locator(self, locate: Callable[[str], str | None]) -> None:
+        """Give the store the database's digest → key lookup (``blobs.storage_key``)."""
 
     def list(self) -> Iterator[StoredObject]: ...
 
@@ -192,6 +223,6 @@ class ObjectStore(Protocol):
 
 
 __all__ = [
-    "ObjectStore", "PutResult", "StoredObject", "ChunkIterator", "ReadAhead", "blob_key", "check_range",
+    "ObjectStore", "PutResult", "StoredObject", "ChunkIterator", "ReadAhead", "blob_key", "check_key", "check_range",
     "CHUNK", "DigestingReader", "record_key",
 ]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+import uuid
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import BinaryIO, Iterator
@@ -21,7 +22,7 @@ from typing import BinaryIO, Iterator
 from .. import errors
 from ..hashing import DigestingReader
 from .base import (
-    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_range, record_key,
+    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_key, check_range, record_key,
 )
 
 
@@ -116,6 +117,27 @@ class LocalStore:
     def set_legal_hold(self, sha256: str) -> None:
         """Permanent keeping: read-only as for retention (local disk cannot enforce more)."""
         self.set_retention(sha256, datetime.max.replace(tzinfo=timezone.utc))
+
+    def use_locator(self, locate) -> None:
+        """Blobs here are at their content address: no lookup needed."""
+
+    def discard(self, key: str, older_than: datetime | None = None) -> bool:
+        """gc's removal: moved aside first, then kept (moved back) if an upload of the same bytes
+        renewed it after ``older_than`` — an upload that renews it later finds it gone and stores it
+        again — so gc never removes bytes that a new version is about to point at."""
+        path = self.root / check_key(key)
+        self._tmp.mkdir(parents=True, exist_ok=True)
+        aside = self._tmp / f"gc-{uuid.uuid4().hex}"
+        try:
+            os.rename(path, aside)
+        except FileNotFoundError:
+            return False
+        modified = datetime.fromtimestamp(aside.stat().st_mtime, tz=timezone.utc)
+        if older_than is not None and modified > older_than:
+            os.rename(aside, path)
+            return False
+        os.unlink(aside)
+        return True
 
     def delete(self, sha256: str) -> None:
         try:

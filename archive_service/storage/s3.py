@@ -1,11 +1,22 @@
 """Object store on an S3-compatible service (MinIO, Ceph RGW, cloud S3) through the ``minio`` client.
 
-An upload is streamed once while ``DigestingReader`` hashes it (in a read-ahead thread, overlapping
-the upload). One that fits in a part is stored directly at its content address (``blob_key``).
-A larger one goes as a multipart upload to ``tmp/<uuid4>``, is then copied server-side to its
-content address unless that already exists, and the temp object is removed (all its versions, in a
-versioned bucket). Retention uses object lock in COMPLIANCE mode, which needs a bucket created with
-object lock (``object_lock=True`` creates it so when missing).
+Every upload is written once, to a new key named by its upload (``objects/<32 hex>``: start time and
+randomness, see ``new_upload_name``), while ``DigestingReader`` hashes it in a read-ahead thread. One
+that fits in a part is a single PUT; a larger one a multipart upload with a few parts in flight at
+once from a small pool of reused part buffers (memory stays at about ``(upload_threads + 1) ×
+part_size`` whatever the size). There is no server-side copy: the database records which key holds
+which digest (``blobs.storage_key``) and deduplicates by digest; an object whose bytes were already
+stored under another key is simply never referenced, and ``gc`` removes it after its grace period.
+A key is never written twice, so removing an unreferenced old key cannot race with a new upload.
+
+Readers still name blobs by digest: ``use_locator`` gives the store the database lookup (digest →
+key); digests written by this process and not yet committed are found in a small in-memory map; a
+digest known to neither is looked for at its content address (``blob_key``), where stores before
+this layout kept every blob.
+
+A failed multipart upload is aborted; ``abort_stale_uploads`` (run by ``gc``) aborts any left behind.
+Retention uses object lock in COMPLIANCE mode, which needs a bucket created with object lock
+(``object_lock=True`` creates it so when missing).
 
 Transport failures and unexpected service errors become ``errors.StorageUnavailable`` (the cause is
 logged, not shown to users); a missing object becomes ``errors.NotFound``. Errors raised by the
@@ -21,27 +32,34 @@ import os
 import re
 import secrets
 import time
+import threading
+from collections import OrderedDict, deque
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from datetime import datetime, timezone
-from typing import BinaryIO, Iterator
+from typing import BinaryIO, Callable, Iterator
 
 import certifi
 import urllib3
 from minio import Minio
-from minio.commonconfig import COMPLIANCE, ComposeSource, CopySource
+from minio.commonconfig import COMPLIANCE
+from minio.datatypes import Part
 from minio.error import MinioException, S3Error
 from minio.retention import Retention
 
 from .. import errors
 from ..hashing import DigestingReader
 from .base import (
-    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_range, record_key,
+    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_key, check_range, record_key,
 )
 
 log = logging.getLogger(__name__)
 
 PART_SIZE = 16 * 1024 * 1024
-MAX_COPY = 5 * 1024**3  # largest single CopyObject; beyond it compose (multipart copy)
+UPLOAD_THREADS = 3  # parts in flight at once (one buffer is filled while the others are sent)
+RECENT = 4096  # digests written by this process, remembered until their rows are surely committed
+OBJECTS = "objects"
+_OCTETS = {"Content-Type": "application/octet-stream"}
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"}
 _TRANSPORT = (urllib3.exceptions.HTTPError, MinioException, OSError)
@@ -72,6 +90,11 @@ def _translated():
         if err is None:
             raise
         raise err from None
+
+
+def is_upload_key(key: str) -> bool:
+    prefix, _, tail = key.partition("/")
+    return prefix == OBJECTS and bool(_UPLOAD_ID.match(tail))
 
 
 def new_upload_name(prefix: str) -> str:
@@ -106,23 +129,6 @@ class _Source:
             raise
 
 
-class _Prefixed:
-    """``prefix`` followed by the rest of ``stream``."""
-
-    def __init__(self, prefix: bytes, stream):
-        self._prefix = prefix
-        self._stream = stream
-
-    def read(self, n: int = -1) -> bytes:
-        if not self._prefix:
-            return self._stream.read(n)
-        if n < 0 or n >= len(self._prefix):
-            data, self._prefix = self._prefix, b""
-            return data
-        data, self._prefix = self._prefix[:n], self._prefix[n:]
-        return data
-
-
 def _http_client(connect_timeout: float, read_timeout: float, retries: int) -> urllib3.PoolManager:
     """Every call is bounded: a store that stops answering costs at most ``read_timeout`` per call (a
     timed-out read is not retried), one that refuses connections or answers 5xx is retried ``retries``
@@ -151,12 +157,18 @@ class S3Store:
         connect_timeout: float = 3.0,
         read_timeout: float = 20.0,
         retries: int = 2,
+        upload_threads: int = UPLOAD_THREADS,
     ):
         if part_size < 5 * 1024 * 1024:
             raise ValueError("S3 multipart parts are at least 5 MiB")
         self.bucket = bucket
         self.object_lock = object_lock
         self.part_size = part_size
+        self.upload_threads = max(1, upload_threads)
+        self._locate: Callable[[str], str | None] | None = None
+        self._located: OrderedDict[str, str] = OrderedDict()  # digest -> key found in the database
+        self._recent: OrderedDict[str, str] = OrderedDict()  # digest -> key written by this process
+        self._lock = threading.Lock()
         self.client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region,
             http_client=_http_client(connect_timeout, read_timeout, retries),
@@ -185,20 +197,61 @@ class S3Store:
 
     # -- writing ---------------------------------------------------------------------------------
 
+    def use_locator(self, locate: Callable[[str], str | None]) -> None:
+        """Where the database says a digest's bytes are (``blobs.storage_key``), or None."""
+        self._locate = locate
+
+    def _key(self, sha256: str, fresh: bool = False) -> str:
+        """The key holding ``sha256``: recorded in the database, else written by this process, else
+        its content address (the layout before upload keys)."""
+        legacy = blob_key(sha256)  # validates the digest
+        with self._lock:
+            if not fresh and sha256 in self._located:
+                self._located.move_to_end(sha256)
+                return self._located[sha256]
+        key = self._locate(sha256) if self._locate is not None else None
+        with self._lock:
+            if key is not None:
+                check_key(key)
+                self._remember(self._located, sha256, key)
+                return key
+            self._located.pop(sha256, None)
+            return self._recent.get(sha256, legacy)
+
+    @staticmethod
+    def _remember(cache: OrderedDict, sha256: str, key: str) -> None:
+        cache[sha256] = key
+        cache.move_to_end(sha256)
+        while len(cache) > RECENT:
+            cache.popitem(last=False)
+
+    def _with_key(self, sha256: str, call: Callable[[str], object]):
+        """``call(key)``; a key remembered from the database that has gone missing is looked up again."""
+        key = self._key(sha256)
+        try:
+            return call(key)
+        except errors.NotFound:
+            fresh = self._key(sha256, fresh=True)
+            if fresh == key:
+                raise
+            return call(fresh)
+
+    # -- writing ---------------------------------------------------------------------------------
+
     def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> PutResult:
         if not self._bucket_ready:
             self._ensure_bucket()
         source = _Source(stream)
         reader = DigestingReader(source, max_bytes)
         pipe = ReadAhead(reader)
+        key = new_upload_name(OBJECTS)
         try:
-            first = pipe.read(self.part_size + 1)
-            if len(first) <= self.part_size:  # all in hand: digest known, store at its address
-                created = self._put_small(blob_key(reader.sha256), first)
+            first = bytearray(self.part_size)  # pages are only touched as far as they are filled
+            size, carry = self._fill(first, b"", pipe)
+            if not carry:  # all in hand: one PUT
+                self.client._put_object(self.bucket, key, memoryview(first)[:size], dict(_OCTETS))
             else:
-                data, first = _Prefixed(first, pipe), b""  # let the first part go once sent
-                created = self._put_large(data, reader)
-            return PutResult(reader.sha256, reader.sm3, reader.size, reader.head, created)
+                self._put_multipart(key, first, carry, pipe)
         except BaseException as exc:
             err = None if exc is source.error else _domain_error(exc)
             if err is None:
@@ -206,55 +259,69 @@ class S3Store:
             raise err from None
         finally:
             pipe.close()
+        with self._lock:
+            self._remember(self._recent, reader.sha256, key)
+        return PutResult(reader.sha256, reader.sm3, reader.size, reader.head, True, key)
 
-    def _refresh(self, key: str) -> None:
-        """Renew an existing object's modification time (copy onto itself), so a blob revived by a
-        new upload is not collected as an orphan before its version row commits."""
-        self.client.copy_object(self.bucket, key, CopySource(self.bucket, key), metadata={"x-refreshed": "1"},
-                                metadata_directive="REPLACE")
-
-    def _put_small(self, key: str, data: bytes) -> bool:
-        if self._exists(key):
-            self._refresh(key)
-            return False
-        self.client.put_object(self.bucket, key, io.BytesIO(data), len(data))
-        return True
-
-    def _put_large(self, data: BinaryIO, reader: DigestingReader) -> bool:
-        """Multipart upload to a temp object, then a server-side copy to the content address."""
-        tmp, version, uploaded = new_upload_name("tmp"), None, False
+    def _put_multipart(self, key: str, first: bytearray, carry: bytes, pipe: ReadAhead) -> None:
+        """Parts go up ``upload_threads`` at a time from reused buffers (at most ``upload_threads`` of
+        them: one is filled while the others are sent); any failure aborts the upload (its parts are
+        freed) and is re-raised."""
+        upload_id = self.client._create_multipart_upload(self.bucket, key, dict(_OCTETS))
+        free: deque[bytearray] = deque()
+        inflight: deque = deque()
+        parts: list[Part] = []
+        pool = ThreadPoolExecutor(self.upload_threads, thread_name_prefix="s3-part")
         try:
-            # One worker: the client's parallel-upload pool leaks its threads when the stream fails;
-            # ReadAhead already overlaps reading and hashing with the upload.
-            written = self.client.put_object(
-                self.bucket, tmp, data, length=-1, part_size=self.part_size, num_parallel_uploads=1,
-            )
-            uploaded = True
-            version = None if written.version_id in (None, "null") else written.version_id
-            key = blob_key(reader.sha256)
-            if self._exists(key):
-                self._refresh(key)
-                return False
-            if reader.size > MAX_COPY:
-                sources = [ComposeSource(self.bucket, tmp, version_id=version)]
-                self.client.compose_object(self.bucket, key, sources)
-            else:
-                self.client.copy_object(self.bucket, key, CopySource(self.bucket, tmp, version_id=version))
-            return True
+            def send(number: int, body, buffer: bytearray | None) -> None:
+                inflight.append((number, buffer, pool.submit(
+                    self.client._upload_part, self.bucket, key, body, None, upload_id, number)))
+
+            def settle(limit: int) -> None:
+                while len(inflight) > limit:
+                    number, buffer, future = inflight.popleft()
+                    parts.append(Part(number, future.result()))
+                    if buffer is not None:
+                        free.append(buffer)
+
+            send(1, first, first)
+            number = 1
+            while carry:
+                settle(self.upload_threads - 1)
+                buffer = free.popleft() if free else bytearray(self.part_size)
+                size, carry = self._fill(buffer, carry, pipe)
+                number += 1
+                send(number, memoryview(buffer)[:size], buffer)
+            settle(0)
+            self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+        except BaseException:
+            for _number, _buffer, future in inflight:
+                future.cancel()
+            pool.shutdown(wait=True)
+            self._abort(key, upload_id)
+            raise
         finally:
-            self._discard(tmp, version, uploaded)
+            pool.shutdown(wait=True)
 
-    def _discard(self, name: str, version: str | None, known: bool) -> None:
-        """Remove a temp object (every version of it when its version is unknown); never raises."""
+    def _fill(self, buffer: bytearray, carry: bytes, pipe: ReadAhead) -> tuple[int, bytes]:
+        """Fill ``buffer`` with ``carry`` and what follows; (bytes in it, the first bytes after it —
+        empty at the end of the stream)."""
+        size = len(carry)
+        buffer[:size] = carry
+        while size < self.part_size:
+            chunk = pipe.read(min(CHUNK, self.part_size - size))
+            if not chunk:
+                return size, b""
+            buffer[size:size + len(chunk)] = chunk
+            size += len(chunk)
+        return size, pipe.read(CHUNK)
+
+    def _abort(self, key: str, upload_id: str) -> None:
+        """Abort a multipart upload; never raises (``gc`` aborts what is left over)."""
         try:
-            if known:
-                self.client.remove_object(self.bucket, name, version_id=version)
-                return
-            for obj in self.client.list_objects(self.bucket, prefix=name, include_version=True):
-                if obj.object_name == name:
-                    self.client.remove_object(self.bucket, name, version_id=obj.version_id)
+            self.client._abort_multipart_upload(self.bucket, key, upload_id)
         except Exception as exc:  # cleanup must not hide the original outcome
-            log.warning("could not remove temp object %s: %s", name, exc)
+            log.warning("could not abort the multipart upload of %s: %s", key, exc)
 
     def abort_stale_uploads(self, before: datetime) -> int:
         """Abort multipart uploads started before ``before`` (aware); their parts are freed."""
@@ -280,7 +347,7 @@ class S3Store:
     def set_retention(self, sha256: str, until: datetime) -> None:
         if until.tzinfo is None:
             raise ValueError("retention dates must be timezone-aware")
-        key = blob_key(sha256)
+        key = self._key(sha256)
         if not self.object_lock:
             raise errors.Conflict("存储桶未启用对象锁定，无法设置保留期限")
         with _translated():
@@ -293,7 +360,7 @@ class S3Store:
 
     def set_legal_hold(self, sha256: str) -> None:
         """Permanent keeping (保管期限 永久): an object-lock legal hold, until explicitly lifted."""
-        key = blob_key(sha256)
+        key = self._key(sha256)
         if not self.object_lock:
             raise errors.Conflict("存储桶未启用对象锁定，无法设置保留期限")
         with _translated():
@@ -301,7 +368,34 @@ class S3Store:
 
     def delete(self, sha256: str) -> None:
         """Remove every version of the blob (in versioned buckets a plain delete keeps the data)."""
-        key = blob_key(sha256)
+        self._with_key(sha256, self._remove)
+        with self._lock:
+            self._located.pop(sha256, None)
+            self._recent.pop(sha256, None)
+
+    def discard(self, key: str, older_than: datetime | None = None) -> bool:
+        """Remove the object at ``key`` (every version) unless it was written after ``older_than``.
+
+        Keys of this store are written once, so an old object cannot be renewed under ``gc``'s feet;
+        the check is for objects at their content address, which older versions renewed in place."""
+        check_key(key)
+        with _translated():
+            if older_than is not None:
+                try:
+                    modified = self.client.stat_object(self.bucket, key).last_modified
+                except S3Error as exc:
+                    if exc.code in _MISSING:
+                        return False
+                    raise
+                if modified is not None and modified > older_than:
+                    return False
+        try:
+            self._remove(key)
+        except errors.NotFound:
+            return False
+        return True
+
+    def _remove(self, key: str) -> None:
         with _translated():
             versions = [
                 o for o in self.client.list_objects(self.bucket, prefix=key, include_version=True)
@@ -321,14 +415,16 @@ class S3Store:
 
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         check_range(start, end)
-        key = blob_key(sha256)
+        return self._with_key(sha256, lambda key: self._open(key, start, end))
+
+    def _open(self, key: str, start: int, end: int | None) -> Iterator[bytes]:
         length = 0 if end is None else end - start + 1
         with _translated():
             try:
                 response = self.client.get_object(self.bucket, key, offset=start, length=length)
             except S3Error as exc:
                 if exc.code == "InvalidRange":  # start at or past the end
-                    self.size(sha256)  # NotFound still wins
+                    self._size(key)  # NotFound still wins
                     return ChunkIterator(iter(()), lambda: None)
                 raise
 
@@ -352,21 +448,34 @@ class S3Store:
             raise
 
     def exists(self, sha256: str) -> bool:
-        key = blob_key(sha256)
-        with _translated():
-            return self._exists(key)
+        def check(key: str) -> bool:
+            with _translated():
+                if not self._exists(key):
+                    raise errors.NotFound()
+                return True
+
+        try:
+            return self._with_key(sha256, check)
+        except errors.NotFound:
+            return False
 
     def size(self, sha256: str) -> int:
-        key = blob_key(sha256)
+        return self._with_key(sha256, self._size)
+
+    def _size(self, key: str) -> int:
         with _translated():
             return self.client.stat_object(self.bucket, key).size
 
     def list(self) -> Iterator[StoredObject]:
+        """Every blob object: at its content address (older layout) or at an upload key."""
         with _translated():
             for obj in self.client.list_objects(self.bucket, prefix="sha256/", recursive=True):
                 name = obj.object_name.rsplit("/", 1)[-1]
                 if _HEX64.match(name) and obj.object_name == blob_key(name):
-                    yield StoredObject(name, obj.size, obj.last_modified)
+                    yield StoredObject(name, obj.size, obj.last_modified, obj.object_name)
+            for obj in self.client.list_objects(self.bucket, prefix=f"{OBJECTS}/", recursive=True):
+                if is_upload_key(obj.object_name):
+                    yield StoredObject(None, obj.size, obj.last_modified, obj.object_name)
 
     # -- named records (audit anchors) ------------------------------------------------------------
 

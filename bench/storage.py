@@ -264,7 +264,12 @@ def main() -> None:
             bench_s3(work, args.s3_size_mb, args.repeat)
         if "d" not in skip:
             if args.url and args.token and args.server_pid:
-                bench_http(args, args.upload_file or src)
+                if args.upload_file is None:  # random bytes are not an accepted type: a PDF header makes them one
+                    args.upload_file = work / "upload.pdf"
+                    with open(args.upload_file, "wb") as out, open(src, "rb") as f:
+                        out.write(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+                        shutil.copyfileobj(f, out, MiB)
+                bench_http(args, args.upload_file)
             else:
                 print("(d) skipped: pass --url http://127.0.0.1:PORT --token TOKEN --server-pid PID")
     finally:

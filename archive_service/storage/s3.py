@@ -55,10 +55,11 @@ from .base import (
 
 log = logging.getLogger(__name__)
 
-PART_SIZE = 16 * 1024 * 1024
+PART_SIZE = 12 * 1024 * 1024
 UPLOAD_THREADS = 3  # parts in flight at once (one buffer is filled while the others are sent)
 RECENT = 4096  # digests written by this process, remembered until their rows are surely committed
 OBJECTS = "objects"
+COMPLETE_SECONDS_PER_PART = 1.0  # extra read timeout for completing a multipart upload (it joins the parts)
 _OCTETS = {"Content-Type": "application/octet-stream"}
 _UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 _MISSING = {"NoSuchKey", "NoSuchObject", "NoSuchVersion", "ResourceNotFound"}
@@ -129,11 +130,36 @@ class _Source:
             raise
 
 
-def _http_client(connect_timeout: float, read_timeout: float, retries: int) -> urllib3.PoolManager:
+class _HttpClient(urllib3.PoolManager):
+    """A pool whose read timeout one call may lengthen (``longer``): completing a large multipart
+    upload takes the service a while (it joins the parts), far longer than any other call."""
+
+    def __init__(self, connect_timeout: float, **kw):
+        super().__init__(**kw)
+        self._connect_timeout = connect_timeout
+        self._longer = threading.local()
+
+    @contextmanager
+    def longer(self, read_timeout: float):
+        self._longer.read = read_timeout
+        try:
+            yield
+        finally:
+            self._longer.read = None
+
+    def urlopen(self, method, url, redirect=True, **kw):  # type: ignore[override]
+        read = getattr(self._longer, "read", None)
+        if read is not None:
+            kw["timeout"] = urllib3.Timeout(connect=self._connect_timeout, read=read)
+        return super().urlopen(method, url, redirect=redirect, **kw)
+
+
+def _http_client(connect_timeout: float, read_timeout: float, retries: int) -> _HttpClient:
     """Every call is bounded: a store that stops answering costs at most ``read_timeout`` per call (a
     timed-out read is not retried), one that refuses connections or answers 5xx is retried ``retries``
     times with a short backoff."""
-    return urllib3.PoolManager(
+    return _HttpClient(
+        connect_timeout,
         timeout=urllib3.Timeout(connect=connect_timeout, read=read_timeout),
         retries=urllib3.Retry(total=retries, connect=retries, read=0, status=retries, other=0,
                               backoff_factor=0.2, status_forcelist=[500, 502, 503, 504]),
@@ -169,9 +195,11 @@ class S3Store:
         self._located: OrderedDict[str, str] = OrderedDict()  # digest -> key found in the database
         self._recent: OrderedDict[str, str] = OrderedDict()  # digest -> key written by this process
         self._lock = threading.Lock()
+        self.read_timeout = read_timeout
+        self._http = _http_client(connect_timeout, read_timeout, retries)
         self.client = Minio(
             endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region,
-            http_client=_http_client(connect_timeout, read_timeout, retries),
+            http_client=self._http,
         )
         self._bucket_ready = False
         try:
@@ -293,7 +321,8 @@ class S3Store:
                 number += 1
                 send(number, memoryview(buffer)[:size], buffer)
             settle(0)
-            self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
+            with self._http.longer(self.read_timeout + COMPLETE_SECONDS_PER_PART * len(parts)):
+                self.client._complete_multipart_upload(self.bucket, key, upload_id, parts)
         except BaseException:
             for _number, _buffer, future in inflight:
                 future.cancel()

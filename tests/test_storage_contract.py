@@ -337,13 +337,8 @@ def test_local_blobs_are_reachable_only_by_digest(tmp_path):
     secret.write_text("not an archive object")
     store = LocalStore(tmp_path / "objects")
     sha = store.put_stream(io.BytesIO(b"stored")).sha256
-<<<<<<< HEAD
-    allowed = {"self", "stream", "max_bytes", "sha256", "start", "end", "until", "before",
-               "name", "data", "retain_until", "prefix"}  # records: names checked by record_key
-=======
     allowed = {"self", "stream", "max_bytes", "sha256", "start", "end", "until", "before", "key", "older_than",
-               "locate"}
->>>>>>> 6e86b0a (S3 writes once to an upload key (objects/<time+random>) with parts in flight from reused buffers — no temp object, no server-side copy; blobs.storage_key records which key holds each digest (migration storage_0001), the database deduplicates; stores find keys through a locator; gc collects unreferenced keys (rows first, then objects unless renewed) (issue 8 part 10))
+               "locate", "name", "data", "retain_until", "prefix"}  # records: names checked by record_key
     for name, method in inspect.getmembers(store, inspect.ismethod):
         if not name.startswith("_"):
             assert set(inspect.signature(method).parameters) <= allowed, name

@@ -1,13 +1,13 @@
 """JSON API of meetings and minutes under /api/v1/meetings (routes on the meetings blueprint)."""
 from __future__ import annotations
 
-from flask import jsonify, request
+from flask import jsonify
 
 from correspondence.meeting_models import Meeting, MeetingMinutes
 from correspondence.meetings import cn_date
 from correspondence.minutes import MinutesService
 
-from ..errors import NotFound, Unprocessable
+from ..errors import NotFound
 from . import meetings_schemas as ms
 from .api import api_login_required
 from .apispec import operation

@@ -13,7 +13,7 @@ from flask import Blueprint, jsonify, render_template, request
 from correspondence.pki import key_source
 from correspondence.signing import verify_pdf
 
-from ..errors import BadRequest, DomainError, Unprocessable
+from ..errors import DomainError, Unprocessable
 from .api import api_login_required
 from .apispec import operation, parse_query
 from .context import current_user, db, runtime

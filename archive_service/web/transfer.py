@@ -6,7 +6,6 @@ from urllib.parse import quote
 
 from flask import Response, request
 
-from ..errors import BadRequest
 from ..models import Document, DocumentVersion, User
 from .context import db, runtime
 from .uploads import open_upload

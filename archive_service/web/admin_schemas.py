@@ -3,14 +3,21 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema
 
 from ..models import DEPARTMENT_KINDS, ROLES
 from .schemas import Day, Id
 
 Name = Annotated[str, Field(max_length=100)]
 Ref = Annotated[str, Field(max_length=100, description="部门代码或名称")]
-Roles = list[Literal[tuple(ROLES)]]  # type: ignore[valid-type]
+def _role(value: str) -> str:
+    if value not in ROLES:
+        raise ValueError(f"未知角色：{value}（可选：{'、'.join(ROLES)}）")
+    return value
+
+
+Role = Annotated[str, AfterValidator(_role), WithJsonSchema({"type": "string", "enum": list(ROLES)})]
+Roles = list[Role]
 
 
 class Form(BaseModel):

@@ -14,6 +14,7 @@ from ..signoff import CHAIN_ACTIONS
 from .limits import MAX_ID
 from .schemas import Day, Id, Input
 
+
 def _bounded_digits(value: str) -> str:
     if value.strip().isdigit() and int(value) > MAX_ID:
         raise ValueError("部门编号超出范围")

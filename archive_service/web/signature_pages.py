@@ -18,9 +18,9 @@ from .api import api_login_required
 from .apispec import operation, parse_query
 from .context import current_user, db, runtime
 from .pages import login_required
+from .schemas import PdfUpload, SignatureReport, VersionQuery
 from .upload_marks import streaming_upload
 from .uploads import open_upload, too_large
-from .schemas import PdfUpload, SignatureReport, VersionQuery
 
 bp = Blueprint("signatures", __name__)
 

@@ -136,6 +136,7 @@ class ArchiveService:
         self.clock = clock
         self.verifier = verifier
         self.fondses = Fondses(session, clock)
+        self._last_read: tuple[str, bytes] = ("", b"")
 
     # -- who may do what -------------------------------------------------------------------------
     def _require_filer(self, user: User, holding: Department) -> None:
@@ -328,11 +329,17 @@ class ArchiveService:
         return out
 
     def _read(self, sha256: str) -> bytes:
+        """A blob's bytes; the last one is kept (page count and 归档章 copy read the same PDF)."""
+        if self._last_read[0] == sha256:
+            return self._last_read[1]
         chunks = self.store.open(sha256)
         try:
-            return b"".join(chunks)
+            data = b"".join(chunks)
         finally:
             getattr(chunks, "close", lambda: None)()
+        if len(data) <= 64 * 1024 * 1024:
+            self._last_read = (sha256, data)
+        return data
 
     def _pages(self, v: DocumentVersion) -> int:
         from .checks import opens

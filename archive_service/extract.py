@@ -35,7 +35,7 @@ IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff", "image/bmp", "image/gif"
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _HAN_SPACES = re.compile(f"(?<=[{_HAN}])[ \t]+(?=[{_HAN}])")
 
-Progress = Callable[[int, int], None]  # (pages done, pages in all)
+Progress = Callable[[int, int, str], None]  # (pages done, pages in all, the text of the page just read)
 
 
 @dataclass(frozen=True)
@@ -339,7 +339,7 @@ def _ocr_pdf(data: bytes, reader, limits: Limits, progress: Progress | None, fal
             pages.append(page.text)
             layout.append(page.to_json())
             if progress:
-                progress(i + 1, todo)
+                progress(i + 1, todo, page.text)
     text = "\n".join(pages)
     if skipped and not text.strip():
         raise LimitExceeded("；".join(skipped))
@@ -373,7 +373,7 @@ def _image(data: bytes, limits: Limits, progress: Progress | None) -> Extraction
         pages.append(page.text)
         layout.append(page.to_json())
         if progress:
-            progress(i + 1, todo)
+            progress(i + 1, todo, page.text)
     text = "\n".join(pages)
     error = f"共 {frames} 帧，仅识别前 {todo} 帧" if frames > todo else None
     return Extraction("ocr" if text.strip() else "empty", limits.ocr_engine, text, error=error, pages=pages,

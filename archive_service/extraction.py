@@ -39,6 +39,25 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 3  # a job whose worker died this often during extraction is recorded as failed
 BATCH = 50  # jobs claimed at once
 BATCH_SECONDS = 1.0  # after this, the unstarted rest of a batch is handed back
+PARTIAL = "partial"  # status of the text of the OCR pages read so far, while the rest is being read
+PARTIAL_EVERY = 10.0  # seconds between stores of the pages read so far (each one re-indexes the document)
+
+
+class _Pages:
+    """The sandbox's progress callback for one job: counts pages, and every ``PARTIAL_EVERY``
+    seconds stores the text read so far so the document is searchable page by page."""
+
+    def __init__(self, queue: ExtractionQueue, factory, job: _Claimed):
+        self.queue, self.factory, self.job = queue, factory, job
+        self.pages: list[str] = []
+        self.last = time.monotonic()
+
+    def __call__(self, done: int, total: int, text: str) -> None:
+        self.pages.append(text)
+        partial = None
+        if done < total and time.monotonic() - self.last >= PARTIAL_EVERY:
+            partial, self.last = "\n".join(self.pages), time.monotonic()
+        self.queue._progress(self.factory, self.job, done, total, partial)
 
 
 def enqueue_many(session: Session, clock: Clock, versions: list[tuple[int, int]]) -> None:
@@ -47,7 +66,8 @@ def enqueue_many(session: Session, clock: Clock, versions: list[tuple[int, int]]
         return
     ids = [v for v, _ in versions]
     known = set(session.scalars(select(ExtractionJob.version_id).where(ExtractionJob.version_id.in_(ids))))
-    known |= set(session.scalars(select(TextExtraction.version_id).where(TextExtraction.version_id.in_(ids))))
+    known |= set(session.scalars(select(TextExtraction.version_id).where(TextExtraction.version_id.in_(ids),
+                                                                         TextExtraction.status != PARTIAL)))
     now = clock.now()
     for version_id, document_id in versions:
         if version_id not in known:
@@ -131,7 +151,7 @@ class ExtractionQueue:
                 return None
             return Extraction("failed", "read", error=f"读取文件失败：{exc}"[:2000])
         return self.sandbox.extract(data, job.media_type, job.filename,
-                                    progress=lambda done, total: self._progress(factory, job, done, total))
+                                    progress=_Pages(self, factory, job))
 
     # -- the short transactions around the extraction ---------------------------------------------
     def _claim(self, factory, worker: str) -> tuple[list[_Claimed], int]:
@@ -150,7 +170,8 @@ class ExtractionQueue:
                 .join(Blob, Blob.sha256 == DocumentVersion.blob_sha256)
                 .join(Document, Document.id == DocumentVersion.document_id)
                 .where(DocumentVersion.id.in_(ids)))}
-            have_text = set(s.scalars(select(TextExtraction.version_id).where(TextExtraction.version_id.in_(ids))))
+            have_text = set(s.scalars(select(TextExtraction.version_id).where(
+                TextExtraction.version_id.in_(ids), TextExtraction.status != PARTIAL)))
             jobs, handled = [], 0
             for row in rows:
                 v = info.get(row.version_id)
@@ -160,6 +181,10 @@ class ExtractionQueue:
                         outbox.enqueue(s, self.clock, v.document_id, v.revision)
                     handled += 1
                 elif row.attempts >= MAX_ATTEMPTS:  # extraction was interrupted every time (worker killed)
+                    partial = s.get(TextExtraction, row.version_id)
+                    if partial is not None:
+                        s.delete(partial)
+                        s.flush()
                     store_extraction(s, self.clock, row.version_id, row.document_id, Extraction(
                         "failed", "sandbox", error=f"提取 {row.attempts} 次均未完成，已放弃"))
                     s.delete(row)
@@ -176,14 +201,27 @@ class ExtractionQueue:
             s.commit()
             return jobs, handled
 
-    def _progress(self, factory, job: _Claimed, done: int, total: int) -> None:
+    def _progress(self, factory, job: _Claimed, done: int, total: int, partial: str | None) -> None:
+        """Record OCR progress (and renew the lease); with ``partial`` text, store it as a ``partial``
+        extraction and enqueue the document, so the pages read so far are searchable already."""
         try:
             with factory() as s:
                 row = s.get(ExtractionJob, job.version_id)
-                if row is not None:
-                    row.pages_done, row.pages_total = done, total
-                    row.available_at = self.clock.now() + self.lease
-                    s.commit()
+                if row is None:
+                    return
+                row.pages_done, row.pages_total = done, total
+                row.available_at = self.clock.now() + self.lease
+                if partial is not None:
+                    text = s.get(TextExtraction, job.version_id)
+                    if text is None:
+                        store_extraction(s, self.clock, job.version_id, job.document_id,
+                                         Extraction("partial", "ocr", partial))
+                    elif text.status == PARTIAL:
+                        text.text, text.chars, text.extracted_at = partial, len(partial), self.clock.now()
+                    doc = s.get(Document, job.document_id)
+                    if doc is not None:
+                        outbox.enqueue(s, self.clock, doc.id, doc.revision)
+                s.commit()
         except Exception:  # progress is for display; the extraction goes on
             log.exception("could not record extraction progress")
 
@@ -225,9 +263,15 @@ class ExtractionQueue:
 
     def _store(self, s: Session, done: list[tuple[_Claimed, Extraction]]) -> None:
         ids = [job.version_id for job, _ in done]
-        have = set(s.scalars(select(TextExtraction.version_id).where(TextExtraction.version_id.in_(ids))))
+        have = {row.version_id: row for row in s.scalars(select(TextExtraction).where(
+            TextExtraction.version_id.in_(ids)))}
         for job, result in done:
-            if job.version_id not in have:
+            row = have.get(job.version_id)
+            if row is not None and row.status == PARTIAL:  # the pages read so far: replaced by the result
+                s.delete(row)
+                s.flush()
+                row = None
+            if row is None:
                 store_extraction(s, self.clock, job.version_id, job.document_id, result)
         s.execute(delete(ExtractionJob).where(ExtractionJob.version_id.in_(ids)))
         revisions = dict(s.execute(select(Document.id, Document.revision).where(

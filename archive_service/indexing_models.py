@@ -10,7 +10,7 @@ from .models import Base
 
 # extraction status → Chinese label (shown on the document page)
 EXTRACTION_STATUS = {"ok": "已提取", "ocr": "已识别（OCR）", "empty": "无文字内容", "unsupported": "格式不支持全文检索",
-                     "failed": "提取失败", "limited": "未提取"}
+                     "failed": "提取失败", "limited": "未提取", "partial": "识别中"}
 
 
 class TextExtraction(Base):

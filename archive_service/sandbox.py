@@ -225,7 +225,8 @@ class Sandbox:
                 if message.get("type") == "progress":
                     deadline = time.monotonic() + lim.wall_seconds  # the wall clock is per page
                     if progress:
-                        progress(int(message.get("done", 0)), int(message.get("total", 0)))
+                        progress(int(message.get("done", 0)), int(message.get("total", 0)),
+                                 str(message.get("text") or ""))
                     continue
                 if message.get("type") != "result":
                     raise _ChildGone()
@@ -288,9 +289,9 @@ def _child_main(limits_json: str) -> int:
         used = int(usage.ru_utime + usage.ru_stime) + 1
         resource.setrlimit(resource.RLIMIT_CPU, (used + limits.cpu_seconds, resource.RLIM_INFINITY))
 
-    def progress(done: int, total: int) -> None:
+    def progress(done: int, total: int, text: str) -> None:
         arm_cpu()
-        send({"type": "progress", "done": done, "total": total})
+        send({"type": "progress", "done": done, "total": total, "text": text[:limits.max_chars]})
 
     send({"type": "ready"})
     while True:

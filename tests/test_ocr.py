@@ -157,3 +157,38 @@ def test_ocr_progress_is_shown_on_the_document_page(rt, make):
         s.commit()
     page = make.browser(user).get(f"/documents/{doc.id}").get_data(as_text=True)
     assert "识别中 12/40 页" in page
+
+
+@needs_tools
+def test_a_long_scan_is_searchable_page_by_page_while_ocr_goes_on(rt, make, monkeypatch):
+    from archive_service import extraction
+
+    rt.settings.ocr_engine = "tesseract"
+    monkeypatch.setattr(extraction, "PARTIAL_EVERY", 0.0)  # store the pages read so far after every page
+    user = make.user(make.department(), "drafter")
+    pages = pages_from_corpus(2, SEED + 3, max_lines=8)
+    doc = make.document(user, pdf_of(pages), "长扫描件.pdf", "长扫描件").id
+    first_page = [w for w in windows(pages[0].text) if w not in pages[1].text][:5]
+    assert len(first_page) == 5 and pages[1].text
+    seen = []
+    original = extraction.ExtractionQueue._progress
+
+    def observe(self, factory, job, done, total, partial):
+        original(self, factory, job, done, total, partial)
+        if done < total:  # OCR of the next page has not started: what can be found now?
+            rt.worker(extractor=None).drain_outbox()
+            client, headers = make.api(user)
+            hits = [client.get("/api/v1/search", query_string={"q": w}, headers=headers).get_json()["hits"]
+                    for w in first_page]
+            seen.append(sum(any(h["id"] == doc for h in hs) for hs in hits))
+            seen.append(make.browser(user).get(f"/documents/{doc}").get_data(as_text=True))
+
+    monkeypatch.setattr(extraction.ExtractionQueue, "_progress", observe)
+    rt.worker().drain()
+    found, page = seen
+    assert found >= 4, "the first page is searchable while the second is being read"
+    assert "识别中 1/2 页（已识别的页面可检索）" in page
+    with rt.factory() as s:
+        row = s.scalar(select(TextExtraction).where(TextExtraction.document_id == doc))
+        assert row.status == "ocr" and len(row.page_ends) == 2
+        assert s.scalars(select(ExtractionJob)).all() == []

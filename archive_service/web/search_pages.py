@@ -147,7 +147,8 @@ def _extraction_helper():
         """The current version's text extraction row (or None), its queued job (or None), the labels."""
         version = doc.versions[-1] if doc.versions else None
         row = db().get(TextExtraction, version.id) if version is not None else None
-        job = db().get(ExtractionJob, version.id) if version is not None and row is None else None
+        pending = version is not None and (row is None or row.status == "partial")
+        job = db().get(ExtractionJob, version.id) if pending else None
         return row, job, EXTRACTION_STATUS
 
     return {"search_extraction": search_extraction}

@@ -21,9 +21,9 @@ import hashlib
 import hmac
 import io
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from datetime import UTC, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -176,7 +176,7 @@ def write_anchor(session: Session, store, clock: Clock, retention_days: int = 36
     payload = {"event_id": last.id, "hash": last.hash, "count": count, "at": now.isoformat() + "Z"}
     body = json.dumps({**payload, "mac": _anchor_mac(key, payload)}, ensure_ascii=False, sort_keys=True)
     name = f"{prefix}{now.strftime('%Y%m%dT%H%M%S')}.json"
-    until = now.replace(tzinfo=timezone.utc) + timedelta(days=retention_days)
+    until = now.replace(tzinfo=UTC) + timedelta(days=retention_days)
     store.put_record(name, body.encode("utf-8"), retain_until=until)
     return name
 
@@ -235,14 +235,16 @@ def verify_versions(session: Session, batch: int = 5000) -> tuple[int, list[tupl
     problems: list[tuple[int, int, str]] = []
     checked = 0
     vt = DocumentVersion.__table__
-    for doc_id, number, sha in session.execute(
+    for row in session.execute(
             select(vt.c.document_id, vt.c.number, vt.c.blob_sha256).order_by(vt.c.document_id, vt.c.number)):
+        doc_id, number, sha = int(row[0]), int(row[1]), str(row[2])
         checked += 1
         expected = recorded.get((doc_id, number))
         if expected is None:
             problems.append((doc_id, number, "没有记录该版本的审计事件"))
         elif expected != sha:
-            problems.append((doc_id, number, f"版本指向的内容 {sha[:12]}… 与审计记录 {expected[:12]}… 不符（版本被改指）"))
+            problems.append((doc_id, number,
+                             f"版本指向的内容 {sha[:12]}… 与审计记录 {expected[:12]}… 不符（版本被改指）"))
     return checked, problems
 
 

@@ -68,8 +68,9 @@ class Authenticator:
         key = f"{(username or '').strip().lower()}|{address}"
         address_key = f"@{address}"
         s.execute(delete(LoginAttempt).where(LoginAttempt.at < now - RATE_WINDOW))
-        failures = s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key))
-        from_address = s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == address_key))
+        failures = s.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.key == key)) or 0
+        from_address = s.scalar(select(func.count()).select_from(LoginAttempt)
+                                .where(LoginAttempt.key == address_key)) or 0
         if failures >= self.max_failures or from_address >= self.max_address_failures:
             s.commit()
             raise RateLimited("登录失败次数过多，请 15 分钟后再试")

@@ -6,17 +6,15 @@ import hashlib
 import io
 import json
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import select, text
 
-from archive_service.audit import (AuditLog, _message, verify_anchors, verify_chain, verify_versions,
-                                   write_anchor)
-from archive_service.models import AuditEvent, DocumentVersion
+from archive_service.audit import AuditLog, _message, verify_anchors, verify_chain, verify_versions, write_anchor
+from archive_service.models import AuditEvent, User
 from security_support import department, user
-from archive_service.models import User
 
 
 def _record(rt, n, action="test.event"):
@@ -224,7 +222,7 @@ def test_s3_anchor_is_locked(s3_endpoint, rt):
     meta = store.client.stat_object(store.bucket, "records/" + name).metadata
     assert meta.get("x-amz-object-lock-mode") == "COMPLIANCE"
     until = datetime.fromisoformat(meta["x-amz-object-lock-retain-until-date"].replace("Z", "+00:00"))
-    assert until > datetime.now(timezone.utc) + timedelta(hours=12)
+    assert until > datetime.now(UTC) + timedelta(hours=12)
 
 
 def test_verify_command_names_every_problem(tmp_path, database_url, monkeypatch):
@@ -261,6 +259,7 @@ def test_verify_command_names_every_problem(tmp_path, database_url, monkeypatch)
         rt.engine.dispose()
     out = runner.invoke(main, ["verify"], catch_exceptions=False)
     assert out.exit_code == 1
-    assert f"AUDIT CHAIN BROKEN at event {ids[1]}" in out.output and f"AUDIT CHAIN BROKEN at event {ids[2]}" in out.output
+    assert f"AUDIT CHAIN BROKEN at event {ids[1]}" in out.output
+    assert f"AUDIT CHAIN BROKEN at event {ids[2]}" in out.output
     assert f"VERSION FAIL document {a_id} v1" in out.output
     assert "AUDIT ANCHOR FAIL" in out.output

@@ -53,7 +53,7 @@ def test_cookie_holds_no_part_of_the_password_hash(world):
 
 
 def test_logout_ends_the_session_server_side(world):
-    rt, app, names, _ = world
+    _rt, app, names, _ = world
     c = Client(app)
     assert c.login(names["drafter"]).status_code == 302
     cookie = _cookie(c)

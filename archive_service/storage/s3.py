@@ -517,8 +517,9 @@ class S3Store:
                 raise errors.Conflict("记录已存在，不能覆盖")
             retention = Retention(COMPLIANCE, retain_until) if retain_until is not None and self.object_lock else None
             # object lock needs an integrity header on the write (minio adds Content-MD5 only over https)
-            checksum = {"x-amz-sdk-checksum-algorithm": "SHA256",
-                        "x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(data).digest()).decode()}
+            checksum: dict[str, str | list[str] | tuple[str]] = {
+                "x-amz-sdk-checksum-algorithm": "SHA256",
+                "x-amz-checksum-sha256": base64.b64encode(hashlib.sha256(data).digest()).decode()}
             self.client.put_object(self.bucket, key, io.BytesIO(data), len(data), content_type="application/json",
                                    metadata=checksum, retention=retention)
 

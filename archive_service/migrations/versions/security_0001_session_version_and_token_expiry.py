@@ -7,9 +7,8 @@ Tokens issued before this revision get created_at + 30 days (the default ARCHIVE
 """
 from datetime import timedelta
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'security_0001'
 down_revision = '0100'

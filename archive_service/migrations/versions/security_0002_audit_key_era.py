@@ -7,9 +7,8 @@ Existing events keep their SHA-256 hashes and get era 0, so the chain keeps veri
 written afterwards are era 1 (HMAC-SHA256 with ARCHIVE_AUDIT_KEY). `verify` refuses an era-0 event
 after an era-1 one, and `init` anchors the head right after the upgrade.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'security_0002'
 down_revision = 'security_0001'

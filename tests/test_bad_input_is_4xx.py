@@ -210,3 +210,15 @@ def test_admin_and_letter_forms_are_checked_by_models(make, county, rt, clients)
     err = _error(client.post("/api/v1/letters", json={**LETTER, "to": [huge]}, headers=h), 422)
     assert err["details"]["field"] == "to.0"
     assert _counts(rt) == before
+
+
+def test_upload_fields_and_file_names_with_control_characters_are_400(clients, rt):
+    import io
+
+    client, h = clients("drafter")
+    before = _counts(rt)
+    for data in ({"title": "标题\x00", "file": (io.BytesIO(b"text\n"), "a.txt")},
+                 {"title": "标题", "file": (io.BytesIO(b"text\n"), "a\x01.txt")}):
+        err = _error(client.post("/api/v1/documents", headers=h, content_type="multipart/form-data", data=data), 400)
+        assert "字符" in err["message"]
+    assert _counts(rt) == before

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import typing
 from typing import Any
 
 from flask import Flask, Request, current_app, request
@@ -95,7 +96,12 @@ def bad_character_path(value: Any, path: str = "") -> str | None:
     return None
 
 
-def _refuse_characters(field: str):
+def has_bad_characters(text: str) -> bool:
+    """True when ``text`` holds a character no field may (control characters, lone surrogates)."""
+    return _BAD_CHARS.search(text) is not None
+
+
+def _refuse_characters(field: str) -> typing.NoReturn:
     raise BadRequest(f"{field}：含有不允许的字符（控制字符或不成对的代理项）", field=field)
 
 

@@ -13,6 +13,7 @@ from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
 
 from ..errors import BadRequest
+from .limits import has_bad_characters
 
 CHUNK = 1024 * 1024
 MAX_FIELD = 64 * 1024
@@ -64,11 +65,15 @@ class MultipartStream:
             self.fields[name] = buf.decode("utf-8")
         except UnicodeDecodeError:
             raise BadRequest(f"字段 {name} 不是 UTF-8 文本") from None
+        if has_bad_characters(name) or has_bad_characters(self.fields[name]):
+            raise BadRequest(f"字段 {name} 含有不允许的字符（控制字符）", field=name)
 
     def next_file(self, name: str = "file") -> "FilePart | None":
         """Read text fields until the file part called ``name``; None when the body has none."""
         for event in self._events:
             if isinstance(event, File) and event.name == name:
+                if has_bad_characters(event.filename or ""):
+                    raise BadRequest("文件名含有不允许的字符（控制字符）", field="filename")
                 self.filename = event.filename
                 return FilePart(self._events)
             if isinstance(event, Field):

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -74,6 +74,31 @@ def enqueue_many(session: Session, clock: Clock, versions: list[tuple[int, int]]
             known.add(version_id)
             session.add(ExtractionJob(version_id=version_id, document_id=document_id, attempts=0,
                                       available_at=now, pages_done=0, pages_total=0))
+
+
+@dataclass(frozen=True)
+class ExtractionProgress:
+    """Where the text extraction of a set of documents stands (e.g. the files of one archive import)."""
+    documents: int      # documents asked about
+    waiting: int        # with a queued or running extraction job
+    pages_done: int     # OCR pages read so far by the running jobs
+    pages_total: int    # OCR pages of the running jobs (known once their OCR started)
+
+    @property
+    def done(self) -> int:
+        return self.documents - self.waiting
+
+
+def progress_of(session: Session, document_ids: list[int]) -> ExtractionProgress:
+    """Extraction and OCR progress of ``document_ids`` (for an import's progress bar)."""
+    if not document_ids:
+        return ExtractionProgress(0, 0, 0, 0)
+    waiting, done, total = session.execute(
+        select(func.count(func.distinct(ExtractionJob.document_id)),
+               func.coalesce(func.sum(ExtractionJob.pages_done), 0),
+               func.coalesce(func.sum(ExtractionJob.pages_total), 0))
+        .where(ExtractionJob.document_id.in_(document_ids))).one()
+    return ExtractionProgress(len(set(document_ids)), int(waiting), int(done), int(total))
 
 
 def store_extraction(session: Session, clock: Clock, version_id: int, document_id: int,

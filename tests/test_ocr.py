@@ -8,13 +8,14 @@ import random
 import re
 import shutil
 import subprocess
+from datetime import datetime
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from archive_service.extract import Limits
-from archive_service.extraction import searchable_copy
+from archive_service.extraction import progress_of, searchable_copy
 from archive_service.indexing_models import ExtractionJob, TextExtraction
 from archive_service.models import Document
 from archive_service.ocr import OcrLine, choose_engine, join_lines, order_lines
@@ -157,6 +158,15 @@ def test_ocr_progress_is_shown_on_the_document_page(rt, make):
         s.commit()
     page = make.browser(user).get(f"/documents/{doc.id}").get_data(as_text=True)
     assert "识别中 12/40 页" in page
+    with rt.factory() as s:  # the scan's job is "running" (leased far ahead): the worker leaves it be
+        s.get(ExtractionJob, job.version_id).available_at = datetime(2999, 1, 1)
+        s.commit()
+    other = make.document(user, "已提取的正文".encode(), "b.txt").id
+    rt.worker().drain()
+    with rt.factory() as s:  # what an import's progress bar asks
+        progress = progress_of(s, [doc.id, other])
+    assert (progress.documents, progress.done, progress.waiting) == (2, 1, 1)
+    assert (progress.pages_done, progress.pages_total) == (12, 40)
 
 
 @needs_tools

@@ -59,6 +59,8 @@ def write_xlsx(items: Iterable[ArchiveItem], out: BinaryIO, title: str) -> int:
 
 
 def _wrap(face, text: str, size: float, width: float) -> list[str]:
+    if face.width(text, size) <= width:  # most cells fit on one line
+        return [text]
     lines, line, w = [], "", 0.0
     for ch in text:
         cw = face.width(ch, size)

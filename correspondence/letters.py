@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from archive_service import permissions
 from archive_service.audit import AuditLog
+from archive_service.classification import NON_CLASSIFIED
 from archive_service.clock import Clock
 from archive_service.documents import DocumentService, clean_title
 from archive_service.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
@@ -23,7 +24,6 @@ from archive_service.models import Department, Document, DocumentGrant, User
 from archive_service.signoff import Signoff, SignoffFlow, SignoffStep
 
 from .models import KINDS, URGENCIES, Letter, LetterAttachment, LetterRecipient
-from .spec import NON_CLASSIFIED
 
 if TYPE_CHECKING:
     from .meeting_models import Meeting

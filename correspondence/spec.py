@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from archive_service.classification import NON_CLASSIFIED
+
 NUMBER_RE = re.compile(r"^(?P<prefix>.+?)〔(?P<year>\d{4})〕(?P<seq>[1-9]\d*)号$")
 
 #: Heading patterns by level (GB/T 9704: 一、 （一） 1. (1)).
@@ -23,8 +25,6 @@ HEADING_RES = (
 
 MAX_BODY_CHARS = 100_000
 SECRECY_REFUSED = "本系统只处理非密公文：涉密内容（秘密、机密、绝密）不得进入本系统"
-#: The only 密级 values this system accepts (all meaning 非密); the letters workflow uses the same list.
-NON_CLASSIFIED = ("非密", "", "无", "公开")
 
 
 def heading_level(paragraph: str) -> int:

@@ -26,6 +26,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..classification import NON_CLASSIFIED
 from ..errors import DomainError, Unprocessable
 from ..models import Department, User
 from .codes import code_problem, parse_code
@@ -149,7 +150,7 @@ def validate_row(row: Row, header: list[str], folder: Path, seen_codes: dict,
     except ValueError as exc:
         errors.append(RowError(row.number, "日期", str(exc)))
     secrecy = _text(v, "密级")
-    if secrecy not in ("", "非密", "公开"):
+    if secrecy not in NON_CLASSIFIED:
         errors.append(RowError(row.number, "密级", "涉密内容不得进入本系统（密级只能为非密）"))
     code = _text(v, "档号")
     clean["archival_code"] = code or None

@@ -7,8 +7,9 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validat
 
 from correspondence.models import KINDS, URGENCIES
 from correspondence.numbering import NUMBER_KINDS
-from correspondence.spec import NON_CLASSIFIED, SECRECY_REFUSED, Attendance
+from correspondence.spec import SECRECY_REFUSED, Attendance
 
+from ..classification import NON_CLASSIFIED
 from ..documents import MAX_TITLE
 from ..signoff import CHAIN_ACTIONS
 from .limits import MAX_ID

@@ -29,7 +29,7 @@ def search_group() -> None:
 def status() -> None:
     """Show the engine, indexed count, outbox lag and failures."""
     from . import outbox
-    from .indexing_models import IndexFailure, TextExtraction
+    from .indexing_models import ExtractionJob, IndexFailure, TextExtraction
     from .models import Document, OutboxEntry
 
     rt = _existing_runtime()
@@ -53,6 +53,9 @@ def status() -> None:
     click.echo(f"outbox pending: {n_pending}, lag: {lag:.1f} s")
     for e in retrying:
         click.echo(f"  retrying document {e.document_id} (attempts {e.attempts}): {e.last_error[:200]}")
+    with rt.factory() as s:
+        queued = s.scalar(select(func.count()).select_from(ExtractionJob)) or 0
+    click.echo(f"extraction queue: {queued} waiting (sandbox: OCR engine {rt.settings.extract_limits.ocr_engine})")
     click.echo("text extraction: " + (", ".join(f"{k} {v}" for k, v in sorted(extraction.items())) or "none"))
     click.echo(f"index failures: {n_failures}")
     for f in failures:

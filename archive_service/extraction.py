@@ -191,7 +191,8 @@ class ExtractionQueue:
             ids = [r.version_id for r in rows]
             info = {v.id: v for v in s.execute(
                 select(DocumentVersion.id, DocumentVersion.document_id, DocumentVersion.blob_sha256,
-                       DocumentVersion.filename, Blob.media_type, Document.revision)
+                       DocumentVersion.filename, DocumentVersion.number, Blob.media_type, Document.revision,
+                       Document.current_version)
                 .join(Blob, Blob.sha256 == DocumentVersion.blob_sha256)
                 .join(Document, Document.id == DocumentVersion.document_id)
                 .where(DocumentVersion.id.in_(ids)))}
@@ -200,8 +201,8 @@ class ExtractionQueue:
             jobs, handled = [], 0
             for row in rows:
                 v = info.get(row.version_id)
-                if v is None or row.version_id in have_text:
-                    s.delete(row)
+                if v is None or row.version_id in have_text or v.number != v.current_version:
+                    s.delete(row)  # done, gone, or superseded by a newer version (which has its own job)
                     if v is not None:
                         outbox.enqueue(s, self.clock, v.document_id, v.revision)
                     handled += 1

@@ -33,7 +33,7 @@ from .extract import Extraction, Limits, Progress, extract, kind_of
 log = logging.getLogger(__name__)
 
 _LEN = struct.Struct(">Q")
-RECYCLE_RSS_FRACTION = 0.5  # a child whose RSS stays above this share of its memory limit is replaced
+RECYCLE_RSS_FRACTION = 0.6  # a child whose RSS stays above this share of its memory limit is replaced
 MAX_JOBS_PER_CHILD = 2000
 
 

@@ -3,6 +3,7 @@ recorded as 未提取 with the reason and shown on the document page, while othe
 becoming searchable."""
 from __future__ import annotations
 
+import io
 import os
 import time
 
@@ -11,6 +12,7 @@ from sqlalchemy import select
 
 from archive_service.extract import DOCX, Limits
 from archive_service.indexing_models import ExtractionJob, TextExtraction
+from archive_service.models import Document, User
 from archive_service.sandbox import Sandbox
 from bombs import docx_bomb, huge_page_pdf, long_docx, png
 
@@ -108,3 +110,18 @@ def test_cpu_limit_and_wall_clock_stop_a_slow_file(sandbox):
 def test_stored_text_is_capped(sandbox):
     result = sandbox(max_chars=1000).extract(("审批" * 5000).encode(), "text/plain", "a.txt")
     assert result.status == "ok" and len(result.text) == 1000 and "仅保存前 1000 字" in result.error
+
+
+def test_a_superseded_version_is_not_extracted(rt, make):
+    user = make.user(make.department(), "drafter")
+    doc = make.document(user, "第一版的正文内容".encode(), "a.txt", "两版文件")
+    with rt.factory() as s:
+        rt.documents(s).add_version(s.get(User, user.id), s.get(Document, doc.id),
+                                    io.BytesIO("第二版的正文内容".encode()), "a.txt")
+        s.commit()
+    rt.worker().drain()
+    with rt.factory() as s:
+        rows = s.scalars(select(TextExtraction)).all()
+        current = s.get(Document, doc.id).versions[-1]
+        assert [(r.version_id, r.text) for r in rows] == [(current.id, "第二版的正文内容")]
+        assert s.scalars(select(ExtractionJob)).all() == []

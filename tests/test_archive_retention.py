@@ -134,3 +134,22 @@ def test_disposal_review_is_proposed_and_signed_off_nothing_deleted(tmp_path, da
         for sha in shas:
             assert rt.store.exists(sha)  # released, never deleted automatically
     rt.engine.dispose()
+
+
+def test_the_worker_locks_items_whose_retention_is_still_pending(arch):
+    from archive_service.archive.jobs import ArchiveJobs
+
+    with arch.factory() as s:
+        u = users(s)["zjj_staff"]
+        doc = upload_pdf(arch, s, "zjj_staff", "待加锁的文件")
+        svc = service(arch, s)
+        item = svc.file(u, svc.bundle(u, document_id=doc.id), "Y")
+        s.commit()  # committed, but the process stopped before the lock was set
+        item_id, shas = item.id, [p.sha256 for p in item.parts]
+    assert ArchiveJobs(arch).apply_pending_retention() == 1
+    with arch.factory() as s:
+        item = s.get(ArchiveItem, item_id)
+        assert item.retention_applied_at is not None and "本地存储" in item.retention_note
+    for sha in shas:
+        assert arch.store._path(sha).stat().st_mode & 0o222 == 0
+    assert ArchiveJobs(arch).apply_pending_retention() == 0

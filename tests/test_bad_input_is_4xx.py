@@ -222,3 +222,12 @@ def test_upload_fields_and_file_names_with_control_characters_are_400(clients, r
         err = _error(client.post("/api/v1/documents", headers=h, content_type="multipart/form-data", data=data), 400)
         assert "字符" in err["message"]
     assert _counts(rt) == before
+
+
+def test_multipart_bodies_without_a_file_are_4xx(clients):
+    client, h = clients("drafter")
+    body = (b'--b\r\nContent-Disposition: form-data; name="\xc3\xa9"\r\n\r\n{"a": true}\r\n'
+            b'--b\r\nContent-Disposition: form-data\r\n\r\nno name\r\n--b--\r\n')
+    for url in ("/api/v1/verify-pdf", "/api/v1/documents", "/api/v1/archive/imports"):
+        resp = client.post(url, data=body, headers={**h, "Content-Type": "multipart/form-data; boundary=b"})
+        assert 400 <= resp.status_code < 500, (url, resp.status_code)

@@ -65,7 +65,7 @@ class MultipartStream:
             self.fields[name] = buf.decode("utf-8")
         except UnicodeDecodeError:
             raise BadRequest(f"字段 {name} 不是 UTF-8 文本") from None
-        if has_bad_characters(name) or has_bad_characters(self.fields[name]):
+        if has_bad_characters(name or "") or has_bad_characters(self.fields[name]):
             raise BadRequest(f"字段 {name} 含有不允许的字符（控制字符）", field=name)
 
     def next_file(self, name: str = "file") -> "FilePart | None":

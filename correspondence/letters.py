@@ -45,6 +45,9 @@ def check_classification(value) -> None:
                             "涉密公文请通过涉密渠道办理", field="classification")
 
 
+_DRAFT_DOC, _FINAL_DOC = aliased(Document, name="draft_doc"), aliased(Document, name="final_doc")
+
+
 class LetterService:
     def __init__(self, session: Session, documents: DocumentService, clock: Clock):
         self.s = session
@@ -81,7 +84,7 @@ class LetterService:
 
         Walks letters by ``updated_at`` and checks each one's documents by primary key, so the cost
         follows the letters read, not the size of the department's document table."""
-        draft, final = aliased(Document), aliased(Document)
+        draft, final = _DRAFT_DOC, _FINAL_DOC
         granted = permissions.granted_document_ids(user)
         q = (select(Letter).join(draft, Letter.document_id == draft.id)
              .outerjoin(final, Letter.final_document_id == final.id)

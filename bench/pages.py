@@ -209,12 +209,15 @@ def measure(rt, n_docs: int, runs: int):
             status, body = client.request("GET", path)
             assert status == 200, (name, status, body[:300])
         lat = []
+        cpu = time.process_time()
         for _ in range(runs):
             t = time.perf_counter()
             client.request("GET", path)
             lat.append(time.perf_counter() - t)
+        cpu = (time.process_time() - cpu) / runs * 1000  # this process (server + client), not the database server
         results.append((name, pct(lat, 50), pct(lat, 95)))
-        print(f"  {name:42} p50 {pct(lat, 50):6.1f} ms   p95 {pct(lat, 95):6.1f} ms", flush=True)
+        print(f"  {name:42} p50 {pct(lat, 50):6.1f} ms   p95 {pct(lat, 95):6.1f} ms   CPU {cpu:5.1f} ms/request",
+              flush=True)
     for client in (web, auditor, api, api_auditor):
         client.conn.close()
     time.sleep(0.2)
@@ -253,7 +256,8 @@ def main():
                 with create_engine(args.pg_url).begin() as conn:
                     conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
     worst = {db: max(r[2] for r in rows if not r[0].startswith("(old)")) for db, rows in summary.items()}
-    print("\nworst p95 of the keyset pages: " + ", ".join(f"{db} {v:.1f} ms" for db, v in worst.items())
+    print(f"\nload average during the run: {os.getloadavg()}")
+    print("worst p95 of the keyset pages: " + ", ".join(f"{db} {v:.1f} ms" for db, v in worst.items())
           + " (target ≤ 50 ms)")
 
 

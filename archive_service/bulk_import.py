@@ -17,17 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from . import mediatype, outbox
 from .audit import AuditLog
 from .clock import Clock
-from .documents import clean_filename, clean_title
+from .documents import clean_filename, clean_title, record_blobs
 from .errors import Unprocessable
 from .extract import Limits, extract_plain_text
 from .indexing_models import TextExtraction
-from .models import Blob, Document, DocumentVersion, User
+from .models import Document, DocumentVersion, User
 from .storage.base import ObjectStore
 
 STORE_THREADS = 8
@@ -86,14 +85,9 @@ class BulkImporter:
     def _commit_batch(self, prepared: list) -> None:
         """Second half: documents, versions, audit events, extractions and outbox rows, one transaction."""
         s, now = self.session, self.clock.now()
-        shas = {p[0].sha256 for p in prepared}
-        known = set(s.scalars(select(Blob.sha256).where(Blob.sha256.in_(shas))))
+        record_blobs(s, [(p[0], p[1]) for p in prepared], now)  # idempotent: uploads may race the import
         docs = []
-        for stored, media_type, filename, title, _text in prepared:
-            if stored.sha256 not in known:
-                known.add(stored.sha256)
-                s.add(Blob(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
-                           storage_key=stored.key, created_at=now))
+        for stored, _media_type, filename, title, _text in prepared:
             doc = Document(title=title, kind="file", department_id=self.user.department_id,
                            created_by=self.user.id, created_at=now, updated_at=now, current_version=1,
                            revision=1, catalogue=self.catalogue)

@@ -257,6 +257,16 @@ def record_blob(session: Session, stored: PutResult, media_type: str, now) -> Bl
     return session.get(Blob, stored.sha256)
 
 
+def record_blobs(session: Session, items: list[tuple[PutResult, str]], now) -> None:
+    """Blob rows for many stored blobs (stored, media type) in one ``INSERT … ON CONFLICT DO NOTHING``."""
+    rows = {stored.sha256: dict(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
+                                storage_key=stored.key, created_at=now) for stored, media_type in items}
+    if rows:
+        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        session.execute(insert(Blob.__table__).values(list(rows.values())).on_conflict_do_nothing(
+            index_elements=[Blob.__table__.c.sha256]))
+
+
 def blob_locator(factory: sessionmaker[Session]) -> Callable[[str], str | None]:
     """digest → the key the database records for it (committed rows), for ``ObjectStore.use_locator``."""
 

@@ -16,7 +16,7 @@ from archive_service.db import migrate
 from archive_service.demo import load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
-from archive_service.storage.base import blob_key
+from archive_service.models import Blob
 from archive_support import make_pdf, service, setup_archive, upload_pdf, users
 from letters_support import demo_clients  # noqa: F401  (fixture)
 from s3peer import ACCESS_KEY, SECRET_KEY
@@ -50,6 +50,12 @@ def _file(rt, retention):
         return item.id, [p.sha256 for p in item.parts], note, item.retention_until
 
 
+def blob_key(rt, sha):
+    """The object key the database records for a blob (S3 writes each upload to its own key)."""
+    with rt.factory() as s:
+        return s.get(Blob, sha).storage_key
+
+
 def test_s3_object_lock_retention_on_every_part_and_deletes_refused(s3rt):
     store = s3rt.store
     _item_id, shas, note, until = _file(s3rt, "D10")
@@ -57,11 +63,11 @@ def test_s3_object_lock_retention_on_every_part_and_deletes_refused(s3rt):
     assert "对象锁定" in note
     assert len(shas) == 2  # the PDF and its 归档章 copy
     for sha in shas:
-        stat = store.client.stat_object(store.bucket, blob_key(sha))
+        stat = store.client.stat_object(store.bucket, blob_key(s3rt, sha))
         assert stat.metadata.get("x-amz-object-lock-mode") == "COMPLIANCE"
         assert stat.metadata.get("x-amz-object-lock-retain-until-date", "").startswith(f"{until.isoformat()}T23:59:59")
         with pytest.raises(S3Error):
-            store.client.remove_object(store.bucket, blob_key(sha), version_id=stat.version_id)
+            store.client.remove_object(store.bucket, blob_key(s3rt, sha), version_id=stat.version_id)
         with pytest.raises(errors.Conflict):
             store.delete(sha)
 
@@ -71,10 +77,10 @@ def test_s3_permanent_items_get_a_legal_hold(s3rt):
     _item_id, shas, note, until = _file(s3rt, "Y")
     assert until is None and "法律保留" in note
     for sha in shas:
-        assert store.client.is_object_legal_hold_enabled(store.bucket, blob_key(sha))
-        stat = store.client.stat_object(store.bucket, blob_key(sha))
+        assert store.client.is_object_legal_hold_enabled(store.bucket, blob_key(s3rt, sha))
+        stat = store.client.stat_object(store.bucket, blob_key(s3rt, sha))
         with pytest.raises(S3Error):
-            store.client.remove_object(store.bucket, blob_key(sha), version_id=stat.version_id)
+            store.client.remove_object(store.bucket, blob_key(s3rt, sha), version_id=stat.version_id)
 
 
 @pytest.fixture

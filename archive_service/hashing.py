@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from typing import BinaryIO
+from typing import Protocol
 
 from .errors import TooLarge
 
@@ -13,13 +13,19 @@ def sm3() -> hashlib._Hash:
     return hashlib.new("sm3")
 
 
+class Readable(Protocol):
+    """What an upload is read from: a file, a request stream, a spooled file or another wrapper."""
+
+    def read(self, n: int = -1, /) -> bytes: ...
+
+
 class DigestingReader:
     """Wrap a binary stream: every byte read is hashed and counted; reading past ``max_bytes`` raises.
 
     Adapters read from this wrapper, so the upload is streamed exactly once.
     """
 
-    def __init__(self, stream: BinaryIO, max_bytes: int | None = None):
+    def __init__(self, stream: Readable, max_bytes: int | None = None):
         self._stream = stream
         self._max = max_bytes
         self._sha256 = hashlib.sha256()

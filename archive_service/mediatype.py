@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import fnmatch
 from dataclasses import dataclass
-from typing import BinaryIO
 
 import magic
 
 from .errors import Unprocessable
-from .hashing import HEAD_BYTES
+from .hashing import HEAD_BYTES, Readable
 
 # Content that must never be stored: programs and scripts that a reader's machine might run.
 REFUSED = {
@@ -108,7 +107,7 @@ class Screened:
     object store treats that like any failing input stream: it keeps nothing of it.
     """
 
-    def __init__(self, stream: BinaryIO, policy: UploadPolicy = DEFAULT_POLICY):
+    def __init__(self, stream: Readable, policy: UploadPolicy = DEFAULT_POLICY):
         self._stream = stream
         self._policy = policy
         self._head = bytearray()

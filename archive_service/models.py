@@ -4,7 +4,17 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import (
-    BigInteger, Boolean, Date, DateTime, ForeignKey, Integer, MetaData, String, Text, UniqueConstraint, Index,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -45,7 +55,7 @@ class Department(Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
-    parent: Mapped["Department | None"] = relationship(remote_side=[id])
+    parent: Mapped[Department | None] = relationship(remote_side=[id])
 
 
 class User(Base):
@@ -62,7 +72,7 @@ class User(Base):
     session_version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     department: Mapped[Department] = relationship()
-    role_rows: Mapped[list["UserRole"]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def roles(self) -> set[str]:
@@ -157,7 +167,7 @@ class Document(Base):
 
     department: Mapped[Department] = relationship()
     creator: Mapped[User] = relationship()
-    versions: Mapped[list["DocumentVersion"]] = relationship(
+    versions: Mapped[list[DocumentVersion]] = relationship(
         order_by="DocumentVersion.number", back_populates="document", cascade="all, delete-orphan")
 
 
@@ -192,7 +202,8 @@ class DocumentGrant(Base):
     moment of a time-limited one.
     """
     __tablename__ = "document_grants"
-    __table_args__ = (UniqueConstraint("document_id", "department_id", "reason", name="uq_document_grants_doc_dept_reason"),)
+    __table_args__ = (UniqueConstraint("document_id", "department_id", "reason",
+                                       name="uq_document_grants_doc_dept_reason"),)
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id", ondelete="CASCADE"), index=True)
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)

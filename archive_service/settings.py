@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 #: name -> one-line description (the README must mention every name).
@@ -16,15 +16,20 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_STORAGE_URL": "object store: file:///path or s3://ACCESS:SECRET@host:port/bucket?secure=false",
     "ARCHIVE_SEARCH_URL": "search backend: unset or tantivy:///path (embedded index), or http(s)://… (Elasticsearch 8)",
     "ARCHIVE_SECRET_KEY": "session signing key (generated into the instance on first init)",
-    "ARCHIVE_AUDIT_KEY": "HMAC key of the audit chain, kept outside the database (generated into the instance on first use)",
-    "ARCHIVE_AUDIT_ANCHOR_MINUTES": "minutes between audit-chain anchors written by the worker to the object store (default 60)",
+    "ARCHIVE_AUDIT_KEY": ("HMAC key of the audit chain, kept outside the database (generated into the instance on "
+                          "first use)"),
+    "ARCHIVE_AUDIT_ANCHOR_MINUTES": ("minutes between audit-chain anchors written by the worker to the object store "
+                                     "(default 60)"),
     "ARCHIVE_AUDIT_ANCHOR_RETENTION_DAYS": "days an audit anchor is locked in an object-lock bucket (default 3650)",
     "ARCHIVE_MAX_UPLOAD_MB": "largest accepted upload in MiB (default 2048)",
-    "ARCHIVE_UPLOAD_MEDIA_TYPES": "comma-separated allow-list of detected upload media types (default: documents, images, zip, audio, video)",
-    "ARCHIVE_UPLOAD_EXTENSIONS": "comma-separated allow-list of upload file name extensions (default: matching the media types)",
+    "ARCHIVE_UPLOAD_MEDIA_TYPES": ("comma-separated allow-list of detected upload media types (default: documents, "
+                                   "images, zip, audio, video)"),
+    "ARCHIVE_UPLOAD_EXTENSIONS": ("comma-separated allow-list of upload file name extensions (default: matching the "
+                                  "media types)"),
     "ARCHIVE_MAX_BODY_KB": "largest accepted body of a non-upload request in KiB (default 1024)",
     "ARCHIVE_LOGIN_RATE": "failed logins allowed per user name and address per 15 minutes (default 5)",
-    "ARCHIVE_LOGIN_RATE_ADDRESS": "failed logins allowed per client address across user names per 15 minutes (default 20)",
+    "ARCHIVE_LOGIN_RATE_ADDRESS": ("failed logins allowed per client address across user names per 15 minutes (default "
+                                   "20)"),
     "ARCHIVE_TOKEN_DAYS": "days an API bearer token lives (default 30)",
     "ARCHIVE_GC_GRACE_HOURS": "age before an unreferenced blob may be collected (default 24)",
     "ARCHIVE_WORKER_INTERVAL": "seconds between worker polls (default 0.5)",
@@ -40,7 +45,8 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_S3_READ_TIMEOUT": "seconds to wait for each read from or write to the S3 store (default 20)",
     "ARCHIVE_S3_RETRIES": "retries of a refused connection or an S3 5xx answer, never of a timed-out read (default 2)",
     "ARCHIVE_READY_TIMEOUT": "seconds /readyz waits for the database and the object store (default 2)",
-    "ARCHIVE_MAX_VERIFY_MB": "largest PDF accepted for signature verification in MiB (default 50, at most the upload limit)",
+    "ARCHIVE_MAX_VERIFY_MB": ("largest PDF accepted for signature verification in MiB (default 50, at most the upload "
+                              "limit)"),
     "ARCHIVE_EXTRACT_MEMORY_MB": "address-space limit of the extraction sandbox child in MiB (default 1536)",
     "ARCHIVE_OCR_ENGINE": "rapidocr (default), tesseract or off; rapidocr falls back to tesseract below 1200 MiB",
     "ARCHIVE_EXTRACT_CPU_SECONDS": "CPU seconds per file, or per OCR page, in the sandbox (default 60)",
@@ -96,17 +102,18 @@ class Settings:
     extra: dict = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: dict | None = None, read_only: bool = False, **overrides) -> "Settings":
+    def from_env(cls, env: dict | None = None, read_only: bool = False, **overrides) -> Settings:
         """``read_only``: never create anything (no instance folder, no secret_key file)."""
         env = dict(os.environ if env is None else env)
         instance = Path(env.get("ARCHIVE_INSTANCE") or "instance").resolve()
-        values = dict(
+        settings = cls(
             instance=instance,
             database_url=env.get("ARCHIVE_DATABASE_URL") or f"sqlite:///{instance / 'archive.sqlite3'}",
             storage_url=env.get("ARCHIVE_STORAGE_URL") or (instance / "objects").as_uri(),
             search_url=env.get("ARCHIVE_SEARCH_URL") or None,
             secret_key=env.get("ARCHIVE_SECRET_KEY") or _instance_secret(instance, create=not read_only),
-            audit_key=env.get("ARCHIVE_AUDIT_KEY") or _instance_secret(instance, create=not read_only, name="audit_key"),
+            audit_key=(env.get("ARCHIVE_AUDIT_KEY")
+                       or _instance_secret(instance, create=not read_only, name="audit_key")),
             audit_anchor_minutes=float(env.get("ARCHIVE_AUDIT_ANCHOR_MINUTES") or 60),
             audit_anchor_retention_days=int(env.get("ARCHIVE_AUDIT_ANCHOR_RETENTION_DAYS") or 3650),
             max_upload_bytes=int(float(env.get("ARCHIVE_MAX_UPLOAD_MB") or 2048) * 1024 * 1024),
@@ -119,9 +126,9 @@ class Settings:
             gc_grace_hours=float(env.get("ARCHIVE_GC_GRACE_HOURS") or 24),
             worker_interval=float(env.get("ARCHIVE_WORKER_INTERVAL") or 0.5),
             handling_days=int(env.get("ARCHIVE_HANDLING_DAYS") or 10),
-            signing_pkcs12_dir=Path(env["ARCHIVE_SIGNING_PKCS12_DIR"]) if env.get("ARCHIVE_SIGNING_PKCS12_DIR") else None,
+            signing_pkcs12_dir=_path_or_none(env.get("ARCHIVE_SIGNING_PKCS12_DIR")),
             signing_pkcs12_password=env.get("ARCHIVE_SIGNING_PKCS12_PASSWORD") or None,
-            signing_trust_roots=Path(env["ARCHIVE_SIGNING_TRUST_ROOTS"]) if env.get("ARCHIVE_SIGNING_TRUST_ROOTS") else None,
+            signing_trust_roots=_path_or_none(env.get("ARCHIVE_SIGNING_TRUST_ROOTS")),
             s3_connect_timeout=float(env.get("ARCHIVE_S3_CONNECT_TIMEOUT") or 3),
             s3_read_timeout=float(env.get("ARCHIVE_S3_READ_TIMEOUT") or 20),
             s3_retries=int(env.get("ARCHIVE_S3_RETRIES") or 2),
@@ -139,13 +146,12 @@ class Settings:
             extract_max_megapixels=float(env.get("ARCHIVE_EXTRACT_MAX_MEGAPIXELS") or 100),
             ocr_max_pages=int(env.get("ARCHIVE_OCR_MAX_PAGES") or 100),
         )
-        values.update(overrides)
-        return cls(**values)
+        return replace(settings, **overrides) if overrides else settings
 
     @property
     def extract_limits(self):
         """The sandbox's ``Limits`` from these settings."""
-        from .extract import MiB, Limits
+        from .extract import Limits, MiB
         from .ocr import choose_engine
 
         return Limits(max_bytes=self.extract_max_mb * MiB, max_chars=self.extract_max_chars,
@@ -154,6 +160,10 @@ class Settings:
                       max_pixels=int(self.extract_max_megapixels * 1_000_000), max_ocr_pages=self.ocr_max_pages,
                       memory_mb=self.extract_memory_mb, cpu_seconds=self.extract_cpu_seconds,
                       wall_seconds=self.extract_timeout)
+
+
+def _path_or_none(value: str | None) -> Path | None:
+    return Path(value) if value else None
 
 
 def _instance_secret(instance: Path, create: bool = True, name: str = "secret_key") -> str:

@@ -97,7 +97,7 @@ def bench_local(src: Path, work: Path, repeat: int) -> None:
         with open(src, "rb") as f:
             secs, result = timed(lambda: store.put_stream(f))
         runs.append(rate(size, secs))
-        secs, n = timed(lambda: sum(len(c) for c in store.open(result.sha256)))
+        secs, n = timed(lambda r=result: sum(len(c) for c in store.open(r.sha256)))
         reads.append(rate(n, secs))
         store.delete(result.sha256)
     print(f"(b) LocalStore ingest of {size // MiB} MiB (SHA-256 + SM3, fsync, rename)")
@@ -136,7 +136,7 @@ def bench_s3(work: Path, size_mb: int, repeat: int) -> None:
 
             secs, n = timed(raw_get)
             gets["raw"].append(rate(n, secs))
-            secs, n = timed(lambda: sum(len(c) for c in store.open(result.sha256)))
+            secs, n = timed(lambda r=result: sum(len(c) for c in store.open(r.sha256)))
             gets["adapter"].append(rate(n, secs))
             raw.remove_object("bench-raw", "raw")
             store.delete(result.sha256)
@@ -194,7 +194,7 @@ class PeakRSS:
                 return
             time.sleep(0.05)
 
-    def __enter__(self) -> "PeakRSS":
+    def __enter__(self) -> PeakRSS:
         self._thread.start()
         return self
 

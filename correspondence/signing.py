@@ -20,7 +20,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta, timezone
-from typing import BinaryIO
+from typing import IO
 
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
@@ -247,7 +247,7 @@ def _report(embedded, context: ValidationContext) -> SignatureReport:
     return rep
 
 
-def verify_pdf(pdf: bytes | BinaryIO, trust_roots: Iterable) -> VerificationReport:
+def verify_pdf(pdf: bytes | IO[bytes], trust_roots: Iterable) -> VerificationReport:
     """Validate every signature of ``pdf`` (bytes or a seekable binary stream) against ``trust_roots``
     (certificates: ``cryptography`` or ``asn1crypto`` objects, or PEM/DER bytes)."""
     stream = io.BytesIO(pdf) if isinstance(pdf, (bytes, bytearray)) else pdf

@@ -74,10 +74,11 @@ class RenderSpec(BaseModel):
     @field_validator("number")
     @classmethod
     def _number(cls, v: str | None) -> str | None:
-        if v in (None, ""):
+        if not v:
             return None
         if not NUMBER_RE.match(v):
-            raise ValueError("发文字号格式应为“机关代字〔年份〕序号号”，如 石审批函〔2026〕7号（六角括号，序号无前导零）")
+            raise ValueError("发文字号格式应为“机关代字〔年份〕序号号”，"
+                             "如 石审批函〔2026〕7号（六角括号，序号无前导零）")
         return v
 
     @field_validator("secrecy")
@@ -108,7 +109,7 @@ class RenderSpec(BaseModel):
         return None if v in ("", "无", "普通") else v
 
     @model_validator(mode="after")
-    def _by_kind(self) -> "RenderSpec":
+    def _by_kind(self) -> RenderSpec:
         if self.kind != "minutes" and not self.title:
             raise ValueError("title: 函和文件须有标题")
         if self.kind == "letter" and not self.to:

@@ -10,9 +10,9 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -32,7 +32,7 @@ def _command(port: int) -> list[str]:
         found = shutil.which("moto_server")
         script = Path(found) if found else None
     base = [str(script)] if script else [sys.executable, "-m", "moto.server"]
-    return base + ["-H", "127.0.0.1", "-p", str(port)]
+    return [*base, "-H", "127.0.0.1", "-p", str(port)]
 
 
 def _answers(port: int) -> bool:

@@ -53,8 +53,10 @@ def pattern(url: str) -> str:
 
 
 WIDEST = """() => Array.from(document.querySelectorAll('body *'))
-  .filter(e => e.getBoundingClientRect().right > 321 && !(e.parentElement && e.parentElement.getBoundingClientRect().right > 321))
-  .slice(0, 6).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '') + (e.name ? '[name=' + e.name + ']' : '')
+  .filter(e => e.getBoundingClientRect().right > 321
+               && !(e.parentElement && e.parentElement.getBoundingClientRect().right > 321))
+  .slice(0, 6).map(e => e.tagName.toLowerCase() + (e.className ? '.' + e.className : '')
+                   + (e.name ? '[name=' + e.name + ']' : '')
                    + ' ' + Math.round(e.getBoundingClientRect().right) + 'px')"""
 
 

@@ -39,7 +39,8 @@ def test_readme_commands_run_as_written(live_server, tmp_path):
     script = block.replace("localhost:5000", live_server.removeprefix("http://"))
     # After the README's lines: print what they left behind, and try the revoked token once more.
     script += ('\necho "::id=$ID"\necho "::name=$NAME"\n'
-               'echo "::after-revoke=$(curl -s -o /dev/null -w "%{http_code}" -H "Authorization: Bearer $TOKEN" $API/me)"\n')
+               'echo "::after-revoke=$(curl -s -o /dev/null -w "%{http_code}" '
+               '-H "Authorization: Bearer $TOKEN" $API/me)"\n')
     run = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", script], cwd=tmp_path, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stdout + run.stderr

@@ -95,7 +95,8 @@ def test_concurrent_same_bytes_with_refusals_on_s3_lose_nothing(tmp_path, databa
             payload = PDF + os.urandom(1024)
             barrier = threading.Barrier(4)
 
-            def worker(kind: int) -> None:
+            def worker(kind: int, round_no: int = round_no, payload: bytes = payload,
+                       barrier: threading.Barrier = barrier) -> None:
                 title = f"第{round_no}轮" if kind < 2 else "长" * 301
                 parts = [("file", payload, "r.pdf"), ("title", title, None)]  # title after the file
                 barrier.wait()

@@ -4,6 +4,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from PIL import Image, ImageDraw, ImageFont
 
 from archive_service.extract import clean_ocr, extract
 
@@ -14,7 +15,7 @@ needs_ocr = pytest.mark.skipif(shutil.which("tesseract") is None or FONT is None
 
 
 def test_plain_text_utf8_and_gb18030():
-    assert extract("行政审批".encode("utf-8"), "text/plain", "a.txt").text == "行政审批"
+    assert extract("行政审批".encode(), "text/plain", "a.txt").text == "行政审批"
     assert extract("行政审批档案".encode("gb18030"), "text/plain", "a.txt").text == "行政审批档案"
     assert extract(b"# \xe6\xa0\x87\xe9\xa2\x98", "text/plain", "a.md").text == "# 标题"
 
@@ -28,7 +29,8 @@ def test_docx_paragraphs_and_tables():
     t.cell(0, 0).text, t.cell(0, 1).text = "联络员", "陈静"
     buf = io.BytesIO()
     d.save(buf)
-    result = extract(buf.getvalue(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document", "x.docx")
+    docx_type = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    result = extract(buf.getvalue(), docx_type, "x.docx")
     assert result.status == "ok" and "审管联动" in result.text and "联络员\t陈静" in result.text
 
 
@@ -72,9 +74,7 @@ def test_ocr_spaces_between_han_characters_are_removed():
     assert clean_ocr("行 政 审 批 ， 档 案\nABC DEF") == "行政审批，档案\nABC DEF"
 
 
-def _scan(text: str) -> "Image":
-    from PIL import Image, ImageDraw, ImageFont
-
+def _scan(text: str) -> Image.Image:
     img = Image.new("L", (1400, 220), 255)
     ImageDraw.Draw(img).text((40, 60), text, font=ImageFont.truetype(FONT, 72), fill=0)
     return img

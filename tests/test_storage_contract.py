@@ -10,7 +10,7 @@ import stat
 import threading
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from minio.error import S3Error
@@ -129,7 +129,7 @@ def test_storing_existing_bytes_again_renews_their_age(store):
 
 def test_discard_removes_by_key_unless_renewed(store):
     result = store.put_stream(io.BytesIO(b"collect me"))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     assert store.discard(result.key, older_than=now - timedelta(hours=1)) is False  # written since: kept
     assert read_all(store, result.sha256) == b"collect me"
     assert store.discard(result.key, older_than=now + timedelta(minutes=5)) is True
@@ -213,18 +213,18 @@ def test_only_digests_name_blobs(store, bad):
         with pytest.raises(ValueError):
             call(bad)
     with pytest.raises(ValueError):
-        store.set_retention(bad, datetime.now(timezone.utc) + timedelta(days=1))
+        store.set_retention(bad, datetime.now(UTC) + timedelta(days=1))
 
 
 def test_list_yields_every_blob_with_size_and_utc_time(store):
-    before = datetime.now(timezone.utc) - timedelta(minutes=5)
+    before = datetime.now(UTC) - timedelta(minutes=5)
     payloads = [b"", b"one", os.urandom(PART + 1)]
     keys = {store.put_stream(io.BytesIO(p)).key: len(p) for p in payloads}
     listed = list(store.list())
     assert {o.key: o.size for o in listed} == keys
     for obj in listed:
         assert obj.modified.utcoffset() == timedelta(0)
-        assert before <= obj.modified <= datetime.now(timezone.utc) + timedelta(minutes=5)
+        assert before <= obj.modified <= datetime.now(UTC) + timedelta(minutes=5)
 
 
 def test_ping(store):
@@ -252,7 +252,7 @@ def test_s3_object_lock_retention_refuses_deletion(s3_endpoint):
     stored = store.put_stream(io.BytesIO(data))
     sha, key = stored.sha256, stored.key
     assert leftovers(store) == []
-    until = (datetime.now(timezone.utc) + timedelta(days=1)).replace(microsecond=0)
+    until = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
     store.set_retention(sha, until)
     mode, retain_until = retention_headers(store, key)
     assert mode == "COMPLIANCE"
@@ -273,7 +273,7 @@ def test_s3_retention_needs_an_object_lock_bucket(s3_endpoint):
     store = s3_store(s3_endpoint)
     sha = store.put_stream(io.BytesIO(b"plain")).sha256
     with pytest.raises(errors.Conflict):
-        store.set_retention(sha, datetime.now(timezone.utc) + timedelta(days=1))
+        store.set_retention(sha, datetime.now(UTC) + timedelta(days=1))
 
 
 def test_s3_writes_each_upload_once_at_its_upload_key(s3_endpoint):
@@ -357,7 +357,7 @@ def test_local_blobs_are_reachable_only_by_digest(tmp_path):
 def test_local_retention_makes_the_file_read_only(tmp_path):
     store = LocalStore(tmp_path / "objects")
     sha = store.put_stream(io.BytesIO(b"keep me")).sha256
-    store.set_retention(sha, datetime.now(timezone.utc) + timedelta(days=1))
+    store.set_retention(sha, datetime.now(UTC) + timedelta(days=1))
     assert stat.S_IMODE((store.root / blob_key(sha)).stat().st_mode) == 0o444
 
 

@@ -5,7 +5,7 @@ import io
 import os
 import time
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -27,9 +27,9 @@ def test_s3_abort_stale_uploads(s3_endpoint):
     store = _s3(s3_endpoint)
     started = store.client._create_multipart_upload(store.bucket, new_upload_name("objects"), {})
     assert _uploads(store) == [started]
-    assert store.abort_stale_uploads(datetime.now(timezone.utc) - timedelta(hours=1)) == 0  # still young
+    assert store.abort_stale_uploads(datetime.now(UTC) - timedelta(hours=1)) == 0  # still young
     assert _uploads(store) == [started]
-    assert store.abort_stale_uploads(datetime.now(timezone.utc) + timedelta(minutes=1)) == 1
+    assert store.abort_stale_uploads(datetime.now(UTC) + timedelta(minutes=1)) == 1
     assert _uploads(store) == []
 
 
@@ -41,7 +41,7 @@ def test_local_abort_stale_uploads(tmp_path):
     young.write_bytes(b"in progress")
     past = time.time() - 7200
     os.utime(old, (past, past))
-    assert store.abort_stale_uploads(datetime.now(timezone.utc) - timedelta(hours=1)) == 1
+    assert store.abort_stale_uploads(datetime.now(UTC) - timedelta(hours=1)) == 1
     assert not old.exists() and young.exists()
 
 

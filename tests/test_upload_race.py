@@ -34,7 +34,8 @@ def test_concurrent_uploads_of_the_same_bytes_with_refusals_lose_nothing(rt, mon
         payload = b"%PDF-1.4\n% race " + os.urandom(2048) + b"\n%%EOF\n"
         barrier = threading.Barrier(ACCEPTED_PER_ROUND + REFUSED_PER_ROUND)
 
-        def worker(kind: int) -> None:
+        def worker(kind: int, round_no: int = round_no, payload: bytes = payload,
+                   barrier: threading.Barrier = barrier) -> None:
             client = app.test_client()
             if kind < ACCEPTED_PER_ROUND:
                 parts = [("file", payload, f"r{round_no}.pdf"), ("title", f"第{round_no}轮", None)]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import io
 import tempfile
 from collections.abc import Iterable
-from typing import BinaryIO
+from typing import IO
 
 from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfgen import canvas
@@ -34,7 +34,7 @@ def heading(fonds: str, year: int, retention: str, unit: str | None) -> str:
     return "归档文件目录（" + "，".join(parts) + "）"
 
 
-def write_xlsx(items: Iterable[ArchiveItem], out: BinaryIO, title: str) -> int:
+def write_xlsx(items: Iterable[ArchiveItem], out: IO[bytes], title: str) -> int:
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
 
@@ -73,7 +73,7 @@ def _wrap(face, text: str, size: float, width: float) -> list[str]:
     return lines
 
 
-def write_pdf(items: Iterable[ArchiveItem], out: BinaryIO, title: str) -> int:
+def write_pdf(items: Iterable[ArchiveItem], out: IO[bytes], title: str) -> int:
     face = head_face = faces(roles=("fangsong",))["fangsong"]  # one CJK font: the catalogue is a list
     page_w, page_h = landscape(A4)
     margin = 15 * MM

@@ -6,6 +6,7 @@ by the service (at filing, on demand, by the worker's sample).
 """
 from __future__ import annotations
 
+import builtins
 import io
 import json
 import zipfile
@@ -45,7 +46,7 @@ class CheckResult:
     result: str  # pass | fail | skip
     why: str
 
-    @property
+    @builtins.property  # the field ``property`` shadows the builtin in this class body
     def failed(self) -> bool:
         return self.result == "fail"
 

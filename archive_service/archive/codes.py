@@ -65,4 +65,6 @@ def parse_code(code: str) -> ArchivalCode:
     if problem:
         raise ValueError(problem)
     m = CODE_RE.match(code)
+    if m is None:  # code_problem() found none, so the pattern matches
+        raise ValueError(f"档号格式无效：{code}")
     return ArchivalCode(m["fonds"], m["category"], int(m["year"]), m["retention"], m["unit"], int(m["number"]))

@@ -12,7 +12,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 from .base import ObjectStore, PutResult, StoredObject, blob_key
 
-__all__ = ["open_store", "ObjectStore", "PutResult", "StoredObject", "blob_key"]
+__all__ = ["ObjectStore", "PutResult", "StoredObject", "blob_key", "open_store"]
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 _S3_OPTIONS = {"secure", "region", "object_lock"}

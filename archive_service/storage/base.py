@@ -8,11 +8,12 @@ import queue
 import re
 import sys
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import BinaryIO, Callable, Iterator, Protocol
+from typing import Protocol
 
-from ..hashing import DigestingReader
+from ..hashing import DigestingReader, Readable
 
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
 CHUNK = 1024 * 1024
@@ -69,7 +70,7 @@ class ChunkIterator:
         self._release = release
         self._closed = False
 
-    def __iter__(self) -> "ChunkIterator":
+    def __iter__(self) -> ChunkIterator:
         return self
 
     def __next__(self) -> bytes:
@@ -172,7 +173,7 @@ class StoredObject:
 
 
 class ObjectStore(Protocol):
-    def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> PutResult:
+    def put_stream(self, stream: Readable, max_bytes: int | None = None) -> PutResult:
         """Stream once into the store while hashing; raise TooLarge past max_bytes (nothing kept)."""
 
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
@@ -223,6 +224,15 @@ class ObjectStore(Protocol):
 
 
 __all__ = [
-    "ObjectStore", "PutResult", "StoredObject", "ChunkIterator", "ReadAhead", "blob_key", "check_key", "check_range",
-    "CHUNK", "DigestingReader", "record_key",
+    "CHUNK",
+    "ChunkIterator",
+    "DigestingReader",
+    "ObjectStore",
+    "PutResult",
+    "ReadAhead",
+    "StoredObject",
+    "blob_key",
+    "check_key",
+    "check_range",
+    "record_key",
 ]

@@ -1,8 +1,9 @@
 """Object store on a local (or mounted) file system.
 
 Layout under ``root``: ``sha256/ab/cd/<digest>`` for blobs (see ``blob_key``), ``records/<name>`` for
-named records written once (audit anchors) and ``tmp/`` for uploads in progress. A blob is published by an atomic rename only after its bytes are on disk (fsync), so a
-reader never sees a partial file. Names on disk come from digests or ``mkstemp``, never from users.
+named records written once (audit anchors) and ``tmp/`` for uploads in progress. A blob is published
+by an atomic rename only after its bytes are on disk (fsync), so a reader never sees a partial file.
+Names on disk come from digests or ``mkstemp``, never from users.
 
 Local disk cannot enforce retention: ``set_retention`` only makes the file read-only (0444), which
 stops accidental writes but not a deletion by the service account or root. Use an S3 store with
@@ -12,17 +13,28 @@ A crash mid-upload can leave a file in ``tmp/``; ``gc`` removes those older than
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 import uuid
-from datetime import datetime, timezone
+from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
 from .. import errors
-from ..hashing import DigestingReader
+from ..hashing import DigestingReader, Readable
 from .base import (
-    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_key, check_range, record_key,
+    _HEX64,
+    CHUNK,
+    ChunkIterator,
+    PutResult,
+    ReadAhead,
+    StoredObject,
+    blob_key,
+    check_key,
+    check_range,
+    record_key,
 )
 
 
@@ -40,7 +52,7 @@ class LocalStore:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> PutResult:
+    def put_stream(self, stream: Readable, max_bytes: int | None = None) -> PutResult:
         self._tmp.mkdir(parents=True, exist_ok=True)
         fd, tmp_name = tempfile.mkstemp(dir=self._tmp, prefix="put-")
         reader = DigestingReader(stream, max_bytes)
@@ -64,10 +76,8 @@ class LocalStore:
                 os.unlink(tmp_name)
             return PutResult(reader.sha256, reader.sm3, reader.size, reader.head, created)
         except BaseException:
-            try:
+            with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
-            except FileNotFoundError:
-                pass
             raise
 
     @staticmethod
@@ -100,7 +110,7 @@ class LocalStore:
             return 0
         for path in self._tmp.iterdir():
             try:
-                if datetime.fromtimestamp(path.stat().st_mtime, tz=timezone.utc) < before:
+                if datetime.fromtimestamp(path.stat().st_mtime, tz=UTC) < before:
                     path.unlink()
                     removed += 1
             except FileNotFoundError:
@@ -116,7 +126,7 @@ class LocalStore:
 
     def set_legal_hold(self, sha256: str) -> None:
         """Permanent keeping: read-only as for retention (local disk cannot enforce more)."""
-        self.set_retention(sha256, datetime.max.replace(tzinfo=timezone.utc))
+        self.set_retention(sha256, datetime.max.replace(tzinfo=UTC))
 
     def use_locator(self, locate) -> None:
         """Blobs here are at their content address: no lookup needed."""
@@ -132,7 +142,7 @@ class LocalStore:
             os.rename(path, aside)
         except FileNotFoundError:
             return False
-        modified = datetime.fromtimestamp(aside.stat().st_mtime, tz=timezone.utc)
+        modified = datetime.fromtimestamp(aside.stat().st_mtime, tz=UTC)
         if older_than is not None and modified > older_than:
             os.rename(aside, path)
             return False
@@ -150,7 +160,7 @@ class LocalStore:
     def open(self, sha256: str, start: int = 0, end: int | None = None) -> Iterator[bytes]:
         check_range(start, end)
         try:
-            f = open(self._path(sha256), "rb")
+            f = open(self._path(sha256), "rb")  # noqa: SIM115  (closed by the returned iterator)
         except FileNotFoundError:
             raise errors.NotFound() from None
         return ChunkIterator(_read_range(f, start, end), f.close)
@@ -176,7 +186,7 @@ class LocalStore:
                     st = path.stat()
                 except FileNotFoundError:
                     continue  # deleted while listing
-                modified = datetime.fromtimestamp(st.st_mtime, tz=timezone.utc)
+                modified = datetime.fromtimestamp(st.st_mtime, tz=UTC)
                 yield StoredObject(name, st.st_size, modified)
 
     def ping(self) -> None:

@@ -25,19 +25,20 @@ caller's stream (a client that went away) are re-raised unchanged.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import io
 import logging
 import os
 import re
 import secrets
-import time
 import threading
+import time
 from collections import OrderedDict, deque
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from datetime import datetime, timezone
-from typing import BinaryIO, Callable, Iterator
+from datetime import UTC, datetime
 
 import certifi
 import urllib3
@@ -48,9 +49,18 @@ from minio.error import MinioException, S3Error
 from minio.retention import Retention
 
 from .. import errors
-from ..hashing import DigestingReader
+from ..hashing import DigestingReader, Readable
 from .base import (
-    CHUNK, ChunkIterator, PutResult, ReadAhead, StoredObject, _HEX64, blob_key, check_key, check_range, record_key,
+    _HEX64,
+    CHUNK,
+    ChunkIterator,
+    PutResult,
+    ReadAhead,
+    StoredObject,
+    blob_key,
+    check_key,
+    check_range,
+    record_key,
 )
 
 log = logging.getLogger(__name__)
@@ -108,17 +118,17 @@ def _upload_started(name: str, initiated: datetime | None) -> datetime:
     """When an upload began: the later of the service's account and the time in our own names."""
     times = []
     if initiated is not None:
-        times.append(initiated if initiated.tzinfo else initiated.replace(tzinfo=timezone.utc))
+        times.append(initiated if initiated.tzinfo else initiated.replace(tzinfo=UTC))
     tail = name.rsplit("/", 1)[-1]
     if _UPLOAD_ID.match(tail):
-        times.append(datetime.fromtimestamp(int(tail[:12], 16) / 1000, tz=timezone.utc))
-    return max(times) if times else datetime.min.replace(tzinfo=timezone.utc)
+        times.append(datetime.fromtimestamp(int(tail[:12], 16) / 1000, tz=UTC))
+    return max(times) if times else datetime.min.replace(tzinfo=UTC)
 
 
 class _Source:
     """Remembers an exception raised by the caller's stream, so it is not mistaken for a storage fault."""
 
-    def __init__(self, stream: BinaryIO):
+    def __init__(self, stream: Readable):
         self._stream = stream
         self.error: BaseException | None = None
 
@@ -202,10 +212,8 @@ class S3Store:
             http_client=self._http,
         )
         self._bucket_ready = False
-        try:
-            self._ensure_bucket()
-        except errors.StorageUnavailable:
-            pass  # created on the next put or ping; the service may start before its storage
+        with contextlib.suppress(errors.StorageUnavailable):
+            self._ensure_bucket()  # else created on the next put or ping: the service may start before its storage
 
     def __repr__(self) -> str:
         return f"S3Store(bucket={self.bucket!r})"
@@ -266,7 +274,7 @@ class S3Store:
 
     # -- writing ---------------------------------------------------------------------------------
 
-    def put_stream(self, stream: BinaryIO, max_bytes: int | None = None) -> PutResult:
+    def put_stream(self, stream: Readable, max_bytes: int | None = None) -> PutResult:
         if not self._bucket_ready:
             self._ensure_bucket()
         source = _Source(stream)
@@ -361,7 +369,7 @@ class S3Store:
                 page = self.client._list_multipart_uploads(
                     self.bucket, key_marker=key_marker, upload_id_marker=upload_marker)
                 for upload in page.uploads:
-                    if _upload_started(upload.object_name, upload.initiated_time) < before:
+                    if upload.upload_id and _upload_started(upload.object_name, upload.initiated_time) < before:
                         try:
                             self.client._abort_multipart_upload(self.bucket, upload.object_name, upload.upload_id)
                             aborted += 1
@@ -493,7 +501,10 @@ class S3Store:
 
     def _size(self, key: str) -> int:
         with _translated():
-            return self.client.stat_object(self.bucket, key).size
+            size = self.client.stat_object(self.bucket, key).size
+        if size is None:  # S3 always sends Content-Length; a peer that does not is broken
+            raise errors.StorageUnavailable("对象存储未返回对象大小")
+        return size
 
     def list(self) -> Iterator[StoredObject]:
         """Every blob object: at its content address (older layout) or at an upload key."""

@@ -7,12 +7,13 @@ rest after it has been read.
 """
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
 
 from werkzeug.http import parse_options_header
 from werkzeug.sansio.multipart import NEED_DATA, Data, Epilogue, Field, File, MultipartDecoder
 
 from ..errors import BadRequest
+from ..hashing import Readable
 from .limits import has_bad_characters
 
 CHUNK = 1024 * 1024
@@ -20,7 +21,7 @@ MAX_FIELD = 64 * 1024
 
 
 class MultipartStream:
-    def __init__(self, stream: BinaryIO, content_type: str | None):
+    def __init__(self, stream: Readable, content_type: str | None):
         mimetype, options = parse_options_header(content_type or "")
         boundary = options.get("boundary")
         if mimetype != "multipart/form-data" or not boundary:
@@ -68,7 +69,7 @@ class MultipartStream:
         if has_bad_characters(name or "") or has_bad_characters(self.fields[name]):
             raise BadRequest(f"字段 {name} 含有不允许的字符（控制字符）", field=name)
 
-    def next_file(self, name: str = "file") -> "FilePart | None":
+    def next_file(self, name: str = "file") -> FilePart | None:
         """Read text fields until the file part called ``name``; None when the body has none."""
         for event in self._events:
             if isinstance(event, File) and event.name == name:

@@ -4,9 +4,8 @@ Revision ID: 0200
 Revises: 0002
 Create Date: 2026-11-27 06:55:28.121876
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = '0200'
 down_revision = '0002'

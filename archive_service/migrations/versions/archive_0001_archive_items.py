@@ -4,9 +4,8 @@ Revision ID: archive_0001
 Revises: 0002
 Create Date: 2026-12-01 09:18:24.615436
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'archive_0001'
 down_revision = '0002'

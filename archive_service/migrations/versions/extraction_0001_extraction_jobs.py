@@ -3,9 +3,8 @@
 Revision ID: extraction_0001
 Revises: 0100
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'extraction_0001'
 down_revision = '0100'

@@ -3,9 +3,8 @@
 Revision ID: extraction_0002
 Revises: extraction_0001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'extraction_0002'
 down_revision = 'extraction_0001'

@@ -3,9 +3,8 @@
 Revision ID: firsthour_0001
 Revises: 0002
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'firsthour_0001'
 down_revision = '0002'

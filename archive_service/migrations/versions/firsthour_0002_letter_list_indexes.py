@@ -5,7 +5,6 @@ Revises: 0200
 """
 from alembic import op
 
-
 revision = 'firsthour_0002'
 down_revision = '0200'
 branch_labels = None

@@ -5,7 +5,8 @@ Revises: 0100
 
 Tokens issued before this revision get created_at + 30 days (the default ARCHIVE_TOKEN_DAYS).
 """
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import cast
 
 import sqlalchemy as sa
 from alembic import op
@@ -25,7 +26,8 @@ def upgrade() -> None:
                       sa.column('expires_at', sa.DateTime()))
     bind = op.get_bind()
     for token_id, created in bind.execute(sa.select(tokens.c.id, tokens.c.created_at)).all():
-        bind.execute(tokens.update().where(tokens.c.id == token_id).values(expires_at=created + timedelta(days=30)))
+        expires = cast(datetime, created) + timedelta(days=30)
+        bind.execute(tokens.update().where(tokens.c.id == token_id).values(expires_at=expires))
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.alter_column('expires_at', existing_type=sa.DateTime(), nullable=False)
 

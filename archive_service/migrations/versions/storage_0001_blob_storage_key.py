@@ -7,9 +7,8 @@ An S3 store writes each upload once to a key named by the upload (objects/<id>) 
 records which key holds which digest; existing blobs are at their content address
 (sha256/ab/cd/<digest>), which is what the backfill writes.
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'storage_0001'
 down_revision = '0002'

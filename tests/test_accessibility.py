@@ -200,6 +200,15 @@ def test_form_errors_focus_the_first_invalid_field(live_server, chromium):
     page.wait_for_selector("[role=alert]")
     assert page.evaluate("() => [document.activeElement.name, document.activeElement.getAttribute('aria-invalid')]") \
         == ["file", "true"]
+
+    # a letter without 主送: the service names the field, the page focuses it (not the template form above)
+    page.goto(live_server + "/letters/new")
+    page.fill("form.letter-form input[name=title]", "关于无主送机关的函")
+    page.fill("form.letter-form textarea[name=body]", "正文。")
+    page.click("form.letter-form button[type=submit]")
+    page.wait_for_selector("[role=alert][data-field=to]")
+    assert page.evaluate("() => [document.activeElement.name, document.activeElement.getAttribute('aria-invalid')]") \
+        == ["to", "true"]
     ctx.close()
 
 

@@ -59,7 +59,8 @@ def new():
         except DomainError as exc:
             db().rollback()
             return render_template("ui/letters/form.html", letter=None, values=fields, error=exc.message,
-                                   departments=departments(user), templates=_templates()), exc.status
+                                   error_field=exc.details.get("field"), departments=departments(user),
+                                   templates=_templates()), exc.status
         flash(f"已保存草稿：{letter.title}")
         return redirect(url_for("letters.detail", letter_id=letter.id))
     values = {"template": "", "title": "", "to": [], "cc": [], "co_issuers": [], "body": [], "note": "",
@@ -96,7 +97,8 @@ def edit(letter_id: int):
             db().rollback()
             letter = service.get(user, letter_id)
             return render_template("ui/letters/form.html", letter=letter, values=fields, error=exc.message,
-                                   departments=departments(user), templates=_templates()), exc.status
+                                   error_field=exc.details.get("field"), departments=departments(user),
+                                   templates=_templates()), exc.status
         flash("已保存为新版本" + ("，原签发已作废，需重新签发" if service.flow(letter).state == "signing" else ""))
         return redirect(url_for("letters.detail", letter_id=letter.id))
     return render_template("ui/letters/form.html", letter=letter, values=_values_of(letter), error=None,

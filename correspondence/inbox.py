@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from archive_service.audit import AuditLog
 from archive_service.clock import Clock
@@ -38,19 +38,23 @@ class InboxService:
         self.letters = LetterService(session, documents, clock)
         self.audit = AuditLog(session, clock)
 
-    def items(self, user: User, include_done: bool = True) -> list[LetterRecipient]:
+    def items(self, user: User, include_done: bool = True, limit: int = 500) -> list[LetterRecipient]:
+        """The newest ``limit`` items (open ones only unless ``include_done``), letters loaded in the same query."""
         q = (select(LetterRecipient).join(Letter, LetterRecipient.letter_id == Letter.id)
              .where(LetterRecipient.department_id == user.department_id, Letter.issued_at.is_not(None))
-             .order_by(Letter.issued_at.desc(), LetterRecipient.id.desc()).limit(500))
-        rows = list(self.s.scalars(q))
-        return rows if include_done else [r for r in rows if r.state != "replied"]
+             .options(contains_eager(LetterRecipient.letter).joinedload(Letter.issuer),
+                      joinedload(LetterRecipient.handler)))
+        if not include_done:
+            q = q.where(LetterRecipient.state != "replied")
+        return list(self.s.scalars(q.order_by(Letter.issued_at.desc(), LetterRecipient.id.desc()).limit(limit)))
 
     def page(self, user: User, size: int = 50, after: Cursor | None = None, before: Cursor | None = None,
              start: datetime | None = None) -> KeysetPage:
         """The department's incoming letters newest issue first, by keyset (``after``/``before``/``from``)."""
         q = (select(LetterRecipient).join(Letter, LetterRecipient.letter_id == Letter.id)
              .where(LetterRecipient.department_id == user.department_id, Letter.issued_at.is_not(None))
-             .options(selectinload(LetterRecipient.letter)))
+             .options(selectinload(LetterRecipient.letter).joinedload(Letter.issuer),
+                      joinedload(LetterRecipient.handler)))
         return keyset_rows(self.s, q, Letter.issued_at, LetterRecipient.id, size, after, before, start)
 
     def item(self, user: User, item_id: int) -> LetterRecipient:

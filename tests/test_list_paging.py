@@ -210,6 +210,7 @@ def test_letter_inbox_and_meeting_lists_issue_a_fixed_number_of_queries(rt, make
         return [count(lambda: client.get("/api/v1/inbox", headers=scjg)), count(lambda: scjg_page.get("/inbox")),
                 count(lambda: client.get("/api/v1/letters", headers=drafter)),
                 count(lambda: drafter_page.get("/letters")), count(lambda: drafter_page.get("/")),
+                count(lambda: scjg_page.get("/")),
                 count(lambda: client.get("/api/v1/meetings", headers=drafter)),
                 count(lambda: drafter_page.get("/meetings"))]
 

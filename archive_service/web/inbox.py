@@ -88,7 +88,7 @@ def _work(user, session):
     from correspondence.inbox import InboxService
 
     service = InboxService(session, runtime().documents(session), runtime().clock, runtime().settings.handling_days)
-    items = service.items(user, include_done=False)
+    items = service.items(user, include_done=False, limit=100)
     url = lambda i: url_for("letters.detail", letter_id=i.letter_id)
     return [mywork.WorkSection("收文待办", [
         mywork.WorkItem(f"{i.letter.number or ''} {i.letter.title}（{i.role_label}，{i.state_label}）", url(i),

@@ -240,3 +240,18 @@ def test_inbox_pages_by_cursor(rt, make, county, clients):
     assert seen == ids[::-1]
     jumped = client.get("/api/v1/inbox?size=2&from=2025-03-03", headers=scjg).get_json()
     assert [i["letter_id"] for i in jumped["items"]] == [ids[2], ids[1]]
+
+
+def test_document_list_page_counts_pages_and_jumps_to_a_date(rt, make, county):
+    import re
+
+    _make_docs(rt, "zjj_staff", 25)
+    page = make.browser(county["zjj_staff"])
+    first = page.get("/documents").get_data(as_text=True)
+    assert "共 25 件" in first and "跳转到日期" in first and 'name="from"' in first
+    older = re.search(r'href="(/documents\?after=[^"]+)"', first).group(1).replace("&amp;", "&")
+    second = page.get(older).get_data(as_text=True)
+    assert "← 较新" in second and "第24号.txt" not in second and "第4号.txt" in second
+    jumped = page.get("/documents?from=2025-01-03").get_data(as_text=True)
+    assert "自 2025-01-03 起" in jumped and "第2号.txt" in jumped and "第3号.txt" not in jumped
+    assert "回到最新" in jumped

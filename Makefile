@@ -17,6 +17,7 @@ run: system-packages $(BIN)/.installed
 	$(BIN)/archive-service serve --host 127.0.0.1 --port 5000
 
 test: system-packages-test $(BIN)/.installed-test tests/a11y/node_modules/.installed postgres
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 	ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not dbless" tests
 

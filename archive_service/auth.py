@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
 
 from argon2 import PasswordHasher
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from .audit import AuditLog
 from .clock import Clock
-from .errors import NotFound, RateLimited, Unauthorized
+from .errors import DomainError, NotFound, RateLimited, Unauthorized
 from .models import ApiToken, LoginAttempt, User
 
 _hasher = PasswordHasher()
@@ -50,6 +51,21 @@ def end_sessions(session: Session, clock: Clock, user: User, revoke_tokens: bool
                         .values(revoked_at=clock.now()))
 
 
+@dataclass
+class LoginResult:
+    """Outcome of a login attempt: true when it succeeded (``user_id``), else ``error`` says why."""
+
+    user_id: int | None = None
+    error: DomainError | None = None
+
+    def __bool__(self) -> bool:
+        return self.error is None and self.user_id is not None
+
+    def raise_if_refused(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+
 class Authenticator:
     def __init__(self, session: Session, clock: Clock, max_failures: int = 5, token_days: float = 30,
                  max_address_failures: int = 20):
@@ -59,11 +75,13 @@ class Authenticator:
         self.token_lifetime = timedelta(days=token_days)
         self.max_address_failures = max_address_failures
 
-    def login(self, username: str, password: str, address: str = "") -> User:
-        """Return the user, or raise Unauthorized (generic message) / RateLimited.
+    def login(self, username: str, password: str, address: str = "") -> "LoginResult":
+        """Check a login attempt; the result is true when it succeeded, else it carries the error.
 
-        Failures are limited per user name and client address, and per client address across all
-        user names (one address trying many names)."""
+        A refused attempt is recorded (the rate-limit counter and an audit event) in this session
+        and not raised: the caller commits that record even though the login fails — run it in a
+        transaction of its own (web: ``context.independent_unit()``), then ``result.raise_if_refused()``.
+        """
         s, now = self.session, self.clock.now()
         key = f"{(username or '').strip().lower()}|{address}"
         address_key = f"@{address}"
@@ -72,19 +90,18 @@ class Authenticator:
         from_address = s.scalar(select(func.count()).select_from(LoginAttempt)
                                 .where(LoginAttempt.key == address_key)) or 0
         if failures >= self.max_failures or from_address >= self.max_address_failures:
-            s.commit()
-            raise RateLimited("登录失败次数过多，请 15 分钟后再试")
+            return LoginResult(error=RateLimited("登录失败次数过多，请 15 分钟后再试"))
         user = s.scalar(select(User).where(User.username == (username or "").strip()))
         if not check_password(user, password or "") or not user.active:
             s.add_all([LoginAttempt(key=key, at=now), LoginAttempt(key=address_key, at=now)])
             AuditLog(s, self.clock).record(None, "auth.login_failed", "user", (username or "")[:64],
                                            {"address": address})
-            s.commit()
-            raise Unauthorized(LOGIN_FAILED)
+            s.flush()
+            return LoginResult(error=Unauthorized(LOGIN_FAILED))
         s.execute(delete(LoginAttempt).where(LoginAttempt.key == key))
         AuditLog(s, self.clock).record(user, "auth.login", "user", user.id, {"address": address})
-        s.commit()
-        return user
+        s.flush()
+        return LoginResult(user_id=user.id)
 
     def issue_token(self, user: User) -> tuple[str, ApiToken]:
         token = "as_" + secrets.token_urlsafe(32)

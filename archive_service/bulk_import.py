@@ -1,11 +1,11 @@
 """Bulk import of a JSON Lines corpus (``{"id", "title", "body"}`` per line, optionally gzip) as documents.
 
 Each record goes the document core's way: its bytes are stored first (content-addressed), then the
-document, its version, an audit event and a search outbox row are committed — many documents per
-transaction, so a crash loses at most the open batch (its stored blobs become orphans that ``gc``
-collects). The body is plain text the importer already holds, so it is decoded right away
-(``extract_plain_text``: bounded and linear, no parser — nothing that needs the sandbox) into
-``text_extractions``, and indexing needs no second read of the store.
+document, its version, an audit event and a search outbox row are committed — each batch of many
+documents is one unit of work of the import job (its own transaction), so a crash loses at most the
+open batch (its stored blobs become orphans that ``gc`` collects). The body is plain text the importer
+already holds, so it is decoded right away (``extract_plain_text``: bounded and linear, no parser —
+nothing that needs the sandbox) into ``text_extractions``, and indexing needs no second read of the store.
 """
 from __future__ import annotations
 
@@ -17,11 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterator
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from . import mediatype, outbox
 from .audit import AuditLog
 from .clock import Clock
+from .db import transaction
 from .documents import clean_filename, clean_title, record_blobs
 from .errors import Unprocessable
 from .extract import Limits, extract_plain_text
@@ -57,9 +58,9 @@ def count_lines(path: Path) -> int:
 
 
 class BulkImporter:
-    def __init__(self, session: Session, store: ObjectStore, clock: Clock, user: User, batch: int = 500,
-                 catalogue: bool = False, max_bytes: int | None = None, limits: Limits = Limits()):
-        self.session = session
+    def __init__(self, factory: sessionmaker[Session], store: ObjectStore, clock: Clock, user: User,
+                 batch: int = 500, catalogue: bool = False, max_bytes: int | None = None, limits: Limits = Limits()):
+        self.factory = factory  # each batch is a unit of work of its own
         self.store = store
         self.clock = clock
         self.user = user
@@ -67,7 +68,6 @@ class BulkImporter:
         self.catalogue = catalogue
         self.max_bytes = max_bytes
         self.limits = limits
-        self.audit = AuditLog(session, clock)
 
     def _store(self, item: dict):
         """Store one record's bytes (first half of the write order); runs in a thread pool."""
@@ -84,7 +84,11 @@ class BulkImporter:
 
     def _commit_batch(self, prepared: list) -> None:
         """Second half: documents, versions, audit events, extractions and outbox rows, one transaction."""
-        s, now = self.session, self.clock.now()
+        with transaction(self.factory) as s:
+            self._add_batch(s, prepared)
+
+    def _add_batch(self, s: Session, prepared: list) -> None:
+        now, audit = self.clock.now(), AuditLog(s, self.clock)
         record_blobs(s, [(p[0], p[1]) for p in prepared], now)  # idempotent: uploads may race the import
         docs = []
         for stored, _media_type, filename, title, _text in prepared:
@@ -97,7 +101,7 @@ class BulkImporter:
             docs.append((doc, version))
         s.flush()
         for (doc, version), (stored, media_type, filename, title, text) in zip(docs, prepared):
-            self.audit.record(self.user, "document.upload", "document", doc.id, {
+            audit.record(self.user, "document.upload", "document", doc.id, {
                 "title": title, "version": 1, "filename": filename, "size": stored.size,
                 "sha256": stored.sha256, "sm3": stored.sm3, "media_type": media_type, "via": "import-corpus"})
         # after the audit events (each flushes): these go in as a few multi-row inserts at commit
@@ -106,7 +110,6 @@ class BulkImporter:
                                  method=text.method, text=text.text, chars=len(text.text), error=text.error,
                                  extracted_at=now))
             outbox.enqueue(s, self.clock, doc.id, doc.revision)
-        s.commit()
 
     def run(self, items: Iterator[dict], limit: int | None = None,
             progress: Callable[[int], None] | None = None) -> ImportReport:

@@ -13,19 +13,17 @@ from .settings import Settings
 
 
 def _runtime():
-    from .features import load_features
-    from .runtime import Runtime
+    """The command's Runtime, with every feature of the wiring layer installed."""
+    from .wiring import build_runtime
 
-    load_features()
-    return Runtime.build(Settings.from_env())
+    return build_runtime(Settings.from_env())
 
 
 def _existing_runtime():
     """The runtime of an instance that already exists, for commands that only read.
 
     Never creates the instance folder, its SQLite file or its secret_key; says which instance it uses."""
-    from .features import load_features
-    from .runtime import Runtime
+    from .wiring import build_runtime
 
     settings = Settings.from_env(read_only=True)
     url = settings.database_url
@@ -39,8 +37,7 @@ def _existing_runtime():
         root = Path(unquote(urlsplit(settings.storage_url).path))
         if not root.is_dir():
             raise click.ClickException(f"对象存储目录不存在：{root}。请设置 ARCHIVE_INSTANCE 或 ARCHIVE_STORAGE_URL")
-    load_features()
-    rt = Runtime.build(settings)
+    rt = build_runtime(settings)
     click.echo(f"instance: {settings.instance}", err=True)
     click.echo(f"database: {rt.engine.url.render_as_string(hide_password=True)}", err=True)
     return rt
@@ -60,22 +57,20 @@ def main(verbose: bool) -> None:
 @click.option("--demo", is_flag=True, help="Load the demo county (departments, users, sample files).")
 def init(demo: bool) -> None:
     """Create or upgrade the instance (idempotent)."""
-    from .db import migrate
-    from .demo import load_demo
-
     from .db import current_heads
+    from .demo import load_demo
 
     rt = _runtime()
     rt.settings.instance.mkdir(parents=True, exist_ok=True)
     before = set(current_heads(rt.engine))
-    migrate(rt.engine)
+    rt.migrate()
     after = set(current_heads(rt.engine))
     rt.store.ping()
     click.echo(f"instance: {rt.settings.instance}")
     click.echo(f"database: {rt.engine.url.render_as_string(hide_password=True)}")
     click.echo(f"schema: {'up to date' if after == before else 'migrated'} ({', '.join(sorted(after))})")
     if demo:
-        with rt.factory() as session:
+        with rt.transaction() as session:
             created = load_demo(session, rt.clock, rt.documents)
         click.echo("demo data loaded" if created else "demo data already present")
     from .cli_signing import init_signing
@@ -83,18 +78,12 @@ def init(demo: bool) -> None:
     init_signing(rt)  # local CA + a certificate per department (or a check of the PKCS#12 folder)
     _anchor(rt)  # pins the head right after an upgrade (era-0 events before it, keyed ones after)
     if demo:
-        from correspondence.demo import load_correspondence_demo
-        from correspondence.pki import key_source
-
-        with rt.factory() as session:
-            if load_correspondence_demo(session, rt, key_source(rt.settings)):
-                click.echo("demo letters and meeting created")
-        from .archive.demo import load_archive_demo
-
-        with rt.factory() as session:
-            if load_archive_demo(session, rt.clock):
-                session.commit()
-                click.echo("demo fonds (全宗号) created")
+        for feature in rt.features:
+            if feature.demo is not None:
+                with rt.transaction() as session:
+                    created = feature.demo(session, rt)
+                if created:
+                    click.echo(created)
 
 
 @main.command()
@@ -130,17 +119,13 @@ def worker(once: bool) -> None:
 
 def _worker(rt, check_ocr: bool = True):
     """The core worker plus the features' periodic jobs; first one OCR smoke page in the sandbox."""
-    from .archive.jobs import ArchiveJobs
-
     if check_ocr:
         try:
             engine = rt.sandbox.check_ocr()
         except RuntimeError as exc:  # a broken OCR install fails loudly, not one scan at a time
             raise click.ClickException(f"{exc}（可设置 ARCHIVE_OCR_ENGINE=tesseract 或 off）") from None
         click.echo(f"OCR engine: {engine}")
-    w = rt.worker()
-    w.add_housekeeping(ArchiveJobs(rt).run)
-    return w
+    return rt.worker()  # with the features' periodic jobs (``Feature.jobs``)
 
 
 @main.group()
@@ -162,14 +147,13 @@ def user_add(name, department, roles, full_name, password_stdin) -> None:
 
     password = sys.stdin.readline().rstrip("\r\n")
     rt = _runtime()
-    with rt.factory() as session:
-        try:
+    try:
+        with rt.transaction() as session:
             dept = find_department(session, department)
             u = Directory(session, rt.clock).add_user(name, full_name or name, dept, roles, password)
-            session.commit()
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from None
-        click.echo(f"user {u.username} ({u.department.name}: {', '.join(sorted(u.roles))}) added")
+            click.echo(f"user {u.username} ({u.department.name}: {', '.join(sorted(u.roles))}) added")
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
 
 
 def _anchor(rt) -> str | None:
@@ -199,7 +183,7 @@ def verify() -> None:
     rt = _existing_runtime()
     if not rt.settings.audit_key:
         click.echo("AUDIT KEY MISSING: keyed audit events cannot be checked (ARCHIVE_AUDIT_KEY or <instance>/audit_key)")
-    with rt.factory() as session:
+    with rt.transaction() as session:
         report = run_fixity(session, rt.store, rt.clock)
         for sha, reason in report.failures:
             click.echo(f"BLOB FAIL {sha}: {reason}")
@@ -236,7 +220,7 @@ def gc(grace_hours, dry_run) -> None:
 
     rt = _existing_runtime() if dry_run else _runtime()
     grace = timedelta(hours=rt.settings.gc_grace_hours if grace_hours is None else grace_hours)
-    with rt.factory() as session:
+    with rt.transaction() as session:
         if dry_run:
             keys = orphan_blob_keys(session, rt.store, rt.clock, grace)
         else:

@@ -72,7 +72,8 @@ def reindex_command() -> None:
         total = total_documents(s)
     started = time.perf_counter()
     with click.progressbar(length=total, label="重建索引", show_pos=True) as bar:
-        n = reindex(rt.factory, rt.search_engine, rt.store, rt.clock, progress=bar.update)
+        n = reindex(rt.factory, rt.search_engine, rt.store, rt.clock, progress=bar.update,
+                    extenders=rt.features.record_extenders())
     elapsed = time.perf_counter() - started
     click.echo(f"indexed {n} documents in {elapsed:.1f} s ({n / max(elapsed, 1e-9):.0f}/s)")
 
@@ -92,17 +93,18 @@ def import_corpus(path: Path, username: str, limit: int | None, batch: int, cata
     rt = _runtime()
     with rt.factory() as s:
         user = s.scalar(select(User).where(User.username == username))
-        if user is None:
-            raise click.ClickException(f"用户不存在：{username}")
-        started = time.perf_counter()
-        importer = BulkImporter(s, rt.store, rt.clock, user, batch=batch, catalogue=catalogue,
-                                max_bytes=rt.settings.max_upload_bytes, limits=rt.settings.extract_limits)
-        try:
-            total = limit or count_lines(path)
-            with click.progressbar(length=total, label="导入", show_pos=True) as bar:
-                report = importer.run(read_jsonl(path), limit, progress=bar.update)
-        except DomainError as exc:
-            raise click.ClickException(exc.message) from None
+    if user is None:
+        raise click.ClickException(f"用户不存在：{username}")
+    started = time.perf_counter()
+    # the import job commits batch by batch (each batch one unit of work)
+    importer = BulkImporter(rt.factory, rt.store, rt.clock, user, batch=batch, catalogue=catalogue,
+                            max_bytes=rt.settings.max_upload_bytes, limits=rt.settings.extract_limits)
+    try:
+        total = limit or count_lines(path)
+        with click.progressbar(length=total, label="导入", show_pos=True) as bar:
+            report = importer.run(read_jsonl(path), limit, progress=bar.update)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from None
     elapsed = time.perf_counter() - started
     click.echo(f"imported {report.imported} documents in {elapsed:.1f} s "
                f"({report.imported / max(elapsed, 1e-9):.0f}/s), skipped {report.skipped}")

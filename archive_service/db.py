@@ -1,6 +1,8 @@
 """Engine and session factory for SQLite (embedded) or PostgreSQL, and schema migration."""
 from __future__ import annotations
 
+import os
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -10,29 +12,13 @@ from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-# Every module that declares tables on models.Base. Migrations and the drift test load them all; a
-# feature package adds its module here (this list is the only place the core names them).
-MODEL_MODULES = [
-    "archive_service.models",
-    "archive_service.signoff",
-    "archive_service.indexing_models",
-    "correspondence.models",
-    "correspondence.meeting_models",
-    "archive_service.archive.models",
-]
-
 
 def load_models():
-    """Import every model module that exists and return the shared metadata."""
-    import importlib
-    import importlib.util
+    """The shared metadata: the core's tables plus those of every feature imported so far (a
+    feature's ``Feature`` declaration imports its model modules)."""
+    from . import indexing_models, models, signoff  # noqa: F401  (they declare the core's tables)
 
-    for name in MODEL_MODULES:
-        if importlib.util.find_spec(name) is not None:
-            importlib.import_module(name)
-    from .models import Base
-
-    return Base.metadata
+    return models.Base.metadata
 
 
 def make_engine(url: str) -> Engine:
@@ -80,20 +66,23 @@ def transaction(factory: sessionmaker[Session]):
         session.close()
 
 
-def alembic_config(engine: Engine):
+def alembic_config(engine: Engine, locations: Sequence[Path] = ()):
+    """Alembic over the core's versions plus each feature's own branch folder (``locations``)."""
     from alembic.config import Config
 
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("path_separator", "os")
+    cfg.set_main_option("version_locations", os.pathsep.join(str(p) for p in [MIGRATIONS / "versions", *locations]))
     cfg.attributes["engine"] = engine
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "heads") -> None:
-    """Bring the schema up to ``revision`` (idempotent)."""
+def migrate(engine: Engine, revision: str = "heads", locations: Sequence[Path] = ()) -> None:
+    """Bring the schema up to ``revision`` (idempotent); ``locations``: the features' branch folders."""
     from alembic import command
 
-    command.upgrade(alembic_config(engine), revision)
+    command.upgrade(alembic_config(engine, locations), revision)
 
 
 def current_heads(engine: Engine) -> tuple[str, ...]:
@@ -103,7 +92,7 @@ def current_heads(engine: Engine) -> tuple[str, ...]:
         return MigrationContext.configure(conn).get_current_heads()
 
 
-def script_heads(engine: Engine) -> tuple[str, ...]:
+def script_heads(engine: Engine, locations: Sequence[Path] = ()) -> tuple[str, ...]:
     from alembic.script import ScriptDirectory
 
-    return tuple(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
+    return tuple(ScriptDirectory.from_config(alembic_config(engine, locations)).get_heads())

@@ -80,7 +80,7 @@ def load_demo(session: Session, clock: Clock, documents_factory) -> bool:
     for _name, code in REGULATORS:
         if code != UNFILED_REGULATOR:
             d.file_liaison(users[f"{code.lower()}_liaison"], bureau, phone="0797-1111111")
-    session.commit()
+    session.flush()
     docs = documents_factory(session)
     for username, title, filename, text in SAMPLE_FILES:
         docs.upload(users[username], io.BytesIO(text.encode("utf-8")), filename, title)

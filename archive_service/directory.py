@@ -193,3 +193,28 @@ def liaison_gaps(session: Session) -> list[LiaisonGap]:
             if not any((reg.id, b) in filed for b in bureau_ids):
                 gaps.append(LiaisonGap(reg, bureau))
     return gaps
+
+
+KIND_ORDER = {"regulator": 0, "bureau": 1, "other": 2, "section": 3}
+
+
+def addressable_departments(session: Session, user: User | None = None) -> list[Department]:
+    """Departments a letter may be addressed to (not the user's own organisation), regulators first."""
+    rows = sorted(session.scalars(select(Department)), key=lambda d: (KIND_ORDER.get(d.kind, 9), d.id))
+    if user is not None:
+        rows = [d for d in rows if not permissions.same_organisation(d, user.department)]
+    return rows
+
+
+def active_users(session: Session, department_id: int) -> list[User]:
+    return list(session.scalars(select(User).where(User.department_id == department_id, User.active.is_(True))
+                                .order_by(User.id)))
+
+
+def find_user(session: Session, ref) -> User | None:
+    """A user by id or user name (None when there is none)."""
+    if ref is None or ref == "":
+        return None
+    if str(ref).isdigit():
+        return session.get(User, int(ref))
+    return session.scalar(select(User).where(User.username == str(ref)))

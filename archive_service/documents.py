@@ -1,8 +1,9 @@
 """The document core: documents → versions → immutable, digested blobs.
 
-Write order (ARCHITECTURE.md): stream the bytes into the store first, then commit the version row,
-the audit event and the search outbox row in one transaction. A crash in between leaves only an
-orphan blob, which ``collect_orphans`` removes after a grace period — never a row pointing at nothing.
+Write order (ARCHITECTURE.md): stream the bytes into the store first, then add the version row,
+the audit event and the search outbox row to the caller's unit of work (the service only flushes;
+the request, command or job commits). A crash in between leaves only an orphan blob, which
+``collect_orphans`` removes after a grace period — never a row pointing at nothing.
 """
 from __future__ import annotations
 
@@ -95,7 +96,7 @@ class DocumentService:
     # -- writing ---------------------------------------------------------------------------------
     def upload(self, user: User, stream: BinaryIO, filename: str, title: str | None = None,
                kind: str = "file") -> Document:
-        """Store a new document for the user's department and commit it."""
+        """Store a new document for the user's department (flushed; the unit of work commits)."""
         self.check_upload(user, filename, title)
         stored, media_type = self.store_bytes(stream)
         return self.create_from_stored(user, stored, media_type, filename, title, kind)
@@ -108,17 +109,15 @@ class DocumentService:
         clean_title(title, clean_filename(filename))
 
     def create_from_stored(self, user: User, stored: PutResult, media_type: str, filename: str,
-                           title: str | None = None, kind: str = "file", commit: bool = True) -> Document:
-        """Record a document for bytes already in the store (the second half of the write order).
-
-        ``commit=False`` only flushes, so a caller can put several documents into one transaction."""
+                           title: str | None = None, kind: str = "file") -> Document:
+        """Record a document for bytes already in the store (the second half of the write order)."""
         filename = clean_filename(filename)
         title = clean_title(title, filename.rsplit(".", 1)[0] if "." in filename else filename)
         now = self.clock.now()
         doc = Document(title=title, kind=kind, department_id=user.department_id, created_by=user.id,
                        created_at=now, updated_at=now, current_version=1, revision=1)
         self.session.add(doc)
-        self._add_version(user, doc, 1, stored, media_type, filename, "document.upload", commit)
+        self._add_version(user, doc, 1, stored, media_type, filename, "document.upload")
         return doc
 
     def add_version(self, user: User, doc: Document, stream: BinaryIO, filename: str) -> DocumentVersion:
@@ -127,16 +126,16 @@ class DocumentService:
         stored, media_type = self.store_bytes(stream)
         return self.add_stored_version(user, doc, stored, media_type, filename)
 
-    def add_stored_version(self, user: User, doc: Document, stored: PutResult, media_type: str, filename: str,
-                           commit: bool = True) -> DocumentVersion:
-        """A new version for bytes already in the store; ``commit=False`` only flushes."""
+    def add_stored_version(self, user: User, doc: Document, stored: PutResult, media_type: str,
+                           filename: str) -> DocumentVersion:
+        """A new version for bytes already in the store."""
         permissions.ensure_readable(user, doc)
         ensure_writable(self.session, doc)
         doc.current_version += 1
         doc.revision += 1
         doc.updated_at = self.clock.now()
         return self._add_version(user, doc, doc.current_version, stored, media_type, clean_filename(filename),
-                                 "document.version_added", commit)
+                                 "document.version_added")
 
     def store_bytes(self, stream: BinaryIO) -> tuple[PutResult, str]:
         """Stream into the store (first half of the write order); refuse empty content and media types
@@ -150,7 +149,7 @@ class DocumentService:
         assert screened.media_type is not None
         return stored, screened.media_type
 
-    def _add_version(self, user, doc, number, stored: PutResult, media_type, filename, action, commit=True):
+    def _add_version(self, user, doc, number, stored: PutResult, media_type, filename, action):
         s = self.session
         blob = record_blob(s, stored, media_type, self.clock.now())
         version = DocumentVersion(document=doc, number=number, blob_sha256=blob.sha256, filename=filename,
@@ -163,8 +162,7 @@ class DocumentService:
         })
         outbox.enqueue(s, self.clock, doc.id, doc.revision)
         extraction.enqueue_many(s, self.clock, [(version.id, doc.id)])  # text extraction starts right away
-        if commit:
-            s.commit()
+        s.flush()
         return version
 
     # -- reading ---------------------------------------------------------------------------------
@@ -239,7 +237,6 @@ class DocumentService:
     def record_download(self, user: User, version: DocumentVersion) -> None:
         AuditLog(self.session, self.clock).record(user, "document.download", "document", version.document_id,
                                                   {"version": version.number})
-        self.session.commit()
 
 
 def record_blob(session: Session, stored: PutResult, media_type: str, now) -> Blob:
@@ -323,5 +320,5 @@ def collect_orphans(session: Session, store: ObjectStore, clock: Clock, grace: t
     removed = [key for key in doomed if store.discard(key, older_than=aware_cutoff)]
     if removed:
         AuditLog(session, clock).record(None, "storage.gc", "blob", len(removed), {"removed": removed[:100]})
-        session.commit()
+    session.flush()
     return removed

@@ -40,7 +40,9 @@ def check_blob(store: ObjectStore, blob: Blob) -> str | None:
 
 
 def run_fixity(session: Session, store: ObjectStore, clock: Clock, limit: int | None = None) -> FixityReport:
-    """Check blobs oldest-checked first (never-checked before all); ``limit`` samples that many."""
+    """Check blobs oldest-checked first (never-checked before all); ``limit`` samples that many.
+
+    Flushes only: the command or worker job that runs it commits the results as one unit of work."""
     q = select(Blob).order_by(Blob.last_fixity_at.is_not(None), Blob.last_fixity_at, Blob.sha256)
     if limit:
         q = q.limit(limit)
@@ -53,5 +55,5 @@ def run_fixity(session: Session, store: ObjectStore, clock: Clock, limit: int | 
         if reason:
             report.failures.append((blob.sha256, reason))
             AuditLog(session, clock).record(None, "storage.fixity_failed", "blob", blob.sha256, {"reason": reason})
-        session.commit()
+    session.flush()
     return report

@@ -8,15 +8,15 @@ sandbox); when its text is stored the document is indexed again. A document that
 be built is recorded in ``index_failures`` and retried with backoff; an engine failure raises, so
 the worker retries the whole batch.
 
-Record fields for other document kinds: a feature registers ``register_record_extender(kind, fn)``;
-``fn(session, document, record)`` adds ``numbers`` (文号, 档号), ``retention``, ``date`` or more.
+Record fields for other document kinds: a feature declares ``record_extenders`` (``features.Feature``)
+and the Runtime hands them in (``Extenders``, kind → functions); ``fn(session, document, record)``
+adds ``numbers`` (文号, 档号), ``retention``, ``date`` or more.
 """
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import timedelta
-from typing import Callable, Iterator
 
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 from . import outbox, permissions
 from .clock import Clock
 from . import extraction
+from .features import RecordExtender
 from .indexing_models import IndexFailure, TextExtraction
 from .models import Department, Document, DocumentVersion, OutboxEntry
 from .storage.base import ObjectStore
@@ -33,21 +34,16 @@ log = logging.getLogger(__name__)
 KIND_LABELS = {"file": "文件", "letter": "函件", "minutes": "会议纪要", "archive": "档案", "request": "档案查阅申请",
                "letter_final": "函件", "letter_draft": "公文文稿", "letter_attachment": "公文附件",
                "processing_sheet": "公文处理单", "meeting_material": "会议材料"}
-RecordExtender = Callable[[Session, Document, dict], None]
-_EXTENDERS: dict[str, list[RecordExtender]] = defaultdict(list)
-
-
-def register_record_extender(kind: str, fn: RecordExtender) -> None:
-    """Let a document kind add fields (``numbers``, ``retention``, ``date`` …) to its search records."""
-    if fn not in _EXTENDERS[kind]:
-        _EXTENDERS[kind].append(fn)
+Extenders = Mapping[str, Sequence[RecordExtender]]
+NO_EXTENDERS: Extenders = {}
 
 
 DOC_COLUMNS = (Document.id, Document.kind, Document.title, Document.department_id, Document.catalogue,
                Document.created_at, Document.revision)
 
 
-def make_record(session: Session, doc, dept: Department, text, grants: list[int]) -> dict:
+def make_record(session: Session, doc, dept: Department, text, grants: list[int],
+                extenders: Extenders = NO_EXTENDERS) -> dict:
     """A plain search record from a document (ORM object or row with DOC_COLUMNS)."""
     rec = {
         "id": str(doc.id), "kind": doc.kind, "kind_label": KIND_LABELS.get(doc.kind, doc.kind),
@@ -57,10 +53,10 @@ def make_record(session: Session, doc, dept: Department, text, grants: list[int]
         "retention": "", "body": text.text if text is not None else "", "revision": doc.revision,
         "extraction": text.status if text is not None else "pending",
     }
-    extenders = _EXTENDERS.get(doc.kind)
-    if extenders:
+    kind_extenders = extenders.get(doc.kind)
+    if kind_extenders:
         orm_doc = doc if isinstance(doc, Document) else session.get(Document, doc.id)
-        for fn in extenders:
+        for fn in kind_extenders:
             fn(session, orm_doc, rec)
         if rec.get("date") is not None:
             rec["year"] = rec["date"].year
@@ -94,15 +90,16 @@ def schedule_grant_expiry(session: Session, clock: Clock, doc_ids: list[int]) ->
 class SearchIndexer:
     """The worker's SearchSink (see worker.py)."""
 
-    def __init__(self, engine, store: ObjectStore, clock: Clock):
+    def __init__(self, engine, store: ObjectStore, clock: Clock, extenders: Extenders = NO_EXTENDERS):
         self.engine = engine
         self.store = store
         self.clock = clock
+        self.extenders = extenders
 
     def apply(self, session: Session, entries: list[OutboxEntry]) -> None:
         ids = sorted({e.document_id for e in entries})
         try:
-            records = load_records(session, self.store, self.clock, ids)
+            records = load_records(session, self.store, self.clock, ids, extenders=self.extenders)
             failed = {}
         except Exception:  # find the document(s) at fault; index the others
             log.exception("batch record build failed; retrying one by one")
@@ -110,7 +107,8 @@ class SearchIndexer:
             records, failed = [], {}
             for doc_id in ids:
                 try:
-                    records.extend(load_records(session, self.store, self.clock, [doc_id]))
+                    records.extend(load_records(session, self.store, self.clock, [doc_id],
+                                                extenders=self.extenders))
                 except Exception as exc:
                     session.rollback()
                     failed[doc_id] = f"{type(exc).__name__}: {exc}"[:2000]
@@ -140,7 +138,7 @@ class SearchIndexer:
 
 
 def load_records(session: Session, store: ObjectStore, clock: Clock, doc_ids: list[int],
-                 depts: dict[int, Department] | None = None) -> list[dict]:
+                 depts: dict[int, Department] | None = None, extenders: Extenders = NO_EXTENDERS) -> list[dict]:
     """Records for the documents that exist among ``doc_ids`` (a few queries for the whole batch).
 
     Plain rows, not ORM objects (reindexing reads every document); a version whose text was never
@@ -163,12 +161,13 @@ def load_records(session: Session, store: ObjectStore, clock: Clock, doc_ids: li
         if r.status is None:
             waiting.append((r.version_id, r.id))
         out.append(make_record(session, r, depts[r.department_id], r if r.status is not None else None,
-                               grants.get(r.id, [])))
+                               grants.get(r.id, []), extenders))
     extraction.enqueue_many(session, clock, waiting)
     return out
 
 
-def iter_records(session: Session, store: ObjectStore, clock: Clock, batch: int = 2000) -> Iterator[dict]:
+def iter_records(session: Session, store: ObjectStore, clock: Clock, batch: int = 2000,
+                 extenders: Extenders = NO_EXTENDERS) -> Iterator[dict]:
     """Every document as a record, in id order, a batch at a time."""
     depts = {d.id: d for d in session.scalars(select(Department))}
     last = 0
@@ -176,14 +175,15 @@ def iter_records(session: Session, store: ObjectStore, clock: Clock, batch: int 
         ids = list(session.scalars(select(Document.id).where(Document.id > last).order_by(Document.id).limit(batch)))
         if not ids:
             return
-        out = load_records(session, store, clock, ids, depts)
-        session.commit()  # keep new extractions; the next batch starts a fresh snapshot
+        out = load_records(session, store, clock, ids, depts, extenders)
+        session.commit()  # the reindex job commits per batch: keeps new extractions, starts a fresh snapshot
         session.expunge_all()
         yield from out
         last = ids[-1]
 
 
-def reindex(factory, engine, store: ObjectStore, clock: Clock, progress=None) -> int:
+def reindex(factory, engine, store: ObjectStore, clock: Clock, progress=None,
+            extenders: Extenders = NO_EXTENDERS) -> int:
     """Rebuild the index from the database and store, then switch to it.
 
     Changes committed while the rebuild runs are enqueued again afterwards, so the worker replays
@@ -193,7 +193,7 @@ def reindex(factory, engine, store: ObjectStore, clock: Clock, progress=None) ->
     """
     started = clock.now()
     with factory() as session:
-        n = engine.rebuild(iter_records(session, store, clock), progress)
+        n = engine.rebuild(iter_records(session, store, clock, extenders=extenders), progress)
     with factory() as session:
         changed = session.scalars(select(OutboxEntry.document_id).where(
             OutboxEntry.topic == outbox.SEARCH, OutboxEntry.created_at >= started).distinct()).all()

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 
 from sqlalchemy import Select, exists, or_, select
 
-from .errors import Forbidden, NotFound
+from .errors import Decision, Forbidden, NotFound
 from .models import Department, Document, DocumentGrant, User
 
 
@@ -123,20 +123,20 @@ def belongs_to(user: User, department_id: int) -> bool:
     return user.department_id == department_id or getattr(user.department, "parent_id", None) == department_id
 
 
-def convene_refusal(user: User, convener, industry_supervision: bool) -> str | None:
-    """None when ``user`` may convene a meeting for ``convener``; otherwise the reason (Chinese).
+def may_convene(user: User, convener, industry_supervision: bool) -> Decision:
+    """Whether ``user`` may convene a meeting for ``convener`` (true when allowed, else the reason).
 
     The bureau convenes by default; a regulator convenes only for industry supervision (第二十二条).
     """
     if not has_role(user, *MEETING_ROLES):
-        return "召集会议需要拟稿人、核稿人、签发人或联络员角色"
+        return Decision.refuse("召集会议需要拟稿人、核稿人、签发人或联络员角色")
     if not belongs_to(user, convener.id):
-        return f"只有{convener.name}的人员可以以其名义召集会议"
+        return Decision.refuse(f"只有{convener.name}的人员可以以其名义召集会议")
     if convener.kind == "regulator" and not industry_supervision:
-        return "监管部门召集会议仅限行业监管事项（第二十二条），请勾选“行业监管事项”"
+        return Decision.refuse("监管部门召集会议仅限行业监管事项（第二十二条），请勾选“行业监管事项”")
     if convener.kind not in {"bureau", "regulator"}:
-        return "会议由县行政审批局召集，行业监管事项可由监管部门召集"
-    return None
+        return Decision.refuse("会议由县行政审批局召集，行业监管事项可由监管部门召集")
+    return Decision.allow()
 
 
 def can_manage_meeting(user: User, convener_id: int) -> bool:

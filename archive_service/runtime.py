@@ -4,7 +4,8 @@ The web app, the CLI and the worker all start from here; only the web factory re
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
@@ -13,8 +14,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .auth import Authenticator
 from .clock import Clock
-from .db import make_engine, make_session_factory
+from .db import make_engine, make_session_factory, migrate, transaction
 from .documents import DocumentService, blob_locator
+from .features import Feature, FeatureSet
 from .mediatype import UploadPolicy
 from .settings import Settings
 from .storage import open_store
@@ -29,15 +31,28 @@ class Runtime:
     factory: sessionmaker[Session]
     store: ObjectStore
     clock: Clock
+    features: FeatureSet = field(default_factory=FeatureSet)
 
     @classmethod
-    def build(cls, settings: Settings, clock: Clock | None = None) -> Runtime:
+    def build(cls, settings: Settings, clock: Clock | None = None, features: Iterable[Feature] = ()) -> Runtime:
+        """Everything from the settings; ``features`` are the feature packages to install (the wiring
+        layer passes ``archive_service.wiring.FEATURES``)."""
         engine = make_engine(settings.database_url)
         store = open_store(settings.storage_url, connect_timeout=settings.s3_connect_timeout,
                            read_timeout=settings.s3_read_timeout, retries=settings.s3_retries)
         factory = make_session_factory(engine, settings.audit_key)
         store.use_locator(blob_locator(factory))  # readers name blobs by digest; the database knows the key
-        return cls(settings, engine, factory, store, clock or Clock())
+        installed = FeatureSet(features)
+        installed.setup()
+        return cls(settings, engine, factory, store, clock or Clock(), installed)
+
+    def migrate(self) -> None:
+        """Upgrade the database to the core's and every installed feature's heads."""
+        migrate(self.engine, locations=self.features.migration_locations())
+
+    def transaction(self):
+        """One unit of work: a session that commits on leaving the block, or rolls back on an error."""
+        return transaction(self.factory)
 
     def documents(self, session: Session) -> DocumentService:
         return DocumentService(session, self.store, self.clock, self.settings.max_upload_bytes,
@@ -55,12 +70,17 @@ class Runtime:
         if "search" not in kw:
             from .indexing import SearchIndexer
 
-            kw["search"] = SearchIndexer(self.search_engine, self.store, self.clock)
+            kw["search"] = SearchIndexer(self.search_engine, self.store, self.clock,
+                                         self.features.record_extenders())
         if "extractor" not in kw:
             from .extraction import ExtractionQueue
 
             kw["extractor"] = ExtractionQueue(self.store, self.clock, self.sandbox)
-        return Worker(self.factory, self.store, self.clock, **kw)
+        worker = Worker(self.factory, self.store, self.clock, **kw)
+        for feature in self.features:
+            for make in feature.jobs:
+                worker.add_housekeeping(make(self))
+        return worker
 
     def close(self) -> None:
         """Release the search engine, the extraction sandbox and the database connections; all

@@ -21,8 +21,8 @@ from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .audit import AuditLog
 from .clock import Clock
-from .errors import Forbidden, InvalidTransition, Unprocessable
-from .models import Base, Department, User
+from .errors import Decision, ErrorKind, InvalidTransition, Unprocessable
+from .models import ROLES, Base, Department, User
 from .permissions import issuing_organisation
 
 STATES = {
@@ -45,17 +45,19 @@ class SignoffFlow(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))  # the issuing department
     state: Mapped[str] = mapped_column(String(20), default="drafting")
     version_sha256: Mapped[str] = mapped_column(String(64))  # digest of the subject's current version
-    co_departments: Mapped[str] = mapped_column(String(200), default="")  # comma-separated ids (会签)
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
     department: Mapped[Department] = relationship()
     steps: Mapped[list["SignoffStep"]] = relationship(order_by="SignoffStep.id", cascade="all, delete-orphan",
                                                       back_populates="flow")
+    co_issuers: Mapped[list["SignoffCoDepartment"]] = relationship(
+        order_by="SignoffCoDepartment.position", cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def co_department_ids(self) -> list[int]:
-        return [int(x) for x in self.co_departments.split(",") if x]
+        """The co-issuing departments (会签机关), in the order they were named."""
+        return [c.department_id for c in self.co_issuers]
 
     @property
     def state_label(self) -> str:
@@ -63,6 +65,15 @@ class SignoffFlow(Base):
 
     def valid_signatures(self) -> list["SignoffStep"]:
         return [s for s in self.steps if s.action in {"sign", "countersign"} and not s.voided]
+
+
+class SignoffCoDepartment(Base):
+    """A co-issuing department (会签机关) of a flow: every one of them must sign."""
+
+    __tablename__ = "signoff_co_departments"
+    flow_id: Mapped[int] = mapped_column(ForeignKey("signoff_flows.id", ondelete="CASCADE"), primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer)
 
 
 class SignoffStep(Base):
@@ -112,10 +123,11 @@ class Signoff:
         if state not in STATES:
             raise Unprocessable(f"未知环节：{state}")
         now = self.clock.now()
+        co = [d for d in co_departments or [] if d.id != department.id]
         flow = SignoffFlow(subject_type=subject_type, subject_id=subject_id, department=department,
-                           state=state, version_sha256=version_sha256,
-                           co_departments=",".join(str(d.id) for d in co_departments or [] if d.id != department.id),
-                           created_at=now, updated_at=now)
+                           state=state, version_sha256=version_sha256, created_at=now, updated_at=now,
+                           co_issuers=[SignoffCoDepartment(department_id=d.id, position=i)
+                                       for i, d in enumerate(co, 1)])
         self.s.add(flow)
         self.s.flush()
         return flow
@@ -136,46 +148,43 @@ class Signoff:
         return issuing_organisation(self.s.get(Department, department_id)).id
 
     # -- guards ----------------------------------------------------------------------------------
-    def allowed(self, flow: SignoffFlow, user: User, action: str) -> str | None:
-        """None when ``user`` may take ``action`` now; otherwise the reason (Chinese) why not."""
+    def allowed(self, flow: SignoffFlow, user: User, action: str) -> Decision:
+        """Whether ``user`` may take ``action`` now: true when allowed, else the refusal with its reason
+        (Chinese) and kind — ``forbidden`` (who the user is) or ``conflict`` (where the flow stands)."""
         if action not in _RULES:
-            return f"未知操作：{action}"
+            return Decision.refuse(f"未知操作：{action}", ErrorKind.CONFLICT)
         states, role, where = _RULES[action]
         if flow.state not in states:
-            return f"当前环节为“{flow.state_label}”，不能{ACTIONS[action]}"
+            return Decision.refuse(f"当前环节为“{flow.state_label}”，不能{ACTIONS[action]}", ErrorKind.CONFLICT)
         in_issuer = self._org_id(user.department_id) == self._org_id(flow.department_id)
         in_co = self._org_id(user.department_id) in {self._org_id(d) for d in flow.co_department_ids}
         if where == "issuer" and not in_issuer:
-            return f"只有{flow.department.name}的人员可以{ACTIONS[action]}"
+            return Decision.refuse(f"只有{flow.department.name}的人员可以{ACTIONS[action]}")
         if where == "issuer_or_co" and not (in_issuer or in_co):
-            return f"只有发文机关或会签机关的人员可以{ACTIONS[action]}"
+            return Decision.refuse(f"只有发文机关或会签机关的人员可以{ACTIONS[action]}")
         if role and role not in user.roles:
-            from .models import ROLES
-
-            return f"{ACTIONS[action]}需要“{ROLES[role]}”角色"
+            return Decision.refuse(f"{ACTIONS[action]}需要“{ROLES[role]}”角色")
         if action == "return" and not (user.roles & {"reviewer", "signer"}):
-            return "退回需要核稿人或签发人角色"
+            return Decision.refuse("退回需要核稿人或签发人角色")
         if action == "sign":
             signed = {self._org_id(s.department_id) for s in flow.valid_signatures()}
             if self._org_id(user.department_id) in signed:
-                return "本机关已签发（会签），无需重复签发"
+                return Decision.refuse("本机关已签发（会签），无需重复签发", ErrorKind.CONFLICT)
         if action in {"recheck", "register", "issue"} and not (user.roles & {"reviewer", "signer", "archivist", "drafter"}):
-            return f"{ACTIONS[action]}需要公文处理相关角色"
-        return None
+            return Decision.refuse(f"{ACTIONS[action]}需要公文处理相关角色")
+        return Decision.allow()
 
-    def _guard(self, flow: SignoffFlow, user: User, action: str, version_sha256: str) -> None:
-        reason = self.allowed(flow, user, action)
-        if reason:
-            if "角色" in reason or "人员" in reason:
-                raise Forbidden(reason)
-            raise InvalidTransition(reason)
+    def check(self, flow: SignoffFlow, user: User, action: str, version_sha256: str) -> None:
+        """Raise the refusal (Forbidden or InvalidTransition) unless ``action`` may be taken on the
+        version the caller saw."""
+        self.allowed(flow, user, action).raise_if_refused()
         if version_sha256 != flow.version_sha256:
             raise InvalidTransition("文稿已有新版本，请刷新后基于最新版本操作")
 
     # -- transitions -----------------------------------------------------------------------------
     def act(self, flow: SignoffFlow, user: User, action: str, version_sha256: str, opinion: str = "") -> SignoffStep:
         """Take ``action`` on the version whose digest the caller saw; returns the recorded step."""
-        self._guard(flow, user, action, version_sha256)
+        self.check(flow, user, action, version_sha256)
         opinion = (opinion or "").strip()
         if action == "return" and not opinion:
             raise Unprocessable("退回时须填写修改意见")

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import outbox
 from .audit import write_anchor
 from .clock import Clock
+from .db import transaction
 from .documents import collect_orphans
 from .errors import Conflict
 from .fixity import run_fixity
@@ -129,12 +130,13 @@ class Worker:
                 return total
             total += n
 
+    # Each job is one unit of work: it commits when it ends, or rolls everything back.
     def collect_orphans(self) -> list[str]:
-        with self.factory() as session:
+        with transaction(self.factory) as session:
             return collect_orphans(session, self.store, self.clock, self.gc_grace)
 
     def sample_fixity(self) -> int:
-        with self.factory() as session:
+        with transaction(self.factory) as session:
             return run_fixity(session, self.store, self.clock, limit=self.fixity_sample).checked
 
     def anchor_audit(self) -> str | None:

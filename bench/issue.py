@@ -18,11 +18,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from sqlalchemy import select  # noqa: E402
 
-from archive_service.db import migrate  # noqa: E402
 from archive_service.demo import load_demo  # noqa: E402
 from archive_service.models import User  # noqa: E402
 from archive_service.runtime import Runtime  # noqa: E402
 from archive_service.settings import Settings  # noqa: E402
+from archive_service.wiring import FEATURES  # noqa: E402
 from correspondence.issuing import Issuing  # noqa: E402
 from correspondence.pki import key_source  # noqa: E402
 
@@ -32,7 +32,7 @@ BODY = ["根据《石城县行政审批与监管协调联动管理办法（试�
 
 
 def registered_letters(rt: Runtime, n: int) -> list[int]:
-    with rt.factory() as s:
+    with rt.transaction() as s:
         users = {u.username: u for u in s.scalars(select(User))}
         issuing = Issuing(s, rt.documents(s), rt.clock, key_source(rt.settings))
         ids = []
@@ -55,9 +55,9 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings.from_env(env={"ARCHIVE_INSTANCE": tmp})
-        rt = Runtime.build(settings)
-        migrate(rt.engine)
-        with rt.factory() as s:
+        rt = Runtime.build(settings, features=FEATURES)
+        rt.migrate()
+        with rt.transaction() as s:
             load_demo(s, rt.clock, rt.documents)
         ids = registered_letters(rt, args.runs + 1)
         times = []
@@ -69,6 +69,7 @@ def main() -> None:
                 sha = issuing.letters.flow(letter).version_sha256
                 t = time.perf_counter()
                 issuing.issue(drafter, letter, sha)
+                s.commit()  # the caller's unit of work commits the issue
                 if i:  # the first issue warms fonts and keys
                     times.append((time.perf_counter() - t) * 1000)
         times.sort()

@@ -85,8 +85,8 @@ def make_queries(arts, n, rng):
 
 def expected_ids(q, texts):
     from search.analysis import fold
-    from search.results import _pattern
     from search.query import parse
+    from search.results import _pattern
 
     pq = parse(q)
     if q.startswith('"'):
@@ -110,22 +110,23 @@ def main():
     ap.add_argument("--skip-drain", action="store_true")
     args = ap.parse_args()
 
+    from sqlalchemy import select
+
     from archive_service.bulk_import import BulkImporter
-    from archive_service.db import migrate
     from archive_service.demo import DEMO_PASSWORD, load_demo
     from archive_service.indexing import reindex
     from archive_service.models import User
     from archive_service.runtime import Runtime
     from archive_service.settings import Settings
+    from archive_service.wiring import FEATURES
     from search.analysis import fold
     from search.query import parse
     from search.results import Viewer
-    from sqlalchemy import select
 
     inst = Path(args.instance or tempfile.mkdtemp(prefix="bench-search-"))
-    rt = Runtime.build(Settings.from_env(env={"ARCHIVE_INSTANCE": str(inst)}))
-    migrate(rt.engine)
-    with rt.factory() as s:
+    rt = Runtime.build(Settings.from_env(env={"ARCHIVE_INSTANCE": str(inst)}), features=FEATURES)
+    rt.migrate()
+    with rt.transaction() as s:
         load_demo(s, rt.clock, rt.documents)
         user = s.scalar(select(User).where(User.username == "drafter"))
     arts = load(args.limit)
@@ -140,7 +141,7 @@ def main():
     t = time.perf_counter()
     with rt.factory() as s:
         user = s.merge(user)
-        rep = BulkImporter(s, rt.store, rt.clock, user, batch=1000).run(iter(arts))
+        rep = BulkImporter(rt.factory, rt.store, rt.clock, user, batch=1000).run(iter(arts))
     dt = time.perf_counter() - t
     print(f"import (blob + document + version + audit + outbox): {rep.imported} in {dt:.1f} s = {rep.imported / dt:.0f}/s",
           flush=True)

@@ -53,5 +53,5 @@ def load_correspondence_demo(session: Session, rt, keys) -> bool:
                       topics=[{"title": "食品经营许可现场核查分工", "category": "inspection"},
                               {"title": "许可信息推送时限", "category": "process"}],
                       participants=[{"department": "SCJG"}, {"department": "WJW"}, {"user": "scjg_liaison"}])
-    session.commit()
+    session.flush()
     return True

@@ -131,7 +131,7 @@ class InboxService:
         body = body or [f"贵单位《{ref_title}》（{ref_number}）收悉。经研究，现函复如下：", "一、（答复意见）", "此复。"]
         reply = self.letters.create_draft(user, kind="letter", template="reply", title=title,
                                           to=[original.issuer.id], body=body, note=note,
-                                          reply_to_id=original.id)  # commits
+                                          reply_to_id=original.id)
         item.reply_letter_id = reply.id
         self._record(user, item, "inbox.reply_drafted", {"reply_letter": reply.id})
         return reply
@@ -139,4 +139,4 @@ class InboxService:
     def _record(self, user: User, item: LetterRecipient, action: str, details: dict) -> None:
         details = {"letter": item.letter_id, "number": item.letter.number, "state": item.state, **details}
         self.audit.record(user, action, "letter", item.letter_id, details)
-        self.s.commit()
+        self.s.flush()

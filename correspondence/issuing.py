@@ -5,9 +5,9 @@ version 2 the PAdES-signed PDF, the current version), plus a separate processing
 Recipients are granted the final document only — never the draft document, whose JSON versions hold
 the internal drafting history, nor the processing sheet with the internal opinions.
 
-Write order: render and sign in memory first (the likely failures), then each file through
-DocumentService (blob, then rows + audit + outbox, one commit each), then the state change. A retry
-after a crash in between resumes: files already stored are not stored twice.
+Write order: render and sign in memory first (the likely failures), then every blob into the store,
+then all rows (documents, versions, grants, the state change, audit events, outbox rows) in the
+caller's unit of work, which commits once — there is no half-issued letter.
 """
 from __future__ import annotations
 
@@ -18,27 +18,23 @@ from sqlalchemy.orm import Session
 
 from archive_service.clock import Clock, local_time
 from archive_service.documents import DocumentService
-from archive_service.errors import Forbidden, InvalidTransition, Unprocessable
+from archive_service.errors import Unprocessable
 from archive_service.models import Department, User
 from archive_service.permissions import same_organisation
 from archive_service.signoff import ACTIONS
 
 from .letters import SUBJECT, LetterService
+from .minutes import mark_minutes_issued
 from .models import Letter
 from .numbering import Numbering
-
-#: Callbacks run after a letter is issued (same transaction): hook(session, letter). The meetings
-#: workflow registers one to mark its minutes issued.
-ISSUE_HOOKS: list = []
+from .processing_sheet import render_processing_sheet
+from .render_docx import render_docx
+from .render_pdf import render_pdf
+from .signing import sign_pdf
 
 
 def render_functions():
-    """(render_pdf, render_docx) of the rendering module; a clear error while it is missing."""
-    try:
-        from .render_docx import render_docx
-        from .render_pdf import render_pdf
-    except ImportError:
-        raise Unprocessable("公文排版模块尚未安装，暂不能生成 PDF/DOCX") from None
+    """(render_pdf, render_docx) of the rendering module."""
     return render_pdf, render_docx
 
 
@@ -89,34 +85,23 @@ class Issuing:
     def register(self, user: User, letter: Letter, version_sha256: str) -> str:
         """登记: take the next 发文字号 of the issuing organisation in the same transaction."""
         flow = self.letters.flow(letter)
-        try:
-            self.letters.signoff.act(flow, user, "register", version_sha256)
-            numbering = Numbering(self.s, self.clock)
-            year = self.clock.today().year
-            number, seq = numbering.next_number(numbering.prefix_for(letter.issuer, letter.kind), year)
-            letter.number, letter.number_year, letter.number_seq = number, year, seq
-            flow.steps[-1].opinion = f"发文字号：{number}"
-            self.letters.audit.record(user, "letter.numbered", SUBJECT, letter.id, {"number": number})
-            letter.updated_at = self.clock.now()
-            self.s.commit()
-        except BaseException:
-            self.s.rollback()
-            raise
+        self.letters.signoff.act(flow, user, "register", version_sha256)
+        numbering = Numbering(self.s, self.clock)
+        year = self.clock.today().year
+        number, seq = numbering.next_number(numbering.prefix_for(letter.issuer, letter.kind), year)
+        letter.number, letter.number_year, letter.number_seq = number, year, seq
+        flow.steps[-1].opinion = f"发文字号：{number}"
+        self.letters.audit.record(user, "letter.numbered", SUBJECT, letter.id, {"number": number})
+        letter.updated_at = self.clock.now()
+        self.s.flush()
         return number
 
     # -- 印发 --------------------------------------------------------------------------------------
     def issue(self, user: User, letter: Letter, version_sha256: str) -> Letter:
         flow = self.letters.flow(letter)
-        reason = self.letters.signoff.allowed(flow, user, "issue")
-        if reason:
-            raise (Forbidden if ("角色" in reason or "人员" in reason) else InvalidTransition)(reason)
-        if version_sha256 != flow.version_sha256:
-            raise InvalidTransition("文稿已有新版本，请刷新后基于最新版本操作")
+        self.letters.signoff.check(flow, user, "issue", version_sha256)
         if self.keys is None:
             raise Unprocessable("未配置签名密钥，不能印发")
-        from .signing import sign_pdf
-
-        render_pdf, render_docx = render_functions()
         spec = parsed_spec(self.letters, letter)
         pdf, docx = render_pdf(spec), render_docx(spec)
         signed = sign_pdf(pdf, letter.issuer, signer_name=user.full_name, reason="印发", keys=self.keys)
@@ -125,35 +110,28 @@ class Issuing:
         docs = self.documents
         # Write order: every blob first, then one transaction for all the rows (no half-issued letter).
         docx_blob, pdf_blob, sheet_blob = (docs.store_bytes(io.BytesIO(data)) for data in (docx, signed, sheet))
-        try:
-            final = letter.final_document
-            if final is None:
-                final = docs.create_from_stored(user, *docx_blob, f"{base}.docx", letter.title,
-                                                kind="letter_final", commit=False)
-                letter.final_document = final
-                self._grant_internal(letter, flow, final)
-            if final.current_version < 2:
-                docs.add_stored_version(user, final, *pdf_blob, f"{base}.pdf", commit=False)
-            if letter.sheet_document_id is None:
-                sheet_doc = docs.create_from_stored(user, *sheet_blob, f"{base}-公文处理单.pdf",
-                                                    f"{letter.title}（公文处理单）", kind="processing_sheet",
-                                                    commit=False)
-                letter.sheet_document = sheet_doc
-                self._grant_internal(letter, flow, sheet_doc)
-            self._distribute(letter, final.id)
-            self.letters.signoff.act(flow, user, "issue", version_sha256)
-            letter.issued_at = letter.updated_at = self.clock.now()
-            self._mark_reply(letter)
-            self.letters.audit.record(user, "letter.issued", SUBJECT, letter.id, {
-                "number": letter.number, "final_document": final.id, "sheet_document": letter.sheet_document.id,
-                "docx_sha256": final.versions[0].blob_sha256, "pdf_sha256": final.versions[-1].blob_sha256,
-                "recipients": [[r.department_id, r.role] for r in letter.recipients]})
-            for hook in ISSUE_HOOKS:
-                hook(self.s, letter)
-            self.s.commit()
-        except BaseException:
-            self.s.rollback()
-            raise
+        final = letter.final_document
+        if final is None:
+            final = docs.create_from_stored(user, *docx_blob, f"{base}.docx", letter.title, kind="letter_final")
+            letter.final_document = final
+            self._grant_internal(letter, flow, final)
+        if final.current_version < 2:
+            docs.add_stored_version(user, final, *pdf_blob, f"{base}.pdf")
+        if letter.sheet_document_id is None:
+            sheet_doc = docs.create_from_stored(user, *sheet_blob, f"{base}-公文处理单.pdf",
+                                                f"{letter.title}（公文处理单）", kind="processing_sheet")
+            letter.sheet_document = sheet_doc
+            self._grant_internal(letter, flow, sheet_doc)
+        self._distribute(letter, final.id)
+        self.letters.signoff.act(flow, user, "issue", version_sha256)
+        letter.issued_at = letter.updated_at = self.clock.now()
+        self._mark_reply(letter)
+        self.letters.audit.record(user, "letter.issued", SUBJECT, letter.id, {
+            "number": letter.number, "final_document": final.id, "sheet_document": letter.sheet_document.id,
+            "docx_sha256": final.versions[0].blob_sha256, "pdf_sha256": final.versions[-1].blob_sha256,
+            "recipients": [[r.department_id, r.role] for r in letter.recipients]})
+        mark_minutes_issued(self.s, letter)
+        self.s.flush()
         return letter
 
     def _grant_internal(self, letter: Letter, flow, doc) -> None:
@@ -192,9 +170,5 @@ class Issuing:
         return steps
 
     def processing_sheet(self, letter: Letter, flow, issuer: User | None = None) -> bytes:
-        try:
-            from .processing_sheet import render_processing_sheet
-        except ImportError:
-            raise Unprocessable("公文处理单模块尚未安装") from None
         return render_processing_sheet(letter.title, letter.number or "", self.sheet_steps(letter, flow, issuer))
 

@@ -111,12 +111,12 @@ class LetterService:
                 out["issued"].append((letter, flow))
             elif flow.state == "drafting" and letter.created_by == user.id:
                 out["drafts"].append((letter, flow))
-            elif flow.state == "reviewing" and not self.signoff.allowed(flow, user, "pass"):
+            elif flow.state == "reviewing" and self.signoff.allowed(flow, user, "pass"):
                 out["review"].append((letter, flow))
-            elif flow.state == "signing" and not self.signoff.allowed(flow, user, "sign"):
+            elif flow.state == "signing" and self.signoff.allowed(flow, user, "sign"):
                 out["sign"].append((letter, flow))
             elif flow.state in {"rechecking", "registering", "registered"} and any(
-                    not self.signoff.allowed(flow, user, a) for a in ("recheck", "register", "issue")):
+                    self.signoff.allowed(flow, user, a) for a in ("recheck", "register", "issue")):
                 out["process"].append((letter, flow))
             else:
                 out["other"].append((letter, flow))
@@ -249,7 +249,7 @@ class LetterService:
         self.signoff.start(SUBJECT, letter.id, c["issuer"], letter.content_sha256, c["co_issuers"])
         self.audit.record(user, "letter.drafted", SUBJECT, letter.id, {
             "kind": kind, "title": c["title"], "sha256": letter.content_sha256, "document": doc.id})
-        self.s.commit()
+        self.s.flush()
         return letter
 
     def can_edit(self, user: User, letter: Letter) -> bool:
@@ -282,19 +282,16 @@ class LetterService:
         sha = hashlib.sha256(raw).hexdigest()
         if sha == letter.content_sha256:
             return letter
-        try:
-            letter.title, letter.urgency, letter.upward = c["title"], c["urgency"], c["upward"]
-            letter.content, letter.content_sha256 = raw.decode("utf-8"), sha
-            letter.updated_at = self.clock.now()
-            letter.written_on = None
-            letter.document.title = c["title"]
-            self._set_recipients(letter, c)
-            self.signoff.revise(flow, user, sha)
-            self.audit.record(user, "letter.revised", SUBJECT, letter.id, {"sha256": sha})
-            self.documents.add_version(user, letter.document, io.BytesIO(raw), "letter.json")  # commits
-        except BaseException:
-            self.s.rollback()
-            raise
+        stored, media_type = self.documents.store_bytes(io.BytesIO(raw))  # blob first
+        letter.title, letter.urgency, letter.upward = c["title"], c["urgency"], c["upward"]
+        letter.content, letter.content_sha256 = raw.decode("utf-8"), sha
+        letter.updated_at = self.clock.now()
+        letter.written_on = None
+        letter.document.title = c["title"]
+        self._set_recipients(letter, c)
+        self.signoff.revise(flow, user, sha)
+        self.audit.record(user, "letter.revised", SUBJECT, letter.id, {"sha256": sha})
+        self.documents.add_stored_version(user, letter.document, stored, media_type, "letter.json")
         return letter
 
     def add_attachment(self, user: User, letter: Letter, stream, filename: str) -> LetterAttachment:
@@ -303,7 +300,7 @@ class LetterService:
             raise Forbidden("只有发文机关的拟稿人、核稿人或签发人可以添加附件")
         if flow.state in {"registered", "issued"}:
             raise InvalidTransition("已登记或已印发的公文不能修改")
-        doc = self.documents.upload(user, stream, filename, kind="letter_attachment")  # commits
+        doc = self.documents.upload(user, stream, filename, kind="letter_attachment")
         name = doc.title
         att = LetterAttachment(letter=letter, document_id=doc.id, position=len(letter.attachments) + 1, name=name)
         self.s.add(att)
@@ -344,15 +341,11 @@ class LetterService:
         flow = self.flow(letter)
         if action == "sign":
             self._check_minutes_chair(user, letter)
-        try:
-            step = self.signoff.act(flow, user, action, version_sha256, opinion)
-            if action == "sign" and flow.state == "rechecking":
-                letter.written_on = self.clock.today()  # 成文日期: the day the last signer signed
-            letter.updated_at = self.clock.now()
-            self.s.commit()
-        except BaseException:
-            self.s.rollback()
-            raise
+        step = self.signoff.act(flow, user, action, version_sha256, opinion)
+        if action == "sign" and flow.state == "rechecking":
+            letter.written_on = self.clock.today()  # 成文日期: the day the last signer signed
+        letter.updated_at = self.clock.now()
+        self.s.flush()
         return step
 
     def _check_minutes_chair(self, user: User, letter: Letter) -> None:

@@ -170,8 +170,7 @@ class MeetingNotification(Base):
 class MeetingMinutes(Base):
     """The minutes of one meeting: its decisions and the minutes letter that carries them.
 
-    ``letter_id`` is the letters workflow's record (kind "minutes"); ``flow_subject`` names the
-    sign-off subject ("letter:7" or, without the letters workflow, "meeting_minutes:3").
+    ``letter_id`` is the letters workflow's record (kind "minutes"), whose sign-off flow the minutes follow.
     """
     __tablename__ = "meeting_minutes"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -180,7 +179,6 @@ class MeetingMinutes(Base):
     decisions: Mapped[str] = mapped_column(Text)  # JSON list of strings
     attendance: Mapped[str] = mapped_column(Text)  # JSON {"出席": [...], "请假": [...], "列席": [...]}
     letter_id: Mapped[int | None] = mapped_column(Integer, index=True)
-    flow_subject: Mapped[str] = mapped_column(String(60), default="")
     signed_at: Mapped[datetime | None] = mapped_column(DateTime)
     issue_due: Mapped[date | None] = mapped_column(Date, index=True)
     issued_at: Mapped[datetime | None] = mapped_column(DateTime)

@@ -24,8 +24,16 @@ from archive_service.models import Department, DocumentGrant, User
 from archive_service.workdays import load_calendar
 
 from .meeting_models import (
-    ATTENDANCE, CAPACITIES, MEETING_KINDS, TOPIC_CATEGORIES, Meeting, MeetingDispatch, MeetingMaterial,
-    MeetingNotification, MeetingParticipant, MeetingTopic,
+    ATTENDANCE,
+    CAPACITIES,
+    MEETING_KINDS,
+    TOPIC_CATEGORIES,
+    Meeting,
+    MeetingDispatch,
+    MeetingMaterial,
+    MeetingNotification,
+    MeetingParticipant,
+    MeetingTopic,
 )
 
 MATERIALS_LEAD_DAYS = 3
@@ -88,9 +96,7 @@ class MeetingService:
         if not isinstance(meeting_date, date):
             raise Unprocessable("会议日期无效")
         convener = convener or self._bureau()
-        refusal = permissions.convene_refusal(user, convener, industry_supervision)
-        if refusal:
-            raise Forbidden(refusal)
+        permissions.may_convene(user, convener, industry_supervision).raise_if_refused()
         chair = chair or self._default_chair(user, convener)
         if not permissions.belongs_to(chair, convener.id) or "signer" not in chair.roles:
             raise Unprocessable(f"主持人须为{convener.name}具有签发人角色的人员（纪要由主持人审签）")
@@ -248,9 +254,7 @@ class MeetingService:
             raise Forbidden(f"只有召集单位（{meeting.convener.name}）的经办人员可以上传会议材料")
         if self.documents is None:
             raise Unprocessable("未配置文档服务，无法上传会议材料")
-        meeting_id = meeting.id
-        doc = self.documents.upload(user, stream, filename, title, kind="meeting_material")  # commits
-        meeting = self.s.get(Meeting, meeting_id)
+        doc = self.documents.upload(user, stream, filename, title, kind="meeting_material")
         return self.attach(user, meeting, doc.id)
 
     def attach(self, user: User, meeting: Meeting, document_id: int) -> MeetingMaterial:

@@ -1,15 +1,12 @@
 """Meeting minutes (纪要, 第二十五条): drafted from a meeting, signed off by its chair through the
 core sign-off chain, issued within 3 working days of the sign-off.
 
-The minutes text is a letter of kind "minutes" in the letters workflow when that workflow is
-installed (``correspondence.letters``); the chain, numbering, rendering (纪要格式) and issue then
-happen there. Without it, the minutes' render spec is kept as a JSON version of a core document and
-the same core chain (``archive_service.signoff``) runs on subject "meeting_minutes".
-Either way the deadline is read from the chain: sign-off day + 3 working days (``issue_due``).
+The minutes text is a letter of kind "minutes" in the letters workflow (``correspondence.letters``);
+the chain, numbering, rendering (纪要格式) and issue happen there. The deadline is read from the
+chain: sign-off day + 3 working days (``issue_due``).
 """
 from __future__ import annotations
 
-import io
 import json
 import re
 from dataclasses import dataclass
@@ -20,19 +17,21 @@ from sqlalchemy.orm import Session
 
 from archive_service import permissions
 from archive_service.audit import AuditLog
-from archive_service.clock import CHINA, Clock
-from archive_service.documents import DocumentService
-from archive_service.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
+from archive_service.clock import CHINA, Clock, FixedClock
+from archive_service.errors import Forbidden, InvalidTransition, Unprocessable
 from archive_service.models import Department
-from archive_service.signoff import Signoff, SignoffFlow, STATES
+from archive_service.signoff import STATES, Signoff, SignoffFlow
 from archive_service.workdays import load_calendar
 
+from .letters import SUBJECT as LETTER_SUBJECT
+from .letters import LetterService
 from .meeting_models import MINUTES_MASTHEADS, Meeting, MeetingMinutes
 from .meetings import MeetingService, cn_date
+from .render_pdf import render_pdf
+from .spec import SpecError
 
 ISSUE_DAYS = 3
 ISSUE_RULE = "第二十五条：经审签后3个工作日内印发"
-FALLBACK_SUBJECT = "meeting_minutes"
 NUMERALS = "一二三四五六七八九十"
 _LEADING_MARK = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|\d+[.．、]|[(（]\d+[)）])\s*")
 
@@ -82,37 +81,11 @@ class MinutesStatus:
         return self.state_label
 
 
-class LettersMinutes:
-    """Adapter onto the letters workflow: the minutes become a letter of kind "minutes"."""
-
-    def __init__(self, service):
-        self.service = service
-
-    def create_minutes(self, user, meeting: Meeting, spec: dict, recipients: list[Department]) -> tuple[int, str]:
-        letter = self.service.create_draft(
-            user, kind="minutes", title=spec["title"] or meeting.title, distribution=[d.id for d in recipients],
-            body=spec["body"], attendance=spec["attendance"], meeting=meeting,
-            masthead=spec["masthead"])  # commits
-        return letter.id, f"letter:{letter.id}"
-
-
-def letters_backend(session: Session, clock: Clock, documents: DocumentService | None):
-    """The letters workflow's minutes adapter, or None when correspondence.letters is not installed."""
-    try:
-        from .letters import LetterService
-    except ImportError:
-        return None
-    if documents is None:
-        return None
-    return LettersMinutes(LetterService(session, documents, clock))
-
-
 class MinutesService:
-    def __init__(self, session: Session, clock: Clock, documents: DocumentService | None = None, letters=None):
+    def __init__(self, session: Session, clock: Clock, letters: LetterService | None = None):
         self.s = session
         self.clock = clock
-        self.documents = documents
-        self.letters = letters  # adapter from letters_backend(); None → core-chain fallback
+        self.letters = letters  # drafting needs it; reading the status does not
         self.signoff = Signoff(session, clock)
         self.audit = AuditLog(session, clock)
 
@@ -151,14 +124,13 @@ class MinutesService:
                                  created_by=user.id, created_at=now, updated_at=now)
         self.s.add(minutes)
         self.s.flush()
-        if self.letters is not None:
-            letter_id, subject = self.letters.create_minutes(user, meeting, spec, self._recipients(meeting))
-            minutes.letter_id, minutes.flow_subject = letter_id, subject
-        else:
-            minutes.flow_subject = self._start_fallback(user, meeting, minutes, spec)
+        letter = self.letters.create_draft(
+            user, kind="minutes", title=spec["title"] or meeting.title,
+            distribution=[d.id for d in self._recipients(meeting)], body=spec["body"],
+            attendance=spec["attendance"], meeting=meeting, masthead=spec["masthead"])
+        minutes.letter_id = letter.id
         self.audit.record(user, "meeting.minutes_drafted", "meeting", meeting.id, {
-            "minutes": minutes.id, "letter": minutes.letter_id, "subject": minutes.flow_subject,
-            "decisions": len(decisions_of(spec))})
+            "minutes": minutes.id, "letter": minutes.letter_id, "decisions": len(decisions_of(spec))})
         return minutes
 
     def _recipients(self, meeting: Meeting) -> list[Department]:
@@ -172,35 +144,15 @@ class MinutesService:
                 out.append(p.department)
         return out
 
-    def _start_fallback(self, user, meeting: Meeting, minutes: MeetingMinutes, spec: dict) -> str:
-        if self.documents is None:
-            raise Unprocessable("未配置文档服务，无法保存纪要")
-        minutes_id = minutes.id
-        data = json.dumps(spec, ensure_ascii=False, sort_keys=True, indent=1).encode("utf-8")
-        self.s.flush()
-        doc = self.documents.upload(user, io.BytesIO(data), f"会议纪要-{meeting.id}.json",
-                                    minutes.title + "（纪要稿）", kind="minutes_draft")  # commits
-        minutes = self.s.get(MeetingMinutes, minutes_id)
-        minutes.letter_id = None
-        flow = self.signoff.start(FALLBACK_SUBJECT, minutes.id, permissions.issuing_organisation(meeting.convener),
-                                  doc.versions[-1].blob_sha256)
-        if doc.department_id != meeting.convener_id:
-            MeetingService(self.s, self.clock)._grant(doc.id, meeting.convener_id)
-        return f"{FALLBACK_SUBJECT}:{minutes.id}:{doc.id}:{flow.id}"
-
     # -- reading ---------------------------------------------------------------------------------
     def for_meeting(self, meeting: Meeting) -> MeetingMinutes | None:
         return self.s.scalar(select(MeetingMinutes).where(MeetingMinutes.meeting_id == meeting.id))
 
     def flow(self, minutes: MeetingMinutes) -> SignoffFlow | None:
-        parts = (minutes.flow_subject or "").split(":")
-        if len(parts) < 2:
+        """The sign-off flow of the minutes letter."""
+        if minutes.letter_id is None:
             return None
-        return self.signoff.flow_for(parts[0], int(parts[1]))
-
-    def draft_document_id(self, minutes: MeetingMinutes) -> int | None:
-        parts = (minutes.flow_subject or "").split(":")
-        return int(parts[2]) if parts[0] == FALLBACK_SUBJECT and len(parts) > 2 else None
+        return self.signoff.flow_for(LETTER_SUBJECT, minutes.letter_id)
 
     def status(self, minutes: MeetingMinutes) -> MinutesStatus:
         """Read the chain: who signed and when, the issue deadline (sign-off + 3 working days), issue."""
@@ -223,8 +175,6 @@ class MinutesService:
         if st.issued_at and minutes.issued_at is None:
             minutes.issued_at = st.issued_at
             meeting = minutes.meeting
-            if minutes.letter_id is None:
-                self._grant_fallback(minutes, meeting)
             MeetingService(self.s, self.clock).notify(
                 meeting, "minutes", f"会议纪要已印发：{minutes.title}（{meeting.kind_label}）")
         return st
@@ -241,30 +191,6 @@ class MinutesService:
             if st.due is not None and st.issued_at is None:
                 out.append((m, st))
         return out
-
-    # -- the core chain (fallback when the letters workflow is absent) ---------------------------
-    def act(self, user, minutes: MeetingMinutes, action: str, opinion: str = "", seen_sha256: str | None = None):
-        if minutes.letter_id is not None:
-            raise InvalidTransition("纪要由公文流程办理，请在公文页面审签")
-        flow = self.flow(minutes)
-        if flow is None:
-            raise NotFound("纪要审签流程不存在")
-        meeting = minutes.meeting
-        if action == "sign" and user.id != meeting.chair_id:
-            raise Forbidden(f"纪要须由会议主持人（{meeting.chair.full_name}）审签")
-        step = self.signoff.act(flow, user, action, seen_sha256 or flow.version_sha256, opinion)
-        minutes.updated_at = self.clock.now()
-        self.refresh(minutes)
-        return step
-
-    def _grant_fallback(self, minutes: MeetingMinutes, meeting: Meeting) -> None:
-        doc_id = self.draft_document_id(minutes)
-        if doc_id is None:
-            return
-        svc = MeetingService(self.s, self.clock)
-        for dept in self._recipients(meeting):
-            svc._grant(doc_id, dept.id)
-
 
 def decisions_of(spec: dict) -> list[str]:
     return [p.split("、", 1)[1] for p in spec["body"][1:]]
@@ -288,41 +214,18 @@ def attendance_block(meeting: Meeting) -> dict[str, list[str]]:
 
 
 def render_preview(spec: dict) -> bytes:
-    """The minutes in 纪要格式 as PDF (nothing stored); a clear error while the renderer is missing."""
-    try:
-        from .render_pdf import render_pdf
-        from .spec import SpecError
-    except ImportError:
-        raise Unprocessable("公文排版模块尚未安装，暂不能预览纪要") from None
+    """The minutes in 纪要格式 as PDF (nothing stored)."""
     try:
         return render_pdf(spec)
     except SpecError as exc:
         raise Unprocessable(f"纪要内容无法排版：{exc.field}：{exc.message}") from None
 
 
-def on_letter_issued(session: Session, letter) -> None:
-    """Issue hook of the letters workflow: an issued minutes letter marks its meeting's minutes issued
-    and notifies every participant (in the issuing transaction)."""
-    if getattr(letter, "kind", None) != "minutes":
+def mark_minutes_issued(session: Session, letter) -> None:
+    """Called by 印发 (in the issuing transaction): an issued minutes letter marks its meeting's
+    minutes issued and notifies every participant."""
+    if letter.kind != "minutes":
         return
     row = session.scalar(select(MeetingMinutes).where(MeetingMinutes.letter_id == letter.id))
     if row is not None:
-        from archive_service.clock import FixedClock
-
         MinutesService(session, FixedClock(letter.issued_at or datetime.utcnow())).refresh(row)
-
-
-try:  # register with the letters workflow when it is installed
-    from .issuing import ISSUE_HOOKS
-
-    if on_letter_issued not in ISSUE_HOOKS:
-        ISSUE_HOOKS.append(on_letter_issued)
-except ImportError:  # pragma: no cover - the letters workflow is optional for meetings
-    pass
-
-
-def minutes_service(session: Session, clock: Clock, documents: DocumentService | None,
-                    use_letters: bool = True) -> MinutesService:
-    """The minutes service over the letters workflow when installed (else the core-chain fallback)."""
-    letters = letters_backend(session, clock, documents) if use_letters else None
-    return MinutesService(session, clock, documents, letters)

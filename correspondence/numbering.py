@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from archive_service.audit import AuditLog
@@ -110,9 +111,9 @@ class Numbering:
         row = self.s.scalar(q.with_for_update())
         if row is not None:
             return row
-        try:
-            with self.s.begin_nested():
-                self.s.add(NumberSequence(prefix=prefix, year=year, last=0))
-        except IntegrityError:
-            pass  # another transaction created it first; lock theirs
+        # Create the row unless another transaction did (no savepoint: with pysqlite a savepoint taken
+        # before the first write would commit on its own, outside the caller's unit of work).
+        insert = sqlite_insert if self.s.get_bind().dialect.name == "sqlite" else pg_insert
+        self.s.execute(insert(NumberSequence).values(prefix=prefix, year=year, last=0)
+                       .on_conflict_do_nothing(index_elements=["prefix", "year"]))
         return self.s.scalar(q.with_for_update().execution_options(populate_existing=True))

@@ -1,13 +1,12 @@
 """What letters and minutes add to their search records: 发文字号, dates, a readable kind.
 
-Registered with the core indexer at import; the web app and the `worker`/`serve` commands import it.
+Declared in ``correspondence.feature.FEATURE`` (``RECORD_EXTENDERS``); the Runtime hands them to the indexer.
 """
 from __future__ import annotations
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from archive_service.indexing import register_record_extender
 from archive_service.models import Document
 
 from .models import Letter
@@ -36,6 +35,5 @@ def _letter_paperwork(session: Session, doc: Document, rec: dict) -> None:
         rec["numbers"] = [letter.number]
 
 
-register_record_extender("letter_final", _issued_letter)
-register_record_extender("letter_draft", _letter_paperwork)
-register_record_extender("processing_sheet", _letter_paperwork)
+RECORD_EXTENDERS = {"letter_final": [_issued_letter], "letter_draft": [_letter_paperwork],
+                    "processing_sheet": [_letter_paperwork]}

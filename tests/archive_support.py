@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from archive_service.archive.demo import load_archive_demo
 from archive_service.archive.service import archive_for
-from archive_service.features import load_features
 from archive_service.models import User
 
 
@@ -25,7 +24,6 @@ def make_pdf(text: str = "archive test", pages: int = 1) -> bytes:
 
 
 def setup_archive(rt) -> None:
-    load_features()
     with rt.factory() as s:
         load_archive_demo(s, rt.clock)
         s.commit()
@@ -37,7 +35,9 @@ def users(session) -> dict[str, User]:
 
 def upload_pdf(rt, session, username: str, title: str, pages: int = 1, text: str | None = None):
     user = users(session)[username]
-    return rt.documents(session).upload(user, io.BytesIO(make_pdf(text or title, pages)), f"{title}.pdf", title)
+    doc = rt.documents(session).upload(user, io.BytesIO(make_pdf(text or title, pages)), f"{title}.pdf", title)
+    session.commit()  # services only flush: the helper commits what it built
+    return doc
 
 
 def issue_letter(rt, session, title: str, drafter: str = "drafter", reviewer: str = "reviewer",

@@ -9,10 +9,10 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
-from archive_service.db import migrate
 from archive_service.demo import DEMO_PASSWORD, load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
+from archive_service.wiring import FEATURES
 from factories import Make, small_county
 from live_server import chromium, live_server  # noqa: F401  (session fixtures: real server, browser)
 from s3peer import s3_endpoint  # noqa: F401  (session fixture: a moto S3 server)
@@ -54,8 +54,8 @@ def settings(tmp_path, database_url):
 
 @pytest.fixture
 def rt(settings):
-    runtime = Runtime.build(settings)
-    migrate(runtime.engine)
+    runtime = Runtime.build(settings, features=FEATURES)
+    runtime.migrate()
     yield runtime
     runtime.close()  # the search engine, the extraction sandbox child and the connections
 
@@ -63,7 +63,7 @@ def rt(settings):
 @pytest.fixture
 def demo(rt):
     """The demo county of `init --demo`; for the demo tests and browser flows (others use `make`)."""
-    with rt.factory() as session:
+    with rt.transaction() as session:
         assert load_demo(session, rt.clock, rt.documents), \
             "the demo county was not loaded: the test built a county of its own first (county/make fixtures)"
     return rt

@@ -14,10 +14,10 @@ from sqlalchemy import delete, select, update
 from archive_service.archive.jobs import ArchiveJobs
 from archive_service.archive.models import ArchiveItem, ItemPart
 from archive_service.cli import main
-from archive_service.db import migrate
 from archive_service.demo import load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
+from archive_service.wiring import FEATURES
 from archive_support import service, setup_archive, upload_pdf, users
 from tests_support import PG_ONLY
 
@@ -116,9 +116,9 @@ def cli(tmp_path, database_url, monkeypatch):
     monkeypatch.setenv("ARCHIVE_INSTANCE", str(tmp_path / "inst"))
     monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
     runner = CliRunner()
-    rt = Runtime.build(Settings.from_env())
-    migrate(rt.engine)
-    with rt.factory() as s:
+    rt = Runtime.build(Settings.from_env(), features=FEATURES)
+    rt.migrate()
+    with rt.transaction() as s:
         load_demo(s, rt.clock, rt.documents)
     setup_archive(rt)
 

@@ -17,11 +17,11 @@ from archive_service.archive.importer import Importer, zip_refusal
 from archive_service.archive.models import ArchiveItem
 from archive_service.archive.service import archive_for
 from archive_service.cli import main
-from archive_service.db import migrate
 from archive_service.demo import load_demo
 from archive_service.models import Department, Document
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
+from archive_service.wiring import FEATURES
 from archive_support import make_pdf, setup_archive, users
 from letters_support import demo_clients  # noqa: F401  (fixture)
 
@@ -50,9 +50,9 @@ def write_csv(path, rows, header=HEADER):
 def cli(tmp_path, database_url, monkeypatch):
     monkeypatch.setenv("ARCHIVE_INSTANCE", str(tmp_path / "inst"))
     monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
-    rt = Runtime.build(Settings.from_env())
-    migrate(rt.engine)
-    with rt.factory() as s:
+    rt = Runtime.build(Settings.from_env(), features=FEATURES)
+    rt.migrate()
+    with rt.transaction() as s:
         load_demo(s, rt.clock, rt.documents)
     setup_archive(rt)
     runner = CliRunner()

@@ -12,11 +12,11 @@ from minio.error import S3Error
 from archive_service import errors
 from archive_service.archive.models import ArchiveItem
 from archive_service.clock import FixedClock
-from archive_service.db import migrate
 from archive_service.demo import load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.models import Blob
+from archive_service.wiring import FEATURES
 from archive_support import make_pdf, service, setup_archive, upload_pdf, users
 from letters_support import demo_clients  # noqa: F401  (fixture)
 from s3peer import ACCESS_KEY, SECRET_KEY
@@ -29,9 +29,9 @@ def s3rt(tmp_path, database_url, s3_endpoint):
         "ARCHIVE_INSTANCE": str(tmp_path / "instance"), "ARCHIVE_DATABASE_URL": database_url,
         "ARCHIVE_STORAGE_URL": f"s3://{ACCESS_KEY}:{SECRET_KEY}@{s3_endpoint}/{bucket}?secure=false&object_lock=true",
     }, testing=True)
-    rt = Runtime.build(settings)
-    migrate(rt.engine)
-    with rt.factory() as s:
+    rt = Runtime.build(settings, features=FEATURES)
+    rt.migrate()
+    with rt.transaction() as s:
         load_demo(s, rt.clock, rt.documents)
     setup_archive(rt)
     yield rt
@@ -115,9 +115,9 @@ def test_disposal_review_is_proposed_and_signed_off_nothing_deleted(tmp_path, da
     clock = FixedClock(datetime(2026, 3, 1, 2, 0))
     settings = Settings.from_env(env={"ARCHIVE_INSTANCE": str(tmp_path / "i"), "ARCHIVE_DATABASE_URL": database_url},
                                  testing=True)
-    rt = Runtime.build(settings, clock=clock)
-    migrate(rt.engine)
-    with rt.factory() as s:
+    rt = Runtime.build(settings, clock=clock, features=FEATURES)
+    rt.migrate()
+    with rt.transaction() as s:
         load_demo(s, rt.clock, rt.documents)
     setup_archive(rt)
     item_id, shas, _note, until = _file(rt, "D10")

@@ -25,7 +25,7 @@ def _count(s, model):
 
 
 def test_upload_records_digests_type_audit_and_outbox(rt):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         drafter = Make(rt, s).user()
         before_outbox = _count(s, OutboxEntry)
         doc = rt.documents(s).upload(drafter, io.BytesIO(PDF), "审批档案.pdf", "审批档案")
@@ -39,7 +39,7 @@ def test_upload_records_digests_type_audit_and_outbox(rt):
 
 
 def test_same_bytes_twice_store_one_blob(rt):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         drafter = Make(rt, s).user()
         docs = rt.documents(s)
         a = docs.upload(drafter, io.BytesIO(b"same bytes"), "a.txt")
@@ -52,7 +52,7 @@ def test_same_bytes_twice_store_one_blob(rt):
 
 
 def test_new_version_keeps_the_old_one(rt):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         docs = rt.documents(s)
         user = Make(rt, s).user()
         doc = docs.upload(user, io.BytesIO(b"first"), "v.txt")
@@ -63,7 +63,7 @@ def test_new_version_keeps_the_old_one(rt):
 
 
 def test_empty_and_too_large_and_executable_leave_nothing(rt):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         docs = rt.documents(s)
         user = Make(rt, s).user()
         before = (_count(s, Document), _count(s, Blob), len(list(rt.store.list())))
@@ -78,7 +78,7 @@ def test_empty_and_too_large_and_executable_leave_nothing(rt):
 
 
 def test_other_department_sees_not_found(rt):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         make = Make(rt, s)
         owner, other = make.user(), make.user()  # each in a department of their own
         doc = rt.documents(s).upload(owner, io.BytesIO(b"secret-ish"), "x.txt")
@@ -89,20 +89,20 @@ def test_other_department_sees_not_found(rt):
 
 
 def test_fixity_finds_a_changed_blob(rt):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         doc = rt.documents(s).upload(Make(rt, s).user(), io.BytesIO(b"original content"), "f.txt")
         sha = doc.versions[0].blob_sha256
     path = rt.settings.instance / "objects" / blob_key(sha)
     os.chmod(path, 0o644)
     path.write_bytes(b"tampered content")
-    with rt.factory() as s:
+    with rt.transaction() as s:
         report = run_fixity(s, rt.store, rt.clock)
         assert [f[0] for f in report.failures] == [sha]
         assert s.get(Blob, sha).last_fixity_ok is False
 
 
 def test_fixity_sampling_checks_oldest_first(rt):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         make = Make(rt, s)
         owner = make.user()
         make.document(owner, b"first blob")
@@ -125,15 +125,15 @@ CRASH_SCRIPT = textwrap.dedent("""
     user = s.get(User, int(os.environ["TEST_USER_ID"]))
     def die(*a, **k):
         os._exit(137)          # the process is killed after the blob is stored, before the commit
-    s.commit = die
     rt.documents(s).upload(user, io.BytesIO(b"bytes of a crashed upload"), "crash.txt")
+    die()                      # where the unit of work would commit
 """)
 
 
 def test_kill_between_blob_and_commit_leaves_no_row(rt, make, settings):
     user = make.user()
     make.document(user)
-    with rt.factory() as s:
+    with rt.transaction() as s:
         docs_before = _count(s, Document)
     env = dict(os.environ, ARCHIVE_INSTANCE=str(settings.instance), ARCHIVE_DATABASE_URL=settings.database_url,
                TEST_USER_ID=str(user.id))
@@ -141,7 +141,7 @@ def test_kill_between_blob_and_commit_leaves_no_row(rt, make, settings):
     assert proc.returncode == 137, proc.stderr
     sha = hashlib.sha256(b"bytes of a crashed upload").hexdigest()
     assert rt.store.exists(sha)                       # the blob was written first ...
-    with rt.factory() as s:
+    with rt.transaction() as s:
         assert _count(s, Document) == docs_before     # ... and no row points at anything
         assert s.scalar(select(func.count()).select_from(DocumentVersion).where(
             DocumentVersion.blob_sha256 == sha)) == 0
@@ -154,7 +154,7 @@ def test_kill_between_blob_and_commit_leaves_no_row(rt, make, settings):
 def test_grants_open_a_document_to_another_department_until_they_expire(rt):
     from archive_service.models import DocumentGrant
 
-    with rt.factory() as s:
+    with rt.transaction() as s:
         make = Make(rt, s)
         doc = rt.documents(s).upload(make.user(), io.BytesIO(b"shared with the regulator"), "g.txt")
         reader = make.user()

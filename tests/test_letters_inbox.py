@@ -136,25 +136,20 @@ def test_a_failure_during_issue_leaves_no_half_issued_letter(clients, rt):
     from sqlalchemy import func, select
 
     from archive_service.models import Document
-    from correspondence import issuing
     from correspondence.models import Letter
 
     letter = signed_off(clients, draft(clients))
 
-    def broken(_session, _letter):
-        raise RuntimeError("the machine lost power")
+    from failure_injection import FlushFailure
 
-    issuing.ISSUE_HOOKS.append(broken)
-    try:
-        with rt.factory() as s:
-            before = s.scalar(select(func.count()).select_from(Document))
+    with rt.factory() as s:
+        before = s.scalar(select(func.count()).select_from(Document))
+    with FlushFailure(rt.factory).armed(12):  # well into the issue: after documents and grants
         failed = act(clients, "drafter", letter, "issue")
-        assert failed.status_code == 500
-        with rt.factory() as s:
-            row = s.get(Letter, letter["id"])
-            assert row.issued_at is None and row.final_document_id is None and row.sheet_document_id is None
-            assert s.scalar(select(func.count()).select_from(Document)) == before
-    finally:
-        issuing.ISSUE_HOOKS.remove(broken)
+    assert failed.status_code == 500
+    with rt.factory() as s:
+        row = s.get(Letter, letter["id"])
+        assert row.issued_at is None and row.final_document_id is None and row.sheet_document_id is None
+        assert s.scalar(select(func.count()).select_from(Document)) == before
     issued = issue(clients, letter)
     assert issued["number"] and issued["state"] == "issued"

@@ -52,7 +52,7 @@ def test_too_late_is_refused_without_an_urgent_reason_and_audited_with_one(ctx):
     svc.clock = rt.clock
     with pytest.raises(DeadlineViolation) as exc:
         schedule(svc, u["drafter"], date(2025, 10, 9))
-    assert "2025年9月28日" in exc.value.message and exc.value.status == 422
+    assert "2025年9月28日" in exc.value.message and exc.value.kind == "invalid"
     assert exc.value.details["latest_day"] == "2025-09-28"
     assert exc.value.details["earliest_meeting"] == "2025-10-10"  # Sep 30, Oct 9, Oct 10
     m = schedule(svc, u["drafter"], date(2025, 10, 9), urgent_reason="省局督办，须在节后立即会商")

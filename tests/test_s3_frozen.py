@@ -17,9 +17,9 @@ import urllib.request
 import uuid
 from pathlib import Path
 
-from archive_service.db import migrate
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
+from archive_service.wiring import FEATURES
 from s3peer import ACCESS_KEY, SECRET_KEY, free_port, moto_process
 from storage_support import make_uploader, multipart
 
@@ -49,8 +49,8 @@ def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, dat
             ARCHIVE_S3_CONNECT_TIMEOUT="1", ARCHIVE_S3_READ_TIMEOUT=str(READ_TIMEOUT), ARCHIVE_S3_RETRIES="1",
             ARCHIVE_READY_TIMEOUT=str(READY_TIMEOUT),
         )
-        rt = Runtime.build(Settings.from_env(env=env))
-        migrate(rt.engine)
+        rt = Runtime.build(Settings.from_env(env=env), features=FEATURES)
+        rt.migrate()
         _uid, token = make_uploader(rt)
         rt.engine.dispose()
         auth = {"Authorization": f"Bearer {token}"}

@@ -29,7 +29,7 @@ def people(make):
 
 
 def _upload(rt, username, title, text, filename="a.txt"):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         user = s.scalar(select(User).where(User.username == username))
         return rt.documents(s).upload(user, io.BytesIO(text if isinstance(text, bytes) else text.encode()),
                                       filename, title).id
@@ -266,8 +266,10 @@ def test_a_document_that_cannot_be_indexed_is_recorded_retried_and_cleared(rt, m
         if record["title"] == "有问题的文件":
             raise RuntimeError("字段转换出错")
 
-    monkeypatch.setitem(indexing._EXTENDERS, "file", [broken])
-    _drain(rt)
+    def drain(extenders) -> None:
+        rt.worker(search=indexing.SearchIndexer(rt.search_engine, rt.store, rt.clock, extenders)).drain()
+
+    drain({"file": [broken]})
     with rt.factory() as s:
         failure = s.get(IndexFailure, bad)
         assert failure is not None and failure.attempts == 1 and "字段转换出错" in failure.error
@@ -275,9 +277,8 @@ def test_a_document_that_cannot_be_indexed_is_recorded_retried_and_cleared(rt, m
     assert _search(make, "drafter", q="可以索引").get_json()["total"] == 1
     assert _search(make, "drafter", q="无法索引").get_json()["total"] == 0
     assert _pending(rt) == 1  # the retry, due after the backoff
-    monkeypatch.setitem(indexing._EXTENDERS, "file", [])
     clock.advance(minutes=5)
-    _drain(rt)
+    drain({})
     with rt.factory() as s:
         assert s.get(IndexFailure, bad) is None
     assert _search(make, "drafter", q="无法索引").get_json()["total"] == 1

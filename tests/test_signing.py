@@ -288,7 +288,7 @@ def drafter(make):
 
 def _store_signed_letter(rt, user) -> int:
     """File a PDF signed by the user's department as a document of that department."""
-    with rt.factory() as s:
+    with rt.transaction() as s:
         user = s.merge(user)
         pdf = sign_pdf(letter_pdf(), user.department, signer_name=user.full_name, keys=key_source(rt.settings))
         doc = rt.documents(s).upload(user, io.BytesIO(pdf), "石审批函〔2026〕7号.pdf", "关于征求意见的函")

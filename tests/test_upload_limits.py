@@ -9,10 +9,10 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from archive_service.db import migrate
 from archive_service.models import Blob, Document, DocumentVersion
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
+from archive_service.wiring import FEATURES
 from factories import Make, small_county
 
 MiB = 1024 * 1024
@@ -25,8 +25,8 @@ def world(tmp_path, database_url):
         "ARCHIVE_INSTANCE": str(tmp_path / "inst"), "ARCHIVE_DATABASE_URL": database_url,
         "ARCHIVE_MAX_UPLOAD_MB": str(UPLOAD_MB), "ARCHIVE_MAX_VERIFY_MB": str(VERIFY_MB),
     }, testing=True)
-    rt = Runtime.build(settings)
-    migrate(rt.engine)
+    rt = Runtime.build(settings, features=FEATURES)
+    rt.migrate()
     make = Make(rt)
     people = small_county(make)
     drafter = people["drafter"]

@@ -12,6 +12,7 @@ from archive_service.models import Blob, Document
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.web import create_app
+from archive_service.wiring import FEATURES
 from storage_support import make_uploader, multipart
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -77,14 +78,13 @@ def test_documents_images_packages_are_accepted(rt, filename, data, media_type):
 
 
 def test_the_allow_list_is_configurable(tmp_path, database_url):
-    from archive_service.db import migrate
 
     settings = Settings.from_env(env={
         "ARCHIVE_INSTANCE": str(tmp_path / "inst"), "ARCHIVE_DATABASE_URL": database_url,
         "ARCHIVE_UPLOAD_MEDIA_TYPES": "application/pdf, image/*", "ARCHIVE_UPLOAD_EXTENSIONS": "pdf,.PNG",
     }, testing=True)
-    rt = Runtime.build(settings)
-    migrate(rt.engine)
+    rt = Runtime.build(settings, features=FEATURES)
+    rt.migrate()
     try:
         app = create_app(rt)
         _uid, token = make_uploader(rt)

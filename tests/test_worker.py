@@ -24,7 +24,7 @@ class RecordingSink:
 
 
 def _upload_many(rt, n):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         user = Make(rt, s).user()
         for i in range(n):
             rt.documents(s).upload(user, io.BytesIO(f"document {i}".encode()), f"{i}.txt")

@@ -293,7 +293,7 @@ class Importer:
         self.archive.ensure_transaction()
         with self.s.begin_nested():
             doc = docs.create_from_stored(self.user, stored[0], stored[1], clean["path"].name, clean["title"],
-                                          kind="archive", commit=False)
+                                          kind="archive")
             bundle = SourceBundle(
                 source_type="import", source_id=key, department_id=self.user.department_id, title=clean["title"],
                 doc_number=clean["doc_number"], responsible=clean["responsible"] or self.org.name,

@@ -365,7 +365,7 @@ class ArchiveService:
         stored, media_type = self.docs.store_bytes(io.BytesIO(data))
         base = main["filename"].rsplit(".", 1)[0]
         doc = self.docs.create_from_stored(user, stored, media_type, f"{base}-归档章.pdf",
-                                           f"{item.title}（归档章副本）", kind="archive_copy", commit=False)
+                                           f"{item.title}（归档章副本）", kind="archive_copy")
         v = doc.versions[-1]
         self.s.add(ItemPart(item_id=item.id, document_id=doc.id, version=1, role="stamped",
                             position=len(item.parts), filename=v.filename, size=stored.size,

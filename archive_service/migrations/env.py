@@ -14,7 +14,7 @@ if engine is None:  # plain `alembic` command line: build from the settings
 with engine.begin() as connection:
     context.configure(
         connection=connection,
-        target_metadata=load_models(),
+        target_metadata=config.attributes.get("metadata") or load_models(),
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
     )

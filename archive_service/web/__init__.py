@@ -8,16 +8,44 @@ from flask import Flask
 
 from ..runtime import Runtime
 from ..settings import Settings
+from ..wiring import build_runtime
+from . import (
+    admin,
+    api,
+    archive_api,
+    archive_pages,
+    audit_pages,
+    context,
+    errors,
+    headers,
+    health,
+    inbox,
+    letters,
+    letters_api,
+    limits,
+    meetings,
+    pages,
+    render_api,
+    search_pages,
+    signature_pages,
+    uploads,
+)
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 STATIC = Path(__file__).resolve().parents[2] / "static"  # the pages' JavaScript (no inline script: CSP)
 
 
+# The web modules, each with a blueprint ``bp`` (pages and /api/v1 routes) and optionally
+# ``work_sections`` for 我的工作. A feature's pages join this list explicitly.
+WEB_MODULES = (health, api, pages, admin, audit_pages, signature_pages, meetings, search_pages, letters,
+               letters_api, inbox, render_api, archive_api, archive_pages)
+
+
 def create_app(runtime: Runtime | Settings | None = None) -> Flask:
-    if runtime is None:
-        runtime = Settings.from_env()
-    if isinstance(runtime, Settings):
-        runtime = Runtime.build(runtime)
+    """The app around ``runtime``; from settings (default: the environment) it is built with every
+    feature of the wiring layer."""
+    if runtime is None or isinstance(runtime, Settings):
+        runtime = build_runtime(runtime)
     app = Flask(__name__, template_folder=str(TEMPLATES), static_folder=str(STATIC), static_url_path="/static")
     app.config.update(
         SECRET_KEY=runtime.settings.secret_key,
@@ -30,23 +58,14 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     app.json.ensure_ascii = False
     app.extensions["archive"] = runtime
 
-    from ..features import load_features
-    from . import (admin, api, archive_api, archive_pages, audit_pages, context, errors, health, inbox, letters,
-                   letters_api, meetings, pages, render_api, search_pages, signature_pages)
-    from . import headers
-    from . import uploads
-    from . import limits
-
-    load_features()
-
     app.url_map.converters["int"] = limits.BoundedIntConverter  # before any rule is added
     limits.init_app(app)  # first before_request hook: body limits before anything reads the body
     context.init_app(app)
     errors.init_app(app)
     headers.init_app(app)
     uploads.init_app(app)
-    for bp in (health.bp, api.bp, pages.bp, admin.bp, audit_pages.bp, signature_pages.bp, meetings.bp,
-               search_pages.bp, letters.bp, letters_api.bp, inbox.bp, render_api.bp, archive_api.bp,
-               archive_pages.bp):
-        app.register_blueprint(bp)
+    for module in WEB_MODULES:
+        app.register_blueprint(module.bp)
+    # 我的工作: every web module that has work for the home page provides sections
+    app.extensions["mywork"] = [m.work_sections for m in WEB_MODULES if hasattr(m, "work_sections")]
     return app

@@ -17,6 +17,7 @@ from .admin_schemas import CalendarForm, CalendarQuery, DepartmentForm, LiaisonF
 from .apispec import parse_form, parse_query
 from .context import current_user, db, runtime
 from .pages import login_required
+from .services import services
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -32,7 +33,7 @@ def admin_required(view):
 
 
 def _directory() -> Directory:
-    return Directory(db(), runtime().clock, current_user())
+    return services().directory(current_user())
 
 
 def _get(model, key):
@@ -43,7 +44,6 @@ def _get(model, key):
 
 
 def _done(message: str, endpoint: str):
-    db().commit()
     flash(message)
     return redirect(url_for(endpoint))
 

@@ -11,9 +11,10 @@ from ..errors import BadRequest, Unauthorized
 from ..models import Document
 from . import schemas as s
 from .apispec import openapi_document, operation
-from .context import current_user, db, runtime
+from .context import authenticate, current_user, db
 from .limits import read_json
 from .paging import page_json
+from .services import services
 from .transfer import download_response, receive_upload, receive_version
 from .upload_marks import streaming_upload
 
@@ -55,10 +56,8 @@ def openapi():
 @bp.post("/auth/token")
 @operation("用户名和密码换取访问令牌", body=s.TokenRequest, responses={201: s.Token}, errors=(401, 429), public=True)
 def issue_token(body: s.TokenRequest):
-    auth = runtime().authenticator(db())
-    user = auth.login(body.username, body.password, request.remote_addr or "")
-    token, row = auth.issue_token(user)
-    db().commit()
+    user = authenticate(body.username, body.password)
+    token, row = services().authenticator.issue_token(user)
     return jsonify({"token": token, "token_type": "Bearer", "username": user.username,
                     "expires_at": row.expires_at.isoformat() + "Z"}), 201
 
@@ -70,8 +69,7 @@ def revoke_token():
     header = request.headers.get("Authorization", "")
     if not g.get("via_token"):
         raise BadRequest("请用要撤销的令牌发起此请求")
-    runtime().authenticator(db()).revoke_token(current_user(), header[7:].strip())
-    db().commit()
+    services().authenticator.revoke_token(current_user(), header[7:].strip())
     return "", 204
 
 
@@ -98,7 +96,7 @@ def create_document():
 @api_login_required
 @operation("本部门文档列表（按游标翻页；带 page 时按页码翻页）", query=s.ListQuery, responses={200: s.DocumentPage})
 def list_documents(query: s.ListQuery):
-    service = runtime().documents(db())
+    service = services().documents
     if query.page is not None:  # OFFSET paging, kept for older clients (deep pages are slow)
         result = service.list(current_user(), query.page, query.size or 20)
         return jsonify({"items": [document_json(d) for d in result.items], "total": result.total,
@@ -111,7 +109,7 @@ def list_documents(query: s.ListQuery):
 @api_login_required
 @operation("文档详情（含版本）", responses={200: s.Document})
 def get_document(doc_id: int):
-    doc = runtime().documents(db()).get(current_user(), doc_id)
+    doc = services().documents.get(current_user(), doc_id)
     body = document_json(doc)
     body["versions"] = [{"number": v.number, "filename": v.filename, "size": v.blob.size,
                          "media_type": v.blob.media_type, "sha256": v.blob.sha256, "sm3": v.blob.sm3,
@@ -153,7 +151,7 @@ def liaison_gap_list():
 @operation("审计日志（安全审计员；按游标翻页，带 page 时按页码翻页）", query=s.AuditQuery, responses={200: s.AuditPage},
            errors=(403,))
 def audit_events(query: s.AuditQuery):
-    from .audit_pages import audit_page, audit_query
+    from ..activity import audit_page, audit_query
 
     permissions.require_auditor(current_user())
     filters = query.model_dump(include={"action", "actor", "target"}, exclude_none=True)

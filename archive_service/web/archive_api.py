@@ -15,8 +15,9 @@ from ..errors import DomainError, NotFound
 from ..models import Department, DocumentVersion
 from .api import api_login_required
 from .apispec import operation
-from .context import current_user, db, runtime
+from .context import after_commit, current_user, db, runtime
 from .schemas import Day, Id, Query
+from .services import services
 from .transfer import content_disposition, send_audited
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -160,7 +161,7 @@ class ZipUpload(BaseModel):
 
 
 def archive() -> ArchiveService:
-    return archive_for(runtime(), db())
+    return services().archive
 
 
 def item_json(item: ArchiveItem, detail: bool = False) -> dict:
@@ -183,10 +184,8 @@ def item_json(item: ArchiveItem, detail: bool = False) -> dict:
 
 
 def _file_and_lock(svc: ArchiveService, item: ArchiveItem) -> None:
-    """Commit the filing, then lock the blobs in the store (irreversible, so only committed rows)."""
-    db().commit()
-    svc.apply_retention(item)
-    db().commit()
+    """Lock the blobs in the store once the filing is committed (irreversible, so only committed rows)."""
+    after_commit(lambda: svc.apply_retention(item))
 
 
 @bp.post("/items")
@@ -212,10 +211,7 @@ def file_batch(body: FileBatch):
     svc = archive()
     filed, failed = svc.file_many(current_user(), [r.model_dump(exclude_none=True) for r in data.items],
                                   data.retention, data.unit)
-    db().commit()
-    for item in filed:
-        svc.apply_retention(item)
-    db().commit()
+    after_commit(lambda: [svc.apply_retention(item) for item in filed])
     return jsonify({"filed": [item_json(i) for i in filed], "failed": failed}), 200
 
 
@@ -248,7 +244,6 @@ def patch_item(item_id: int, body: MetadataPatch):
     data = body
     svc = archive()
     item = svc.update_metadata(current_user(), svc.get(current_user(), item_id), data.model_dump(exclude_unset=True))
-    db().commit()
     return jsonify(item_json(item, detail=True))
 
 
@@ -259,7 +254,6 @@ def check_item(item_id: int):
     svc = archive()
     item = svc.get(current_user(), item_id)
     report = svc.check(item, "demand", current_user())
-    db().commit()
     return jsonify(report.to_dict())
 
 
@@ -347,7 +341,6 @@ def propose_disposal(item_id: int, body: DisposalProposal):
     data = body
     svc = archive()
     review = svc.propose_disposal(current_user(), svc.get(current_user(), item_id), data.proposal, data.reason)
-    db().commit()
     return jsonify(review_json(review)), 201
 
 
@@ -362,7 +355,6 @@ def sign_disposal(review_id: int, body: SignOpinion):
         raise NotFound("鉴定记录不存在")
     svc.get(current_user(), review.item_id)
     svc.sign_disposal(current_user(), review, data.opinion)
-    db().commit()
     return jsonify(review_json(review))
 
 
@@ -428,9 +420,10 @@ def start_import(user, stream, filename: str) -> ImportRun:
     run = ImportRun(key=digest.hexdigest(), department_id=org.id, started_by=user.id, started_at=rt.clock.now(),
                     status="running", message=filename[:200])
     db().add(run)
-    db().commit()
-    threading.Thread(target=_run_import, args=(rt, run.id, user.id, catalogue_path.parent, catalogue_path),
-                     name=f"archive-import-{run.id}", daemon=True).start()
+    db().flush()
+    after_commit(lambda: threading.Thread(  # the thread reads the committed run
+        target=_run_import, args=(rt, run.id, user.id, catalogue_path.parent, catalogue_path),
+        name=f"archive-import-{run.id}", daemon=True).start())
     return run
 
 
@@ -540,5 +533,4 @@ def list_fonds():
            responses={200: FondsOut}, errors=(403, 409))
 def put_fonds(body: FondsIn):
     fonds = save_fonds(body)
-    db().commit()
     return jsonify(fonds_json(fonds))

@@ -12,8 +12,10 @@ from ..permissions import can_view_archive, has_role
 from ..signoff import Signoff
 from . import mywork
 from .archive_api import archive, import_json, start_import, visible_run
-from .context import current_user, db, runtime
+from .context import after_commit, current_user, db, runtime
+from .errors import status_of
 from .pages import login_required
+from .services import services
 from .upload_marks import streaming_upload
 from .uploads import open_upload
 
@@ -57,10 +59,7 @@ def file_page():
             return redirect(url_for("archive_pages.file_page", **request.args))
         retention = request.form.get("retention", "")
         filed, failed = svc.file_many(user, refs, retention, request.form.get("unit") or None)
-        db().commit()
-        for item in filed:
-            svc.apply_retention(item)
-        db().commit()
+        after_commit(lambda: [svc.apply_retention(item) for item in filed])
         return render_template("ui/archive/filed.html", filed=filed, failed=failed)
     year = _int(request.args.get("year"))
     source_type = request.args.get("source_type") or None
@@ -91,7 +90,6 @@ def check_page(item_id: int):
     svc = archive()
     item = svc.get(current_user(), item_id)
     report = svc.check(item, "demand", current_user())
-    db().commit()
     flash("四性检测通过" if report.passed else f"四性检测未通过：{report.summary()}")
     return redirect(url_for("archive_pages.item_page", item_id=item.id))
 
@@ -117,7 +115,7 @@ def import_page():
             return redirect(url_for("archive_pages.import_status", run_id=run.id))
         except DomainError as exc:
             db().rollback()
-            error, status = exc.message, exc.status
+            error, status = exc.message, status_of(exc)
     runs = []
     if has_role(user, "archivist"):
         org_id = holding_organisation(user.department).id
@@ -153,7 +151,6 @@ def disposal_page():
                 item = svc.get(user, _int(request.form.get("item_id")) or 0)
                 svc.propose_disposal(user, item, request.form.get("proposal", ""), request.form.get("reason", ""))
                 flash(f"已提交鉴定意见：{item.archival_code}")
-            db().commit()
         except DomainError as exc:
             db().rollback()
             flash(exc.message)
@@ -166,15 +163,14 @@ def disposal_page():
     return render_template("ui/archive/disposal.html", rows=rows, flows=flows)
 
 
-def _work(user, session):
+def work_sections(user, session):
     """我的工作: archivists see what waits to be filed and items whose last check failed; leaders see
     disposal proposals to sign."""
     from ..archive.models import ArchiveItem, DisposalReview
-    from ..archive.service import archive_for
 
     sections = []
     org = holding_organisation(user.department)
-    svc = archive_for(runtime(), session)
+    svc = services().archive
     if has_role(user, "archivist"):
         rows = svc.candidates(user, limit=6)
         sections.append(mywork.WorkSection("待归档", [
@@ -192,8 +188,6 @@ def _work(user, session):
                             note="建议销毁" if r.proposal == "destroy" else "建议继续保存") for r in pending], 32))
     return sections
 
-
-mywork.register(_work)
 
 
 @bp.route("/archive/fonds", methods=["GET", "POST"])
@@ -217,7 +211,6 @@ def fonds_page():
         try:
             save_fonds(FondsIn(department=request.form.get("department", ""),
                                code=request.form.get("code", "").upper(), units=units))
-            db().commit()
             flash("全宗号已保存")
             return redirect(url_for("archive_pages.fonds_page"))
         except ValidationError as exc:
@@ -247,7 +240,6 @@ def metadata_page(item_id: int):
     try:
         data = MetadataPatch.model_validate(fields)
         svc.update_metadata(current_user(), item, data.model_dump(exclude_unset=True))
-        db().commit()
         flash("著录项已保存（已记入审计）")
     except ValidationError as exc:
         flash("著录项格式错误：" + "; ".join(str(e["msg"]) for e in exc.errors()[:3]))

@@ -1,15 +1,11 @@
 """The auditor's view of the audit log, with filters and CSV export."""
 from __future__ import annotations
 
-from datetime import datetime
-
 from flask import Blueprint, Response, render_template, request
-from sqlalchemy import select
 
 from .. import permissions
+from ..activity import audit_page, audit_query
 from ..audit import AuditLog, export_csv, verify_chain
-from ..listing import Cursor, KeysetPage
-from ..models import AuditEvent
 from .apispec import parse_query
 from .context import current_user, db, runtime
 from .pages import login_required
@@ -17,45 +13,6 @@ from .paging import keyset_args
 from .schemas import AuditFilter
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
-
-
-def audit_query(args):
-    q = select(AuditEvent).order_by(AuditEvent.id.desc())
-    if args.get("action"):
-        q = q.where(AuditEvent.action.startswith(args["action"].strip()))
-    if args.get("actor"):
-        q = q.where(AuditEvent.actor_name == args["actor"].strip())
-    if args.get("target"):
-        q = q.where(AuditEvent.target_id == args["target"].strip())
-    return q
-
-
-def audit_page(session, args, size: int, after: Cursor | None = None, before: Cursor | None = None,
-               start: datetime | None = None) -> KeysetPage:
-    """Events newest first by id, by keyset (``id < cursor``); ``start`` jumps to the last event before it.
-
-    Every filter has an index ending in ``id`` (migration firsthour_0001), so a page is one range scan."""
-    q = audit_query(args)
-    if start is not None:  # ids grow with time (the chain appends): find the boundary through the `at` index
-        boundary = session.scalar(select(AuditEvent.id).where(AuditEvent.at < start)
-                                  .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))
-        q = q.where(AuditEvent.id <= (boundary or 0))
-    if before is not None:
-        rows = session.scalars(q.where(AuditEvent.id > before.id).order_by(None).order_by(AuditEvent.id)
-                               .limit(size + 1)).all()
-        more_newer, rows = len(rows) > size, rows[:size][::-1]
-        more_older = True
-    else:
-        if after is not None:
-            q = q.where(AuditEvent.id < after.id)
-        rows = session.scalars(q.limit(size + 1)).all()
-        more_older, rows = len(rows) > size, rows[:size]
-        more_newer = after is not None or start is not None
-    page = KeysetPage(list(rows), size, start=start)
-    if rows:
-        page.next_cursor = Cursor(rows[-1].at, rows[-1].id).encode() if more_older else None
-        page.prev_cursor = Cursor(rows[0].at, rows[0].id).encode() if more_newer else None
-    return page
 
 
 @bp.get("/")

@@ -1,16 +1,27 @@
-"""Per-request collaborators: one database session, the signed-in user, CSRF, template helpers."""
+"""Per-request collaborators: one database session (the request's unit of work), the signed-in user,
+CSRF, template helpers.
+
+A request is one unit of work: views and services only flush; the session commits once after a
+successful response (status < 400) and rolls back on any error response, the generic 500 path
+included. Work that must be kept whatever the request's outcome (a failed-login counter and its
+audit event) runs in ``independent_unit()``, a transaction of its own that commits at once.
+"""
 from __future__ import annotations
 
 import hmac
+import logging
 import secrets
 
-from flask import Flask, current_app, g, request, session
+from flask import Flask, current_app, g, make_response, request, session
 
 from ..clock import local_time
 from ..errors import BadRequest
 from ..models import DEPARTMENT_KINDS, ROLES, User
 from ..runtime import Runtime
+from .errors import HTTP_MESSAGES, error_response
 from .upload_marks import is_streaming_upload
+
+log = logging.getLogger(__name__)
 
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
@@ -23,6 +34,22 @@ def db():
     if "db" not in g:
         g.db = runtime().factory()
     return g.db
+
+
+def independent_unit():
+    """A separate transaction committed on leaving the block, independent of the request's outcome.
+
+    Use it before the request's own session has written anything: both append to the audit chain,
+    whose head row the first writer locks until it commits.
+    """
+    return runtime().transaction()
+
+
+def after_commit(action) -> None:
+    """Run ``action()`` once the request's unit of work has committed (an irreversible step that must
+    only follow committed rows, e.g. locking blobs in the store, starting a thread that reads the
+    rows). What ``action`` writes is committed as a second unit of work; a failing action is logged."""
+    g.setdefault("after_commit", []).append(action)
 
 
 def current_user() -> User | None:
@@ -38,6 +65,16 @@ def current_user() -> User | None:
             if user is not None and user.active and session.get("sv") == user.session_version:
                 g.user = user
     return g.user
+
+
+def authenticate(username: str, password: str) -> User:
+    """Check a login in a unit of work of its own, so a refused attempt's counter and audit event are
+    committed although the request fails; returns the user in the request's session or raises."""
+    with independent_unit() as s:
+        result = runtime().authenticator(s).login(
+            username, password, request.remote_addr or "")
+    result.raise_if_refused()
+    return db().get(User, result.user_id)
 
 
 def sign_in(user: User) -> None:
@@ -75,6 +112,34 @@ def init_app(app: Flask) -> None:
             return
         supplied = request.headers.get("X-CSRF-Token") or request.form.get("csrf_token")
         check_csrf(supplied)
+
+    @app.after_request
+    def _end_unit_of_work(response):
+        """Commit the request's work once when it succeeded; roll everything back otherwise.
+
+        Runs before a streamed body is sent, so downloads commit their audit event first.
+        """
+        s = g.get("db")
+        if s is None:
+            return response
+        if response.status_code >= 400:
+            s.rollback()
+            return response
+        try:
+            s.commit()
+        except Exception:  # the last flush or the commit failed: nothing of the request is kept
+            s.rollback()
+            log.exception("commit failed")
+            body, status = error_response(500, "internal_error", HTTP_MESSAGES[500])
+            return make_response(body, status)
+        for action in g.pop("after_commit", []):
+            try:
+                action()
+                s.commit()
+            except Exception:  # the request's work is committed; this follow-up is retried by its job
+                s.rollback()
+                log.exception("after-commit action failed")
+        return response
 
     @app.teardown_appcontext
     def _close_db(_exc):

@@ -1,18 +1,22 @@
 """收文 pages: the department's inbox with 签收 / 登记 / 承办 / 答复 and overdue marks."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
+from ..directory import find_user
 from ..errors import BadRequest, DomainError
-from ..models import User
 from . import mywork
 from .apispec import validate
-from .context import current_user, db, runtime
+from .context import current_user, db
+from .errors import status_of
 from .letters_common import department_users, inbox
 from .letters_schemas import InboxAction
 from .pages import login_required
 from .paging import keyset_args
 from .redirects import same_site_path
+from .services import services
 
 bp = Blueprint("inbox", __name__)
 
@@ -27,30 +31,34 @@ def index():
                            handlers=department_users(current_user().department_id), page=page)
 
 
-def run_action(user, item_id: int, values: InboxAction) -> str:
-    """Shared by the page and the API: returns a Chinese confirmation, or the reply letter's id."""
+@dataclass(frozen=True)
+class ActionOutcome:
+    """What an inbox action did: a Chinese confirmation, and the drafted reply letter for ``reply``."""
+
+    message: str
+    reply_letter_id: int | None = None
+
+
+def run_action(user, item_id: int, values: InboxAction) -> ActionOutcome:
+    """Shared by the page and the API."""
     service = inbox()
     item = service.item(user, item_id)
     action = values.action
     if action == "receive":
         service.receive(user, item)
-        return "已签收"
+        return ActionOutcome("已签收")
     if action == "register":
         service.register(user, item)
-        return f"已登记，收文编号：{item.incoming_number}"
+        return ActionOutcome(f"已登记，收文编号：{item.incoming_number}")
     if action == "assign":
-        handler_ref = values.handler
-        handler = None
-        if handler_ref:
-            handler = (db().get(User, int(handler_ref)) if str(handler_ref).isdigit()
-                       else db().query(User).filter_by(username=str(handler_ref)).one_or_none())
+        handler = find_user(db(), values.handler)
         service.assign(user, item, handler, days=values.days, due_on=values.due_on)
-        return f"已交办，办理期限：{item.due_on.isoformat()}"
+        return ActionOutcome(f"已交办，办理期限：{item.due_on.isoformat()}")
     body = values.body
     if isinstance(body, str):
         body = [p for p in body.splitlines() if p.strip()] or None
     reply = service.reply(user, item, title=values.title or None, body=body, note=values.note or "")
-    return f"reply:{reply.id}"
+    return ActionOutcome("已起草复函，请完善后提交核稿", reply_letter_id=reply.id)
 
 
 def form_action(action: str, form) -> InboxAction:
@@ -66,28 +74,26 @@ def form_action(action: str, form) -> InboxAction:
 def act(item_id: int, action: str):
     user = current_user()
     try:
-        message = run_action(user, item_id, form_action(action, request.form))
+        outcome = run_action(user, item_id, form_action(action, request.form))
     except DomainError as exc:
         db().rollback()
         service = inbox()
         items = service.items(user)
         return render_template("ui/letters/inbox.html", items=items, error=exc.message,
                                overdue={i.id for i in items if service.overdue(i)},
-                               handlers=department_users(user.department_id)), exc.status
-    if message.startswith("reply:"):
-        flash("已起草复函，请完善后提交核稿")
-        return redirect(url_for("letters.edit", letter_id=int(message[6:])))
-    flash(message)
+                               handlers=department_users(user.department_id)), status_of(exc)
+    flash(outcome.message)
+    if outcome.reply_letter_id is not None:
+        return redirect(url_for("letters.edit", letter_id=outcome.reply_letter_id))
     back = same_site_path(request.form.get("next"))
     if back:
         return redirect(back)
     return redirect(url_for("inbox.index"))
 
 
-def _work(user, session):
-    from correspondence.inbox import InboxService
+def work_sections(user, session):
 
-    service = InboxService(session, runtime().documents(session), runtime().clock, runtime().settings.handling_days)
+    service = services().inbox
     items = service.items(user, include_done=False, limit=100)
     url = lambda i: url_for("letters.detail", letter_id=i.letter_id)
     return [mywork.WorkSection("收文待办", [
@@ -95,5 +101,3 @@ def _work(user, session):
                         due=i.due_on, overdue=service.overdue(i))
         for i in items if not (i.role == "cc" and i.state != "pending")], 20)]
 
-
-mywork.register(_work)

@@ -10,10 +10,20 @@ from ..signoff import ACTIONS, CHAIN_ACTIONS
 from . import mywork
 from .apispec import parse_form
 from .context import current_user, db, runtime
-from .letters_common import (departments, fields_from_form, final_version, inbox, issuing, letter_preview_pdf,
-                             letters, verification)
+from .errors import status_of
+from .letters_common import (
+    departments,
+    fields_from_form,
+    final_version,
+    inbox,
+    issuing,
+    letter_preview_pdf,
+    letters,
+    verification,
+)
 from .letters_schemas import AgencyCodeSet
 from .pages import login_required
+from .services import services
 from .transfer import send_audited
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -60,7 +70,7 @@ def new():
             db().rollback()
             return render_template("ui/letters/form.html", letter=None, values=fields, error=exc.message,
                                    error_field=exc.details.get("field"), departments=departments(user),
-                                   templates=_templates()), exc.status
+                                   templates=_templates()), status_of(exc)
         flash(f"已保存草稿：{letter.title}")
         return redirect(url_for("letters.detail", letter_id=letter.id))
     values = {"template": "", "title": "", "to": [], "cc": [], "co_issuers": [], "body": [], "note": "",
@@ -98,7 +108,7 @@ def edit(letter_id: int):
             letter = service.get(user, letter_id)
             return render_template("ui/letters/form.html", letter=letter, values=fields, error=exc.message,
                                    error_field=exc.details.get("field"), departments=departments(user),
-                                   templates=_templates()), exc.status
+                                   templates=_templates()), status_of(exc)
         flash("已保存为新版本" + ("，原签发已作废，需重新签发" if service.flow(letter).state == "signing" else ""))
         return redirect(url_for("letters.detail", letter_id=letter.id))
     return render_template("ui/letters/form.html", letter=letter, values=_values_of(letter), error=None,
@@ -121,7 +131,7 @@ def _detail_page(letter_id: int, error: str | None = None):
         for action in ACTION_LABELS:
             if action == "return" and flow.state == "drafting":
                 continue
-            if not service.signoff.allowed(flow, user, action):
+            if service.signoff.allowed(flow, user, action):
                 actions.append(action)
     item = inbox().item_for_letter(user, letter)
     return render_template(
@@ -158,7 +168,7 @@ def act(letter_id: int):
             flash(f"已{step.action_label}")
     except DomainError as exc:
         db().rollback()
-        return _detail_page(letter_id, f"操作未完成：{exc.message}"), exc.status
+        return _detail_page(letter_id, f"操作未完成：{exc.message}"), status_of(exc)
     return redirect(url_for("letters.detail", letter_id=letter_id))
 
 
@@ -174,7 +184,7 @@ def attach(letter_id: int):
         upload.finish()
     except DomainError as exc:
         db().rollback()
-        return _detail_page(letter_id, f"附件未添加：{exc.message}"), exc.status
+        return _detail_page(letter_id, f"附件未添加：{exc.message}"), status_of(exc)
     flash("已添加附件（文稿已产生新版本）")
     return redirect(url_for("letters.detail", letter_id=letter_id))
 
@@ -231,11 +241,11 @@ def signature(letter_id: int):
 @bp.route("/letters/agency-codes", methods=["GET", "POST"])
 @login_required
 def agency_codes():
-    from correspondence.numbering import NUMBER_KINDS, Numbering
+    from correspondence.numbering import NUMBER_KINDS
 
     user = current_user()
     require_admin(user)
-    numbering = Numbering(db(), runtime().clock)
+    numbering = services().numbering
     error = None
     if request.method == "POST":
         try:
@@ -244,7 +254,6 @@ def agency_codes():
             if dept is None:
                 raise NotFound("部门不存在")
             numbering.set_prefix(user, dept, form.kind, form.prefix)
-            db().commit()
             flash("机关代字已保存")
             return redirect(url_for("letters.agency_codes"))
         except DomainError as exc:
@@ -253,10 +262,9 @@ def agency_codes():
     return render_template("ui/letters/agency_codes.html", rows=numbering.table(), kinds=NUMBER_KINDS, error=error)
 
 
-def _work(user, session):
-    from correspondence.letters import LetterService
+def work_sections(user, session):
 
-    lists = LetterService(session, runtime().documents(session), runtime().clock).worklists(user)
+    lists = services().letters.worklists(user)
     url = lambda letter: url_for("letters.detail", letter_id=letter.id)  # noqa: E731
     sections = [("我的公文草稿", "drafts", 10), ("待核稿", "review", 11), ("待签发", "sign", 12),
                 ("待复核、登记、印发", "process", 13)]
@@ -264,5 +272,3 @@ def _work(user, session):
                                        for letter, flow in lists[key]], order)
             for title, key, order in sections]
 
-
-mywork.register(_work)

@@ -9,10 +9,11 @@ from ..permissions import require_admin
 from . import letters_schemas as ls
 from .api import api_login_required
 from .apispec import operation
-from .context import current_user, db, runtime
+from .context import current_user, db
 from .letters_common import final_version, inbox, issuing, letter_preview_pdf, letters, verification
 from .paging import page_json
 from .schemas import KeysetQuery, SignatureReport
+from .services import services
 from .transfer import send_audited
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -177,11 +178,11 @@ def inbox_items(query: KeysetQuery):
 def inbox_action(item_id: int, body: ls.InboxAction):
     from .inbox import run_action
 
-    message = run_action(current_user(), item_id, body)
+    outcome = run_action(current_user(), item_id, body)
     item = inbox().item(current_user(), item_id)
-    body = {"item": item_json(item), "message": message}
-    if message.startswith("reply:"):
-        body["reply_letter_id"] = int(message[6:])
+    body = {"item": item_json(item), "message": outcome.message}
+    if outcome.reply_letter_id is not None:
+        body["reply_letter_id"] = outcome.reply_letter_id
     return jsonify(body)
 
 
@@ -189,9 +190,8 @@ def inbox_action(item_id: int, body: ls.InboxAction):
 @api_login_required
 @operation("机关代字表", responses={200: ls.AgencyCodes})
 def agency_codes():
-    from correspondence.numbering import Numbering
 
-    rows = Numbering(db(), runtime().clock).table()
+    rows = services().numbering.table()
     return jsonify({"items": [{"department": d.name, "department_id": d.id, "kind": k, "prefix": p}
                               for d, k, p in rows]})
 
@@ -200,12 +200,10 @@ def agency_codes():
 @api_login_required
 @operation("设置机关代字（系统管理员）", body=ls.AgencyCodeSet, responses={200: ls.AgencyCode}, errors=(403, 404))
 def set_agency_code(body: ls.AgencyCodeSet):
-    from correspondence.numbering import Numbering
 
     require_admin(current_user())
     dept = db().get(Department, body.department_id)
     if dept is None:
         raise NotFound("部门不存在")
-    row = Numbering(db(), runtime().clock).set_prefix(current_user(), dept, body.kind, body.prefix)
-    db().commit()
+    row = services().numbering.set_prefix(current_user(), dept, body.kind, body.prefix)
     return jsonify({"department_id": dept.id, "kind": row.kind, "prefix": row.prefix})

@@ -1,47 +1,32 @@
 """Shared by the letters/inbox pages and API: building the services and reading letter input."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
+from ..directory import active_users, addressable_departments
 from ..errors import NotFound
 from ..models import Department, DocumentVersion, User
-from ..permissions import same_organisation
 from .context import db, runtime
+from .services import services
 
 
 def letters():
-    from correspondence.letters import LetterService
-
-    return LetterService(db(), runtime().documents(db()), runtime().clock)
+    return services().letters
 
 
 def issuing():
-    from correspondence.issuing import Issuing
-    from correspondence.pki import key_source
-
-    return Issuing(db(), runtime().documents(db()), runtime().clock, keys=key_source(runtime().settings))
+    return services().issuing
 
 
 def inbox():
-    from correspondence.inbox import InboxService
-
-    return InboxService(db(), runtime().documents(db()), runtime().clock, runtime().settings.handling_days)
-
-
-KIND_ORDER = {"regulator": 0, "bureau": 1, "other": 2, "section": 3}
+    return services().inbox
 
 
 def departments(user: User | None = None) -> list[Department]:
     """Departments a letter may be addressed to (not the user's own organisation), regulators first."""
-    rows = sorted(db().scalars(select(Department)), key=lambda d: (KIND_ORDER.get(d.kind, 9), d.id))
-    if user is not None:
-        rows = [d for d in rows if not same_organisation(d, user.department)]
-    return rows
+    return addressable_departments(db(), user)
 
 
 def department_users(dept_id: int) -> list[User]:
-    return list(db().scalars(select(User).where(User.department_id == dept_id, User.active.is_(True))
-                             .order_by(User.id)))
+    return active_users(db(), dept_id)
 
 
 def fields_from_form(form) -> dict:
@@ -64,7 +49,7 @@ def fields_from_form(form) -> dict:
 
 def final_version(user: User, letter, what: str) -> DocumentVersion:
     """The issued DOCX (v1), signed PDF (v2) or the processing sheet, through the core permission check."""
-    service = runtime().documents(db())
+    service = services().documents
     if what in {"docx", "pdf"}:
         if letter.final_document_id is None:
             raise NotFound("公文尚未印发")

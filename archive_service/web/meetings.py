@@ -12,17 +12,18 @@ from sqlalchemy import select
 
 from correspondence.meeting_models import ATTENDANCE, CAPACITIES, MEETING_KINDS, TOPIC_CATEGORIES, Meeting
 from correspondence.meetings import MeetingService, cn_date
-from correspondence.minutes import MinutesService, minutes_service, render_preview
+from correspondence.minutes import MinutesService, render_preview
 
 from .. import permissions
-from ..errors import DomainError, NotFound, Unprocessable
+from ..errors import DomainError, Unprocessable
 from ..models import Department, User
-from ..signoff import ACTIONS, CHAIN_ACTIONS
 from . import mywork
 from .apispec import validate
 from .context import current_user, db, runtime
+from .errors import status_of
 from .meetings_schemas import DeadlineQuery, MeetingInput
 from .pages import login_required
+from .services import services
 from .upload_marks import streaming_upload
 from .uploads import open_upload
 
@@ -30,11 +31,11 @@ bp = Blueprint("meetings", __name__)
 
 
 def meetings() -> MeetingService:
-    return MeetingService(db(), runtime().clock, runtime().documents(db()))
+    return services().meetings
 
 
 def minutes() -> MinutesService:
-    return minutes_service(db(), runtime().clock, runtime().documents(db()))
+    return services().minutes
 
 
 def _user(username: str | None) -> User | None:
@@ -112,10 +113,9 @@ def new():
     if request.method == "POST":
         try:
             meeting = schedule_from(_form_data(request.form))
-            db().commit()
         except DomainError as exc:
             db().rollback()
-            error, status = exc.message, exc.status
+            error, status = exc.message, status_of(exc)
         else:
             flash(f"会议已安排：{meeting.title}，材料最迟于{cn_date(meeting.materials_deadline)}送达")
             return redirect(url_for("meetings.detail", meeting_id=meeting.id))
@@ -133,26 +133,14 @@ def detail(meeting_id: int):
     row = msvc.for_meeting(meeting)
     st = msvc.refresh(row) if row is not None else None
     svc.mark_read(user, meeting)
-    db().commit()
     readable = {m.document_id for m in meeting.materials if permissions.can_read(user, m.document)}
     return render_template("ui/meetings/detail.html", meeting=meeting, minutes=row, status=st,
                            can_manage=permissions.can_manage_meeting(user, meeting.convener_id),
                            notifications=svc.all_notifications(meeting), readable=readable,
-                           ATTENDANCE=ATTENDANCE, today=runtime().clock.today(), letter_url=_letter_url,
-                           action_labels={a: ACTIONS[a] for a in CHAIN_ACTIONS})
-
-
-def _letter_url(letter_id: int) -> str | None:
-    from flask import current_app
-
-    for endpoint in ("letters.detail", "letters.letter", "letters.show"):
-        if endpoint in current_app.view_functions:
-            return url_for(endpoint, letter_id=letter_id)
-    return None
+                           ATTENDANCE=ATTENDANCE, today=runtime().clock.today())
 
 
 def _back(meeting_id: int, message: str):
-    db().commit()
     flash(message)
     return redirect(url_for("meetings.detail", meeting_id=meeting_id))
 
@@ -206,10 +194,9 @@ def draft_minutes(meeting_id: int):
         decisions = [line for line in request.form.get("decisions", "").splitlines() if line.strip()]
         try:
             svc.draft(current_user(), meeting, decisions, request.form.get("title"))
-            db().commit()
         except DomainError as exc:
             db().rollback()
-            error, status = exc.message, exc.status
+            error, status = exc.message, status_of(exc)
         else:
             return _back(meeting_id, "纪要稿已生成，请提交审签（由会议主持人签发）")
     from correspondence.minutes import attendance_block
@@ -234,21 +221,9 @@ def minutes_preview(meeting_id: int):
     return resp
 
 
-@bp.post("/meetings/<int:meeting_id>/minutes/act")
-@login_required
-def minutes_act(meeting_id: int):
-    meeting = meetings().get(current_user(), meeting_id)
-    svc = minutes()
-    row = svc.for_meeting(meeting)
-    if row is None:
-        raise NotFound("本次会议尚无纪要")
-    step = svc.act(current_user(), row, request.form.get("action", ""), request.form.get("opinion", ""))
-    return _back(meeting_id, f"已{step.action_label}")
-
-
 # -- 我的工作 ---------------------------------------------------------------------------------------
-def _work(user, session) -> list:
-    svc = MeetingService(session, runtime().clock)
+def work_sections(user, session) -> list:
+    svc = services().meetings
     today = runtime().clock.today()
     items = []
     for m in svc.visible(user, limit=50):
@@ -268,10 +243,8 @@ def _work(user, session) -> list:
                                      note=f"通知于 {local_time(n.created_at)}"))
     due = [mywork.WorkItem(label=f"纪要：{row.title}", url=url_for("meetings.detail", meeting_id=row.meeting_id),
                            due=st.due, overdue=st.overdue, note=f"{st.signed_by}已审签，3个工作日内印发")
-           for row, st in MinutesService(session, runtime().clock).pending_for(user)]
+           for row, st in services().minutes.pending_for(user)]
     return [mywork.WorkSection("会议", items, order=40), mywork.WorkSection("待印发纪要", due, order=45)]
 
-
-mywork.register(_work)
 
 from . import meetings_api  # noqa: F401  (API routes on this blueprint)

@@ -11,7 +11,7 @@ from ..errors import NotFound
 from . import meetings_schemas as ms
 from .api import api_login_required
 from .apispec import operation
-from .context import current_user, db
+from .context import current_user
 from .meetings import bp, meetings, minutes, schedule_from
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -66,7 +66,6 @@ def api_list():
            responses={201: ms.Meeting}, errors=(403,))
 def api_schedule(body: ms.MeetingInput):
     meeting = schedule_from(body)
-    db().commit()
     return jsonify(meeting_json(meeting, detail=True)), 201
 
 
@@ -101,7 +100,6 @@ def api_material(meeting_id: int):
     upload = open_upload()
     row = svc.add_material(current_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
     upload.finish()
-    db().commit()
     return jsonify({"document_id": row.document_id, "title": row.document.title}), 201
 
 
@@ -112,7 +110,6 @@ def api_material(meeting_id: int):
 def api_send(meeting_id: int):
     svc = meetings()
     d = svc.send_materials(current_user(), svc.manageable(current_user(), meeting_id))
-    db().commit()
     return jsonify({"sent_at": d.sent_at.isoformat() + "Z", "late": d.late, "materials": d.material_count})
 
 
@@ -123,7 +120,6 @@ def api_attendance(meeting_id: int, body: ms.AttendanceInput):
     svc = meetings()
     meeting = svc.manageable(current_user(), meeting_id)
     svc.record_attendance(current_user(), meeting, [e.model_dump() for e in body.entries])
-    db().commit()
     return jsonify(meeting_json(meeting, detail=True))
 
 
@@ -147,20 +143,4 @@ def api_draft_minutes(meeting_id: int, body: ms.MinutesInput):
     meeting = meetings().manageable(current_user(), meeting_id)
     svc = minutes()
     row = svc.draft(current_user(), meeting, body.decisions, body.title)
-    db().commit()
     return jsonify(minutes_json(svc, row)), 201
-
-
-@bp.post("/api/v1/meetings/<int:meeting_id>/minutes/act")
-@api_login_required
-@operation("纪要审签操作（仅在未安装公文流程时使用；签发须由会议主持人）", body=ms.MinutesAction,
-           responses={200: ms.Minutes}, errors=(403, 409))
-def api_minutes_act(meeting_id: int, body: ms.MinutesAction):
-    meeting = meetings().get(current_user(), meeting_id)
-    svc = minutes()
-    row = svc.for_meeting(meeting)
-    if row is None:
-        raise NotFound("本次会议尚无纪要")
-    svc.act(current_user(), row, body.action, body.opinion)
-    db().commit()
-    return jsonify(minutes_json(svc, row))

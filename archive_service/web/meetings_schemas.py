@@ -7,7 +7,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from correspondence.meeting_models import ATTENDANCE, CAPACITIES, MEETING_KINDS, TOPIC_CATEGORIES
 
-from ..signoff import CHAIN_ACTIONS
 from .schemas import Day, Id, Input, Query
 
 
@@ -68,13 +67,6 @@ class MinutesInput(Input):
     decisions: list[Annotated[str, Field(max_length=2000)]] = Field(
         min_length=1, max_length=200, description="议定事项（自动编号 一、二、…）")
     title: Annotated[str, Field(max_length=200)] | None = None
-
-
-class MinutesAction(Input):
-    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{"action": "submit"}]})
-
-    action: Literal[CHAIN_ACTIONS]  # type: ignore[valid-type]
-    opinion: Annotated[str, Field(max_length=2000)] = ""
 
 
 class MaterialUpload(BaseModel):

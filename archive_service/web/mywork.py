@@ -1,14 +1,13 @@
-"""The home page's "我的工作" list: features register providers; the home page shows their sections.
+"""The home page's "我的工作" list: web modules provide sections; the home page shows them.
 
-A provider is ``provider(user, session) -> list[WorkSection]``; it must only return items the user
-may see (ask archive_service.permissions).
+A provider is a web module's ``work_sections(user, session) -> list[WorkSection]``; it must only
+return items the user may see (ask archive_service.permissions). ``create_app`` collects the
+providers of its web modules into ``app.extensions["mywork"]``.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-
-_PROVIDERS = []
 
 
 @dataclass
@@ -27,12 +26,10 @@ class WorkSection:
     order: int = 50
 
 
-def register(provider) -> None:
-    _PROVIDERS.append(provider)
-
-
 def sections_for(user, session) -> list[WorkSection]:
+    from flask import current_app
+
     sections: list[WorkSection] = []
-    for provider in _PROVIDERS:
+    for provider in current_app.extensions["mywork"]:
         sections.extend(provider(user, session))
     return sorted((s for s in sections if s.items), key=lambda s: s.order)

@@ -4,18 +4,19 @@ from __future__ import annotations
 from functools import wraps
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
-from sqlalchemy import select
 
+from .. import activity
 from ..clock import local_time
 from ..directory import liaison_gaps
 from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
-from ..models import AuditEvent
 from . import mywork
 from .apispec import parse_query
-from .context import check_csrf, current_user, db, runtime, sign_in
+from .context import authenticate, check_csrf, current_user, db, runtime, sign_in
+from .errors import status_of
 from .paging import keyset_args
 from .redirects import same_site_path
 from .schemas import VersionQuery
+from .services import services
 from .transfer import download_response, receive_upload
 from .upload_marks import streaming_upload
 
@@ -42,10 +43,9 @@ def login():
     if request.method == "POST":
         check_csrf(request.form.get("csrf_token"))
         try:
-            user = runtime().authenticator(db()).login(
-                request.form.get("username", ""), request.form.get("password", ""), request.remote_addr or "")
+            user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
         except (Unauthorized, RateLimited) as exc:
-            error, status = exc.message, exc.status
+            error, status = exc.message, status_of(exc)
         else:
             sign_in(user)
             return redirect(_safe_next(request.args.get("next")))
@@ -57,8 +57,7 @@ def logout():
     check_csrf(request.form.get("csrf_token"))
     user = current_user()
     if user is not None and not g.get("via_token"):
-        runtime().authenticator(db()).logout(user)  # ends the session server-side, not only the cookie
-        db().commit()
+        services().authenticator.logout(user)  # ends the session server-side, not only the cookie
     session.clear()
     return redirect(url_for("pages.login"))
 
@@ -67,22 +66,17 @@ def logout():
 @login_required
 def home():
     user = current_user()
-    recent = runtime().documents(db()).page(user, 10, with_total=False).items
-    # the user's own and their department's latest events: two index range scans, merged
-    activity = {e.id: e for column, value in ((AuditEvent.actor_id, user.id),
-                                              (AuditEvent.department_id, user.department_id))
-                for e in db().scalars(select(AuditEvent).where(column == value)
-                                      .order_by(AuditEvent.id.desc()).limit(15))}
-    activity = sorted(activity.values(), key=lambda e: e.id, reverse=True)[:15]
+    recent = services().documents.page(user, 10, with_total=False).items
+    recent_events = activity.recent_activity(db(), user)
     gaps = liaison_gaps(db()) if user.roles & {"admin", "liaison"} else []
-    return render_template("ui/home.html", recent=recent, activity=activity, gaps=gaps,
+    return render_template("ui/home.html", recent=recent, activity=recent_events, gaps=gaps,
                            work=mywork.sections_for(user, db()))
 
 
 @bp.get("/documents")
 @login_required
 def documents():
-    result = runtime().documents(db()).page(current_user(), **keyset_args())
+    result = services().documents.page(current_user(), **keyset_args())
     return render_template("ui/documents_list.html", result=result, jump=request.args.get("from", ""))
 
 
@@ -95,7 +89,7 @@ def upload():
             doc = receive_upload(current_user(), require_csrf=True)
         except DomainError as exc:
             db().rollback()
-            return render_template("ui/upload.html", error=exc.message), exc.status
+            return render_template("ui/upload.html", error=exc.message), status_of(exc)
         flash(f"已上传：{doc.title}")
         return redirect(url_for("pages.document", doc_id=doc.id))
     return render_template("ui/upload.html", error=None)
@@ -104,10 +98,8 @@ def upload():
 @bp.get("/documents/<int:doc_id>")
 @login_required
 def document(doc_id: int):
-    doc = runtime().documents(db()).get(current_user(), doc_id)
-    trail = db().execute(select(AuditEvent).where(AuditEvent.target_type == "document",
-                                                  AuditEvent.target_id == str(doc.id))
-                         .order_by(AuditEvent.id)).scalars().all()
+    doc = services().documents.get(current_user(), doc_id)
+    trail = activity.trail(db(), "document", doc.id)
     return render_template("ui/document.html", doc=doc, trail=trail)
 
 
@@ -123,18 +115,16 @@ def download(doc_id: int):
 @login_required
 def tokens():
     """The user's API tokens with their expiry; a new token is shown once, here."""
-    user, auth, created = current_user(), runtime().authenticator(db()), None
+    user, auth, created = current_user(), services().authenticator, None
     if request.method == "POST":
         if request.form.get("revoke"):
             try:
                 auth.revoke_token_id(user, int(request.form["revoke"]))
             except ValueError:
                 raise BadRequest("令牌编号无效") from None
-            db().commit()
             flash("令牌已撤销")
             return redirect(url_for("pages.tokens"))
         created, row = auth.issue_token(user)
-        db().commit()
         flash(f"已创建访问令牌，有效期至 {local_time(row.expires_at)[:16]}。令牌只显示这一次，请妥善保存。")
     return render_template("ui/tokens.html", tokens=auth.tokens(user), created=created, now=runtime().clock.now(),
                            token_days=runtime().settings.token_days)

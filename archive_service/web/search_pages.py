@@ -11,7 +11,7 @@ from search.query import ParsedQuery, QuerySyntaxError, parse
 from search.results import SearchResult, Viewer
 
 from ..clock import local_time
-from ..errors import BadRequest, DomainError, NotFound, Unauthorized, Unprocessable
+from ..errors import BadRequest, DomainError, ErrorKind, NotFound, Unauthorized, Unprocessable
 from ..extraction import searchable_copy
 from ..indexing_models import EXTRACTION_STATUS, ExtractionJob, TextExtraction
 from ..sandbox import SandboxError
@@ -19,6 +19,7 @@ from .apispec import operation, parse_query
 from .context import current_user, db, runtime
 from .pages import login_required
 from .schemas import SearchPage, SearchQuery
+from .services import services
 from .transfer import content_disposition
 
 bp = Blueprint("search", __name__)
@@ -26,7 +27,7 @@ log = logging.getLogger(__name__)
 
 
 class SearchUnavailable(DomainError):
-    code, status, default_message = "search_unavailable", 503, "检索服务暂不可用，请稍后重试"
+    kind, code, default_message = ErrorKind.UNAVAILABLE, "search_unavailable", "检索服务暂不可用，请稍后重试"
 
 
 FACET_NAMES = {"kind": "类型", "dept": "部门", "year": "年度", "retention": "保管期限"}
@@ -125,7 +126,7 @@ def results():
 @login_required
 def searchable_pdf(doc_id: int):
     """The current version of an OCR'd scan as a PDF with an invisible text layer (built in the sandbox)."""
-    service = runtime().documents(db())
+    service = services().documents
     doc = service.get(current_user(), doc_id)  # 404 for a document the user may not read
     version = doc.versions[-1]
     try:

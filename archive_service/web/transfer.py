@@ -8,6 +8,7 @@ from flask import Response, request
 
 from ..models import Document, DocumentVersion, User
 from .context import db, runtime
+from .services import services
 from .uploads import open_upload
 
 _RANGE = re.compile(r"^bytes=(\d*)-(\d*)$")
@@ -17,7 +18,7 @@ def receive_upload(user: User, require_csrf: bool) -> Document:
     """Stream the request's ``file`` part into the store and record a new document (a title may
     also follow the file: then it is checked after the bytes are stored)."""
     upload = open_upload(require_csrf)
-    service = runtime().documents(db())
+    service = services().documents
     service.check_upload(user, upload.filename, upload.fields.get("title"))  # fields sent before the file
     stored, media_type = service.store_bytes(upload.part)
     fields = upload.finish(allowed_after=frozenset({"title"}))
@@ -29,7 +30,7 @@ def receive_version(user: User, doc_id: int) -> DocumentVersion:
     frozen document (e.g. filed in the archive) is refused with 409 before anything is stored."""
     from ..documents import ensure_writable
 
-    service = runtime().documents(db())
+    service = services().documents
     doc = service.get(user, doc_id)
     ensure_writable(db(), doc)
     upload = open_upload()
@@ -66,15 +67,16 @@ def content_disposition(filename: str, inline: bool = False, doc_id: int | None 
 
 def download_response(user: User, doc_id: int, number: int | None) -> Response:
     """A version's bytes (``number``, default current) for a reader; whole downloads are audited."""
-    service = runtime().documents(db())
+    service = services().documents
     return send_audited(user, service.version(user, doc_id, number))
 
 
 def send_audited(user: User, version: DocumentVersion) -> Response:
     """Send a version the user may read; a whole download (not a Range part) is audited."""
-    if not request.headers.get("Range"):
-        runtime().documents(db()).record_download(user, version)
-    return send_version(version)
+    resp = send_version(version)  # opens the stored object first: no write waits on a slow store
+    if resp.status_code == 200 and not request.headers.get("Range"):
+        services().documents.record_download(user, version)  # committed before the body streams
+    return resp
 
 
 def send_version(version: DocumentVersion) -> Response:

@@ -1,0 +1,88 @@
+"""The request's service registry: every service a view uses, built in one place from the Runtime
+and the request's session (the request's unit of work). Views look services up —
+``services().letters`` — and never construct them; each is built once per request, on first use.
+
+A feature's services are added here as properties (the web layer may name feature packages).
+"""
+from __future__ import annotations
+
+from functools import cached_property
+
+from flask import g
+from sqlalchemy.orm import Session
+
+from correspondence.inbox import InboxService
+from correspondence.issuing import Issuing
+from correspondence.letters import LetterService
+from correspondence.meetings import MeetingService
+from correspondence.minutes import MinutesService
+from correspondence.numbering import Numbering
+from correspondence.pki import key_source
+
+from ..archive.service import ArchiveService, archive_for
+from ..audit import AuditLog
+from ..auth import Authenticator
+from ..directory import Directory
+from ..documents import DocumentService
+from ..models import User
+from ..runtime import Runtime
+from .context import db, runtime
+
+
+class Services:
+    def __init__(self, rt: Runtime, session: Session):
+        self.rt = rt
+        self.session = session
+
+    # -- core ------------------------------------------------------------------------------------
+    @cached_property
+    def documents(self) -> DocumentService:
+        return self.rt.documents(self.session)
+
+    @cached_property
+    def authenticator(self) -> Authenticator:
+        return self.rt.authenticator(self.session)
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.session, self.rt.clock)
+
+    def directory(self, actor: User | None) -> Directory:
+        return Directory(self.session, self.rt.clock, actor)
+
+    # -- correspondence --------------------------------------------------------------------------
+    @cached_property
+    def letters(self) -> LetterService:
+        return LetterService(self.session, self.documents, self.rt.clock)
+
+    @cached_property
+    def issuing(self) -> Issuing:
+        return Issuing(self.session, self.documents, self.rt.clock, keys=key_source(self.rt.settings))
+
+    @cached_property
+    def inbox(self) -> InboxService:
+        return InboxService(self.session, self.documents, self.rt.clock, self.rt.settings.handling_days)
+
+    @cached_property
+    def numbering(self) -> Numbering:
+        return Numbering(self.session, self.rt.clock)
+
+    @cached_property
+    def meetings(self) -> MeetingService:
+        return MeetingService(self.session, self.rt.clock, self.documents)
+
+    @cached_property
+    def minutes(self) -> MinutesService:
+        return MinutesService(self.session, self.rt.clock, self.letters)
+
+    # -- archive ---------------------------------------------------------------------------------
+    @cached_property
+    def archive(self) -> ArchiveService:
+        return archive_for(self.rt, self.session)
+
+
+def services() -> Services:
+    """The current request's services (built on first use, over the request's session)."""
+    if "services" not in g:
+        g.services = Services(runtime(), db())
+    return g.services

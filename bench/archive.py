@@ -107,12 +107,11 @@ def run_checks(instance: Path, n: int) -> tuple[int, float]:
 
     from archive_service.archive.models import ArchiveItem
     from archive_service.archive.service import archive_for
-    from archive_service.features import load_features
+    from archive_service.wiring import FEATURES
     from archive_service.runtime import Runtime
     from archive_service.settings import Settings
 
-    load_features()
-    rt = Runtime.build(Settings.from_env())
+    rt = Runtime.build(Settings.from_env(), features=FEATURES)
     with rt.factory() as s:
         items = list(s.scalars(select(ArchiveItem).order_by(ArchiveItem.id).limit(n)))
         svc = archive_for(rt, s)

@@ -78,7 +78,7 @@ def load(env: dict, corpus: Path, limit: int, audit_factor: float):
     from sqlalchemy import func, insert, select, text, update
 
     from archive_service.bulk_import import BulkImporter
-    from archive_service.features import load_features
+    from archive_service.wiring import FEATURES
     from archive_service.indexing import reindex
     from archive_service.models import AuditEvent, Document, User
     from archive_service.runtime import Runtime
@@ -86,12 +86,11 @@ def load(env: dict, corpus: Path, limit: int, audit_factor: float):
 
     subprocess.run([sys.executable, "-c", "from archive_service.cli import main; main()", "init", "--demo"],
                    env={**env, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)  # this checkout's code
-    load_features()
-    rt = Runtime.build(Settings.from_env(env=env))
+    rt = Runtime.build(Settings.from_env(env=env), features=FEATURES)
     t = time.perf_counter()
     with rt.factory() as s:
         user = s.scalar(select(User).where(User.username == "drafter"))
-        rep = BulkImporter(s, rt.store, rt.clock, user, batch=1000).run(articles(corpus, limit))
+        rep = BulkImporter(rt.factory, rt.store, rt.clock, user, batch=1000).run(articles(corpus, limit))
     dt = time.perf_counter() - t
     print(f"  import: {rep.imported} documents in {dt:.0f} s ({rep.imported / dt:.0f}/s)", flush=True)
     with rt.factory() as s:  # ten years of documents, newest last

@@ -8,9 +8,10 @@ the request, command or job commits). A crash in between leaves only an orphan b
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
-from typing import BinaryIO, Callable
+from datetime import UTC, datetime, timedelta
+from typing import BinaryIO
 
 from sqlalchemy import delete, exists, func, literal, select, tuple_
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -46,6 +47,27 @@ def ensure_writable(session: Session, doc: Document) -> None:
         reason = guard(session, doc)
         if reason:
             raise Conflict(reason)
+
+
+# A feature may keep a readable document's original bytes closed to some readers (an archive lookup
+# grant reads through its own pages and watermarked copies): guard(session, user, doc) -> reason | None.
+_DOWNLOAD_GUARDS: list = []
+
+
+def register_download_guard(guard) -> None:
+    if guard not in _DOWNLOAD_GUARDS:
+        _DOWNLOAD_GUARDS.append(guard)
+
+
+def ensure_downloadable(session: Session, user, doc: Document) -> None:
+    """Raise Forbidden (403) with the reason when a registered guard closes the original to ``user``."""
+    from .errors import Forbidden
+
+    for guard in _DOWNLOAD_GUARDS:
+        reason = guard(session, user, doc)
+        if reason:
+            raise Forbidden(reason)
+
 
 # what a list row shows (file name, size, type, digests, department, creator) in a fixed number of queries
 _LIST_LOADS = (selectinload(Document.versions).joinedload(DocumentVersion.blob),
@@ -304,7 +326,7 @@ def collect_orphans(session: Session, store: ObjectStore, clock: Clock, grace: t
     of ``record_blob`` or the foreign key stops the delete) and committed; objects after, each only
     if no upload renewed it since the cutoff (``ObjectStore.discard``)."""
     cutoff = clock.now() - grace
-    aware_cutoff = cutoff.replace(tzinfo=timezone.utc)
+    aware_cutoff = cutoff.replace(tzinfo=UTC)
     store.abort_stale_uploads(aware_cutoff)
     doomed = []
     for obj in orphan_objects(session, store, clock, grace):

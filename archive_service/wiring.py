@@ -10,10 +10,11 @@ from correspondence.feature import FEATURE as CORRESPONDENCE
 
 from .archive.feature import FEATURE as ARCHIVE
 from .features import Feature
+from .lookup.feature import FEATURE as LOOKUP
 from .runtime import Runtime
 from .settings import Settings
 
-FEATURES: tuple[Feature, ...] = (CORRESPONDENCE, ARCHIVE)
+FEATURES: tuple[Feature, ...] = (CORRESPONDENCE, ARCHIVE, LOOKUP)
 
 
 def build_runtime(settings: Settings | None = None, **kw) -> Runtime:

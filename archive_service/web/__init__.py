@@ -23,6 +23,7 @@ from . import (
     letters,
     letters_api,
     limits,
+    lookup_api,
     meetings,
     pages,
     render_api,
@@ -38,7 +39,7 @@ STATIC = Path(__file__).resolve().parents[2] / "static"  # the pages' JavaScript
 # The web modules, each with a blueprint ``bp`` (pages and /api/v1 routes) and optionally
 # ``work_sections`` for 我的工作. A feature's pages join this list explicitly.
 WEB_MODULES = (health, api, pages, admin, audit_pages, signature_pages, meetings, search_pages, letters,
-               letters_api, inbox, render_api, archive_api, archive_pages)
+               letters_api, inbox, render_api, archive_api, archive_pages, lookup_api)
 
 
 def create_app(runtime: Runtime | Settings | None = None) -> Flask:

@@ -69,6 +69,7 @@ class MetadataPatch(BaseModel):
     doc_date: Day | None = None
     doc_type: str | None = Field(None, max_length=20)
     remarks: str | None = Field(None, max_length=300)
+    catalogue: bool | None = Field(None, description="true：向全县共享本件目录（仅著录项，不含内容）；false：取消共享")
 
 
 class ListQuery(Query):
@@ -243,8 +244,16 @@ def get_item(item_id: int):
 def patch_item(item_id: int, body: MetadataPatch):
     data = body
     svc = archive()
-    item = svc.update_metadata(current_user(), svc.get(current_user(), item_id), data.model_dump(exclude_unset=True))
-    return jsonify(item_json(item, detail=True))
+    changes = data.model_dump(exclude_unset=True)
+    share = changes.pop("catalogue", None)
+    item = svc.get(current_user(), item_id)
+    if changes:
+        item = svc.update_metadata(current_user(), item, changes)
+    if share is not None:
+        services().lookups.share(current_user(), [item], share)
+    out = item_json(item, detail=True)
+    out["catalogue"] = any(p.document.catalogue for p in item.parts)
+    return jsonify(out)
 
 
 @bp.post("/items/<int:item_id>/check")

@@ -24,6 +24,7 @@ from ..audit import AuditLog
 from ..auth import Authenticator
 from ..directory import Directory
 from ..documents import DocumentService
+from ..lookup.service import LookupService
 from ..models import User
 from ..runtime import Runtime
 from .context import db, runtime
@@ -79,6 +80,11 @@ class Services:
     @cached_property
     def archive(self) -> ArchiveService:
         return archive_for(self.rt, self.session)
+
+    # -- archive lookup (档案调阅) -------------------------------------------------------------------
+    @cached_property
+    def lookups(self) -> LookupService:
+        return LookupService(self.session, self.rt.clock)
 
 
 def services() -> Services:

@@ -67,6 +67,11 @@ def content_disposition(filename: str, inline: bool = False, doc_id: int | None 
 
 def download_response(user: User, doc_id: int, number: int | None) -> Response:
     """A version's bytes (``number``, default current) for a reader; whole downloads are audited."""
+    from ..documents import ensure_downloadable
+
+    doc = db().get(Document, doc_id)
+    if doc is not None:  # a guard only closes documents the user holds a grant row for (no leak)
+        ensure_downloadable(db(), user, doc)
     service = services().documents
     return send_audited(user, service.version(user, doc_id, number))
 

@@ -218,3 +218,33 @@ def find_user(session: Session, ref) -> User | None:
     if str(ref).isdigit():
         return session.get(User, int(ref))
     return session.scalar(select(User).where(User.username == str(ref)))
+
+
+# -- reading, for the administrator's and the meetings' pages --------------------------------------
+def departments_by_kind(session: Session, kinds: tuple[str, ...] | None = None) -> list[Department]:
+    q = select(Department).order_by(Department.kind, Department.id)
+    if kinds is not None:
+        q = q.where(Department.kind.in_(kinds))
+    return list(session.scalars(q))
+
+
+def all_users(session: Session, active_only: bool = False) -> list[User]:
+    q = select(User).order_by(User.department_id, User.id)
+    if active_only:
+        q = q.where(User.active.is_(True))
+    return list(session.scalars(q))
+
+
+def liaison_registry(session: Session) -> tuple[list[Liaison], list[CorrespondenceLink]]:
+    """Every filed liaison and every section ↔ regulator link."""
+    return (list(session.scalars(select(Liaison).order_by(Liaison.department_id, Liaison.id))),
+            list(session.scalars(select(CorrespondenceLink))))
+
+
+def find_user_by_name(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(User.username == username))
+
+
+def find_department_ref(session: Session, ref: str) -> Department | None:
+    """A department by code or full name (None when there is none)."""
+    return session.scalar(select(Department).where((Department.code == ref) | (Department.name == ref)))

@@ -40,3 +40,8 @@ def delete_override(session: Session, clock: Clock, actor: User | None, day: dat
         raise NotFound("该日期没有调整记录")
     session.delete(row)
     AuditLog(session, clock).record(actor, "admin.calendar_override_removed", "calendar", day.isoformat())
+
+
+def list_overrides(session: Session) -> list[CalendarOverride]:
+    """The administrators' overrides, by day."""
+    return list(session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))

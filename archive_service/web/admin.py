@@ -5,14 +5,13 @@ from datetime import date
 from functools import wraps
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from .. import permissions
 from ..calendar import PACKAGE_LAST_YEAR
-from ..directory import Directory, find_department, liaison_gaps
+from ..directory import Directory, all_users, departments_by_kind, find_department, liaison_gaps, liaison_registry
 from ..errors import NotFound, Unprocessable
-from ..models import CalendarOverride, CorrespondenceLink, Department, Liaison, User
-from ..workdays import delete_override, load_calendar, set_override
+from ..models import Department, Liaison, User
+from ..workdays import delete_override, list_overrides, load_calendar, set_override
 from .admin_schemas import CalendarForm, CalendarQuery, DepartmentForm, LiaisonForm, UserForm, UserUpdateForm
 from .apispec import parse_form, parse_query
 from .context import current_user, db, runtime
@@ -49,7 +48,7 @@ def _done(message: str, endpoint: str):
 
 
 def _departments():
-    return db().execute(select(Department).order_by(Department.kind, Department.id)).scalars().all()
+    return departments_by_kind(db())
 
 
 @bp.get("/")
@@ -80,7 +79,7 @@ def users():
         dept = find_department(db(), f.department)
         _directory().add_user(f.username, f.full_name, dept, f.roles, f.password)
         return _done("用户已添加", "admin.users")
-    rows = db().execute(select(User).order_by(User.department_id, User.id)).scalars().all()
+    rows = all_users(db())
     return render_template("ui/admin/users.html", users=rows, departments=_departments())
 
 
@@ -118,10 +117,9 @@ def liaisons():
         else:
             d.unlink(find_department(db(), f.section), find_department(db(), f.regulator))
         return _done("联络员登记已更新", "admin.liaisons")
-    rows = db().execute(select(Liaison).order_by(Liaison.department_id, Liaison.id)).scalars().all()
-    links = db().execute(select(CorrespondenceLink)).scalars().all()
+    rows, links = liaison_registry(db())
     depts = {x.id: x for x in _departments()}
-    candidates = db().execute(select(User).where(User.active.is_(True))).scalars().all()
+    candidates = all_users(db(), active_only=True)
     return render_template("ui/admin/liaisons.html", liaisons=rows, links=links, depts=depts,
                            gaps=liaison_gaps(db()), candidates=[u for u in candidates if "liaison" in u.roles])
 
@@ -138,7 +136,7 @@ def calendar():
         return _done("工作日历已更新", "admin.calendar")
     year = parse_query(CalendarQuery).year or runtime().clock.today().year
     cal = load_calendar(db())
-    rows = db().execute(select(CalendarOverride).order_by(CalendarOverride.day)).scalars().all()
+    rows = list_overrides(db())
     fallback = [y for y in range(year, year + 2) if cal.is_fallback(date(y, 1, 1))]
     return render_template("ui/admin/calendar.html", overrides=rows, year=year, fallback=fallback,
                            package_last_year=PACKAGE_LAST_YEAR, months=_month_grid(cal, year))

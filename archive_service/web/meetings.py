@@ -8,13 +8,13 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from correspondence.meeting_models import ATTENDANCE, CAPACITIES, MEETING_KINDS, TOPIC_CATEGORIES, Meeting
 from correspondence.meetings import MeetingService, cn_date
 from correspondence.minutes import MinutesService, render_preview
 
 from .. import permissions
+from ..directory import all_users, departments_by_kind, find_department_ref, find_user_by_name
 from ..errors import DomainError, Unprocessable
 from ..models import Department, User
 from . import mywork
@@ -41,7 +41,7 @@ def minutes() -> MinutesService:
 def _user(username: str | None) -> User | None:
     if not username:
         return None
-    user = db().scalar(select(User).where(User.username == username))
+    user = find_user_by_name(db(), username)
     if user is None:
         raise Unprocessable(f"用户不存在：{username}")
     return user
@@ -50,7 +50,7 @@ def _user(username: str | None) -> User | None:
 def _department(ref: str | None) -> Department | None:
     if not ref:
         return None
-    dept = db().scalar(select(Department).where((Department.code == ref) | (Department.name == ref)))
+    dept = find_department_ref(db(), ref)
     if dept is None:
         raise Unprocessable(f"部门不存在：{ref}")
     return dept
@@ -76,12 +76,11 @@ def index():
 
 def _form_choices():
     user = current_user()
-    conveners = [d for d in db().scalars(select(Department).where(Department.kind.in_(["bureau", "regulator"]))
-                                         .order_by(Department.id))
-                 if permissions.belongs_to(user, d.id)] or list(
-        db().scalars(select(Department).where(Department.kind == "bureau")))
-    departments = list(db().scalars(select(Department).order_by(Department.kind, Department.id)))
-    people = list(db().scalars(select(User).where(User.active.is_(True)).order_by(User.department_id, User.id)))
+    conveners = sorted((d for d in departments_by_kind(db(), ("bureau", "regulator"))
+                        if permissions.belongs_to(user, d.id)), key=lambda d: d.id) or departments_by_kind(
+        db(), ("bureau",))
+    departments = departments_by_kind(db())
+    people = all_users(db(), active_only=True)
     chairs = [u for u in people if "signer" in u.roles and any(permissions.belongs_to(u, c.id) for c in conveners)]
     return {"conveners": conveners, "departments": departments, "people": people, "chairs": chairs,
             "KINDS": MEETING_KINDS, "CATEGORIES": TOPIC_CATEGORIES, "CAPACITIES": CAPACITIES}

@@ -13,7 +13,8 @@ from .models import AuditEvent, User
 
 def recent_activity(session: Session, user: User, limit: int = 15) -> list[AuditEvent]:
     """The user's own and their department's latest events: two index range scans, merged."""
-    events = {e.id: e for column, value in ((AuditEvent.actor_id, user.id), (AuditEvent.department_id, user.department_id))
+    scans = ((AuditEvent.actor_id, user.id), (AuditEvent.department_id, user.department_id))
+    events = {e.id: e for column, value in scans
               for e in session.scalars(select(AuditEvent).where(column == value)
                                        .order_by(AuditEvent.id.desc()).limit(limit))}
     return sorted(events.values(), key=lambda e: e.id, reverse=True)[:limit]

@@ -75,7 +75,7 @@ class Authenticator:
         self.token_lifetime = timedelta(days=token_days)
         self.max_address_failures = max_address_failures
 
-    def login(self, username: str, password: str, address: str = "") -> "LoginResult":
+    def login(self, username: str, password: str, address: str = "") -> LoginResult:
         """Check a login attempt; the result is true when it succeeded, else it carries the error.
 
         A refused attempt is recorded (the rate-limit counter and an audit event) in this session

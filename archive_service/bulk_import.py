@@ -12,10 +12,10 @@ from __future__ import annotations
 import gzip
 import io
 import json
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Iterator
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -59,7 +59,8 @@ def count_lines(path: Path) -> int:
 
 class BulkImporter:
     def __init__(self, factory: sessionmaker[Session], store: ObjectStore, clock: Clock, user: User,
-                 batch: int = 500, catalogue: bool = False, max_bytes: int | None = None, limits: Limits = Limits()):
+                 batch: int = 500, catalogue: bool = False, max_bytes: int | None = None,
+                 limits: Limits | None = None):
         self.factory = factory  # each batch is a unit of work of its own
         self.store = store
         self.clock = clock
@@ -67,7 +68,7 @@ class BulkImporter:
         self.batch = batch
         self.catalogue = catalogue
         self.max_bytes = max_bytes
-        self.limits = limits
+        self.limits = limits or Limits()
 
     def _store(self, item: dict):
         """Store one record's bytes (first half of the write order); runs in a thread pool."""
@@ -100,12 +101,12 @@ class BulkImporter:
             s.add_all([doc, version])
             docs.append((doc, version))
         s.flush()
-        for (doc, version), (stored, media_type, filename, title, text) in zip(docs, prepared):
+        for (doc, _version), (stored, media_type, filename, title, _text) in zip(docs, prepared, strict=True):
             audit.record(self.user, "document.upload", "document", doc.id, {
                 "title": title, "version": 1, "filename": filename, "size": stored.size,
                 "sha256": stored.sha256, "sm3": stored.sm3, "media_type": media_type, "via": "import-corpus"})
         # after the audit events (each flushes): these go in as a few multi-row inserts at commit
-        for (doc, version), (_stored, _media_type, _filename, _title, text) in zip(docs, prepared):
+        for (doc, version), (_stored, _media_type, _filename, _title, text) in zip(docs, prepared, strict=True):
             s.add(TextExtraction(version_id=version.id, document_id=doc.id, status=text.status,
                                  method=text.method, text=text.text, chars=len(text.text), error=text.error,
                                  extracted_at=now))

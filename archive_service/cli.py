@@ -182,7 +182,8 @@ def verify() -> None:
 
     rt = _existing_runtime()
     if not rt.settings.audit_key:
-        click.echo("AUDIT KEY MISSING: keyed audit events cannot be checked (ARCHIVE_AUDIT_KEY or <instance>/audit_key)")
+        click.echo("AUDIT KEY MISSING: keyed audit events cannot be checked "
+                   "(ARCHIVE_AUDIT_KEY or <instance>/audit_key)")
     with rt.transaction() as session:
         report = run_fixity(session, rt.store, rt.clock)
         for sha, reason in report.failures:
@@ -206,7 +207,8 @@ def verify() -> None:
         code_problems = verify_archival_codes(session)
         for line in code_problems:
             click.echo(f"ARCHIVAL CODE FAIL {line}")
-        click.echo(f"archival codes: {'well-formed and unique' if not code_problems else f'{len(code_problems)} problem(s)'}")
+        codes = f"{len(code_problems)} problem(s)" if code_problems else "well-formed and unique"
+        click.echo(f"archival codes: {codes}")
     if not report.ok or not chain.ok or anchor_problems or version_problems or code_problems:
         sys.exit(1)
 

@@ -3,10 +3,10 @@ nothing below ``archive_service.web`` knows HTTP — only ``web/errors.py`` maps
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class ErrorKind(str, Enum):
+class ErrorKind(StrEnum):
     """What kind of failure a domain error is; the web layer chooses the HTTP status from it."""
 
     BAD_REQUEST = "bad_request"        # the request itself is malformed (wrong types, missing fields)
@@ -92,18 +92,18 @@ class Decision:
     ``decision.raise_if_refused()`` raises the refusal as the domain error of its kind.
     """
 
-    __slots__ = ("reason", "kind")
+    __slots__ = ("kind", "reason")
 
     def __init__(self, reason: str = "", kind: ErrorKind = ErrorKind.FORBIDDEN):
         self.reason = reason
         self.kind = kind
 
     @classmethod
-    def allow(cls) -> "Decision":
+    def allow(cls) -> Decision:
         return cls()
 
     @classmethod
-    def refuse(cls, reason: str, kind: ErrorKind = ErrorKind.FORBIDDEN) -> "Decision":
+    def refuse(cls, reason: str, kind: ErrorKind = ErrorKind.FORBIDDEN) -> Decision:
         return cls(reason, kind)
 
     def __bool__(self) -> bool:

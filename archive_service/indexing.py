@@ -21,9 +21,8 @@ from datetime import timedelta
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
-from . import outbox, permissions
+from . import extraction, outbox, permissions
 from .clock import Clock
-from . import extraction
 from .features import RecordExtender
 from .indexing_models import IndexFailure, TextExtraction
 from .models import Department, Document, DocumentVersion, OutboxEntry
@@ -119,7 +118,8 @@ class SearchIndexer:
         if gone:
             self.engine.delete(gone)
         schedule_grant_expiry(session, self.clock, sorted(built))
-        for row in session.scalars(select(IndexFailure).where(IndexFailure.document_id.in_(list(built) + [int(g) for g in gone]))):
+        settled = [*built, *(int(g) for g in gone)]
+        for row in session.scalars(select(IndexFailure).where(IndexFailure.document_id.in_(settled))):
             session.delete(row)
         for doc_id, error in failed.items():
             self._record_failure(session, doc_id, error)

@@ -6,7 +6,7 @@ user may not read is reported as missing (404), so ids of other departments leak
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import Select, exists, or_, select
 
@@ -15,7 +15,7 @@ from .models import Department, Document, DocumentGrant, User
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc).replace(tzinfo=None)
+    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _granted(user: User, at: datetime | None = None):

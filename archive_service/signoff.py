@@ -49,9 +49,9 @@ class SignoffFlow(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime)
 
     department: Mapped[Department] = relationship()
-    steps: Mapped[list["SignoffStep"]] = relationship(order_by="SignoffStep.id", cascade="all, delete-orphan",
+    steps: Mapped[list[SignoffStep]] = relationship(order_by="SignoffStep.id", cascade="all, delete-orphan",
                                                       back_populates="flow")
-    co_issuers: Mapped[list["SignoffCoDepartment"]] = relationship(
+    co_issuers: Mapped[list[SignoffCoDepartment]] = relationship(
         order_by="SignoffCoDepartment.position", cascade="all, delete-orphan", lazy="selectin")
 
     @property
@@ -63,7 +63,7 @@ class SignoffFlow(Base):
     def state_label(self) -> str:
         return STATES[self.state]
 
-    def valid_signatures(self) -> list["SignoffStep"]:
+    def valid_signatures(self) -> list[SignoffStep]:
         return [s for s in self.steps if s.action in {"sign", "countersign"} and not s.voided]
 
 
@@ -170,7 +170,8 @@ class Signoff:
             signed = {self._org_id(s.department_id) for s in flow.valid_signatures()}
             if self._org_id(user.department_id) in signed:
                 return Decision.refuse("本机关已签发（会签），无需重复签发", ErrorKind.CONFLICT)
-        if action in {"recheck", "register", "issue"} and not (user.roles & {"reviewer", "signer", "archivist", "drafter"}):
+        paperwork = {"reviewer", "signer", "archivist", "drafter"}
+        if action in {"recheck", "register", "issue"} and not (user.roles & paperwork):
             return Decision.refuse(f"{ACTIONS[action]}需要公文处理相关角色")
         return Decision.allow()
 
@@ -191,7 +192,8 @@ class Signoff:
         if action == "sign" and not opinion:
             raise Unprocessable("签发时须填写签发意见")
         to_state = self._next_state(flow, user, action)
-        role = _RULES[action][1] or ("signer" if "signer" in user.roles else sorted(user.roles)[0] if user.roles else "")
+        role = _RULES[action][1] or (
+            "signer" if "signer" in user.roles else sorted(user.roles)[0] if user.roles else "")
         in_issuer = self._org_id(user.department_id) == self._org_id(flow.department_id)
         step_action = "countersign" if action == "sign" and not in_issuer else action
         step = self._record(flow, user, step_action, to_state, role, opinion)
@@ -202,7 +204,8 @@ class Signoff:
 
     def _next_state(self, flow: SignoffFlow, user: User, action: str) -> str:
         if action == "sign":
-            signed = {self._org_id(s.department_id) for s in flow.valid_signatures()} | {self._org_id(user.department_id)}
+            signed = {self._org_id(s.department_id) for s in flow.valid_signatures()}
+            signed.add(self._org_id(user.department_id))
             needed = {self._org_id(d) for d in (flow.department_id, *flow.co_department_ids)}
             return "rechecking" if needed <= signed else "signing"
         return {"submit": "reviewing", "pass": "signing", "return": "drafting", "recheck": "registering",
@@ -217,7 +220,8 @@ class Signoff:
         had_signatures = bool(flow.valid_signatures())
         for s in flow.valid_signatures():
             s.voided = True
-        to_state = "signing" if had_signatures and flow.state in {"signing", "rechecking", "registering"} else flow.state
+        signing_again = had_signatures and flow.state in {"signing", "rechecking", "registering"}
+        to_state = "signing" if signing_again else flow.state
         flow.version_sha256 = new_sha256
         self._record(flow, user, "revise", to_state, "", "产生新版本" + ("，原签发作废" if had_signatures else ""))
 

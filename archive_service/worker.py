@@ -11,8 +11,9 @@ import logging
 import os
 import socket
 import threading
+from collections.abc import Callable
 from datetime import timedelta
-from typing import Callable, Protocol
+from typing import Protocol
 
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -167,7 +168,7 @@ class Worker:
                     last_anchor = now
                     try:
                         self.anchor_audit()
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         log.exception("audit anchoring failed")
                 if last_housekeeping is None or (now - last_housekeeping).total_seconds() >= housekeeping_every:
                     last_housekeeping = now
@@ -176,7 +177,7 @@ class Worker:
                     for job in self._housekeeping:
                         try:
                             job()
-                        except Exception:  # noqa: BLE001
+                        except Exception:
                             log.exception("housekeeping job failed")
             except Exception:  # a job failing must not stop the worker
                 log.exception("worker job failed")

@@ -107,9 +107,9 @@ def run_checks(instance: Path, n: int) -> tuple[int, float]:
 
     from archive_service.archive.models import ArchiveItem
     from archive_service.archive.service import archive_for
-    from archive_service.wiring import FEATURES
     from archive_service.runtime import Runtime
     from archive_service.settings import Settings
+    from archive_service.wiring import FEATURES
 
     rt = Runtime.build(Settings.from_env(), features=FEATURES)
     with rt.factory() as s:

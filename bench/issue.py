@@ -16,19 +16,20 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import select  # noqa: E402
+from sqlalchemy import select
 
-from archive_service.demo import load_demo  # noqa: E402
-from archive_service.models import User  # noqa: E402
-from archive_service.runtime import Runtime  # noqa: E402
-from archive_service.settings import Settings  # noqa: E402
-from archive_service.wiring import FEATURES  # noqa: E402
-from correspondence.issuing import Issuing  # noqa: E402
-from correspondence.pki import key_source  # noqa: E402
+from archive_service.demo import load_demo
+from archive_service.models import User
+from archive_service.runtime import Runtime
+from archive_service.settings import Settings
+from archive_service.wiring import FEATURES
+from correspondence.issuing import Issuing
+from correspondence.pki import key_source
 
+_FINDING = ("经初步审查，有关经营场所与营业执照载明的住所不一致，现场核查情况与申请材料不符，"
+            "需会同监管部门研究处理意见。")
 BODY = ["根据《石城县行政审批与监管协调联动管理办法（试行）》第二十二条规定，现函商如下：",
-        "一、基本情况", "（一）申请人情况"] + ["经初步审查，有关经营场所与营业执照载明的住所不一致，现场核查情况与申请材料不符，"
-                                         "需会同监管部门研究处理意见。" * 2] * 12 + ["特此函商，请予研究并函复。"]
+        "一、基本情况", "（一）申请人情况", *([_FINDING * 2] * 12), "特此函商，请予研究并函复。"]
 
 
 def registered_letters(rt: Runtime, n: int) -> list[int]:

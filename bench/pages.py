@@ -47,7 +47,7 @@ PASSWORD = "demo-2026"
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000
 
 
 def articles(path: Path, limit: int):
@@ -78,11 +78,11 @@ def load(env: dict, corpus: Path, limit: int, audit_factor: float):
     from sqlalchemy import func, insert, select, text, update
 
     from archive_service.bulk_import import BulkImporter
-    from archive_service.wiring import FEATURES
     from archive_service.indexing import reindex
     from archive_service.models import AuditEvent, Document, User
     from archive_service.runtime import Runtime
     from archive_service.settings import Settings
+    from archive_service.wiring import FEATURES
 
     subprocess.run([sys.executable, "-c", "from archive_service.cli import main; main()", "init", "--demo"],
                    env={**env, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)  # this checkout's code
@@ -147,7 +147,7 @@ class Client:
         return self
 
     def token(self, username):
-        status, body = self.request("POST", "/api/v1/auth/token",
+        _status, body = self.request("POST", "/api/v1/auth/token",
                                     json.dumps({"username": username, "password": PASSWORD}),
                                     {"Content-Type": "application/json"})
         self.headers["Authorization"] = "Bearer " + json.loads(body)["token"]
@@ -156,11 +156,11 @@ class Client:
 
 def measure(rt, n_docs: int, runs: int):
     from sqlalchemy import select
+    from waitress.server import create_server
 
     from archive_service.listing import Cursor
     from archive_service.models import AuditEvent, Document, User
     from archive_service.web import create_app
-    from waitress.server import create_server
 
     with rt.factory() as s:
         dept = s.scalar(select(User.department_id).where(User.username == "drafter"))

@@ -39,7 +39,7 @@ CJK = re.compile(r"[\u4e00-\u9fff]+")
 
 def pct(values, p):
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))] * 1000
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000
 
 
 def load(limit):
@@ -143,8 +143,8 @@ def main():
         user = s.merge(user)
         rep = BulkImporter(rt.factory, rt.store, rt.clock, user, batch=1000).run(iter(arts))
     dt = time.perf_counter() - t
-    print(f"import (blob + document + version + audit + outbox): {rep.imported} in {dt:.1f} s = {rep.imported / dt:.0f}/s",
-          flush=True)
+    print(f"import (blob + document + version + audit + outbox): {rep.imported} in {dt:.1f} s "
+          f"= {rep.imported / dt:.0f}/s", flush=True)
 
     t = time.perf_counter()
     n = reindex(rt.factory, rt.search_engine, rt.store, rt.clock)
@@ -190,7 +190,8 @@ def main():
     db.commit()
     print(f"FTS5 trigram build: {time.perf_counter() - t:.1f} s", flush=True)
 
-    print(f"\n{'class':9} {'n':>4} {'API p50':>8} {'p95':>7} {'p99':>7} {'recall':>7} | {'FTS5 p50':>8} {'p95':>8} {'p99':>8} {'FTS5 recall':>11}")
+    print(f"\n{'class':9} {'n':>4} {'API p50':>8} {'p95':>7} {'p99':>7} {'recall':>7} | "
+          f"{'FTS5 p50':>8} {'p95':>8} {'p99':>8} {'FTS5 recall':>11}")
     for name, qs in classes.items():
         api_lat, fts_lat, recalls, fts_recalls = [], [], [], []
         for q in qs:

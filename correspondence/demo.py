@@ -42,7 +42,8 @@ def load_correspondence_demo(session: Session, rt, keys) -> bool:
     issuing.issue(users["drafter"], issued, sha)
 
     pending = letters.create_draft(users["drafter"], title="关于推送建设工程消防设计审查结果的函",
-                                   to=["县住房和城乡建设局"], body=["现将本月建设工程消防设计审查结果推送贵局，请查收。"],
+                                   to=["县住房和城乡建设局"],
+                                   body=["现将本月建设工程消防设计审查结果推送贵局，请查收。"],
                                    note="联系人：张伟，电话：0797-1234567")
     letters.act(users["drafter"], pending, "submit", pending.content_sha256)
 

@@ -128,7 +128,8 @@ class InboxService:
         ref_title, ref_number = original.title, original.number or ""
         subject = ref_title.removeprefix("关于").removesuffix("的函")
         title = title or f"关于{subject}的复函"
-        body = body or [f"贵单位《{ref_title}》（{ref_number}）收悉。经研究，现函复如下：", "一、（答复意见）", "此复。"]
+        body = body or [f"贵单位《{ref_title}》（{ref_number}）收悉。经研究，现函复如下：",
+                        "一、（答复意见）", "此复。"]
         reply = self.letters.create_draft(user, kind="letter", template="reply", title=title,
                                           to=[original.issuer.id], body=body, note=note,
                                           reply_to_id=original.id)

@@ -57,13 +57,13 @@ class Meeting(Base):
     convener: Mapped[Department] = relationship()
     chair: Mapped[User] = relationship(foreign_keys=[chair_id])
     creator: Mapped[User] = relationship(foreign_keys=[created_by])
-    topics: Mapped[list["MeetingTopic"]] = relationship(order_by="MeetingTopic.position",
+    topics: Mapped[list[MeetingTopic]] = relationship(order_by="MeetingTopic.position",
                                                         cascade="all, delete-orphan", back_populates="meeting")
-    participants: Mapped[list["MeetingParticipant"]] = relationship(
+    participants: Mapped[list[MeetingParticipant]] = relationship(
         order_by="MeetingParticipant.id", cascade="all, delete-orphan", back_populates="meeting")
-    materials: Mapped[list["MeetingMaterial"]] = relationship(order_by="MeetingMaterial.id",
+    materials: Mapped[list[MeetingMaterial]] = relationship(order_by="MeetingMaterial.id",
                                                               cascade="all, delete-orphan")
-    dispatches: Mapped[list["MeetingDispatch"]] = relationship(order_by="MeetingDispatch.id",
+    dispatches: Mapped[list[MeetingDispatch]] = relationship(order_by="MeetingDispatch.id",
                                                                cascade="all, delete-orphan")
 
     @property

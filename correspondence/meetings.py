@@ -7,9 +7,10 @@ passed is refused unless an urgent reason is given, which is recorded and audite
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import BinaryIO, Iterable
+from typing import BinaryIO
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
@@ -131,7 +132,8 @@ class MeetingService:
                 "reason": urgent_reason, "materials_deadline": check.latest_day.isoformat(),
                 "today": today.isoformat(), "rule": DEADLINE_RULE})
         self._notify(meeting, "scheduled",
-                     f"会议通知：{title}（{cn_date(meeting_date)}{(' ' + meeting.start_time) if meeting.start_time else ''}，"
+                     f"会议通知：{title}（{cn_date(meeting_date)}"
+                     f"{(' ' + meeting.start_time) if meeting.start_time else ''}，"
                      f"{convener.name}召集）")
         return meeting
 
@@ -365,9 +367,10 @@ class MeetingService:
         """One notification per participant department (and per named person) outside the convener."""
         now, rows, seen = self.clock.now(), [], set()
         for p in meeting.participants:
-            if p.department_id == meeting.convener_id or _section_of(self.s, p.department_id, meeting.convener_id):
-                if p.user_id is None or p.user_id == meeting.created_by:
-                    continue
+            in_convener = (p.department_id == meeting.convener_id
+                           or _section_of(self.s, p.department_id, meeting.convener_id))
+            if in_convener and (p.user_id is None or p.user_id == meeting.created_by):
+                continue
             key = (p.department_id, p.user_id)
             if key in seen:
                 continue

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -33,7 +33,8 @@ from .spec import SpecError
 ISSUE_DAYS = 3
 ISSUE_RULE = "第二十五条：经审签后3个工作日内印发"
 NUMERALS = "一二三四五六七八九十"
-_LEADING_MARK = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）|\d+[.．、]|[(（]\d+[)）])\s*")
+_LEADING_MARK = re.compile(r"^\s*(?:[一二三四五六七八九十百]+、|（[一二三四五六七八九十百]+）"
+                           r"|\d+[.．、]|[(（]\d+[)）])\s*")
 
 
 def chinese_number(n: int) -> str:
@@ -46,7 +47,7 @@ def chinese_number(n: int) -> str:
 
 
 def local_day(at: datetime) -> date:
-    return at.replace(tzinfo=timezone.utc).astimezone(CHINA).date()
+    return at.replace(tzinfo=UTC).astimezone(CHINA).date()
 
 
 @dataclass

@@ -13,9 +13,9 @@ from archive_service import errors
 from archive_service.archive.models import ArchiveItem
 from archive_service.clock import FixedClock
 from archive_service.demo import load_demo
+from archive_service.models import Blob
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
-from archive_service.models import Blob
 from archive_service.wiring import FEATURES
 from archive_support import make_pdf, service, setup_archive, upload_pdf, users
 from letters_support import demo_clients  # noqa: F401  (fixture)

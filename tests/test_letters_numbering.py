@@ -81,7 +81,7 @@ def test_32_parallel_registrations_get_exactly_1_to_32(rt, county):
                 issuing = Issuing(s, rt.documents(s), rt.clock)
                 letter = issuing.letters.get(user, letter_id)
                 numbers.append(issuing.register(user, letter, letter.content_sha256))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=register, args=(i,)) for i in ids]

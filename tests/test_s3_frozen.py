@@ -56,9 +56,9 @@ def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, dat
         auth = {"Authorization": f"Bearer {token}"}
 
         port = free_port()
-        log = open(tmp_path / "server.log", "wb")
-        server = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port), "--no-worker",
-                                   "--threads", "8"], env=env, stdout=log, stderr=subprocess.STDOUT)
+        with open(tmp_path / "server.log", "wb") as log:  # the server keeps its own descriptor
+            server = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port), "--no-worker",
+                                       "--threads", "8"], env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
             for _ in range(200):
@@ -82,8 +82,9 @@ def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, dat
                     results[name] = _request(*args, **kw)
 
                 body2, ctype2 = multipart([("title", "冻结时上传", None), ("file", PDF + b"2", "b.pdf")])
-                calls = [threading.Thread(target=call, args=(f"download{i}", base + f"/api/v1/documents/{doc_id}/content"),
-                                          kwargs={"headers": auth}) for i in range(5)]
+                content = base + f"/api/v1/documents/{doc_id}/content"
+                calls = [threading.Thread(target=call, args=(f"download{i}", content), kwargs={"headers": auth})
+                         for i in range(5)]
                 calls.append(threading.Thread(target=call, args=("upload", base + "/api/v1/documents", "POST", body2,
                                                                  {**auth, "Content-Type": ctype2})))
                 for t in calls:
@@ -96,7 +97,7 @@ def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, dat
             finally:
                 os.kill(moto.pid, signal.SIGCONT)
 
-            for status, data, _secs in health:
+            for status, _data, _secs in health:
                 assert status == 200
             # /healthz touches neither storage nor database: it answers at once, well within the S3 timeout
             assert max(secs for _s, _d, secs in health) < READ_TIMEOUT / 2
@@ -115,4 +116,3 @@ def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, dat
         finally:
             server.terminate()
             server.wait(20)
-            log.close()

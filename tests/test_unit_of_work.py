@@ -48,7 +48,7 @@ def test_every_step_of_the_chain_and_the_issue_is_one_unit(rt, clients):
     letter = draft(clients)
     for who, action, opinion in (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意印发"),
                                  ("drafter", "recheck", ""), ("drafter", "register", "")):
-        run(rt, lambda: act(clients, who, letter, action, opinion))
+        run(rt, lambda who=who, action=action, opinion=opinion: act(clients, who, letter, action, opinion))
     steps = run(rt, lambda: act(clients, "drafter", letter, "issue"))
     assert steps >= 10  # three documents, grants, the state change, the reply mark, audit events
 
@@ -93,8 +93,8 @@ def test_meeting_scheduling_materials_attendance_and_minutes_are_each_one_unit(r
     run(rt, lambda: client.post(f"{base}/attendance", headers=h, json={"entries": entries}))
     assert client.post(f"{base}/attendance", headers=h, json={"entries": entries}).status_code == 200
     # minutes: the minutes row, the minutes letter, its draft document and its flow — together
-    steps = run(rt, lambda: client.post(f"{base}/minutes", headers=h,
-                                          json={"decisions": ["由市场监管局牵头核查。"], "title": "审管衔接会议纪要"}), 201)
+    minutes = {"decisions": ["由市场监管局牵头核查。"], "title": "审管衔接会议纪要"}
+    steps = run(rt, lambda: client.post(f"{base}/minutes", headers=h, json=minutes), 201)
     assert steps >= 5
 
 

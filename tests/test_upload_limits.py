@@ -108,7 +108,7 @@ def test_over_limit_declared_length_is_refused_unread(world, name, url, limit_mb
 
 
 def test_within_limit_uploads_still_work(world):
-    rt, make, people, ids = world
+    _rt, make, people, ids = world
     drafter, letter_id, meeting_id = people["drafter"], ids["letter"], ids["meeting"]
     client, headers = make.api(drafter)
     small = _pdf(200 * 1024)
@@ -121,8 +121,8 @@ def test_within_limit_uploads_still_work(world):
                          content_type="multipart/form-data")
     assert verify.status_code in (200, 422), verify.get_json()  # not signed: a report or "not a PDF", never 413
     ui = make.browser(drafter)
-    page = ui.post(f"/meetings/{meeting_id}/materials", data={"title": "会议材料", "file": (io.BytesIO(small), "m.pdf")},
-                   content_type="multipart/form-data")
+    page = ui.post(f"/meetings/{meeting_id}/materials", content_type="multipart/form-data",
+                   data={"title": "会议材料", "file": (io.BytesIO(small), "m.pdf")})
     assert page.status_code == 302
 
 

@@ -42,5 +42,6 @@ def export():
             yield from export_csv(own.execute(query).scalars())
 
     resp = Response(rows(), mimetype="text/csv; charset=utf-8")
-    resp.headers["Content-Disposition"] = "attachment; filename=\"audit.csv\"; filename*=UTF-8''%E5%AE%A1%E8%AE%A1%E6%97%A5%E5%BF%97.csv"
+    resp.headers["Content-Disposition"] = ("attachment; filename=\"audit.csv\"; "
+                                           "filename*=UTF-8''%E5%AE%A1%E8%AE%A1%E6%97%A5%E5%BF%97.csv")
     return resp

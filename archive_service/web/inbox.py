@@ -95,9 +95,9 @@ def work_sections(user, session):
 
     service = services().inbox
     items = service.items(user, include_done=False, limit=100)
-    url = lambda i: url_for("letters.detail", letter_id=i.letter_id)
     return [mywork.WorkSection("收文待办", [
-        mywork.WorkItem(f"{i.letter.number or ''} {i.letter.title}（{i.role_label}，{i.state_label}）", url(i),
+        mywork.WorkItem(f"{i.letter.number or ''} {i.letter.title}（{i.role_label}，{i.state_label}）",
+                        url_for("letters.detail", letter_id=i.letter_id),
                         due=i.due_on, overdue=service.overdue(i))
         for i in items if not (i.role == "cc" and i.state != "pending")], 20)]
 

@@ -31,8 +31,9 @@ def meeting_json(m: Meeting, detail: bool = False) -> dict:
     if detail:
         body["topics"] = [{"title": t.title, "category": t.category, "category_label": t.category_label}
                           for t in m.topics]
-        body["participants"] = [{"id": p.id, "department": p.department.name, "user": p.user.username if p.user else None,
-                                 "person": p.person, "capacity": p.capacity, "attendance": p.attendance}
+        body["participants"] = [{"id": p.id, "department": p.department.name,
+                                 "user": p.user.username if p.user else None, "person": p.person,
+                                 "capacity": p.capacity, "attendance": p.attendance}
                                 for p in m.participants]
         body["materials"] = [{"document_id": x.document_id, "title": x.document.title,
                               "sent_at": x.sent_at.isoformat() + "Z" if x.sent_at else None} for x in m.materials]

@@ -83,7 +83,7 @@ def hit_json(hit) -> dict:
 def api_search(query: SearchQuery):
     if current_user() is None:
         raise Unauthorized("需要登录或有效的访问令牌（Authorization: Bearer …）")
-    pq, result, sort = run_search(query)
+    _pq, result, sort = run_search(query)
     if result is None:
         raise BadRequest("请输入查询词或筛选条件（q、type、dept、year）")
     body = {
@@ -99,7 +99,7 @@ def api_search(query: SearchQuery):
 @bp.get("/search")
 @login_required
 def results():
-    pq, result, sort = run_search()
+    _pq, result, sort = run_search()
     args = request.args.to_dict(flat=False)
 
     def link(**changes):

@@ -52,10 +52,7 @@ def ascii_fallback(filename: str, doc_id: int | None = None) -> str:
     words = re.findall(r"[A-Za-z0-9]+(?:[._][A-Za-z0-9]+)*", stem)
     base = "-".join(words)[:80].strip("-.")
     tag = str(doc_id) if doc_id is not None else ""
-    if base and tag:
-        name = f"{base}-{tag}"
-    else:
-        name = base or (f"document-{tag}" if tag else "download")
+    name = f"{base}-{tag}" if base and tag else base or (f"document-{tag}" if tag else "download")
     return name + (f".{ext.lower()}" if ext else "")
 
 

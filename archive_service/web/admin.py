@@ -14,7 +14,7 @@ from ..models import Department, Liaison, User
 from ..workdays import delete_override, list_overrides, load_calendar, set_override
 from .admin_schemas import CalendarForm, CalendarQuery, DepartmentForm, LiaisonForm, UserForm, UserUpdateForm
 from .apispec import parse_form, parse_query
-from .context import current_user, db, runtime
+from .context import current_user, db, runtime, signed_in_user
 from .pages import login_required
 from .services import services
 
@@ -25,7 +25,7 @@ def admin_required(view):
     @wraps(view)
     @login_required
     def wrapper(*args, **kwargs):
-        permissions.require_admin(current_user())
+        permissions.require_admin(signed_in_user())
         return view(*args, **kwargs)
 
     return wrapper
@@ -91,7 +91,7 @@ def update_user(user_id: int):
     if action == "roles":
         d.set_roles(user, f.roles)  # never one's own (Directory refuses)
     elif action in {"activate", "deactivate"}:
-        if user.id == current_user().id:
+        if user.id == signed_in_user().id:
             raise Unprocessable("不能停用自己的账号")
         d.set_active(user, action == "activate")
     elif action == "password":

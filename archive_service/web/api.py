@@ -11,7 +11,7 @@ from ..errors import BadRequest, Unauthorized
 from ..models import Document
 from . import schemas as s
 from .apispec import openapi_document, operation
-from .context import authenticate, current_user, db
+from .context import authenticate, current_user, db, signed_in_user
 from .limits import read_json
 from .paging import page_json
 from .services import services
@@ -69,7 +69,7 @@ def revoke_token():
     header = request.headers.get("Authorization", "")
     if not g.get("via_token"):
         raise BadRequest("请用要撤销的令牌发起此请求")
-    services().authenticator.revoke_token(current_user(), header[7:].strip())
+    services().authenticator.revoke_token(signed_in_user(), header[7:].strip())
     return "", 204
 
 
@@ -77,7 +77,7 @@ def revoke_token():
 @api_login_required
 @operation("当前用户", responses={200: s.Me})
 def me():
-    u = current_user()
+    u = signed_in_user()
     return jsonify({"id": u.id, "username": u.username, "full_name": u.full_name,
                     "department": u.department.name, "roles": sorted(u.roles)})
 
@@ -88,7 +88,7 @@ def me():
 @operation("上传文件，创建文档（流式接收，大小上限见 ARCHIVE_MAX_UPLOAD_MB）", form=s.DocumentUpload,
            responses={201: s.Document}, errors=(415, 503))
 def create_document():
-    doc = receive_upload(current_user(), require_csrf=not g.get("via_token"))
+    doc = receive_upload(signed_in_user(), require_csrf=not g.get("via_token"))
     return jsonify(document_json(doc)), 201
 
 
@@ -98,10 +98,10 @@ def create_document():
 def list_documents(query: s.ListQuery):
     service = services().documents
     if query.page is not None:  # OFFSET paging, kept for older clients (deep pages are slow)
-        result = service.list(current_user(), query.page, query.size or 20)
+        result = service.list(signed_in_user(), query.page, query.size or 20)
         return jsonify({"items": [document_json(d) for d in result.items], "total": result.total,
                         "page": result.page, "size": result.size, "pages": result.pages})
-    result = service.page(current_user(), **query.keyset(20))
+    result = service.page(signed_in_user(), **query.keyset(20))
     return jsonify({"items": [document_json(d) for d in result.items], **page_json(result)})
 
 
@@ -109,7 +109,7 @@ def list_documents(query: s.ListQuery):
 @api_login_required
 @operation("文档详情（含版本）", responses={200: s.Document})
 def get_document(doc_id: int):
-    doc = services().documents.get(current_user(), doc_id)
+    doc = services().documents.get(signed_in_user(), doc_id)
     body = document_json(doc)
     body["versions"] = [{"number": v.number, "filename": v.filename, "size": v.blob.size,
                          "media_type": v.blob.media_type, "sha256": v.blob.sha256, "sm3": v.blob.sm3,
@@ -123,7 +123,7 @@ def get_document(doc_id: int):
 @operation("上传新版本（流式接收；已归档的文档 409）", form=s.DocumentUpload, responses={201: s.NewVersion},
            errors=(403, 409, 415, 503))
 def add_document_version(doc_id: int):
-    version = receive_version(current_user(), doc_id)
+    version = receive_version(signed_in_user(), doc_id)
     return jsonify({"document_id": doc_id, "version": version.number, "filename": version.filename}), 201
 
 
@@ -133,7 +133,7 @@ def add_document_version(doc_id: int):
            headers={"Range": {"type": "string", "description": "如 bytes=0-1023"}},
            responses={200: ("文件内容", "application/octet-stream", None), 206: "部分内容", 416: "范围无效"})
 def document_content(doc_id: int, query: s.VersionQuery):
-    return download_response(current_user(), doc_id, query.version)
+    return download_response(signed_in_user(), doc_id, query.version)
 
 
 @bp.get("/liaisons/gaps")
@@ -153,7 +153,7 @@ def liaison_gap_list():
 def audit_events(query: s.AuditQuery):
     from ..activity import audit_page, audit_query
 
-    permissions.require_auditor(current_user())
+    permissions.require_auditor(signed_in_user())
     filters = query.model_dump(include={"action", "actor", "target"}, exclude_none=True)
     if query.page is not None:  # OFFSET paging, kept for older clients (deep pages are slow)
         page, size = query.page, query.size or 50

@@ -15,7 +15,7 @@ from ..errors import DomainError, NotFound
 from ..models import Department, DocumentVersion
 from .api import api_login_required
 from .apispec import operation
-from .context import after_commit, current_user, db, runtime
+from .context import after_commit, current_user, db, runtime, signed_in_user
 from .schemas import Day, Id, Query
 from .services import services
 from .transfer import content_disposition, send_audited
@@ -196,7 +196,7 @@ def _file_and_lock(svc: ArchiveService, item: ArchiveItem) -> None:
 def file_item(body: FileItem):
     data = body
     svc = archive()
-    user = current_user()
+    user = signed_in_user()
     item = svc.file(user, svc.bundle(user, document_id=data.document_id, letter_id=data.letter_id),
                     data.retention, data.unit)
     _file_and_lock(svc, item)
@@ -210,7 +210,7 @@ def file_item(body: FileItem):
 def file_batch(body: FileBatch):
     data = body
     svc = archive()
-    filed, failed = svc.file_many(current_user(), [r.model_dump(exclude_none=True) for r in data.items],
+    filed, failed = svc.file_many(signed_in_user(), [r.model_dump(exclude_none=True) for r in data.items],
                                   data.retention, data.unit)
     after_commit(lambda: [svc.apply_retention(item) for item in filed])
     return jsonify({"filed": [item_json(i) for i in filed], "failed": failed}), 200
@@ -221,7 +221,7 @@ def file_batch(body: FileBatch):
 @operation("档案列表（按全宗、年度、保管期限、机构筛选；按档号键集分页）", query=ListQuery, responses={200: ItemPage})
 def list_items(query: ListQuery):
     q = query
-    page = archive().list(current_user(), q.fonds, q.year, q.retention, q.unit, q.after, q.size)
+    page = archive().list(signed_in_user(), q.fonds, q.year, q.retention, q.unit, q.after, q.size)
     return jsonify({"items": [item_json(i) for i in page.items], "next_after": page.next_after})
 
 
@@ -230,7 +230,7 @@ def list_items(query: ListQuery):
 @operation("档案详情（著录项、组成文件、检测报告）", responses={200: ArchiveItemOut})
 def get_item(item_id: int):
     svc = archive()
-    item = svc.get(current_user(), item_id)
+    item = svc.get(signed_in_user(), item_id)
     out = item_json(item, detail=True)
     reports = svc.reports(item)
     out["reports"] = [{"id": r.id, "at": r.at.isoformat() + "Z", "trigger": r.trigger, "passed": r.passed}
@@ -246,11 +246,11 @@ def patch_item(item_id: int, body: MetadataPatch):
     svc = archive()
     changes = data.model_dump(exclude_unset=True)
     share = changes.pop("catalogue", None)
-    item = svc.get(current_user(), item_id)
+    item = svc.get(signed_in_user(), item_id)
     if changes:
-        item = svc.update_metadata(current_user(), item, changes)
+        item = svc.update_metadata(signed_in_user(), item, changes)
     if share is not None:
-        services().lookups.share(current_user(), [item], share)
+        services().lookups.share(signed_in_user(), [item], share)
     out = item_json(item, detail=True)
     out["catalogue"] = any(p.document.catalogue for p in item.parts)
     return jsonify(out)
@@ -261,8 +261,8 @@ def patch_item(item_id: int, body: MetadataPatch):
 @operation("四性检测（真实性、完整性、可用性、安全性），保存报告", responses={200: CheckReport})
 def check_item(item_id: int):
     svc = archive()
-    item = svc.get(current_user(), item_id)
-    report = svc.check(item, "demand", current_user())
+    item = svc.get(signed_in_user(), item_id)
+    report = svc.check(item, "demand", signed_in_user())
     return jsonify(report.to_dict())
 
 
@@ -271,7 +271,7 @@ def check_item(item_id: int):
 @operation("一次四性检测的报告", responses={200: CheckReport})
 def get_report(item_id: int, report_id: int):
     svc = archive()
-    item = svc.get(current_user(), item_id)
+    item = svc.get(signed_in_user(), item_id)
     row = next((r for r in svc.reports(item) if r.id == report_id), None)
     if row is None:
         raise NotFound("检测报告不存在")
@@ -283,12 +283,12 @@ def get_report(item_id: int, report_id: int):
 @api_login_required
 @operation("下载组成文件（含归档章副本）", responses={200: ("文件内容", "application/octet-stream", None)})
 def get_part(item_id: int, part_id: int):
-    item = archive().get(current_user(), item_id)
+    item = archive().get(signed_in_user(), item_id)
     part = db().get(ItemPart, part_id)
     if part is None or part.item_id != item.id:
         raise NotFound("组成文件不存在")
     version = db().query(DocumentVersion).filter_by(document_id=part.document_id, number=part.version).one()
-    return send_audited(current_user(), version)
+    return send_audited(signed_in_user(), version)
 
 
 @bp.get("/candidates")
@@ -296,7 +296,7 @@ def get_part(item_id: int, part_id: int):
 @operation("待归档文件（本机关未归档的已印发函件、纪要和上传文件）", query=CandidatesQuery, responses={200: Listing},
            errors=(403,))
 def candidates(query: CandidatesQuery):
-    rows = archive().candidates(current_user(), query.year, query.source_type or None)
+    rows = archive().candidates(signed_in_user(), query.year, query.source_type or None)
     return jsonify({"items": [candidate_json(b) for b in rows]})
 
 
@@ -313,7 +313,7 @@ def candidate_json(b) -> dict:
            responses={200: ("XLSX 或 PDF 文件", "application/octet-stream", None)})
 def catalogue(query: CatalogueQuery):
     q = query
-    rows = archive().catalogue_rows(current_user(), q.fonds.upper(), q.year, q.retention, q.unit)
+    rows = archive().catalogue_rows(signed_in_user(), q.fonds.upper(), q.year, q.retention, q.unit)
     spool = cat.export(rows, q.format, cat.heading(q.fonds.upper(), q.year, q.retention, q.unit))
     name = f"归档文件目录-{q.fonds.upper()}-{q.year}-{q.retention}{'-' + q.unit if q.unit else ''}.{q.format}"
     mime = ("application/pdf" if q.format == "pdf"
@@ -329,7 +329,7 @@ def catalogue(query: CatalogueQuery):
 def disposal_list():
     svc = archive()
     out = []
-    for item in svc.disposal_due(current_user()):
+    for item in svc.disposal_due(signed_in_user()):
         review = svc.review_for(item)
         out.append({**item_json(item), "review": review_json(review) if review else None})
     return jsonify({"items": out})
@@ -349,7 +349,7 @@ def review_json(r: DisposalReview) -> dict:
 def propose_disposal(item_id: int, body: DisposalProposal):
     data = body
     svc = archive()
-    review = svc.propose_disposal(current_user(), svc.get(current_user(), item_id), data.proposal, data.reason)
+    review = svc.propose_disposal(signed_in_user(), svc.get(signed_in_user(), item_id), data.proposal, data.reason)
     return jsonify(review_json(review)), 201
 
 
@@ -362,8 +362,8 @@ def sign_disposal(review_id: int, body: SignOpinion):
     review = db().get(DisposalReview, review_id)
     if review is None:
         raise NotFound("鉴定记录不存在")
-    svc.get(current_user(), review.item_id)
-    svc.sign_disposal(current_user(), review, data.opinion)
+    svc.get(signed_in_user(), review.item_id)
+    svc.sign_disposal(signed_in_user(), review, data.opinion)
     return jsonify(review_json(review))
 
 
@@ -448,7 +448,7 @@ def visible_run(run_id: int) -> ImportRun:
     from ..archive.service import holding_organisation
 
     run = db().get(ImportRun, run_id)
-    user = current_user()
+    user = signed_in_user()
     if run is None or run.department_id != holding_organisation(user.department).id or "archivist" not in user.roles:
         raise NotFound("导入记录不存在")
     db().refresh(run)
@@ -511,10 +511,10 @@ def save_fonds(data: FondsIn):
     from ..directory import find_department
     from ..permissions import require_admin
 
-    require_admin(current_user())
+    require_admin(signed_in_user())
     dept = find_department(db(), data.department)
     units = [(u.code, u.name, find_department(db(), u.department).id if u.department else None) for u in data.units]
-    return archive().fondses.set(current_user(), dept, data.code, units)
+    return archive().fondses.set(signed_in_user(), dept, data.code, units)
 
 
 class FondsList(BaseModel):

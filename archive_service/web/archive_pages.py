@@ -12,7 +12,7 @@ from ..permissions import can_view_archive, has_role
 from ..signoff import Signoff
 from . import mywork
 from .archive_api import archive, import_json, start_import, visible_run
-from .context import after_commit, current_user, db, runtime
+from .context import after_commit, db, runtime, signed_in_user
 from .errors import status_of
 from .pages import login_required
 from .services import services
@@ -32,7 +32,7 @@ def _int(value):
 @bp.get("/archive")
 @login_required
 def index():
-    user = current_user()
+    user = signed_in_user()
     svc = archive()
     args = request.args
     retention = args.get("retention") if args.get("retention") in RETENTIONS else None
@@ -46,7 +46,7 @@ def index():
 @bp.route("/archive/file", methods=["GET", "POST"])
 @login_required
 def file_page():
-    user = current_user()
+    user = signed_in_user()
     svc = archive()
     if request.method == "POST":
         refs = []
@@ -76,7 +76,7 @@ def file_page():
 @login_required
 def item_page(item_id: int):
     svc = archive()
-    item = svc.get(current_user(), item_id)
+    item = svc.get(signed_in_user(), item_id)
     reports = svc.reports(item)
     latest = report_from_json(reports[0].results) if reports else []
     review = svc.review_for(item)
@@ -88,8 +88,8 @@ def item_page(item_id: int):
 @login_required
 def check_page(item_id: int):
     svc = archive()
-    item = svc.get(current_user(), item_id)
-    report = svc.check(item, "demand", current_user())
+    item = svc.get(signed_in_user(), item_id)
+    report = svc.check(item, "demand", signed_in_user())
     flash("四性检测通过" if report.passed else f"四性检测未通过：{report.summary()}")
     return redirect(url_for("archive_pages.item_page", item_id=item.id))
 
@@ -98,14 +98,14 @@ def check_page(item_id: int):
 @login_required
 def catalogue_page():
     svc = archive()
-    return render_template("ui/archive/catalogue.html", facets=svc.facets(current_user()), RETENTIONS=RETENTIONS)
+    return render_template("ui/archive/catalogue.html", facets=svc.facets(signed_in_user()), RETENTIONS=RETENTIONS)
 
 
 @bp.route("/archive/import", methods=["GET", "POST"])
 @streaming_upload()
 @login_required
 def import_page():
-    user = current_user()
+    user = signed_in_user()
     error, status = None, 200
     if request.method == "POST":
         try:
@@ -134,7 +134,7 @@ def import_status(run_id: int):
 @bp.route("/archive/disposal", methods=["GET", "POST"])
 @login_required
 def disposal_page():
-    user = current_user()
+    user = signed_in_user()
     svc = archive()
     if request.method == "POST":
         from ..archive.models import DisposalReview
@@ -199,7 +199,7 @@ def fonds_page():
     from ..permissions import require_admin
     from .archive_api import FondsIn, save_fonds
 
-    require_admin(current_user())
+    require_admin(signed_in_user())
     error = None
     if request.method == "POST":
         units = []
@@ -233,13 +233,13 @@ def metadata_page(item_id: int):
     from .archive_api import MetadataPatch
 
     svc = archive()
-    item = svc.get(current_user(), item_id)
+    item = svc.get(signed_in_user(), item_id)
     fields = {k: request.form.get(k, "").strip() for k in svc.EDITABLE if k in request.form}
     if fields.get("doc_date") == "":
         fields.pop("doc_date")
     try:
         data = MetadataPatch.model_validate(fields)
-        svc.update_metadata(current_user(), item, data.model_dump(exclude_unset=True))
+        svc.update_metadata(signed_in_user(), item, data.model_dump(exclude_unset=True))
         flash("著录项已保存（已记入审计）")
     except ValidationError as exc:
         flash("著录项格式错误：" + "; ".join(str(e["msg"]) for e in exc.errors()[:3]))

@@ -7,7 +7,7 @@ from .. import permissions
 from ..activity import audit_page, audit_query
 from ..audit import AuditLog, export_csv, verify_chain
 from .apispec import parse_query
-from .context import current_user, db, runtime
+from .context import db, runtime, signed_in_user
 from .pages import login_required
 from .paging import keyset_args
 from .schemas import AuditFilter
@@ -18,7 +18,7 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @bp.get("/")
 @login_required
 def index():
-    permissions.require_auditor(current_user())
+    permissions.require_auditor(signed_in_user())
     page = audit_page(db(), parse_query(AuditFilter).model_dump(exclude_none=True), **keyset_args(50))
     chain = verify_chain(db()) if request.args.get("verify") else None
     filters = {k: request.args[k] for k in ("action", "actor", "target", "from") if request.args.get(k)}
@@ -29,9 +29,9 @@ def index():
 @bp.get("/export.csv")
 @login_required
 def export():
-    permissions.require_auditor(current_user())
+    permissions.require_auditor(signed_in_user())
     session = db()
-    AuditLog(session, runtime().clock).record(current_user(), "audit.exported", "audit", "csv",
+    AuditLog(session, runtime().clock).record(signed_in_user(), "audit.exported", "audit", "csv",
                                               {k: v for k, v in request.args.items()})
     session.commit()
     query = audit_query(parse_query(AuditFilter).model_dump(exclude_none=True)).execution_options(yield_per=1000)

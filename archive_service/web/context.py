@@ -15,7 +15,7 @@ import secrets
 from flask import Flask, current_app, g, make_response, request, session
 
 from ..clock import local_time
-from ..errors import BadRequest
+from ..errors import BadRequest, Unauthorized
 from ..models import DEPARTMENT_KINDS, ROLES, User
 from ..runtime import Runtime
 from .errors import HTTP_MESSAGES, error_response
@@ -65,6 +65,14 @@ def current_user() -> User | None:
             if user is not None and user.active and session.get("sv") == user.session_version:
                 g.user = user
     return g.user
+
+
+def signed_in_user() -> User:
+    """The signed-in user of a view behind ``login_required``/``api_login_required`` (401 otherwise)."""
+    user = current_user()
+    if user is None:
+        raise Unauthorized()
+    return user
 
 
 def authenticate(username: str, password: str) -> User:

@@ -9,7 +9,7 @@ from ..directory import find_user
 from ..errors import BadRequest, DomainError
 from . import mywork
 from .apispec import validate
-from .context import current_user, db
+from .context import db, signed_in_user
 from .errors import status_of
 from .letters_common import department_users, inbox
 from .letters_schemas import InboxAction
@@ -25,10 +25,10 @@ bp = Blueprint("inbox", __name__)
 @login_required
 def index():
     service = inbox()
-    page = service.page(current_user(), **keyset_args(50))
+    page = service.page(signed_in_user(), **keyset_args(50))
     items = page.items
     return render_template("ui/letters/inbox.html", items=items, overdue={i.id for i in items if service.overdue(i)},
-                           handlers=department_users(current_user().department_id), page=page)
+                           handlers=department_users(signed_in_user().department_id), page=page)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ def form_action(action: str, form) -> InboxAction:
 @bp.post("/inbox/<int:item_id>/<action>")
 @login_required
 def act(item_id: int, action: str):
-    user = current_user()
+    user = signed_in_user()
     try:
         outcome = run_action(user, item_id, form_action(action, request.form))
     except DomainError as exc:

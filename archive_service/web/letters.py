@@ -9,7 +9,7 @@ from ..permissions import issuing_organisation, require_admin
 from ..signoff import ACTIONS, CHAIN_ACTIONS
 from . import mywork
 from .apispec import parse_form
-from .context import current_user, db, runtime
+from .context import current_user, db, runtime, signed_in_user
 from .errors import status_of
 from .letters_common import (
     departments,
@@ -197,7 +197,7 @@ def preview_form():
     from correspondence.letters import check_classification
     from correspondence.spec import SpecError, parse_spec
 
-    user = current_user()
+    user = signed_in_user()
     fields = fields_from_form(request.form)
     check_classification(fields["classification"])
     names = {str(d.id): d.name for d in departments()}
@@ -216,7 +216,7 @@ def preview_form():
 @bp.get("/letters/<int:letter_id>/preview.pdf")
 @login_required
 def preview(letter_id: int):
-    pdf = letter_preview_pdf(current_user(), letter_id)
+    pdf = letter_preview_pdf(signed_in_user(), letter_id)
     return Response(pdf, mimetype="application/pdf",
                     headers={"Content-Disposition": "inline; filename=preview.pdf", "Cache-Control": "no-store"})
 
@@ -224,7 +224,7 @@ def preview(letter_id: int):
 @bp.get("/letters/<int:letter_id>/files/<what>")
 @login_required
 def download(letter_id: int, what: str):
-    user = current_user()
+    user = signed_in_user()
     letter = letters().get(user, letter_id)
     version = final_version(user, letter, what)
     return send_audited(user, version)
@@ -233,7 +233,7 @@ def download(letter_id: int, what: str):
 @bp.get("/letters/<int:letter_id>/signature")
 @login_required
 def signature(letter_id: int):
-    user = current_user()
+    user = signed_in_user()
     letter = letters().get(user, letter_id)
     return render_template("ui/letters/signature.html", letter=letter, report=verification(user, letter))
 
@@ -243,7 +243,7 @@ def signature(letter_id: int):
 def agency_codes():
     from correspondence.numbering import NUMBER_KINDS
 
-    user = current_user()
+    user = signed_in_user()
     require_admin(user)
     numbering = services().numbering
     error = None

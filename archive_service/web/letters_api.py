@@ -9,7 +9,7 @@ from ..permissions import require_admin
 from . import letters_schemas as ls
 from .api import api_login_required
 from .apispec import operation
-from .context import current_user, db
+from .context import current_user, db, signed_in_user
 from .letters_common import final_version, inbox, issuing, letter_preview_pdf, letters, verification
 from .paging import page_json
 from .schemas import KeysetQuery, SignatureReport
@@ -132,7 +132,7 @@ def letter_attachment(letter_id: int):
 @api_login_required
 @operation("预览当前版本（PDF，不保存）", responses={200: ("PDF", "application/pdf", None)}, errors=(422,))
 def letter_preview(letter_id: int):
-    return Response(letter_preview_pdf(current_user(), letter_id), mimetype="application/pdf")
+    return Response(letter_preview_pdf(signed_in_user(), letter_id), mimetype="application/pdf")
 
 
 @bp.get("/letters/<int:letter_id>/files/<what>")
@@ -141,7 +141,7 @@ def letter_preview(letter_id: int):
            path_enums={"what": ["docx", "pdf", "sheet"]},
            responses={200: ("文件", "application/octet-stream", None)})
 def letter_file(letter_id: int, what: str):
-    user = current_user()
+    user = signed_in_user()
     version = final_version(user, letters().get(user, letter_id), what)
     return send_audited(user, version)
 
@@ -150,7 +150,7 @@ def letter_file(letter_id: int, what: str):
 @api_login_required
 @operation("验证已印发 PDF 的签名", responses={200: SignatureReport})
 def letter_signature(letter_id: int):
-    user = current_user()
+    user = signed_in_user()
     return jsonify(verification(user, letters().get(user, letter_id)))
 
 
@@ -201,9 +201,9 @@ def agency_codes():
 @operation("设置机关代字（系统管理员）", body=ls.AgencyCodeSet, responses={200: ls.AgencyCode}, errors=(403, 404))
 def set_agency_code(body: ls.AgencyCodeSet):
 
-    require_admin(current_user())
+    require_admin(signed_in_user())
     dept = db().get(Department, body.department_id)
     if dept is None:
         raise NotFound("部门不存在")
-    row = services().numbering.set_prefix(current_user(), dept, body.kind, body.prefix)
+    row = services().numbering.set_prefix(signed_in_user(), dept, body.kind, body.prefix)
     return jsonify({"department_id": dept.id, "kind": row.kind, "prefix": row.prefix})

@@ -18,7 +18,7 @@ from ..lookup.models import DECISIONS, FORMS, LookupItem, LookupRequest
 from ..lookup.service import LookupService, Refusal
 from .api import api_login_required
 from .apispec import operation
-from .context import current_user, db, independent_unit, runtime
+from .context import db, independent_unit, runtime, signed_in_user
 from .schemas import Id, Query
 from .services import services
 from .transfer import content_disposition
@@ -153,7 +153,7 @@ def catalogue(query: CatalogueSearch):
 @operation("按全宗 / 年度 / 保管期限共享（或取消共享）目录", body=GroupShare, responses={200: CatalogueOut},
            errors=(404,))
 def share_group(body: GroupShare):
-    items = lookups().share_group(current_user(), body.fonds.upper(), body.year, body.retention, body.catalogue)
+    items = lookups().share_group(signed_in_user(), body.fonds.upper(), body.year, body.retention, body.catalogue)
     return jsonify({"items": [catalogue_json(i) for i in items], "next_after": None})
 
 
@@ -163,7 +163,7 @@ def share_group(body: GroupShare):
            errors=(404, 422))
 def create(body: NewLookup):
     svc = lookups()
-    req = svc.create(current_user(), [(i.item_id, i.form) for i in body.items], body.purpose, body.days,
+    req = svc.create(signed_in_user(), [(i.item_id, i.form) for i in body.items], body.purpose, body.days,
                      body.contact, submit=not body.draft)
     return jsonify(lookup_json(svc, req)), 201
 
@@ -173,7 +173,7 @@ def create(body: NewLookup):
 @operation("调阅申请：本单位提出的（mine）与本单位保管、待审批的（queue）", responses={200: LookupList})
 def list_lookups():
     svc = lookups()
-    user = current_user()
+    user = signed_in_user()
     return jsonify({"items": [lookup_json(svc, r) for r in svc.mine(user)],
                     "queue": [lookup_json(svc, r) for r in svc.queue(user)]})
 
@@ -183,7 +183,7 @@ def list_lookups():
 @operation("调阅申请详情（逐件审批结果、期限、是否超期）", responses={200: LookupOut})
 def get_lookup(lookup_id: int):
     svc = lookups()
-    return jsonify(lookup_json(svc, svc.get(current_user(), lookup_id)))
+    return jsonify(lookup_json(svc, svc.get(signed_in_user(), lookup_id)))
 
 
 @bp.post("/lookups/<int:lookup_id>/actions")
@@ -192,7 +192,7 @@ def get_lookup(lookup_id: int):
            errors=(403, 409, 422))
 def act(lookup_id: int, body: LookupAction):
     svc = lookups()
-    user = current_user()
+    user = signed_in_user()
     req = svc.act(user, svc.get(user, lookup_id), body.action, list(body.items), body.reason, body.days)
     return jsonify(lookup_json(svc, req))
 
@@ -225,22 +225,22 @@ def accesses_response(events, fmt: str, name: str):
 @operation("调阅记录：申请、审批与每一次查阅、复制（JSON 或 CSV）", query=AccessQuery, responses={200: Accesses})
 def accesses(lookup_id: int, query: AccessQuery):
     svc = lookups()
-    req = svc.get(current_user(), lookup_id)
-    return accesses_response(svc.accesses(current_user(), req), query.format, f"调阅记录-{req.number}.csv")
+    req = svc.get(signed_in_user(), lookup_id)
+    return accesses_response(svc.accesses(signed_in_user(), req), query.format, f"调阅记录-{req.number}.csv")
 
 
 @bp.get("/archive/items/<int:item_id>/accesses")
 @api_login_required
 @operation("一件档案被调阅的访问记录（保管单位）", query=AccessQuery, responses={200: Accesses})
 def item_accesses(item_id: int, query: AccessQuery):
-    item = services().archive.get(current_user(), item_id)  # holder only (404 otherwise)
+    item = services().archive.get(signed_in_user(), item_id)  # holder only (404 otherwise)
     return accesses_response(lookups().item_accesses(item.id), query.format, f"调阅记录-{item.archival_code}.csv")
 
 
 def _granted(item_id: int, form: str, page: int | None = None) -> LookupItem:
     """The live lookup item or the refusal; either way the attempt is an audit event."""
     svc = lookups()
-    user = current_user()
+    user = signed_in_user()
     got = svc.access(user, item_id, form)
     address = request.remote_addr or ""
     if isinstance(got, Refusal):  # the refused attempt is kept although the request fails

@@ -19,7 +19,7 @@ from ..errors import DomainError, Unprocessable
 from ..models import Department, User
 from . import mywork
 from .apispec import validate
-from .context import current_user, db, runtime
+from .context import db, runtime, signed_in_user
 from .errors import status_of
 from .meetings_schemas import DeadlineQuery, MeetingInput
 from .pages import login_required
@@ -59,7 +59,7 @@ def _department(ref: str | None) -> Department | None:
 def schedule_from(body: MeetingInput) -> Meeting:
     """Shared by the form and the API: ``body`` is validated by the model the OpenAPI documents."""
     return meetings().schedule(
-        current_user(), kind=body.kind, title=body.title, meeting_date=body.meeting_date,
+        signed_in_user(), kind=body.kind, title=body.title, meeting_date=body.meeting_date,
         topics=[t.model_dump() for t in body.topics], participants=[p.model_dump() for p in body.participants],
         convener=_department(body.convener), chair=_user(body.chair),
         industry_supervision=body.industry_supervision, urgent_reason=body.urgent_reason,
@@ -70,12 +70,12 @@ def schedule_from(body: MeetingInput) -> Meeting:
 @bp.get("/meetings")
 @login_required
 def index():
-    return render_template("ui/meetings/list.html", meetings=meetings().visible(current_user()),
+    return render_template("ui/meetings/list.html", meetings=meetings().visible(signed_in_user()),
                            today=runtime().clock.today())
 
 
 def _form_choices():
-    user = current_user()
+    user = signed_in_user()
     conveners = sorted((d for d in departments_by_kind(db(), ("bureau", "regulator"))
                         if permissions.belongs_to(user, d.id)), key=lambda d: d.id) or departments_by_kind(
         db(), ("bureau",))
@@ -126,7 +126,7 @@ def new():
 @login_required
 def detail(meeting_id: int):
     svc = meetings()
-    user = current_user()
+    user = signed_in_user()
     meeting = svc.get(user, meeting_id)
     msvc = minutes()
     row = msvc.for_meeting(meeting)
@@ -149,9 +149,9 @@ def _back(meeting_id: int, message: str):
 @login_required
 def upload_material(meeting_id: int):
     svc = meetings()
-    meeting = svc.manageable(current_user(), meeting_id)
+    meeting = svc.manageable(signed_in_user(), meeting_id)
     upload = open_upload(missing="请选择要上传的会议材料")
-    row = svc.add_material(current_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
+    row = svc.add_material(signed_in_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
     upload.finish()
     return _back(meeting_id, f"已添加会议材料：{row.document.title}")
 
@@ -160,7 +160,7 @@ def upload_material(meeting_id: int):
 @login_required
 def send(meeting_id: int):
     svc = meetings()
-    d = svc.send_materials(current_user(), svc.manageable(current_user(), meeting_id))
+    d = svc.send_materials(signed_in_user(), svc.manageable(signed_in_user(), meeting_id))
     return _back(meeting_id, "会议议题和材料已送达参会单位" + ("（晚于第二十四条期限）" if d.late else ""))
 
 
@@ -168,10 +168,10 @@ def send(meeting_id: int):
 @login_required
 def attendance(meeting_id: int):
     svc = meetings()
-    meeting = svc.manageable(current_user(), meeting_id)
+    meeting = svc.manageable(signed_in_user(), meeting_id)
     entries = [{"participant": p.id, "attendance": request.form.get(f"att_{p.id}", ""),
                 "name": request.form.get(f"name_{p.id}", "")} for p in meeting.participants]
-    svc.record_attendance(current_user(), meeting, entries)
+    svc.record_attendance(signed_in_user(), meeting, entries)
     return _back(meeting_id, "出席情况已登记")
 
 
@@ -179,20 +179,20 @@ def attendance(meeting_id: int):
 @login_required
 def cancel(meeting_id: int):
     svc = meetings()
-    svc.cancel(current_user(), svc.manageable(current_user(), meeting_id), request.form.get("reason", ""))
+    svc.cancel(signed_in_user(), svc.manageable(signed_in_user(), meeting_id), request.form.get("reason", ""))
     return _back(meeting_id, "会议已取消")
 
 
 @bp.route("/meetings/<int:meeting_id>/minutes", methods=["GET", "POST"])
 @login_required
 def draft_minutes(meeting_id: int):
-    meeting = meetings().manageable(current_user(), meeting_id)
+    meeting = meetings().manageable(signed_in_user(), meeting_id)
     svc = minutes()
     error, status = None, 200
     if request.method == "POST":
         decisions = [line for line in request.form.get("decisions", "").splitlines() if line.strip()]
         try:
-            svc.draft(current_user(), meeting, decisions, request.form.get("title"))
+            svc.draft(signed_in_user(), meeting, decisions, request.form.get("title"))
         except DomainError as exc:
             db().rollback()
             error, status = exc.message, status_of(exc)
@@ -208,7 +208,7 @@ def draft_minutes(meeting_id: int):
 @login_required
 def minutes_preview(meeting_id: int):
     """预览: the minutes in 纪要格式 from the stored decisions (or ?decisions=… lines), nothing saved."""
-    meeting = meetings().get(current_user(), meeting_id)
+    meeting = meetings().get(signed_in_user(), meeting_id)
     svc = minutes()
     row = svc.for_meeting(meeting)
     lines = [x for x in request.args.get("decisions", "").splitlines() if x.strip()]

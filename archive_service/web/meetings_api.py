@@ -11,7 +11,7 @@ from ..errors import NotFound
 from . import meetings_schemas as ms
 from .api import api_login_required
 from .apispec import operation
-from .context import current_user
+from .context import signed_in_user
 from .meetings import bp, meetings, minutes, schedule_from
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -56,7 +56,7 @@ def minutes_json(svc: MinutesService, row: MeetingMinutes) -> dict:
 @api_login_required
 @operation("我可见的会议（召集单位、参会单位、参会人员）", responses={200: ms.MeetingList})
 def api_list():
-    return jsonify({"items": [meeting_json(m) for m in meetings().visible(current_user())]})
+    return jsonify({"items": [meeting_json(m) for m in meetings().visible(signed_in_user())]})
 
 
 @bp.post("/api/v1/meetings")
@@ -86,7 +86,7 @@ def api_deadline(query: ms.DeadlineQuery):
 @api_login_required
 @operation("会议详情（议题、参会者、材料、送达记录）", responses={200: ms.Meeting})
 def api_get(meeting_id: int):
-    return jsonify(meeting_json(meetings().get(current_user(), meeting_id), detail=True))
+    return jsonify(meeting_json(meetings().get(signed_in_user(), meeting_id), detail=True))
 
 
 @bp.post("/api/v1/meetings/<int:meeting_id>/materials")
@@ -97,9 +97,9 @@ def api_get(meeting_id: int):
            errors=(403, 409))
 def api_material(meeting_id: int):
     svc = meetings()
-    meeting = svc.manageable(current_user(), meeting_id)
+    meeting = svc.manageable(signed_in_user(), meeting_id)
     upload = open_upload()
-    row = svc.add_material(current_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
+    row = svc.add_material(signed_in_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
     upload.finish()
     return jsonify({"document_id": row.document_id, "title": row.document.title}), 201
 
@@ -110,7 +110,7 @@ def api_material(meeting_id: int):
            responses={200: ms.Dispatch}, errors=(403, 409))
 def api_send(meeting_id: int):
     svc = meetings()
-    d = svc.send_materials(current_user(), svc.manageable(current_user(), meeting_id))
+    d = svc.send_materials(signed_in_user(), svc.manageable(signed_in_user(), meeting_id))
     return jsonify({"sent_at": d.sent_at.isoformat() + "Z", "late": d.late, "materials": d.material_count})
 
 
@@ -119,8 +119,8 @@ def api_send(meeting_id: int):
 @operation("登记出席情况（会议召开后）", body=ms.AttendanceInput, responses={200: ms.Meeting}, errors=(403, 409))
 def api_attendance(meeting_id: int, body: ms.AttendanceInput):
     svc = meetings()
-    meeting = svc.manageable(current_user(), meeting_id)
-    svc.record_attendance(current_user(), meeting, [e.model_dump() for e in body.entries])
+    meeting = svc.manageable(signed_in_user(), meeting_id)
+    svc.record_attendance(signed_in_user(), meeting, [e.model_dump() for e in body.entries])
     return jsonify(meeting_json(meeting, detail=True))
 
 
@@ -128,7 +128,7 @@ def api_attendance(meeting_id: int, body: ms.AttendanceInput):
 @api_login_required
 @operation("会议纪要状态（审签日、印发期限 = 审签后 3 个工作日、是否逾期）", responses={200: ms.Minutes})
 def api_minutes(meeting_id: int):
-    meeting = meetings().get(current_user(), meeting_id)
+    meeting = meetings().get(signed_in_user(), meeting_id)
     svc = minutes()
     row = svc.for_meeting(meeting)
     if row is None:
@@ -141,7 +141,7 @@ def api_minutes(meeting_id: int):
 @operation("由会议起草纪要（议定事项编号；出席/请假/列席取自出席登记）", body=ms.MinutesInput,
            responses={201: ms.Minutes}, errors=(403, 409))
 def api_draft_minutes(meeting_id: int, body: ms.MinutesInput):
-    meeting = meetings().manageable(current_user(), meeting_id)
+    meeting = meetings().manageable(signed_in_user(), meeting_id)
     svc = minutes()
-    row = svc.draft(current_user(), meeting, body.decisions, body.title)
+    row = svc.draft(signed_in_user(), meeting, body.decisions, body.title)
     return jsonify(minutes_json(svc, row)), 201

@@ -11,7 +11,7 @@ from ..directory import liaison_gaps
 from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
 from . import mywork
 from .apispec import parse_query
-from .context import authenticate, check_csrf, current_user, db, runtime, sign_in
+from .context import authenticate, check_csrf, current_user, db, runtime, sign_in, signed_in_user
 from .errors import status_of
 from .paging import keyset_args
 from .redirects import same_site_path
@@ -65,7 +65,7 @@ def logout():
 @bp.get("/")
 @login_required
 def home():
-    user = current_user()
+    user = signed_in_user()
     recent = services().documents.page(user, 10, with_total=False).items
     recent_events = activity.recent_activity(db(), user)
     gaps = liaison_gaps(db()) if user.roles & {"admin", "liaison"} else []
@@ -76,7 +76,7 @@ def home():
 @bp.get("/documents")
 @login_required
 def documents():
-    result = services().documents.page(current_user(), **keyset_args())
+    result = services().documents.page(signed_in_user(), **keyset_args())
     return render_template("ui/documents_list.html", result=result, jump=request.args.get("from", ""))
 
 
@@ -86,7 +86,7 @@ def documents():
 def upload():
     if request.method == "POST":
         try:
-            doc = receive_upload(current_user(), require_csrf=True)
+            doc = receive_upload(signed_in_user(), require_csrf=True)
         except DomainError as exc:
             db().rollback()
             return render_template("ui/upload.html", error=exc.message), status_of(exc)
@@ -98,7 +98,7 @@ def upload():
 @bp.get("/documents/<int:doc_id>")
 @login_required
 def document(doc_id: int):
-    doc = services().documents.get(current_user(), doc_id)
+    doc = services().documents.get(signed_in_user(), doc_id)
     trail = activity.trail(db(), "document", doc.id)
     return render_template("ui/document.html", doc=doc, trail=trail)
 
@@ -106,7 +106,7 @@ def document(doc_id: int):
 @bp.get("/documents/<int:doc_id>/download")
 @login_required
 def download(doc_id: int):
-    return download_response(current_user(), doc_id, parse_query(VersionQuery).version)
+    return download_response(signed_in_user(), doc_id, parse_query(VersionQuery).version)
 
 
 
@@ -115,7 +115,7 @@ def download(doc_id: int):
 @login_required
 def tokens():
     """The user's API tokens with their expiry; a new token is shown once, here."""
-    user, auth, created = current_user(), services().authenticator, None
+    user, auth, created = signed_in_user(), services().authenticator, None
     if request.method == "POST":
         if request.form.get("revoke"):
             try:

@@ -16,7 +16,7 @@ from ..extraction import searchable_copy
 from ..indexing_models import EXTRACTION_STATUS, ExtractionJob, TextExtraction
 from ..sandbox import SandboxError
 from .apispec import operation, parse_query
-from .context import current_user, db, runtime
+from .context import current_user, db, runtime, signed_in_user
 from .pages import login_required
 from .schemas import SearchPage, SearchQuery
 from .services import services
@@ -48,7 +48,7 @@ def run_search(args: SearchQuery | None = None) -> tuple[ParsedQuery | None, Sea
         raise BadRequest(f"查询语法有误：{exc.message}") from None
     if pq.is_empty:
         return None, None, sort
-    user = current_user()
+    user = signed_in_user()
     try:
         result = runtime().search_engine.search(pq, Viewer(user.department_id), page, size, sort)
     except Exception as exc:  # the engine (e.g. an Elasticsearch cluster) is unreachable or failing
@@ -127,7 +127,7 @@ def results():
 def searchable_pdf(doc_id: int):
     """The current version of an OCR'd scan as a PDF with an invisible text layer (built in the sandbox)."""
     service = services().documents
-    doc = service.get(current_user(), doc_id)  # 404 for a document the user may not read
+    doc = service.get(signed_in_user(), doc_id)  # 404 for a document the user may not read
     version = doc.versions[-1]
     try:
         pdf = searchable_copy(db(), runtime().store, runtime().sandbox, version.id)
@@ -135,7 +135,7 @@ def searchable_pdf(doc_id: int):
         raise Unprocessable(str(exc)) from None
     if pdf is None:
         raise NotFound("该文件没有 OCR 识别结果，无法生成可检索 PDF")
-    service.record_download(current_user(), version)
+    service.record_download(signed_in_user(), version)
     stem = version.filename.rsplit(".", 1)[0] if "." in version.filename else version.filename
     resp = Response(pdf, mimetype="application/pdf")
     resp.headers["Content-Disposition"] = content_disposition(f"{stem}-可检索.pdf", doc_id=doc_id)

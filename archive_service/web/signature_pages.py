@@ -16,7 +16,7 @@ from correspondence.signing import verify_pdf
 from ..errors import DomainError, Unprocessable
 from .api import api_login_required
 from .apispec import operation, parse_query
-from .context import current_user, runtime
+from .context import runtime, signed_in_user
 from .errors import status_of
 from .pages import login_required
 from .schemas import PdfUpload, SignatureReport, VersionQuery
@@ -54,7 +54,7 @@ def _report_upload() -> tuple[dict, str]:
 
 def _report_stored(doc_id: int) -> tuple[dict, object]:
     number = parse_query(VersionQuery).version
-    version = services().documents.version(current_user(), doc_id, number)  # 404 unless readable
+    version = services().documents.version(signed_in_user(), doc_id, number)  # 404 unless readable
     if version.blob.media_type != "application/pdf":
         raise Unprocessable("该版本不是 PDF 文件，没有可验证的电子签名")
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as spool:
@@ -107,7 +107,7 @@ def verify_page():
 @bp.get("/signatures/documents/<int:doc_id>")
 @login_required
 def document_page(doc_id: int):
-    doc = services().documents.get(current_user(), doc_id)
+    doc = services().documents.get(signed_in_user(), doc_id)
     try:
         report, version = _report_stored(doc_id)
     except Unprocessable as exc:

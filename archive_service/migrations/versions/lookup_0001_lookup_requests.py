@@ -3,9 +3,8 @@
 Revision ID: lookup_0001
 Revises: archive_0001
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = 'lookup_0001'
 down_revision = 'archive_0001'

@@ -65,7 +65,7 @@ from .base import (
 
 log = logging.getLogger(__name__)
 
-PART_SIZE = 12 * 1024 * 1024
+PART_SIZE = 10 * 1024 * 1024
 UPLOAD_THREADS = 3  # parts in flight at once (one buffer is filled while the others are sent)
 RECENT = 4096  # digests written by this process, remembered until their rows are surely committed
 OBJECTS = "objects"
@@ -279,7 +279,7 @@ class S3Store:
             self._ensure_bucket()
         source = _Source(stream)
         reader = DigestingReader(source, max_bytes)
-        pipe = ReadAhead(reader)
+        pipe = ReadAhead(reader, depth=max(4, self.part_size // CHUNK))  # a part hashed ahead of its upload
         key = new_upload_name(OBJECTS)
         try:
             first = bytearray(self.part_size)  # pages are only touched as far as they are filled

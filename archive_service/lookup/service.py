@@ -9,16 +9,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import delete, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from .. import permissions
+from .. import outbox, permissions
 from ..archive.models import ArchiveItem, ItemPart
 from ..audit import AuditLog
 from ..calendar import Calendar
 from ..clock import CHINA, Clock
 from ..errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
-from ..models import Document, DocumentGrant, User
+from ..models import Document, DocumentGrant, OutboxEntry, User
 from ..workdays import load_calendar
 from .models import LookupItem, LookupPolicy, LookupRequest
 
@@ -386,33 +386,51 @@ class LookupService:
                        ItemPart.document_id.in_(docs))
                 .group_by(ItemPart.document_id, LookupRequest.department_id)):
             still[(doc_id, dept)] = until
-        grants = list(self.s.scalars(select(DocumentGrant).where(DocumentGrant.document_id.in_(docs),
-                                                                 DocumentGrant.reason == REASON)))
-        list(self.s.scalars(select(Document).where(Document.id.in_(docs))))  # the flush hook's lookups hit the map
-        n = 0
-        for g in grants:
-            key = (g.document_id, g.department_id)
+        grants = list(self.s.execute(select(DocumentGrant.id, DocumentGrant.document_id, DocumentGrant.department_id)
+                                     .where(DocumentGrant.document_id.in_(docs), DocumentGrant.reason == REASON)))
+        gone, cut = [], []
+        for gid, doc_id, dept in grants:
+            key = (doc_id, dept)
             if key not in pairs:
                 continue
-            if key in still:
-                g.until = still[key]
-            else:
-                self.s.delete(g)
-                n += 1
+            (cut if key in still else gone).append((gid, key))
+        for gid, key in cut:
+            grant = self.s.get(DocumentGrant, gid)
+            if grant is not None:
+                grant.until = still[key]
         self.s.flush()
-        return n
+        if gone:
+            # one statement (a row another worker removed meanwhile is simply not there), then the same
+            # announcement the flush hook makes for ORM changes: revision bump + outbox row per document
+            self.s.execute(delete(DocumentGrant).where(DocumentGrant.id.in_([g for g, _ in gone])))
+            self._announce(sorted({k[0] for _, k in gone}))
+        return len(gone)
+
+    def _announce(self, doc_ids: list[int]) -> None:
+        now = self.clock.now()
+        self.s.execute(update(Document).where(Document.id.in_(doc_ids)).values(revision=Document.revision + 1)
+                       .execution_options(synchronize_session=False))
+        rows = self.s.execute(select(Document.id, Document.revision).where(Document.id.in_(doc_ids))).all()
+        self.s.execute(insert(OutboxEntry), [
+            {"topic": outbox.SEARCH, "document_id": d, "revision": r, "created_at": now,
+             "available_at": outbox.IMMEDIATELY, "attempts": 0} for d, r in rows])
+        self.s.expire_all()
 
     def expire_due(self, limit: int = 20000) -> int:
         """The worker's pass: active requests past ``until`` become expired and lose their grants. On
         PostgreSQL concurrent workers skip each other's rows (FOR UPDATE SKIP LOCKED): each is expired once."""
         now = self.clock.now()
-        reqs = list(self.s.scalars(select(LookupRequest).where(LookupRequest.state == "active",
-                                                               LookupRequest.until < now)
-                                   .order_by(LookupRequest.id).limit(limit).with_for_update(skip_locked=True)))
-        if not reqs:
+        due = (select(LookupRequest.id).where(LookupRequest.state == "active", LookupRequest.until < now)
+               .order_by(LookupRequest.id).limit(limit).with_for_update(skip_locked=True))
+        # the claim is the transaction's first statement, a write: on SQLite the second worker waits for
+        # the first to commit and then finds nothing left; on PostgreSQL it skips the locked rows
+        ids = list(self.s.scalars(update(LookupRequest).where(LookupRequest.id.in_(due),
+                                                              LookupRequest.state == "active")
+                                  .values(state="expired", ended_at=now).returning(LookupRequest.id)
+                                  .execution_options(synchronize_session=False)))
+        if not ids:
             return 0
-        for r in reqs:
-            r.state, r.ended_at = "expired", now
+        reqs = list(self.s.scalars(select(LookupRequest).where(LookupRequest.id.in_(ids))))
         revoked = self.revoke(reqs)
         self.audit(None, "lookup.expired", ",".join(str(r.id) for r in reqs[:50]),
                    {"requests": len(reqs), "grants_revoked": revoked})

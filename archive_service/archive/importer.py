@@ -301,7 +301,7 @@ class Importer:
                 parts=[SourcePart(doc, 1, "main")])
             self.archive.file(self.user, bundle, clean["retention"], clean["unit"], title=clean["title"],
                               archival_code=clean["archival_code"], remarks=clean["remarks"], trigger="import",
-                              action="archive.import")
+                              action="archive.import", defer_stamp=True)
         return "imported"
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..models import Base, Department, Document, User
@@ -95,6 +96,8 @@ class ArchiveItem(Base):
     retention_note: Mapped[str] = mapped_column(String(200), default="")
     last_checked_at: Mapped[datetime | None] = mapped_column(DateTime, index=True)
     last_check_passed: Mapped[bool | None] = mapped_column(Boolean)
+    # the 归档章 copy is derived after filing (bulk import): the worker makes it and clears the flag
+    stamp_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
 
     department: Mapped[Department] = relationship()
     filer: Mapped[User] = relationship()

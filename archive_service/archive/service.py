@@ -236,8 +236,11 @@ class ArchiveService:
 
     def file(self, user: User, bundle: sources.SourceBundle, retention: str, unit: str | None = None, *,
              title: str | None = None, archival_code: str | None = None, remarks: str = "",
-             trigger: str = "filing", action: str = "archive.file") -> ArchiveItem:
-        """File one source as an item; raises FilingRefused (nothing filed) when a check fails."""
+             trigger: str = "filing", action: str = "archive.file", defer_stamp: bool = False) -> ArchiveItem:
+        """File one source as an item; raises FilingRefused (nothing filed) when a check fails.
+
+        ``defer_stamp``: the 归档章 copy of a PDF is not rendered now but recorded as pending; the
+        worker derives it (``derive_pending_stamps``). The bulk import files this way."""
         if retention not in RETENTIONS:
             raise Unprocessable("保管期限须为 Y（永久）、D30（定期30年）或 D10（定期10年）")
         holding = holding_organisation(self.s.get(Department, bundle.department_id))
@@ -255,7 +258,8 @@ class ArchiveService:
         fonds = self.fondses.for_department(holding)
         self.ensure_transaction()
         with self.s.begin_nested():
-            item = self._create(user, holding, fonds, bundle, retention, unit, title, archival_code, remarks)
+            item = self._create(user, holding, fonds, bundle, retention, unit, title, archival_code, remarks,
+                                defer_stamp)
             AuditLog(self.s, self.clock).record(user, action, "archive_item", item.id, self.audit_fields(item))
             report = self.check(item, trigger, user, record=False)
             # an import's catalogue may give its numbers in any order: a gap is reported, not blocking
@@ -272,7 +276,8 @@ class ArchiveService:
         self.s.flush()
         return item
 
-    def _create(self, user, holding, fonds, bundle, retention, unit, title, archival_code, remarks) -> ArchiveItem:
+    def _create(self, user, holding, fonds, bundle, retention, unit, title, archival_code, remarks,
+                defer_stamp: bool = False) -> ArchiveItem:
         year = bundle.year
         if archival_code:
             problem = code_problem(archival_code)
@@ -309,7 +314,10 @@ class ArchiveService:
         self.s.flush()
         self.s.refresh(item, ["parts"])
         if main["media_type"] == PDF:
-            self._add_stamped_copy(user, item, main)
+            if defer_stamp:
+                item.stamp_pending = True
+            else:
+                self._add_stamped_copy(user, item, main)
         item.part_count = len(item.parts)
         self.s.flush()
         return item
@@ -372,6 +380,33 @@ class ArchiveService:
                             media_type=media_type, sha256=stored.sha256, sm3=stored.sm3))
         self.s.flush()
         self.s.refresh(item, ["parts"])
+
+    def pending_stamps(self, limit: int = 50) -> list[ArchiveItem]:
+        return list(self.s.scalars(select(ArchiveItem).where(ArchiveItem.stamp_pending.is_(True))
+                                   .order_by(ArchiveItem.id).limit(limit)))
+
+    def derive_stamp(self, item: ArchiveItem) -> ItemPart | None:
+        """Make the pending 归档章 copy of an item filed with ``defer_stamp`` (the worker calls this).
+
+        The copy becomes a part like at filing (part_count follows, so the checks see a complete 件), its
+        document goes to the search outbox, and the retention lock is applied again to cover its blob."""
+        if not item.stamp_pending:
+            return None
+        item.stamp_pending = False
+        main = next((p for p in item.parts if p.role == "main"), None)
+        if main is None or main.media_type != PDF or any(p.role == "stamped" for p in item.parts):
+            self.s.flush()
+            return None
+        self._add_stamped_copy(item.filer, item, {"sha256": main.sha256, "filename": main.filename})
+        stamped = next((p for p in item.parts if p.role == "stamped"), None)
+        item.part_count = len(item.parts)
+        if stamped is not None:
+            doc = stamped.document
+            doc.revision += 1
+            outbox.enqueue(self.s, self.clock, doc.id, doc.revision)
+            item.retention_applied_at = None  # the worker locks the new blob too
+        self.s.flush()
+        return stamped
 
     def file_many(self, user: User, refs: list[dict], retention: str, unit: str | None = None):
         """Batch filing: each ref files on its own (a failing one is reported, the others are filed)."""

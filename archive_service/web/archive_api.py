@@ -176,7 +176,7 @@ def item_json(item: ArchiveItem, detail: bool = False) -> dict:
            "retention_until": item.retention_until.isoformat() if item.retention_until else None,
            "retention_note": item.retention_note,
            "last_checked_at": item.last_checked_at.isoformat() + "Z" if item.last_checked_at else None,
-           "last_check_passed": item.last_check_passed}
+           "last_check_passed": item.last_check_passed, "stamp_pending": item.stamp_pending}
     if detail:
         out["parts"] = [{"id": p.id, "role": p.role, "role_label": p.role_label, "document_id": p.document_id,
                          "version": p.version, "filename": p.filename, "size": p.size, "format": p.media_type,

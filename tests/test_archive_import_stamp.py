@@ -1,0 +1,50 @@
+"""Bulk import defers the 归档章 copy: the item is filed (checked, searchable) with the copy pending, the
+item page says so, and the worker job derives it as a part (checks still pass, retention covers it)."""
+from __future__ import annotations
+
+import csv
+
+from archive_support import make_pdf, setup_archive, users
+from sqlalchemy import select
+
+from archive_service.archive.importer import Importer
+from archive_service.archive.jobs import ArchiveJobs
+from archive_service.archive.models import ArchiveItem
+from archive_service.archive.service import archive_for
+from archive_service.demo import load_demo
+from archive_service.models import Department
+
+
+def test_import_defers_stamp_and_worker_derives_it(rt, tmp_path):
+    with rt.transaction() as s:
+        load_demo(s, rt.clock, rt.documents)
+    setup_archive(rt)
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    cat = tmp_path / "目录.csv"
+    with open(cat, "w", encoding="utf-8-sig", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(["题名", "日期", "文件名", "保管期限"])
+        for i in range(3):
+            (folder / f"{i}.pdf").write_bytes(make_pdf(f"scan {i}", 1))
+            w.writerow([f"扫描件{i}", "20240105", f"{i}.pdf", "D30"])
+    with rt.factory() as s:
+        user = users(s)["zjj_staff"]
+        importer = Importer(s, archive_for(rt, s), user, s.scalar(select(Department).where(Department.code == "ZJJ")))
+        result = importer.run(folder, cat, lambda keep: s.commit() if keep else s.rollback())
+        assert result.imported == 3 and not result.errors
+    with rt.factory() as s:
+        items = list(s.scalars(select(ArchiveItem).order_by(ArchiveItem.id)))
+        assert [i.stamp_pending for i in items] == [True] * 3
+        assert all([p.role for p in i.parts] == ["main"] and i.last_check_passed for i in items)
+    assert ArchiveJobs(rt).derive_pending_stamps(batch=2) == 3
+    with rt.factory() as s:
+        svc = archive_for(rt, s)
+        for item in s.scalars(select(ArchiveItem).order_by(ArchiveItem.id)):
+            assert not item.stamp_pending
+            assert [p.role for p in item.parts] == ["main", "stamped"]
+            assert item.part_count == 2 and item.retention_applied_at is None
+            assert svc.check(item).passed
+            copy = b"".join(svc.store.open(item.parts[1].sha256))
+            assert copy.startswith(b"%PDF") and copy != b"".join(svc.store.open(item.parts[0].sha256))
+    assert ArchiveJobs(rt).derive_pending_stamps() == 0

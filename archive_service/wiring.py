@@ -10,11 +10,12 @@ from correspondence.feature import FEATURE as CORRESPONDENCE
 
 from .archive.feature import FEATURE as ARCHIVE
 from .features import Feature
+from .handover.feature import FEATURE as HANDOVER
 from .lookup.feature import FEATURE as LOOKUP
 from .runtime import Runtime
 from .settings import Settings
 
-FEATURES: tuple[Feature, ...] = (CORRESPONDENCE, ARCHIVE, LOOKUP)
+FEATURES: tuple[Feature, ...] = (CORRESPONDENCE, ARCHIVE, LOOKUP, HANDOVER)
 
 
 def build_runtime(settings: Settings | None = None, **kw) -> Runtime:

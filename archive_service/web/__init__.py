@@ -17,6 +17,7 @@ from . import (
     audit_pages,
     context,
     errors,
+    handover_api,
     headers,
     health,
     inbox,
@@ -39,7 +40,8 @@ STATIC = Path(__file__).resolve().parents[2] / "static"  # the pages' JavaScript
 # The web modules, each with a blueprint ``bp`` (pages and /api/v1 routes) and optionally
 # ``work_sections`` for 我的工作. A feature's pages join this list explicitly.
 WEB_MODULES = (health, api, pages, admin, audit_pages, signature_pages, meetings, search_pages, letters,
-               letters_api, inbox, render_api, archive_api, archive_pages, lookup_api)
+               letters_api, inbox, render_api, archive_api, archive_pages, lookup_api,
+               handover_api)
 
 
 def create_app(runtime: Runtime | Settings | None = None) -> Flask:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import asdict, dataclass, field
+from itertools import pairwise
 
 from sqlalchemy.orm import Session
 
@@ -112,7 +113,7 @@ def receipt_checks(session: Session, store: ObjectStore, revision: HandoverRevis
     gaps = 0
     for key, members in groups.items():
         members.sort(key=lambda m: m[0])
-        for (prev, _), (num, line) in zip(members, members[1:], strict=False):
+        for (prev, _), (num, line) in pairwise(members):
             if num != prev + 1:
                 gaps += 1
                 missing = f"{prev + 1:04d}" + (f"–{num - 1:04d}" if num - 1 > prev + 1 else "")

@@ -393,7 +393,7 @@ def import_package(svc: HandoverService, archive, user: User, package) -> Handov
             with open(path, "rb") as fh:
                 stored, media_type = docs.store_bytes(fh)
             doc = docs.create_from_stored(user, stored, media_type, path.name.split("-", 1)[-1], md.get("题名"),
-                                          kind="archive", commit=False)
+                                          kind="archive")
             parts.append(SourcePart(doc, 1, "main" if not parts else ("attachment" if f.role == "main" else f.role)))
         day = md.get("日期", "")
         doc_date = _date(int(day[:4]), int(day[4:6]), int(day[6:8])) if re.fullmatch(r"\d{8}", day) else None

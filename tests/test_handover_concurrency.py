@@ -10,6 +10,7 @@ from archive_service.errors import Conflict
 from archive_service.handover.models import Handover
 from archive_service.handover.service import handover_for
 from archive_service.models import User
+from archive_service.web.errors import STATUS
 from handover_support import file_items, setup_fonds
 
 
@@ -46,7 +47,7 @@ def test_two_receivers_accept_at_once_one_wins(rt, make, county):
                 results["b"] = "accepted"
             except Conflict as exc:
                 b.rollback()
-                results["b"] = (exc.status, exc.message)
+                results["b"] = (STATUS[exc.kind], exc.message)
 
     t = threading.Thread(target=second)
     t.start()

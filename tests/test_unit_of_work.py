@@ -144,3 +144,45 @@ def _prepared(rt, clients):
         ensure_pki(rt.settings.instance, list(s.scalars(select(Department))))
     for who in ("drafter", "reviewer", "signer", "scjg_staff"):
         clients(who)
+
+
+def test_a_worker_job_and_a_cli_command_are_each_one_unit(rt, make, monkeypatch, tmp_path):
+    """The fixity sample marks every blob it checked in one transaction: a failure leaves none marked;
+    `user add` adds the user, its roles and its audit event together or not at all (a failure is
+    injected after each of its steps)."""
+    import io as _io
+
+    from click.testing import CliRunner
+
+    from archive_service.cli import main
+    from failure_injection import FlushFailure
+
+    owner = make.user()
+    with rt.transaction() as s:
+        for i in range(3):
+            rt.documents(s).upload(s.merge(owner), _io.BytesIO(f"fixity body {i}".encode()), f"{i}.txt")
+    worker = rt.worker()
+    before = snapshot(rt.factory)
+    with FlushFailure(rt.factory).armed(1), pytest.raises(RuntimeError):  # the job's one flush
+        worker.sample_fixity()
+    assert snapshot(rt.factory) == before
+    assert worker.sample_fixity() == 3
+
+    monkeypatch.setenv("ARCHIVE_INSTANCE", str(rt.settings.instance))
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", rt.settings.database_url)
+    from sqlalchemy.orm import Session
+
+    dept = make.department("regulator")
+    args = ["user", "add", "newcomer", "--department", dept.code, "--role", "drafter", "--role", "liaison",
+            "--password-stdin"]
+    for n in range(1, 50):  # the command builds its own Runtime: fail the n-th flush of any session
+        before = snapshot(rt.factory)
+        injector = FlushFailure(Session)
+        with injector.armed(n):
+            result = CliRunner().invoke(main, args, input="long-enough-1\n")
+        if not injector.fired:
+            assert result.exit_code == 0, result.output
+            break
+        assert result.exit_code != 0
+        assert snapshot(rt.factory) == before, f"user add: a failure after step {n} left rows committed"
+    assert n > 2

@@ -33,7 +33,7 @@ def export():
     session = db()
     AuditLog(session, runtime().clock).record(signed_in_user(), "audit.exported", "audit", "csv",
                                               {k: v for k, v in request.args.items()})
-    session.commit()
+    # committed by the request's unit of work before the body streams
     query = audit_query(parse_query(AuditFilter).model_dump(exclude_none=True)).execution_options(yield_per=1000)
     factory = runtime().factory
 

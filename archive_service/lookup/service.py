@@ -120,13 +120,11 @@ class LookupService:
         self.share(user, items, catalogue)
         return items
 
-    def _catalogue_filter(self):
-        return (select(ItemPart.item_id).join(Document, Document.id == ItemPart.document_id)
-                .where(Document.catalogue.is_(True)))
-
     def catalogue(self, q: str = "", limit: int = 50, after: int | None = None) -> list[ArchiveItem]:
         """Catalogue-visible items county-wide (metadata only), newest id first, keyset-paged."""
-        stmt = select(ArchiveItem).where(ArchiveItem.id.in_(self._catalogue_filter()))
+        shared = (select(ItemPart.id).join(Document, Document.id == ItemPart.document_id)
+                  .where(ItemPart.item_id == ArchiveItem.id, Document.catalogue.is_(True)).exists())
+        stmt = select(ArchiveItem)
         q = (q or "").strip()
         if q:
             like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
@@ -135,6 +133,8 @@ class LookupService:
                                   ArchiveItem.doc_number.like(like, escape="\\")))
         if after:
             stmt = stmt.where(ArchiveItem.id < after)
+        # walk items newest first and stop at ``limit``: the metadata filter, then the share check per row
+        stmt = stmt.where(shared)
         return list(self.s.scalars(stmt.order_by(ArchiveItem.id.desc()).limit(limit)))
 
     def catalogue_item(self, item_id: int) -> ArchiveItem:

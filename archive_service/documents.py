@@ -267,13 +267,13 @@ def record_blob(session: Session, stored: PutResult, media_type: str, now) -> Bl
     object the other upload wrote is then unreferenced, for ``gc``). The no-op update on conflict
     locks an existing row until this transaction ends, so ``collect_orphans`` cannot delete it
     under a version being added."""
-    table = Blob.__table__
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    stmt = insert(table).values(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
-                                storage_key=stored.key, created_at=now)
-    session.execute(stmt.on_conflict_do_update(index_elements=[table.c.sha256],
-                                               set_={"media_type": table.c.media_type}))
-    return session.get(Blob, stored.sha256)
+    stmt = insert(Blob).values(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
+                               storage_key=stored.key, created_at=now)
+    session.execute(stmt.on_conflict_do_update(index_elements=[Blob.sha256], set_={"media_type": Blob.media_type}))
+    blob = session.get(Blob, stored.sha256)
+    assert blob is not None
+    return blob
 
 
 def record_blobs(session: Session, items: list[tuple[PutResult, str]], now) -> None:
@@ -282,8 +282,8 @@ def record_blobs(session: Session, items: list[tuple[PutResult, str]], now) -> N
                                 storage_key=stored.key, created_at=now) for stored, media_type in items}
     if rows:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(Blob.__table__).values(list(rows.values())).on_conflict_do_nothing(
-            index_elements=[Blob.__table__.c.sha256]))
+        session.execute(insert(Blob).values(list(rows.values())).on_conflict_do_nothing(
+            index_elements=[Blob.sha256]))
 
 
 def blob_locator(factory: sessionmaker[Session]) -> Callable[[str], str | None]:

@@ -17,12 +17,13 @@ views, before anything reads the body:
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import BinaryIO, cast
 
 from flask import Flask, g, request
 
 from ..errors import TooLarge, Unprocessable
 from .context import check_csrf, current_user, runtime
-from .multipart import FilePart, MultipartStream
+from .multipart import MultipartStream
 from .upload_marks import is_streaming_upload, streaming_upload, upload_kind
 
 __all__ = ["FORM_OVERHEAD", "Upload", "file_limit", "init_app", "is_streaming_upload", "open_upload",
@@ -45,7 +46,7 @@ def too_large() -> TooLarge:
 @dataclass
 class Upload:
     form: MultipartStream
-    part: FilePart
+    part: BinaryIO  # a FilePart: read()-able, as the stores need
     filename: str
 
     @property
@@ -80,7 +81,7 @@ def open_upload(require_csrf: bool | None = None, missing: str = "缺少文件�
         raise Unprocessable(missing)
     if not form.filename:
         raise Unprocessable("请选择要上传的文件")
-    return Upload(form, part, form.filename)
+    return Upload(form, cast(BinaryIO, part), form.filename)
 
 
 def init_app(app: Flask) -> None:

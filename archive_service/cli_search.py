@@ -62,6 +62,14 @@ def status() -> None:
         click.echo(f"  document {f.document_id} (attempts {f.attempts}): {f.error[:200]}")
 
 
+@search_group.command("init")
+def init_index() -> None:
+    """Create the index set-up (Elasticsearch: the first index and its alias) if missing."""
+    engine = _existing_runtime().search_engine
+    created = engine.init()
+    click.echo(f"engine: {engine.name}: " + ("index created" if created else "index already set up"))
+
+
 @click.command("reindex")
 def reindex_command() -> None:
     """Rebuild the search index from the database and store (then switch to it atomically)."""

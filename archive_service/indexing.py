@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from datetime import timedelta
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, select, text
 from sqlalchemy.orm import Session
 
 from . import extraction, outbox, permissions
@@ -96,10 +97,24 @@ class SearchIndexer:
         self.extenders = extenders
 
     def apply(self, session: Session, entries: list[OutboxEntry]) -> None:
-        ids = sorted({e.document_id for e in entries})
+        """Index the entries' documents, each at the version of its newest entry (the outbox id).
+
+        Versions must strictly increase with what was read, so an older copy never wins: an entry
+        scheduled for later (a grant's end) announces a change of time, not of data; it is replaced
+        by a fresh entry (a higher id) instead of being indexed at its own, older id."""
+        versions: dict[int, int] = {}
+        for e in entries:
+            if e.attempts == 0 and e.available_at > e.created_at:
+                doc = session.get(Document, e.document_id)
+                outbox.enqueue(session, self.clock, e.document_id, doc.revision if doc else 0)
+            else:
+                versions[e.document_id] = max(versions.get(e.document_id, 0), e.id)
+        ids = sorted(versions)
+        if not ids:
+            return
         try:
             records = load_records(session, self.store, self.clock, ids, extenders=self.extenders)
-            failed = {}
+            failed: dict[int, str] = {}
         except Exception:  # find the document(s) at fault; index the others
             log.exception("batch record build failed; retrying one by one")
             session.rollback()
@@ -111,15 +126,17 @@ class SearchIndexer:
                 except Exception as exc:
                     session.rollback()
                     failed[doc_id] = f"{type(exc).__name__}: {exc}"[:2000]
-        built = {int(r["id"]) for r in records}
-        gone = [str(i) for i in ids if i not in built and i not in failed]
-        if records:
-            self.engine.upsert(records)
+        for rec in records:
+            rec["version"] = versions[int(rec["id"])]
+        gone = [i for i in ids if i not in {int(r["id"]) for r in records} and i not in failed]
+        refused = self.engine.upsert(records) if records else {}
+        for key, reason in (refused or {}).items():
+            failed[int(key)] = f"search engine refused the document: {reason}"[:2000]
+        built = {int(r["id"]) for r in records} - set(failed)
         if gone:
-            self.engine.delete(gone)
+            self.engine.delete([str(g) for g in gone], [versions[g] for g in gone])
         schedule_grant_expiry(session, self.clock, sorted(built))
-        settled = [*built, *(int(g) for g in gone)]
-        for row in session.scalars(select(IndexFailure).where(IndexFailure.document_id.in_(settled))):
+        for row in session.scalars(select(IndexFailure).where(IndexFailure.document_id.in_([*built, *gone]))):
             session.delete(row)
         for doc_id, error in failed.items():
             self._record_failure(session, doc_id, error)
@@ -192,8 +209,17 @@ def reindex(factory, engine, store: ObjectStore, clock: Clock, progress=None,
     so a reader thread cannot overlap it (GIL) and only adds hand-offs — measured slower.
     """
     started = clock.now()
-    with factory() as session:
-        n = engine.rebuild(iter_records(session, store, clock, extenders=extenders), progress)
+    with factory() as session, _rebuild_lock(session):
+        # every record at the outbox's high-water mark: a change read here has an id at or below
+        # it; later changes (and scheduled entries when due) get higher ids and win
+        version = session.scalar(select(func.max(OutboxEntry.id))) or 0
+
+        def versioned():
+            for rec in iter_records(session, store, clock, extenders=extenders):
+                rec["version"] = version
+                yield rec
+
+        n = engine.rebuild(versioned(), progress)
     with factory() as session:
         changed = session.scalars(select(OutboxEntry.document_id).where(
             OutboxEntry.topic == outbox.SEARCH, OutboxEntry.created_at >= started).distinct()).all()
@@ -202,6 +228,30 @@ def reindex(factory, engine, store: ObjectStore, clock: Clock, progress=None,
             outbox.enqueue(session, clock, doc_id, doc.revision if doc else 0)
         session.commit()
     return n
+
+
+REBUILD_LOCK = 0x5EA2C4  # PostgreSQL advisory lock key: one rebuild at a time across processes
+
+
+@contextmanager
+def _rebuild_lock(session: Session):
+    """Serialise rebuilds: a PostgreSQL advisory lock held on its own connection for the whole
+    rebuild (other databases: single-machine set-ups; the engine's own lock covers one process)."""
+    from .errors import Conflict
+
+    bind = session.get_bind()
+    if bind.dialect.name != "postgresql":
+        yield
+        return
+    with bind.connect() as conn:  # type: ignore[union-attr]
+        if not conn.scalar(text("SELECT pg_try_advisory_lock(:k)"), {"k": REBUILD_LOCK}):
+            raise Conflict("另一个重建索引任务正在运行，请稍后再试")
+        conn.commit()
+        try:
+            yield
+        finally:
+            conn.scalar(text("SELECT pg_advisory_unlock(:k)"), {"k": REBUILD_LOCK})
+            conn.commit()
 
 
 def total_documents(session: Session) -> int:

@@ -23,6 +23,10 @@ GAP = "\u00a7"  # "§": never produced by the tokenizer itself (NFKC keeps it; i
 CJK_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
 _TOKEN = re.compile(f"([{CJK_CLASS}]+)|([a-z0-9]+)")
 _CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+# Latin/digit tokens longer than this are split into consecutive pieces of this length, at index
+# and query time alike: Elasticsearch's whitespace tokenizer splits at 255 characters by default,
+# so both engines see the same terms and a long token still matches as a phrase of its pieces.
+MAX_TOKEN = 255
 
 
 # Full-width ASCII variants and the ideographic space: what NFKC does to them, as a fast table.
@@ -58,7 +62,11 @@ def analyze(text: str, folded: bool = False) -> tuple[str, str]:
         last_end = m.end()
         run = m.group(1)
         if run is None:
-            grams.append(m.group(2))
+            word = m.group(2)
+            if len(word) <= MAX_TOKEN:
+                grams.append(word)
+            else:
+                grams.extend(word[i:i + MAX_TOKEN] for i in range(0, len(word), MAX_TOKEN))
         elif len(run) == 1:
             grams.append(run)
             chars.append(run)

@@ -25,14 +25,29 @@ SORTS = ("relevance", "date")
 Progress = Callable[[int], None]
 
 
+class QueryRejected(ValueError):
+    """The engine refused the query itself (too many clauses, expensive queries disabled): a 400."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
 class SearchEngine(Protocol):
     name: str
 
-    def upsert(self, records: list[dict]) -> None:
-        """Add or replace records (by id) and make them visible to searchers."""
+    def init(self) -> bool:
+        """Create the index set-up if missing (explicit command and writers only); True if created."""
 
-    def delete(self, ids: list[str], revisions: list[int] | None = None) -> None:
-        """Remove records by id."""
+    def upsert(self, records: list[dict]) -> dict[str, str]:
+        """Add or replace records (by id) and make them visible to searchers.
+
+        A record's ``version`` (the indexer's outbox sequence) must strictly increase: a record
+        whose version is not above the indexed one is ignored. Returns {id: reason} for records
+        the engine refused on their own account (the others are indexed)."""
+
+    def delete(self, ids: list[str], versions: list[int] | None = None) -> None:
+        """Remove records by id (with ``versions``: unless a newer version is indexed)."""
 
     def search(self, pq: ParsedQuery, viewer: Viewer, page: int = 1, size: int = 20,
                sort: str = "relevance") -> SearchResult:

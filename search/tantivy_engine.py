@@ -171,19 +171,46 @@ class TantivyEngine:
             self._writer = self._live().writer(heap_size=64_000_000, num_threads=1)
         return self._writer
 
-    def upsert(self, records: list[dict]) -> None:
+    def init(self) -> bool:
+        """The index folder is created on open; nothing else to set up."""
+        self._live()
+        return False
+
+    def _indexed_versions(self, ids: list[str]) -> dict[str, int]:
+        """The ``version`` of the indexed copies of ``ids`` (records indexed without one are absent)."""
+        searcher = self._live().searcher()
+        query = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, "key", i)) for i in ids])
+        out: dict[str, int] = {}
+        for _score, addr in searcher.search(query, limit=max(1, len(ids))).hits:
+            rec = json.loads(searcher.doc(addr)["src"][0])
+            if rec.get("version") is not None:
+                out[str(rec["id"])] = int(rec["version"])
+        return out
+
+    def upsert(self, records: list[dict]) -> dict[str, str]:
+        """Replace by id; a record whose ``version`` is not above the indexed copy's is skipped."""
         with self._lock:
             w = self._writer_for()
+            versioned = [str(r["id"]) for r in records if r.get("version") is not None]
+            indexed = self._indexed_versions(versioned) if versioned else {}
             for rec in records:
-                w.delete_documents_by_term("key", str(rec["id"]))
+                key = str(rec["id"])
+                if rec.get("version") is not None and indexed.get(key, -1) >= int(rec["version"]):
+                    continue  # this or a newer version is indexed already (another worker won)
+                w.delete_documents_by_term("key", key)
                 w.add_document(to_document(rec))
             w.commit()
             self._live().reload()
+        return {}
 
-    def delete(self, ids: list[str], revisions: list[int] | None = None) -> None:
+    def delete(self, ids: list[str], versions: list[int] | None = None) -> None:
         with self._lock:
             w = self._writer_for()
-            for i in ids:
+            indexed = self._indexed_versions([str(i) for i in ids]) if versions else {}
+            vs: list[int | None] = list(versions) if versions else [None] * len(ids)
+            for i, v in zip(ids, vs, strict=True):
+                if v is not None and indexed.get(str(i), -1) > int(v):
+                    continue  # re-indexed by a newer change than this delete
                 w.delete_documents_by_term("key", str(i))
             w.commit()
             self._live().reload()

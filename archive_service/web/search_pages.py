@@ -7,6 +7,7 @@ from datetime import datetime
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
+from search.engine import QueryRejected
 from search.query import ParsedQuery, QuerySyntaxError, parse
 from search.results import SearchResult, Viewer
 
@@ -51,6 +52,8 @@ def run_search(args: SearchQuery | None = None) -> tuple[ParsedQuery | None, Sea
     user = signed_in_user()
     try:
         result = runtime().search_engine.search(pq, Viewer(user.department_id), page, size, sort)
+    except QueryRejected as exc:  # the engine refuses this query (e.g. too many terms): say why
+        raise BadRequest(f"检索服务无法执行此查询，请缩小查询范围：{exc.reason}"[:500]) from None
     except Exception as exc:  # the engine (e.g. an Elasticsearch cluster) is unreachable or failing
         log.exception("search failed")
         raise SearchUnavailable() from exc

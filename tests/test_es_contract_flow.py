@@ -31,7 +31,7 @@ def es_rt(rt):
 
 
 def _upload(rt, user_id, title, text):
-    with rt.factory() as s:
+    with rt.transaction() as s:
         user = s.get(User, user_id)
         return rt.documents(s).upload(user, io.BytesIO(text.encode()), "a.txt", title).id
 

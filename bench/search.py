@@ -42,9 +42,9 @@ def pct(values, p):
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000
 
 
-def load(limit):
+def load(limit, path=CORPUS):
     out = []
-    with gzip.open(CORPUS, "rt", encoding="utf-8") as fh:
+    with gzip.open(path, "rt", encoding="utf-8") as fh:
         for line in fh:
             out.append(json.loads(line))
             if limit and len(out) >= limit:
@@ -108,6 +108,7 @@ def main():
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--instance", default=None)
     ap.add_argument("--skip-drain", action="store_true")
+    ap.add_argument("--corpus", type=Path, default=CORPUS, help="articles.jsonl.gz (default ../shared/corpus)")
     args = ap.parse_args()
 
     from sqlalchemy import select
@@ -129,7 +130,7 @@ def main():
     with rt.transaction() as s:
         load_demo(s, rt.clock, rt.documents)
         user = s.scalar(select(User).where(User.username == "drafter"))
-    arts = load(args.limit)
+    arts = load(args.limit, args.corpus)
     print(f"instance {inst}; articles {len(arts)}", flush=True)
 
     from sqlalchemy import func

@@ -37,6 +37,9 @@ class Handover(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # the 交接文据 filed as an archive item of each side (after acceptance)
+    sender_record_item_id: Mapped[int | None] = mapped_column(ForeignKey("archive_items.id"))
+    receiver_record_item_id: Mapped[int | None] = mapped_column(ForeignKey("archive_items.id"))
 
     from_department: Mapped[Department] = relationship(foreign_keys=[from_department_id])
     to_department: Mapped[Department] = relationship(foreign_keys=[to_department_id])
@@ -74,6 +77,7 @@ class HandoverRevision(Base):
     checked_at: Mapped[datetime | None] = mapped_column(DateTime)
     decision_reason: Mapped[str] = mapped_column(Text, default="")  # rejection reason
     exceptions: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{item_id, check, reason}] at acceptance
+    accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the receiving archivist
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     handover: Mapped[Handover] = relationship(back_populates="revisions")

@@ -16,8 +16,10 @@ and the other gets 409. Services flush and never commit.
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import re
+from collections.abc import Callable
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -31,6 +33,7 @@ from ..errors import Conflict, Forbidden, InvalidTransition, NotFound, Unprocess
 from ..models import Department, Document, DocumentGrant, User
 from ..signoff import Signoff, SignoffFlow
 from ..storage.base import ObjectStore
+from . import record
 from .checks import blocking_failures, receipt_checks
 from .models import PURPOSES, STATES, Handover, HandoverClaim, HandoverLine, HandoverRevision
 
@@ -52,9 +55,16 @@ def line_digest(lines: list[HandoverLine]) -> str:
     return hashlib.sha256(json.dumps(canon, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
+#: ``sign(pdf, department, signer_name, reason) -> signed pdf``: a PAdES signature with the department's
+#: key, injected by the wiring layer (the signing module lives in a feature package above this one)
+PdfSigner = Callable[[bytes, Department, str, str], bytes]
+
+
 class HandoverService:
-    def __init__(self, session: Session, store: ObjectStore, clock: Clock, verifier=None):
+    def __init__(self, session: Session, store: ObjectStore, clock: Clock, verifier=None,
+                 pdf_signer: PdfSigner | None = None, archive=None):
         self.s, self.store, self.clock, self.verifier = session, store, clock, verifier
+        self.pdf_signer, self.archive = pdf_signer, archive
         self.signoff = Signoff(session, clock)
 
     # -- reading ---------------------------------------------------------------------------------
@@ -316,6 +326,7 @@ class HandoverService:
                                + (f" 等 {len(blocking)} 项" if len(blocking) > 5 else ""), failures=blocking)
             self._move(h, {"received"}, "accepting")
             rev.exceptions = json.dumps(exceptions, ensure_ascii=False)
+            rev.accepted_by = user.id
             flow = self.signoff.start(SUBJECT, rev.id, h.to_department, rev.digest,
                                       state="signing")
             rev.receiver_flow_id = flow.id
@@ -327,6 +338,7 @@ class HandoverService:
             self._move(h, {"accepting"}, "accepted")
             self.signoff.act(receiver_flow, user, "sign", rev.digest, reason or "同意接收")
             self._transfer(user, h)
+            self._file_records(h, rev)
         h.updated_at = self.clock.now()
         audit.record(user, f"handover.{action}", SUBJECT, h.id, detail)
         self.s.flush()
@@ -355,6 +367,56 @@ class HandoverService:
         AuditLog(self.s, self.clock).record(user, "handover.custody", SUBJECT, h.id, {
             "items": len(items), "from": h.from_department_id, "to": h.to_department_id})
 
+    # -- 交接文据 ------------------------------------------------------------------------------------
+    def record_fields(self, h: Handover, rev: HandoverRevision) -> record.RecordFields:
+        def side(dept: Department, filler: User | None, flow: SignoffFlow | None) -> record.Side:
+            step = flow.valid_signatures()[-1] if flow is not None and flow.valid_signatures() else None
+            return record.Side(dept.name, filler.full_name if filler else "", step.actor_name if step else "",
+                               step.at.strftime("%Y年%m月%d日") if step else "")
+
+        accepter = self.s.get(User, rev.accepted_by) if rev.accepted_by else None
+        return record.fields(h, rev, side(h.from_department, h.creator, self.flow(rev, "sender")),
+                             side(h.to_department, accepter, self.flow(rev, "receiver")))
+
+    def render_record(self, h: Handover, fmt: str) -> bytes:
+        """The 交接文据 as it stands (unsigned; the signed copies are filed at acceptance)."""
+        f = self.record_fields(h, h.current)
+        return record.render_pdf(f) if fmt == "pdf" else record.render_docx(f)
+
+    def _file_records(self, h: Handover, rev: HandoverRevision) -> None:
+        """Render, sign (sender's key, then receiver's) and file the 交接文据 as an item of each side."""
+        if self.archive is None:
+            return
+        from ..archive.sources import SourceBundle, SourcePart
+
+        f = self.record_fields(h, rev)
+        pdf, docx_bytes = record.render_pdf(f), record.render_docx(f)
+        if self.pdf_signer is not None:
+            pdf = self.pdf_signer(pdf, h.from_department, f.sender.reviewed_by, "档案移交")
+            pdf = self.pdf_signer(pdf, h.to_department, f.receiver.reviewed_by, "档案接收")
+        accepter = self.s.get_one(User, rev.accepted_by)
+        docs = self.archive.docs
+        title = f"{h.name}电子档案移交与接收登记表"[:300]
+        sides = [("sender", h.creator, h.from_department), ("receiver", accepter, h.to_department)]
+        if h.from_department_id == h.to_department_id:  # an imported package: one side here
+            sides = sides[1:]
+        for side, filer, dept in sides:
+            parts: list[SourcePart] = []
+            for data, name, role in ((pdf, "交接文据.pdf", "main"), (docx_bytes, "交接文据.docx", "docx")):
+                stored, media_type = docs.store_bytes(io.BytesIO(data))
+                doc = docs.create_from_stored(filer, stored, media_type, name, title, kind="archive")
+                parts.append(SourcePart(doc, 1, role))
+            bundle = SourceBundle(
+                source_type="handover", source_id=f"{h.id}-r{rev.number}-{side}", department_id=filer.department_id,
+                title=title, doc_number="", responsible=dept.name, doc_date=self.clock.today(), doc_type="登记表",
+                kind_label="交接文据", parts=parts)
+            item = self.archive.file(filer, bundle, "Y", None, title=title, action="archive.file")
+            if side == "sender":
+                h.sender_record_item_id = item.id
+            else:
+                h.receiver_record_item_id = item.id
+        self.s.flush()
+
     # -- reports ---------------------------------------------------------------------------------
     def report(self, h: Handover, number: int | None = None) -> dict | None:
         rev = h.current if number is None else next((r for r in h.revisions if r.number == number), None)
@@ -363,10 +425,11 @@ class HandoverService:
         return json.loads(rev.report) if rev.report else None
 
 
-def handover_for(rt, session: Session) -> HandoverService:
+def handover_for(rt, session: Session, pdf_signer: PdfSigner | None = None, archive=None) -> HandoverService:
     from ..archive import sources
 
-    return HandoverService(session, rt.documents(session).store, rt.clock, sources.signature_verifier(rt.settings))
+    return HandoverService(session, rt.documents(session).store, rt.clock, sources.signature_verifier(rt.settings),
+                           pdf_signer, archive)
 
 
 

@@ -7,11 +7,12 @@ from typing import Literal
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..archive.models import ArchiveItem
 from ..handover.models import Handover, HandoverRevision
 from ..handover.service import HandoverService, handover_for
 from .api import api_login_required
 from .apispec import operation
-from .context import current_user, db, runtime
+from .context import db, runtime, signed_in_user
 from .schemas import Id, Query
 from .upload_marks import streaming_upload
 from .uploads import open_upload
@@ -100,7 +101,22 @@ class ReceiptReport(BaseModel):
 
 
 def service() -> HandoverService:
-    return handover_for(runtime(), db())
+    """The handover service with the archive (to file the 交接文据) and PAdES signing by department keys
+    (correspondence's signing module: the wiring layer may name it, the handover package may not)."""
+    from correspondence.pki import ensure_pki, key_source
+    from correspondence.signing import sign_pdf
+
+    from ..archive.service import archive_for
+
+    rt = runtime()
+    keys = key_source(rt.settings)
+    if not keys.trust_roots():  # a fresh instance: the local CA first, so the archive's verifier trusts it
+        ensure_pki(rt.settings.instance, [])
+
+    def signer(pdf: bytes, department, name: str, reason: str) -> bytes:
+        return sign_pdf(pdf, department, signer_name=name or None, reason=reason, keys=keys)
+
+    return handover_for(rt, db(), pdf_signer=signer, archive=archive_for(rt, db()))
 
 
 def _day(d) -> str | None:
@@ -131,8 +147,9 @@ def handover_json(svc: HandoverService, h: Handover, lines: bool = True) -> dict
            "revision": h.revision, "digest": rev.digest, "item_count": rev.item_count, "total_bytes": rev.total_bytes,
            "created_at": h.created_at.isoformat() + "Z", "updated_at": h.updated_at.isoformat() + "Z",
            "accepted_at": h.accepted_at.isoformat() + "Z" if h.accepted_at else None,
+           "record_items": {"sender": h.sender_record_item_id, "receiver": h.receiver_record_item_id},
            "actions": [a for a in ("submit", "sign", "receive", "accept", "reject")
-                       if svc.allowed(current_user(), h, a) is None]}
+                       if svc.allowed(signed_in_user(), h, a) is None]}
     if lines:
         out["items"] = [{"seq": ln.seq, "id": ln.item_id, "archival_code": ln.archival_code,
                          "doc_number": ln.doc_number, "responsible": ln.responsible, "title": ln.title,
@@ -147,7 +164,7 @@ def handover_json(svc: HandoverService, h: Handover, lines: bool = True) -> dict
 @operation("本单位移交和待接收的清单", responses={200: HandoverList})
 def list_handovers():
     svc = service()
-    return jsonify({"items": [handover_json(svc, h, lines=False) for h in svc.mine(current_user())]})
+    return jsonify({"items": [handover_json(svc, h, lines=False) for h in svc.mine(signed_in_user())]})
 
 
 @bp.post("")
@@ -156,7 +173,7 @@ def list_handovers():
            responses={201: HandoverOut}, errors=(403, 404, 409))
 def create_handover(body: NewHandover):
     svc = service()
-    user = current_user()
+    user = signed_in_user()
     ids = list(body.items)
     if body.select is not None:
         ids += svc.items_by(user, body.select.fonds, body.select.year, body.select.retention, body.select.unit)
@@ -170,7 +187,7 @@ def create_handover(body: NewHandover):
 @operation("移交清单（明细、状态、修订、签署）", responses={200: HandoverOut})
 def get_handover(handover_id: int):
     svc = service()
-    return jsonify(handover_json(svc, svc.get(current_user(), handover_id)))
+    return jsonify(handover_json(svc, svc.get(signed_in_user(), handover_id)))
 
 
 @bp.patch("/<int:handover_id>")
@@ -179,7 +196,7 @@ def get_handover(handover_id: int):
            errors=(403, 404, 409))
 def patch_handover(handover_id: int, body: HandoverPatch):
     svc = service()
-    h = svc.edit(current_user(), svc.get(current_user(), handover_id), body.items, body.name, body.description)
+    h = svc.edit(signed_in_user(), svc.get(signed_in_user(), handover_id), body.items, body.name, body.description)
     db().commit()
     return jsonify(handover_json(svc, h))
 
@@ -190,10 +207,48 @@ def patch_handover(handover_id: int, body: HandoverPatch):
            responses={200: HandoverOut}, errors=(403, 404, 409))
 def act(handover_id: int, body: HandoverAction):
     svc = service()
-    h = svc.act(current_user(), svc.get(current_user(), handover_id), body.action, body.reason,
+    h = svc.act(signed_in_user(), svc.get(signed_in_user(), handover_id), body.action, body.reason,
                 [e.model_dump() for e in body.exceptions])
     db().commit()
+    if h.state == "accepted" and svc.archive is not None:  # lock the filed 交接文据's blobs (committed rows)
+        for item_id in (h.sender_record_item_id, h.receiver_record_item_id):
+            if item_id:
+                svc.archive.apply_retention(db().get_one(ArchiveItem, item_id))
+        db().commit()
     return jsonify(handover_json(svc, h))
+
+
+@bp.get("/<int:handover_id>/record.<fmt>")
+@api_login_required
+@operation("档案交接文据（电子档案移交与接收登记表）：接收后为双方单位签名并归档的文本（本方一份），"
+           "之前为未签名的预览", responses={200: ("PDF 或 DOCX", "application/octet-stream", None)},
+           path_enums={"fmt": ("pdf", "docx")})
+def record(handover_id: int, fmt: str):
+    from flask import Response
+
+    from ..errors import NotFound
+    from ..handover.service import organisation
+    from ..models import DocumentVersion
+    from .transfer import content_disposition, send_audited
+
+    if fmt not in ("pdf", "docx"):
+        raise NotFound("只有 record.pdf 和 record.docx")
+    svc = service()
+    user = signed_in_user()
+    h = svc.get(user, handover_id)
+    mine = h.sender_record_item_id if organisation(user.department).id == h.from_department_id \
+        and h.from_department_id != h.to_department_id else h.receiver_record_item_id
+    if mine:
+        item = db().get_one(ArchiveItem, mine)
+        part = next(p for p in item.parts if p.role == ("main" if fmt == "pdf" else "docx"))
+        version = db().query(DocumentVersion).filter_by(document_id=part.document_id, number=part.version).one()
+        return send_audited(user, version)
+    data = svc.render_record(h, fmt)
+    mime = "application/pdf" if fmt == "pdf" else \
+        "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+    resp = Response(data, mimetype=mime)
+    resp.headers["Content-Disposition"] = content_disposition(f"交接文据-{h.id}-预览.{fmt}")
+    return resp
 
 
 @bp.get("/<int:handover_id>/checks")
@@ -201,7 +256,7 @@ def act(handover_id: int, body: HandoverAction):
 @operation("接收检验报告（逐件列出未通过的检测项和原因）", query=RevisionQuery, responses={200: ReceiptReport})
 def checks(handover_id: int, query: RevisionQuery):
     svc = service()
-    h = svc.get(current_user(), handover_id)
+    h = svc.get(signed_in_user(), handover_id)
     report = svc.report(h, query.revision)
     if report is None:
         return jsonify({"passed": None, "items": [], "manifest": [], "message": "尚未接收检验"})
@@ -221,14 +276,13 @@ class PackageUpload(BaseModel):
 def package(handover_id: int):
     from flask import Response
 
-    from ..archive.models import ArchiveItem
     from ..audit import AuditLog
     from ..errors import InvalidTransition
     from ..handover import bag
     from .transfer import content_disposition
 
     svc = service()
-    user = current_user()
+    user = signed_in_user()
     h = svc.get(user, handover_id)
     if h.state == "draft":
         raise InvalidTransition("草稿状态的清单不能导出数据包，请先提交")
@@ -257,7 +311,7 @@ def import_bag():
     from ..handover import bag
     from ..handover.service import import_package
 
-    user = current_user()
+    user = signed_in_user()
     if "archivist" not in user.roles:
         raise Forbidden("只有档案员可以导入移交数据包")
     upload = open_upload(missing="缺少文件字段 file（BagIt 数据包 ZIP）")
@@ -276,7 +330,7 @@ def import_bag():
         upload.finish()
         package = bag.open_package(zpath, work / "bag", limit)
         svc = service()
-        h = import_package(svc, archive_for(rt, db()), user, package)
+        h = import_package(svc, svc.archive, user, package)
         db().commit()
         arch = archive_for(rt, db())
         for line in h.current.lines:

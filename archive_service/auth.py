@@ -92,7 +92,7 @@ class Authenticator:
         if failures >= self.max_failures or from_address >= self.max_address_failures:
             return LoginResult(error=RateLimited("登录失败次数过多，请 15 分钟后再试"))
         user = s.scalar(select(User).where(User.username == (username or "").strip()))
-        if not check_password(user, password or "") or not user.active:
+        if not check_password(user, password or "") or user is None or not user.active:
             s.add_all([LoginAttempt(key=key, at=now), LoginAttempt(key=address_key, at=now)])
             AuditLog(s, self.clock).record(None, "auth.login_failed", "user", (username or "")[:64],
                                            {"address": address})

@@ -14,7 +14,7 @@ import io
 import json
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -37,7 +37,7 @@ STORE_THREADS = 8
 class ImportReport:
     imported: int = 0
     skipped: int = 0
-    errors: list[str] | None = None
+    errors: list[str] = field(default_factory=list)
 
 
 def read_jsonl(path: Path) -> Iterator[dict]:
@@ -114,7 +114,7 @@ class BulkImporter:
 
     def run(self, items: Iterator[dict], limit: int | None = None,
             progress: Callable[[int], None] | None = None) -> ImportReport:
-        report = ImportReport(errors=[])
+        report = ImportReport()
 
         def finish(futures) -> None:
             prepared = []

@@ -204,11 +204,11 @@ class DocumentService:
     def list(self, user: User, page: int = 1, size: int = 20) -> Page:
         page, size = max(1, page), min(max(1, size), 100)
         base = permissions.readable_documents(user, select(Document))
-        total = self.session.scalar(select(func.count()).select_from(base.subquery()))
-        items = self.session.execute(
+        total = self.session.scalar(select(func.count()).select_from(base.subquery())) or 0
+        items: list[Document] = list(self.session.execute(
             base.order_by(Document.updated_at.desc(), Document.id.desc()).offset((page - 1) * size).limit(size)
-        ).scalars().all()
-        return Page(list(items), total, page, size)
+        ).scalars())
+        return Page(items, total, page, size)
 
     def page(self, user: User, size: int = 20, after: Cursor | None = None, before: Cursor | None = None,
              start: datetime | None = None, with_total: bool = True) -> KeysetPage:
@@ -271,9 +271,7 @@ def record_blob(session: Session, stored: PutResult, media_type: str, now) -> Bl
     stmt = insert(Blob).values(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
                                storage_key=stored.key, created_at=now)
     session.execute(stmt.on_conflict_do_update(index_elements=[Blob.sha256], set_={"media_type": Blob.media_type}))
-    blob = session.get(Blob, stored.sha256)
-    assert blob is not None
-    return blob
+    return session.get_one(Blob, stored.sha256)
 
 
 def record_blobs(session: Session, items: list[tuple[PutResult, str]], now) -> None:

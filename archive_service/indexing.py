@@ -78,12 +78,14 @@ def schedule_grant_expiry(session: Session, clock: Clock, doc_ids: list[int]) ->
         DocumentGrant.document_id.in_(doc_ids), DocumentGrant.until.is_not(None),
         DocumentGrant.until >= clock.now())).all()
     for doc_id, until in ends:
+        if until is None:  # excluded by the query; narrows the type
+            continue
         at = until + timedelta(seconds=1)
         pending = session.scalar(select(func.count()).select_from(OutboxEntry).where(
             OutboxEntry.topic == outbox.SEARCH, OutboxEntry.document_id == doc_id,
             OutboxEntry.processed_at.is_(None), OutboxEntry.available_at == at))
         if not pending:
-            doc = session.get(Document, doc_id)
+            doc = session.get_one(Document, doc_id)
             _enqueue_at(session, clock, doc_id, doc.revision, at)
 
 

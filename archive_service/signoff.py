@@ -145,7 +145,7 @@ class Signoff:
 
     def _org_id(self, department_id: int) -> int:
         """Departments compare as issuing organisations (a bureau section acts for its bureau)."""
-        return issuing_organisation(self.s.get(Department, department_id)).id
+        return issuing_organisation(self.s.get_one(Department, department_id)).id
 
     # -- guards ----------------------------------------------------------------------------------
     def allowed(self, flow: SignoffFlow, user: User, action: str) -> Decision:

@@ -117,7 +117,8 @@ class Issuing:
             self._grant_internal(letter, flow, final)
         if final.current_version < 2:
             docs.add_stored_version(user, final, *pdf_blob, f"{base}.pdf")
-        if letter.sheet_document_id is None:
+        sheet_doc = letter.sheet_document
+        if sheet_doc is None:
             sheet_doc = docs.create_from_stored(user, *sheet_blob, f"{base}-公文处理单.pdf",
                                                 f"{letter.title}（公文处理单）", kind="processing_sheet")
             letter.sheet_document = sheet_doc
@@ -127,7 +128,7 @@ class Issuing:
         letter.issued_at = letter.updated_at = self.clock.now()
         self._mark_reply(letter)
         self.letters.audit.record(user, "letter.issued", SUBJECT, letter.id, {
-            "number": letter.number, "final_document": final.id, "sheet_document": letter.sheet_document.id,
+            "number": letter.number, "final_document": final.id, "sheet_document": sheet_doc.id,
             "docx_sha256": final.versions[0].blob_sha256, "pdf_sha256": final.versions[-1].blob_sha256,
             "recipients": [[r.department_id, r.role] for r in letter.recipients]})
         mark_minutes_issued(self.s, letter)
@@ -150,7 +151,7 @@ class Issuing:
         """An issued reply (复函) closes the original's incoming item on the replying side."""
         if not letter.reply_to_id:
             return
-        original = self.s.get(Letter, letter.reply_to_id)
+        original = self.s.get_one(Letter, letter.reply_to_id)
         if letter.final_document_id and original.department_id != letter.department_id:
             # the original's drafting section sees the reply in the thread, not only its bureau
             self.letters._grant(letter.final_document_id, original.department_id, "thread")
@@ -162,7 +163,7 @@ class Issuing:
     def sheet_steps(self, letter: Letter, flow, issuer: User | None = None) -> list[dict]:
         """Rows of the processing sheet: {action, actor, at, opinion} (time in China)."""
         steps = [{"action": ACTIONS.get(s.action, s.action) + ("（已作废）" if s.voided else ""),
-                  "actor": f"{s.actor_name}（{self.s.get(Department, s.department_id).name}）",
+                  "actor": f"{s.actor_name}（{self.s.get_one(Department, s.department_id).name}）",
                   "at": local_time(s.at)[:16], "opinion": s.opinion or ""} for s in flow.steps]
         if issuer is not None:
             steps.append({"action": ACTIONS["issue"], "actor": f"{issuer.full_name}（{issuer.department.name}）",

@@ -96,7 +96,8 @@ class LetterService:
 
     def worklists(self, user: User) -> dict[str, list[tuple[Letter, SignoffFlow]]]:
         """drafts / review / sign / process (recheck, register, issue) / issued, for ``user``."""
-        out = {"drafts": [], "review": [], "sign": [], "process": [], "issued": [], "other": []}
+        out: dict[str, list[tuple[Letter, SignoffFlow]]] = {
+            "drafts": [], "review": [], "sign": [], "process": [], "issued": [], "other": []}
         letters = self.visible(user)
         flows = self.signoff.flows_for(SUBJECT, [letter.id for letter in letters])  # one query, not one per letter
         granted_drafts = set(self.s.scalars(permissions.granted_document_ids(user).where(
@@ -370,10 +371,11 @@ class LetterService:
 
     def thread(self, user: User, letter: Letter) -> list[Letter]:
         """The letter it answers and the replies to it, those the user may see."""
-        out, seen = [], {letter.id}
+        out: list[Letter] = []
+        seen = {letter.id}
         cur = letter
         while cur.reply_to_id and cur.reply_to_id not in seen:
-            cur = self.s.get(Letter, cur.reply_to_id)
+            cur = self.s.get_one(Letter, cur.reply_to_id)  # a foreign key: the letter exists
             seen.add(cur.id)
             out.insert(0, cur)
         frontier = [letter.id]

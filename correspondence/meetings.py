@@ -153,7 +153,7 @@ class MeetingService:
         return chair
 
     def _topics(self, topics: list[dict]) -> list[MeetingTopic]:
-        rows = []
+        rows: list[MeetingTopic] = []
         for i, t in enumerate(topics or []):
             text = " ".join(str((t or {}).get("title") or "").split())
             category = str((t or {}).get("category") or "")
@@ -331,7 +331,7 @@ class MeetingService:
         changes = []
         for e in entries:
             try:
-                p = by_id[int(e.get("participant"))]
+                p = by_id[int(e["participant"])]
             except (KeyError, TypeError, ValueError):
                 raise Unprocessable(f"参会者不属于本次会议：{e.get('participant')}") from None
             value = e.get("attendance") or ""

@@ -117,6 +117,8 @@ class MinutesService:
             raise InvalidTransition("请先在会议详情中登记出席情况（会议召开后），再起草纪要")
         if self.for_meeting(meeting) is not None:
             raise InvalidTransition("本次会议已有纪要，请在纪要中修改")
+        if self.letters is None:
+            raise RuntimeError("minutes are drafted by a MinutesService built with a LetterService")
         spec = self.spec_for(meeting, decisions, title)
         now = self.clock.now()
         minutes = MeetingMinutes(meeting_id=meeting.id, title=spec["title"] or meeting.title,

@@ -116,4 +116,4 @@ class Numbering:
         insert = sqlite_insert if self.s.get_bind().dialect.name == "sqlite" else pg_insert
         self.s.execute(insert(NumberSequence).values(prefix=prefix, year=year, last=0)
                        .on_conflict_do_nothing(index_elements=["prefix", "year"]))
-        return self.s.scalar(q.with_for_update().execution_options(populate_existing=True))
+        return self.s.scalars(q.with_for_update().execution_options(populate_existing=True)).one()

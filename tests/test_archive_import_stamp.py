@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import csv
 
-from archive_support import make_pdf, setup_archive, users
 from sqlalchemy import select
 
 from archive_service.archive.importer import Importer
@@ -13,6 +12,7 @@ from archive_service.archive.models import ArchiveItem
 from archive_service.archive.service import archive_for
 from archive_service.demo import load_demo
 from archive_service.models import Department
+from archive_support import make_pdf, setup_archive, users
 
 
 def test_import_defers_stamp_and_worker_derives_it(rt, tmp_path):

@@ -4,6 +4,7 @@ Services flush and never commit: the request, command or job that calls them com
 """
 from __future__ import annotations
 
+import builtins
 import hashlib
 import io
 import json
@@ -167,10 +168,11 @@ class ArchiveService:
         else:
             kind, sid = ("letter", letter_id) if letter_id is not None else (source_type, source_id)
             prov = sources.provider(kind or "")
-            b = prov.get(self.s, int(sid)) if prov is not None and sid is not None else None
-            if b is None:
+            found = prov.get(self.s, int(sid)) if prov is not None and sid is not None else None
+            if found is None:
                 raise NotFound("要归档的文件不存在或无权查看")
-        self._require_filer(user, self.s.get(Department, b.department_id))
+            b = found
+        self._require_filer(user, self.s.get_one(Department, b.department_id))
         return b
 
     def candidates(self, user: User, year: int | None = None, source_type: str | None = None,
@@ -232,7 +234,7 @@ class ArchiveService:
                 self.s.add(ItemCounter(fonds=fonds, year=year, retention=retention, unit=unit, last=0))
         except IntegrityError:
             pass  # another transaction created it first; lock theirs
-        return self.s.scalar(q.with_for_update().execution_options(populate_existing=True))
+        return self.s.scalars(q.with_for_update().execution_options(populate_existing=True)).one()
 
     def file(self, user: User, bundle: sources.SourceBundle, retention: str, unit: str | None = None, *,
              title: str | None = None, archival_code: str | None = None, remarks: str = "",
@@ -243,7 +245,7 @@ class ArchiveService:
         worker derives it (``derive_pending_stamps``). The bulk import files this way."""
         if retention not in RETENTIONS:
             raise Unprocessable("保管期限须为 Y（永久）、D30（定期30年）或 D10（定期10年）")
-        holding = holding_organisation(self.s.get(Department, bundle.department_id))
+        holding = holding_organisation(self.s.get_one(Department, bundle.department_id))
         self._require_filer(user, holding)
         if not bundle.parts:
             raise Unprocessable("没有可归档的文件")
@@ -531,9 +533,9 @@ class ArchiveService:
         if not permissions.can_view_archive(user, org):
             return {"fonds": [], "years": [], "units": []}
         base = select(ArchiveItem).where(ArchiveItem.department_id == org.id).subquery()
-        years = sorted(self.s.scalars(select(base.c.year).distinct()), reverse=True)
-        units = sorted(self.s.scalars(select(base.c.unit).distinct()))
-        fonds = sorted(self.s.scalars(select(base.c.fonds).distinct()))
+        years: builtins.list[int] = sorted(self.s.scalars(select(base.c.year).distinct()), reverse=True)
+        units: builtins.list[str] = sorted(self.s.scalars(select(base.c.unit).distinct()))
+        fonds: builtins.list[str] = sorted(self.s.scalars(select(base.c.fonds).distinct()))
         return {"fonds": fonds, "years": years, "units": units}
 
     def catalogue_rows(self, user: User, fonds: str, year: int, retention: str, unit: str | None = None):
@@ -548,7 +550,7 @@ class ArchiveService:
         q = q.order_by(ArchiveItem.unit, ArchiveItem.item_number).execution_options(yield_per=1000)
         yield from self.s.scalars(q)
 
-    def history(self, item: ArchiveItem) -> list[AuditEvent]:
+    def history(self, item: ArchiveItem) -> builtins.list[AuditEvent]:  # (the method ``list`` shadows the type)
         doc_ids = [str(p.document_id) for p in item.parts]
         from sqlalchemy import and_, or_
 
@@ -558,7 +560,7 @@ class ArchiveService:
         ).order_by(AuditEvent.id)))
 
     # -- 鉴定 disposal review ------------------------------------------------------------------------
-    def disposal_due(self, user: User) -> list[ArchiveItem]:
+    def disposal_due(self, user: User) -> builtins.list[ArchiveItem]:
         org = holding_organisation(user.department)
         if not permissions.can_view_archive(user, org):
             return []
@@ -592,7 +594,7 @@ class ArchiveService:
 
     def sign_disposal(self, user: User, review: DisposalReview, opinion: str):
         flow = Signoff(self.s, self.clock).flow_for("archive_disposal", review.id)
-        if not permissions.can_view_archive(user, review.item.department):
+        if flow is None or not permissions.can_view_archive(user, review.item.department):
             raise NotFound("档案不存在或无权查看")
         Signoff(self.s, self.clock).act(flow, user, "sign", flow.version_sha256, opinion)
         review.decided_at = self.clock.now()

@@ -385,7 +385,8 @@ class LookupService:
                        LookupItem.decision == "approved", LookupRequest.until >= self.clock.now(),
                        ItemPart.document_id.in_(docs))
                 .group_by(ItemPart.document_id, LookupRequest.department_id)):
-            still[(doc_id, dept)] = until
+            if until is not None:  # approved requests always have an end
+                still[(doc_id, dept)] = until
         grants = list(self.s.execute(select(DocumentGrant.id, DocumentGrant.document_id, DocumentGrant.department_id)
                                      .where(DocumentGrant.document_id.in_(docs), DocumentGrant.reason == REASON)))
         gone, cut = [], []

@@ -26,7 +26,7 @@ def upgrade() -> None:
     for flow_id, ids in conn.execute(sa.text("SELECT id, co_departments FROM signoff_flows "
                                              "WHERE co_departments <> ''")):
         seen = []
-        for part in ids.split(","):
+        for part in str(ids).split(","):
             if part.strip().isdigit() and int(part) not in seen:
                 seen.append(int(part))
         rows += [{"flow_id": flow_id, "department_id": d, "position": i} for i, d in enumerate(seen, 1)]
@@ -46,7 +46,7 @@ def downgrade() -> None:
     joined: dict[int, list[str]] = {}
     for flow_id, dept_id in conn.execute(sa.text("SELECT flow_id, department_id FROM signoff_co_departments "
                                                  "ORDER BY flow_id, position")):
-        joined.setdefault(flow_id, []).append(str(dept_id))
+        joined.setdefault(int(str(flow_id)), []).append(str(dept_id))
     for flow_id, ids in joined.items():
         conn.execute(sa.text("UPDATE signoff_flows SET co_departments = :ids WHERE id = :id"),
                      {"ids": ",".join(ids), "id": flow_id})

@@ -20,7 +20,7 @@ def upgrade() -> None:
     # minutes whose subject names their letter but whose letter_id was not set
     for minutes_id, subject in conn.execute(sa.text(
             "SELECT id, flow_subject FROM meeting_minutes WHERE letter_id IS NULL AND flow_subject LIKE 'letter:%'")):
-        letter_id = subject.split(":", 1)[1]
+        letter_id = str(subject).split(":", 1)[1]
         if letter_id.isdigit():
             conn.execute(sa.text("UPDATE meeting_minutes SET letter_id = :l WHERE id = :id"),
                          {"l": int(letter_id), "id": minutes_id})

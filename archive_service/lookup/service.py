@@ -389,7 +389,8 @@ class LookupService:
                 still[(doc_id, dept)] = until
         grants = list(self.s.execute(select(DocumentGrant.id, DocumentGrant.document_id, DocumentGrant.department_id)
                                      .where(DocumentGrant.document_id.in_(docs), DocumentGrant.reason == REASON)))
-        gone, cut = [], []
+        gone: list[tuple[int, tuple[int, int]]] = []
+        cut: list[tuple[int, tuple[int, int]]] = []
         for gid, doc_id, dept in grants:
             key = (doc_id, dept)
             if key not in pairs:

@@ -35,6 +35,7 @@ KNOWN_PAGES = [
     "/documents", "/documents/upload", "/search?q=审批", "/search?q=", "/letters", "/inbox", "/meetings",
     "/meetings/new", "/render/preview", "/signatures/verify", "/audit/", "/audit/?verify=1",
     "/letters/agency-codes", "/meetings/1/minutes", "/admin/", "/account/tokens",
+    "/lookups", "/lookups?q=材料", "/lookups/queue",
     "/no-such-page",  # the error page
 ]
 #: never followed: downloads, files, exports, logout, and query variants of lists

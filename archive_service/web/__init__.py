@@ -25,6 +25,7 @@ from . import (
     letters_api,
     limits,
     lookup_api,
+    lookup_pages,
     meetings,
     pages,
     render_api,
@@ -41,7 +42,7 @@ STATIC = Path(__file__).resolve().parents[2] / "static"  # the pages' JavaScript
 # ``work_sections`` for 我的工作. A feature's pages join this list explicitly.
 WEB_MODULES = (health, api, pages, admin, audit_pages, signature_pages, meetings, search_pages, letters,
                letters_api, inbox, render_api, archive_api, archive_pages, lookup_api,
-               handover_api)
+               handover_api, lookup_pages)
 
 
 def create_app(runtime: Runtime | Settings | None = None) -> Flask:

@@ -46,3 +46,43 @@ def test_pages_request_decide_read(county, browser, demo):
     assert web.get(f"/lookups/read/{item['id'] + 999}").status_code == 404
     log = holder.get(detail_url).get_data(as_text=True)
     assert "lookup.view" in log
+
+
+def test_lookup_letter_and_policy(county, browser, demo_clients):  # noqa: F811
+    item = shared_item(county, "zjj_staff", "建筑节能审查材料")
+    client, h = county("scjg_staff")
+    lid = client.post("/api/v1/lookups", headers=h, json={
+        "items": [{"item_id": item["id"], "form": "view"}], "purpose": "核查节能审查意见", "days": 4,
+        "contact": "0797-7654321"}).get_json()["id"]
+    made = client.post(f"/api/v1/lookups/{lid}/letter", headers=h)
+    assert made.status_code == 201, made.get_json()
+    letter = client.get(f"/api/v1/letters/{made.get_json()['letter_id']}", headers=h).get_json()
+    assert letter["title"] == "关于商请调阅建筑节能审查材料档案的函"
+    text = "".join(letter["body"])
+    assert item["archival_code"] in text and "核查节能审查意见" in text and "4个工作日" in text
+    assert letter["to"] == ["县住房和城乡建设局"] and "0797-7654321" in letter["note"]
+    assert client.get(f"/api/v1/lookups/{lid}", headers=h).get_json()["letter_id"] == letter["id"]
+    assert client.post(f"/api/v1/lookups/{lid}/letter", headers=h).status_code == 409  # once
+    holder, hh = county("zjj_staff")
+    assert holder.post(f"/api/v1/lookups/{lid}/letter", headers=hh).status_code == 403
+
+    # the holder's signer sets the rules: a 2-day due date, at most 3 days, the leader approves first
+    assert holder.put("/api/v1/lookups/policy", headers=hh, json={"due_days": 2}).status_code == 403
+    leader, lh = county("zjj_leader")
+    got = leader.put("/api/v1/lookups/policy", headers=lh, json={"due_days": 2, "max_days": 3,
+                                                                 "decider": "signer", "leader_first": True})
+    assert got.status_code == 200 and got.get_json()["max_days"] == 3
+    too_long = client.post("/api/v1/lookups", headers=h, json={
+        "items": [{"item_id": item["id"], "form": "view"}], "purpose": "核查", "days": 4, "contact": "1"})
+    assert too_long.status_code == 422
+    req = client.post("/api/v1/lookups", headers=h, json={
+        "items": [{"item_id": item["id"], "form": "view"}], "purpose": "核查", "days": 3, "contact": "1"}).get_json()
+    assert req["awaiting_leader"] is True and req["due_on"] is None
+    assert client.post(f"/api/v1/lookups/{req['id']}/actions", headers=h,
+                       json={"action": "approve"}).status_code == 403  # the requester is not her own leader
+    sc, sh = county("scjg_leader")
+    ok = sc.post(f"/api/v1/lookups/{req['id']}/actions", headers=sh, json={"action": "approve"}).get_json()
+    assert ok["state"] == "leader_approved" and ok["due_on"] == "2026-02-14"  # 2 working days: Fri 13, Sat 14
+    # D30 and 非密: the archivist still decides (the signer only for 永久 or classified items)
+    assert holder.post(f"/api/v1/lookups/{req['id']}/actions", headers=hh,
+                       json={"action": "approve"}).get_json()["state"] == "active"

@@ -494,6 +494,27 @@ class LookupService:
                                           .order_by(AuditEvent.id))
                 if f'"item_id":{item_id}' in (e.details or "").replace(" ", "")]
 
+    def letter_values(self, user: User, req: LookupRequest) -> dict[str, str]:
+        """The 调阅函 template's values for a request (the web layer drafts the letter through correspondence)."""
+        if req.department_id != user.department_id:
+            raise Forbidden("只有申请单位可以生成调阅函")
+        if req.letter_id is not None:
+            raise Conflict("该申请已生成调阅函")
+        if req.state in ("cancelled", "refused", "returned", "expired"):
+            raise Conflict("该申请已办结，不能再生成调阅函")
+        first = req.items[0].item.title if req.items else ""
+        subject = first if len(req.items) == 1 else f"{first}等{len(req.items)}件"
+        items = "；".join(f"{n}. {li.item.archival_code}《{li.item.title}》（{li.form_label}）"
+                         for n, li in enumerate(req.items, 1))
+        forms = "、".join(sorted({li.form_label for li in req.items}))
+        return {"subject": subject, "purpose": req.purpose, "number": req.number, "items": items + "。",
+                "forms": forms, "days": str(req.days), "requester": req.requester.full_name, "contact": req.contact}
+
+    def link_letter(self, user: User, req: LookupRequest, letter_id: int) -> None:
+        req.letter_id = letter_id
+        self.audit(user, "lookup.letter", req.id, {"number": req.number, "letter_id": letter_id})
+        self.s.flush()
+
     # -- 我的工作 ------------------------------------------------------------------------------------
     def work(self, user: User) -> dict:
         to_decide = [r for r in self.queue(user) if r.state in OPEN and not self.awaiting_leader(r)

@@ -69,6 +69,27 @@ class GroupShare(BaseModel):
     catalogue: bool = True
 
 
+class PolicyIn(BaseModel):
+    """本单位（保管单位）的调阅规则"""
+    model_config = ConfigDict(extra="forbid")
+    due_days: int = Field(3, ge=1, le=60, description="审批期限（工作日）")
+    max_days: int = Field(20, ge=1, le=365, description="调阅期限上限（工作日）")
+    decider: Literal["archivist", "signer"] = Field(
+        "archivist", description="保管期限永久或密级档案的审批人：archivist 档案员，signer 签发人")
+    leader_first: bool = Field(False, description="true：须先经申请单位负责人同意")
+
+
+class PolicyOut(PolicyIn):
+    """调阅规则"""
+    department: str
+
+
+class LetterOut(BaseModel):
+    """生成的调阅函草稿"""
+    letter_id: int
+    url: str
+
+
 class AccessQuery(Query):
     format: Literal["json", "csv"] = "json"
 
@@ -131,7 +152,7 @@ def lookup_json(svc: LookupService, req: LookupRequest) -> dict:
             "due_on": req.due_on.isoformat() if req.due_on else None, "overdue": svc.overdue(req),
             "awaiting_leader": svc.awaiting_leader(req), "decided_at": iso(req.decided_at), "until": iso(req.until),
             "extension_days": req.extension_days, "extension_state": req.extension_state,
-            "ended_at": iso(req.ended_at),
+            "ended_at": iso(req.ended_at), "letter_id": req.letter_id,
             "items": [{"item_id": li.item_id, "archival_code": li.item.archival_code, "title": li.item.title,
                        "form": li.form, "form_label": FORMS[li.form], "decision": li.decision,
                        "decision_label": DECISIONS[li.decision], "reason": li.reason,
@@ -307,3 +328,55 @@ def copy(item_id: int):
     resp.headers["Content-Disposition"] = content_disposition(f"复制件-{li.item.archival_code}.pdf")
     resp.headers["Cache-Control"] = "no-store"
     return resp
+
+
+def policy_json(svc: LookupService, department) -> dict:
+    p = svc.policy(department.id)
+    return {"department": department.name, "due_days": p.due_days, "max_days": p.max_days, "decider": p.decider,
+            "leader_first": p.leader_first}
+
+
+@bp.get("/lookups/policy")
+@api_login_required
+@operation("本单位作为保管单位的调阅规则（审批期限、期限上限、审批人、是否须申请单位负责人同意）",
+           responses={200: PolicyOut})
+def get_policy():
+    from ..permissions import issuing_organisation
+
+    return jsonify(policy_json(lookups(), issuing_organisation(signed_in_user().department)))
+
+
+@bp.put("/lookups/policy")
+@api_login_required
+@operation("设置本单位的调阅规则（签发人或系统管理员）", body=PolicyIn, responses={200: PolicyOut}, errors=(403,))
+def put_policy(body: PolicyIn):
+    from ..permissions import issuing_organisation
+
+    svc = lookups()
+    user = signed_in_user()
+    svc.set_policy(user, body.due_days, body.max_days, body.decider, body.leader_first)
+    return jsonify(policy_json(svc, issuing_organisation(user.department)))
+
+
+def draft_letter(user, req: LookupRequest) -> int:
+    """生成调阅函: a 函 draft from the 调阅函 template addressed to the holder, through the letter
+    workflow (the web layer is the one that may name correspondence), linked to the request."""
+    from correspondence.doc_templates import fill, load_letter_template
+
+    svc = lookups()
+    values = svc.letter_values(user, req)
+    filled = fill(load_letter_template("lookup"), **values)
+    letter = services().letters.create_draft(user, "letter", template="lookup", title=filled["title"],
+                                             to=[req.holder.name], body=filled["body"], note=filled["note"])
+    svc.link_letter(user, req, letter.id)
+    return letter.id
+
+
+@bp.post("/lookups/<int:lookup_id>/letter")
+@api_login_required
+@operation("生成调阅函：按“调阅函”模板起草一份致保管单位的函（进入公文收发的拟稿、核稿、签发流程）",
+           responses={201: LetterOut}, errors=(403, 409))
+def make_letter(lookup_id: int):
+    user = signed_in_user()
+    letter_id = draft_letter(user, lookups().get(user, lookup_id))
+    return jsonify({"letter_id": letter_id, "url": f"/letters/{letter_id}"}), 201

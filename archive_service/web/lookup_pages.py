@@ -10,7 +10,7 @@ from ..lookup.models import DECISIONS, FORMS
 from ..permissions import has_role
 from . import mywork
 from .context import db, signed_in_user
-from .lookup_api import _granted, _pdf, access_json, lookups
+from .lookup_api import _granted, _pdf, access_json, draft_letter, lookups
 from .pages import login_required
 
 bp = Blueprint("lookup_pages", __name__)
@@ -81,6 +81,21 @@ def act(lookup_id: int):
         db().rollback()
         flash(exc.message)
     return redirect(url_for("lookup_pages.detail", lookup_id=lookup_id))
+
+
+@bp.post("/lookups/<int:lookup_id>/letter")
+@login_required
+def letter(lookup_id: int):
+    user = signed_in_user()
+    svc = lookups()
+    try:
+        letter_id = draft_letter(user, svc.get(user, lookup_id))
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message)
+        return redirect(url_for("lookup_pages.detail", lookup_id=lookup_id))
+    flash("已生成调阅函草稿，请核对后提交核稿")
+    return redirect(url_for("letters.detail", letter_id=letter_id))
 
 
 @bp.get("/lookups/read/<int:item_id>")

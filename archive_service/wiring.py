@@ -6,6 +6,7 @@ the core below never imports a feature package. A new feature package adds its `
 """
 from __future__ import annotations
 
+from correspondence.exchange.feature import FEATURE as EXCHANGE
 from correspondence.feature import FEATURE as CORRESPONDENCE
 
 from .archive.feature import FEATURE as ARCHIVE
@@ -15,7 +16,7 @@ from .lookup.feature import FEATURE as LOOKUP
 from .runtime import Runtime
 from .settings import Settings
 
-FEATURES: tuple[Feature, ...] = (CORRESPONDENCE, ARCHIVE, LOOKUP, HANDOVER)
+FEATURES: tuple[Feature, ...] = (CORRESPONDENCE, ARCHIVE, LOOKUP, HANDOVER, EXCHANGE)
 
 
 def build_runtime(settings: Settings | None = None, **kw) -> Runtime:

@@ -36,6 +36,7 @@ KNOWN_PAGES = [
     "/meetings/new", "/render/preview", "/signatures/verify", "/audit/", "/audit/?verify=1",
     "/letters/agency-codes", "/meetings/1/minutes", "/admin/", "/account/tokens",
     "/lookups", "/lookups?q=材料", "/lookups/queue",
+    "/exchange/matters", "/exchange/pushes", "/exchange/claims", "/exchange/revocations",
     "/no-such-page",  # the error page
 ]
 #: never followed: downloads, files, exports, logout, and query variants of lists

@@ -11,6 +11,7 @@ from functools import cached_property
 from flask import g
 from sqlalchemy.orm import Session
 
+from correspondence.exchange.service import ExchangeService
 from correspondence.inbox import InboxService
 from correspondence.issuing import Issuing
 from correspondence.letters import LetterService
@@ -75,6 +76,10 @@ class Services:
     @cached_property
     def minutes(self) -> MinutesService:
         return MinutesService(self.session, self.rt.clock, self.letters)
+
+    @cached_property
+    def exchange(self) -> ExchangeService:
+        return ExchangeService(self.session, self.rt.clock)
 
     # -- archive ---------------------------------------------------------------------------------
     @cached_property

@@ -1,0 +1,278 @@
+"""审管互动 (第二十六至二十八条): pages 事项清单, 审批推送 (bureau), 待认领 (regulators), 撤销建议, and the
+JSON API /api/v1/matters, /api/v1/pushes, /api/v1/revocations. Services live in correspondence.exchange."""
+from __future__ import annotations
+
+from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from correspondence.exchange.models import DECISIONS, REVOCATION_ACTIONS, Push, Revocation
+from correspondence.exchange.service import ExchangeService
+
+from ..clock import local_time
+from ..errors import DomainError
+from ..models import Department, User
+from . import exchange_schemas as xs
+from . import mywork
+from .api import api_login_required
+from .apispec import operation, validate
+from .context import current_user, db, runtime
+from .errors import status_of
+from .pages import login_required
+from .services import services
+from .upload_marks import streaming_upload
+from .uploads import file_limit, open_upload, too_large
+
+bp = Blueprint("exchange", __name__)
+
+
+def exchange() -> ExchangeService:
+    return services().exchange
+
+
+def _me() -> User:
+    user = current_user()
+    assert user is not None  # the views are login_required / api_login_required
+    return user
+
+
+def _z(dt) -> str | None:
+    return dt.isoformat() + "Z" if dt else None
+
+
+def matter_json(m) -> dict:
+    return {"id": m.id, "code": m.code, "name": m.name, "section": m.section.name,
+            "regulators": [mr.regulator.name for mr in m.regulators], "transferred_from": m.transferred_from,
+            "transferred_on": m.transferred_on.isoformat() if m.transferred_on else None}
+
+
+def push_json(p: Push) -> dict:
+    r = p.record
+    return {"id": p.id, "regulator": p.regulator.name, "due_on": p.due_on.isoformat(), "state": p.state,
+            "state_label": p.state_label, "matter": r.matter.name, "applicant": r.applicant,
+            "credit_code": r.credit_code, "licence_no": r.licence_no, "decision": r.decision,
+            "decided_on": r.decided_on.isoformat(), "pushed_at": _z(p.pushed_at), "claimed_at": _z(p.claimed_at),
+            "claimed_by": p.claimer.username if p.claimer else None, "note": p.note,
+            "document_ids": [d.document_id for d in r.documents]}
+
+
+def revocation_json(v: Revocation) -> dict:
+    return {"id": v.id, "matter": v.matter.name, "licensee": v.licensee, "regulator": v.regulator.name,
+            "action": v.action, "action_label": v.action_label, "discovered_on": v.discovered_on.isoformat(),
+            "pushed_on": v.pushed_on.isoformat(), "due_on": v.due_on.isoformat(), "late": v.late,
+            "late_days": v.late_days, "state": v.state}
+
+
+def _is_bureau(user) -> bool:
+    return user.department.kind in {"bureau", "section"}
+
+
+def _regulators():
+    return list(db().scalars(select(Department).where(Department.kind == "regulator").order_by(Department.id)))
+
+
+def _sections():
+    return list(db().scalars(select(Department).where(Department.kind.in_(["bureau", "section"]))
+                             .order_by(Department.id)))
+
+
+# -- 事项清单 ---------------------------------------------------------------------------------------
+@bp.route("/exchange/matters", methods=["GET", "POST"])
+@login_required
+def matters_page():
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            body = validate(xs.MatterInput, {
+                "code": form.get("code", ""), "name": form.get("name", ""), "section": form.get("section", ""),
+                "regulators": form.getlist("regulators"), "transferred_from": form.get("transferred_from", ""),
+                "transferred_on": form.get("transferred_on") or None})
+            m = exchange().save_matter(_me(), **body.model_dump())
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, status_of(exc)
+        else:
+            flash(f"已保存审批事项：{m.code} {m.name}")
+            return redirect(url_for("exchange.matters_page"))
+    return render_template("ui/exchange/matters.html", matters=exchange().matters(), error=error, form=form,
+                           sections=_sections(), regulators=_regulators()), status
+
+
+@bp.post("/exchange/matters/import")
+@streaming_upload()
+@login_required
+def matters_import():
+    try:
+        upload = open_upload()
+        data = upload.part.read(file_limit() + 1)
+        if len(data) > file_limit():
+            raise too_large()
+        upload.finish()
+        n = exchange().import_matters(_me(), upload.filename, data)
+    except DomainError as exc:
+        db().rollback()
+        return render_template("ui/exchange/matters.html", matters=exchange().matters(), error=exc.message,
+                               form={}, sections=_sections(), regulators=_regulators()), status_of(exc)
+    flash(f"已导入 {n} 个审批事项")
+    return redirect(url_for("exchange.matters_page"))
+
+
+@bp.get("/api/v1/matters")
+@api_login_required
+@operation("事项清单：审批事项、审批股室、监管部门、划转情况（第七、三十条）", responses={200: xs.MatterList})
+def api_matters():
+    return jsonify({"items": [matter_json(m) for m in exchange().matters()]})
+
+
+@bp.post("/api/v1/matters")
+@api_login_required
+@operation("新增或更新审批事项（系统管理员；同一编码则更新）", body=xs.MatterInput, responses={201: xs.Matter},
+           errors=(403,))
+def api_matter_save(body: xs.MatterInput):
+    m = exchange().save_matter(_me(), **body.model_dump())
+    return jsonify(matter_json(m)), 201
+
+
+# -- 审批推送 / 待认领 -------------------------------------------------------------------------------
+def _push_from(body) -> list[Push]:
+    return exchange().push(_me(), **body.model_dump())
+
+
+@bp.route("/exchange/pushes", methods=["GET", "POST"])
+@login_required
+def pushes_page():
+    user = _me()
+    if not _is_bureau(user):
+        return redirect(url_for("exchange.claims_page"))
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            ids = [int(x) for x in form.get("document_ids", "").replace("，", ",").split(",") if x.strip().isdigit()]
+            body = validate(xs.PushInput, {
+                "matter_id": form.get("matter_id") or 0, "applicant": form.get("applicant", ""),
+                "credit_code": form.get("credit_code", "").strip().upper(), "licence_no": form.get("licence_no", ""),
+                "decision": form.get("decision", ""), "decided_on": form.get("decided_on", ""),
+                "document_ids": ids, "regulators": form.getlist("regulators") or None})
+            pushes = _push_from(body)
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, status_of(exc)
+        else:
+            flash("已推送至" + "、".join(f"{p.regulator.name}（{p.due_on.isoformat()}前认领）" for p in pushes))
+            return redirect(url_for("exchange.pushes_page"))
+    return render_template("ui/exchange/pushes.html", pushes=exchange().pushes(user), error=error, form=form,
+                           matters=exchange().matters(), regulators=_regulators(), DECISIONS=DECISIONS,
+                           today=runtime().clock.today(), local_time=local_time), status
+
+
+@bp.get("/exchange/claims")
+@login_required
+def claims_page():
+    user = _me()
+    pushes = exchange().pushes(user)
+    return render_template("ui/exchange/claims.html", pushes=pushes, today=runtime().clock.today(),
+                           local_time=local_time, is_bureau=_is_bureau(user))
+
+
+@bp.post("/exchange/pushes/<int:push_id>/claim")
+@login_required
+def claim_form(push_id: int):
+    try:
+        p = exchange().claim(_me(), push_id, request.form.get("note", ""))
+    except DomainError as exc:
+        db().rollback()
+        return render_template("ui/exchange/claims.html", pushes=exchange().pushes(_me()),
+                               today=runtime().clock.today(), local_time=local_time, error=exc.message,
+                               is_bureau=_is_bureau(_me())), status_of(exc)
+    flash(f"已认领：{p.record.matter.name}（{p.record.applicant}）")
+    return redirect(url_for("exchange.claims_page"))
+
+
+@bp.post("/api/v1/pushes")
+@api_login_required
+@operation("推送审批结果（第二十六条）：按事项清单（或所选）推送给每个监管部门，认领期限为推送日 + 5 个工作日",
+           body=xs.PushInput, responses={201: xs.PushCreated}, errors=(403,))
+def api_push(body: xs.PushInput):
+    return jsonify({"items": [push_json(p) for p in _push_from(body)]}), 201
+
+
+@bp.get("/api/v1/pushes")
+@api_login_required
+@operation("推送列表：监管部门看推送给本部门的，审批局看本局推送的", query=xs.PushQuery,
+           responses={200: xs.PushList})
+def api_pushes(query: xs.PushQuery):
+    return jsonify({"items": [push_json(p) for p in exchange().pushes(_me(), query.state)]})
+
+
+@bp.get("/api/v1/pushes/<int:push_id>")
+@api_login_required
+@operation("推送详情", responses={200: xs.PushOut})
+def api_push_get(push_id: int):
+    return jsonify(push_json(exchange().get_push(_me(), push_id)))
+
+
+@bp.post("/api/v1/pushes/<int:push_id>/claim")
+@api_login_required
+@operation("认领推送（监管部门联络员或档案员）；附件随即授权本部门阅读", body=xs.ClaimInput,
+           responses={200: xs.PushOut}, errors=(403, 409))
+def api_claim(push_id: int, body: xs.ClaimInput):
+    return jsonify(push_json(exchange().claim(_me(), push_id, body.note)))
+
+
+# -- 撤销建议 (第二十八条) ---------------------------------------------------------------------------
+@bp.route("/exchange/revocations", methods=["GET", "POST"])
+@login_required
+def revocations_page():
+    user = _me()
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            ids = [int(x) for x in form.get("document_ids", "").replace("，", ",").split(",") if x.strip().isdigit()]
+            body = validate(xs.RevocationInput, {
+                "matter_id": form.get("matter_id") or 0, "licensee": form.get("licensee", ""),
+                "discovered_on": form.get("discovered_on", ""), "action": form.get("action", ""),
+                "facts": form.get("facts", ""), "document_ids": ids})
+            row = exchange().request_revocation(user, **body.model_dump())
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, status_of(exc)
+        else:
+            flash(f"已推送审批变更撤销建议：{row.matter.name}（{row.licensee}）"
+                  + (f"，逾期推送{row.late_days}个工作日" if row.late else ""))
+            return redirect(url_for("exchange.revocations_page"))
+    return render_template("ui/exchange/revocations.html", rows=exchange().revocations(user), error=error,
+                           form=form, matters=exchange().matters(), ACTIONS=REVOCATION_ACTIONS,
+                           is_bureau=_is_bureau(user), today=runtime().clock.today()), status
+
+
+@bp.post("/api/v1/revocations")
+@api_login_required
+@operation("推送审批变更撤销建议（第二十八条）：期限为发现日 + 2 个工作日，之后推送记为逾期及逾期工作日数",
+           body=xs.RevocationInput, responses={201: xs.RevocationOut}, errors=(403,))
+def api_revocation(body: xs.RevocationInput):
+    return jsonify(revocation_json(exchange().request_revocation(_me(), **body.model_dump()))), 201
+
+
+@bp.get("/api/v1/revocations")
+@api_login_required
+@operation("审批变更撤销建议列表：监管部门看本部门推送的，审批局看推送给本局的", responses={200: xs.RevocationList})
+def api_revocations():
+    return jsonify({"items": [revocation_json(v) for v in exchange().revocations(_me())]})
+
+
+# -- 我的工作 ---------------------------------------------------------------------------------------
+def work_sections(user, session) -> list:
+    svc = services().exchange
+    today = runtime().clock.today()
+    items = []
+    if user.department.kind == "regulator":
+        for p in svc.pushes(user, "unclaimed", limit=50):
+            items.append(mywork.WorkItem(
+                label=f"待认领：{p.record.matter.name}（{p.record.applicant}）", url=url_for("exchange.claims_page"),
+                due=p.due_on, overdue=today > p.due_on, note=f"推送于 {local_time(p.pushed_at)}"))
+    notes = [mywork.WorkItem(label=n.message, url=url_for("exchange.revocations_page") if n.revocation_id else
+                             url_for("exchange.claims_page"), note=f"通知于 {local_time(n.created_at)}")
+             for n in svc.notifications(user)]
+    return [mywork.WorkSection("审批推送待认领", items, order=30), mywork.WorkSection("审管互动通知", notes, order=35)]
+
+
+

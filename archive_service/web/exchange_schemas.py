@@ -1,0 +1,126 @@
+"""Request and response models of the 审管互动 API (/api/v1/matters, /pushes, /revocations)."""
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from correspondence.exchange.models import DECISIONS, PUSH_STATES, REVOCATION_ACTIONS
+
+from .schemas import Day, Id, Input, Query
+
+Ref = Annotated[str, Field(max_length=100, min_length=1, description="部门代码或名称")]
+
+
+class MatterInput(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "code": "SC-001", "name": "食品经营许可", "section": "SCZR", "regulators": ["SCJG"],
+        "transferred_from": "县市场监督管理局", "transferred_on": "2020-06-01"}]})
+
+    code: Annotated[str, Field(max_length=40, min_length=1, description="事项编码（已有编码则更新）")]
+    name: Annotated[str, Field(max_length=200, min_length=1)]
+    section: Ref = Field(description="审批股室（部门代码或名称）")
+    regulators: list[Ref] = Field(default_factory=list, max_length=20, description="监管部门")
+    transferred_from: Annotated[str, Field(max_length=100, description="划转前的部门")] = ""
+    transferred_on: Day | None = Field(default=None, description="划转日期（第三十一条）")
+
+
+class Matter(BaseModel):
+    id: int
+    code: str
+    name: str
+    section: str
+    regulators: list[str]
+    transferred_from: str
+    transferred_on: str | None
+
+
+class MatterList(BaseModel):
+    items: list[Matter]
+
+
+class PushInput(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "matter_id": 1, "applicant": "石城县百味餐饮管理有限公司", "credit_code": "91360735MA3ABCDE1X",
+        "licence_no": "JY13607350012345", "decision": "grant", "decided_on": "2026-11-30", "document_ids": [],
+        "regulators": None}]})
+
+    matter_id: Id
+    applicant: Annotated[str, Field(max_length=200, min_length=1, description="申请人")]
+    credit_code: Annotated[str, Field(max_length=18, min_length=18, description="统一社会信用代码")]
+    licence_no: Annotated[str, Field(max_length=100, description="许可证编号")] = ""
+    decision: Literal[tuple(DECISIONS)] = Field(  # type: ignore[valid-type]
+        description="审批决定：" + "；".join(f"{k} {v}" for k, v in DECISIONS.items()))
+    decided_on: Day
+    document_ids: list[Id] = Field(default_factory=list, max_length=50, description="附件（核心文档编号）")
+    regulators: list[Ref] | None = Field(default=None, max_length=20,
+                                         description="推送的监管部门；省略时按事项清单")
+
+
+class PushOut(BaseModel):
+    id: int
+    regulator: str
+    due_on: str = Field(description="认领期限：推送日 + 5 个工作日")
+    state: Literal[tuple(PUSH_STATES)]  # type: ignore[valid-type]
+    state_label: str
+    matter: str
+    applicant: str
+    credit_code: str
+    licence_no: str
+    decision: str
+    decided_on: str
+    pushed_at: str
+    claimed_at: str | None
+    claimed_by: str | None
+    note: str
+    document_ids: list[int]
+
+
+class PushCreated(BaseModel):
+    items: list[PushOut]
+
+
+class PushQuery(Query):
+    state: Literal[tuple(PUSH_STATES)] | None = Field(  # type: ignore[valid-type]
+        default=None, description="unclaimed 待认领、claimed 已认领、auto_claimed 系统自动认领")
+
+
+class PushList(BaseModel):
+    items: list[PushOut]
+
+
+class ClaimInput(Input):
+    note: Annotated[str, Field(max_length=2000, description="认领意见")] = ""
+
+
+class RevocationInput(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "matter_id": 1, "licensee": "石城县百味餐饮管理有限公司", "discovered_on": "2026-11-30", "action": "revoke",
+        "facts": "经现场检查，该单位使用超过保质期的食品原料……", "document_ids": []}]})
+
+    matter_id: Id
+    licensee: Annotated[str, Field(max_length=200, min_length=1, description="被许可人")]
+    discovered_on: Day = Field(description="发现违法行为的日期")
+    action: Literal[tuple(REVOCATION_ACTIONS)] = Field(  # type: ignore[valid-type]
+        description="建议事项：" + "；".join(f"{k} {v}" for k, v in REVOCATION_ACTIONS.items()))
+    facts: Annotated[str, Field(max_length=20000, min_length=1, description="违法事实")]
+    document_ids: list[Id] = Field(default_factory=list, max_length=50, description="证据材料（核心文档编号）")
+
+
+class RevocationOut(BaseModel):
+    id: int
+    matter: str
+    licensee: str
+    regulator: str
+    action: str
+    action_label: str
+    discovered_on: str
+    pushed_on: str
+    due_on: str = Field(description="推送期限：发现日 + 2 个工作日")
+    late: bool
+    late_days: int
+    state: str
+
+
+class RevocationList(BaseModel):
+    items: list[RevocationOut]

@@ -1,0 +1,26 @@
+"""The 审管互动 exchange as the Runtime sees it: its tables, its Alembic branch, the automatic-claim
+job and its demo register. Listed once in ``archive_service.wiring.FEATURES``."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from archive_service.features import Feature
+
+from . import models
+from .demo import load_exchange_demo
+from .jobs import make_auto_claim
+
+
+def _demo(session: Session, runtime) -> str | None:
+    return "demo matter register and pushes created" if load_exchange_demo(session, runtime) else None
+
+
+FEATURE = Feature(
+    name="exchange",
+    models=(models,),
+    migrations=Path(__file__).parent / "migrations" / "versions",
+    demo=_demo,
+    jobs=(make_auto_claim,),
+)

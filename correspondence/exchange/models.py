@@ -1,0 +1,151 @@
+"""Tables of the 审管互动 exchange: matters (事项清单), approval records and their pushes to regulators,
+notifications of both sides, and revocation requests (第二十八条)."""
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Boolean, Date, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from archive_service.models import Base, Department, Document, User
+
+DECISIONS = {"grant": "准予", "refuse": "不予", "change": "变更", "renew": "延续", "cancel": "注销"}
+PUSH_STATES = {"unclaimed": "待认领", "claimed": "已认领", "auto_claimed": "系统自动认领"}
+REVOCATION_ACTIONS = {"change": "变更", "rescind": "撤销", "cancel": "注销", "revoke": "吊销"}
+PUSH_DAYS = 5  # 第二十六条: the regulator claims within 5 working days
+REVOCATION_DAYS = 2  # 第二十八条: a revocation request is pushed within 2 working days of discovery
+
+
+class Matter(Base):
+    """An approval matter (审批事项) of the register: who approves it and who supervises it."""
+    __tablename__ = "exchange_matters"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    section_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)
+    transferred_from: Mapped[str] = mapped_column(String(100), default="")  # 划转前的部门
+    transferred_on: Mapped[date | None] = mapped_column(Date)  # 划转日期 (第三十一条)
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    section: Mapped[Department] = relationship()
+    regulators: Mapped[list[MatterRegulator]] = relationship(cascade="all, delete-orphan",
+                                                            order_by="MatterRegulator.regulator_id")
+
+
+class MatterRegulator(Base):
+    __tablename__ = "exchange_matter_regulators"
+    matter_id: Mapped[int] = mapped_column(ForeignKey("exchange_matters.id", ondelete="CASCADE"), primary_key=True)
+    regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+
+    regulator: Mapped[Department] = relationship()
+
+
+class ApprovalRecord(Base):
+    """An approval result (审批结果) recorded by a bureau section and pushed to regulators."""
+    __tablename__ = "exchange_records"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("exchange_matters.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)  # the pushing side
+    applicant: Mapped[str] = mapped_column(String(200))
+    credit_code: Mapped[str] = mapped_column(String(18))
+    licence_no: Mapped[str] = mapped_column(String(100), default="")
+    decision: Mapped[str] = mapped_column(String(20))
+    decided_on: Mapped[date] = mapped_column(Date)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    matter: Mapped[Matter] = relationship()
+    department: Mapped[Department] = relationship()
+    creator: Mapped[User] = relationship()
+    documents: Mapped[list[RecordDocument]] = relationship(cascade="all, delete-orphan")
+    pushes: Mapped[list[Push]] = relationship(back_populates="record", order_by="Push.id")
+
+    @property
+    def decision_label(self) -> str:
+        return DECISIONS.get(self.decision, self.decision)
+
+
+class RecordDocument(Base):
+    __tablename__ = "exchange_record_documents"
+    record_id: Mapped[int] = mapped_column(ForeignKey("exchange_records.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+
+    document: Mapped[Document] = relationship()
+
+
+class Push(Base):
+    """One regulator's copy of a pushed approval record, with its claim (认领) state."""
+    __tablename__ = "exchange_pushes"
+    __table_args__ = (Index("ix_exchange_pushes_state_due", "state", "due_on"),
+                      Index("ix_exchange_pushes_regulator_state", "regulator_id", "state"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    record_id: Mapped[int] = mapped_column(ForeignKey("exchange_records.id"), index=True)
+    regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    pushed_at: Mapped[datetime] = mapped_column(DateTime)
+    pushed_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), default="unclaimed")
+    claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
+    claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    record: Mapped[ApprovalRecord] = relationship(back_populates="pushes")
+    regulator: Mapped[Department] = relationship()
+    claimer: Mapped[User | None] = relationship()
+
+    @property
+    def state_label(self) -> str:
+        return PUSH_STATES.get(self.state, self.state)
+
+
+class ExchangeNotification(Base):
+    """A message to a department about a push or a revocation request (shown in 我的工作)."""
+    __tablename__ = "exchange_notifications"
+    __table_args__ = (Index("ix_exchange_notifications_dept_read", "department_id", "read_at"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    push_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_pushes.id"))
+    revocation_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_revocations.id"))
+    message: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class Revocation(Base):
+    """A regulator's request to change or revoke an approval (第二十八条), due 2 working days after discovery."""
+    __tablename__ = "exchange_revocations"
+    __table_args__ = (Index("ix_exchange_revocations_regulator", "regulator_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    matter_id: Mapped[int] = mapped_column(ForeignKey("exchange_matters.id"), index=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), index=True)  # the approving section
+    licensee: Mapped[str] = mapped_column(String(200))
+    discovered_on: Mapped[date] = mapped_column(Date)
+    action: Mapped[str] = mapped_column(String(20))
+    facts: Mapped[str] = mapped_column(Text)
+    pushed_at: Mapped[datetime] = mapped_column(DateTime)
+    pushed_on: Mapped[date] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    late: Mapped[bool] = mapped_column(Boolean, default=False)
+    late_days: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[str] = mapped_column(String(20), default="pushed")  # pushed | verified | done | refused
+    result: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+
+    regulator: Mapped[Department] = relationship(foreign_keys=[regulator_id])
+    section: Mapped[Department] = relationship(foreign_keys=[section_id])
+    matter: Mapped[Matter] = relationship()
+    documents: Mapped[list[RevocationDocument]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def action_label(self) -> str:
+        return REVOCATION_ACTIONS.get(self.action, self.action)
+
+
+class RevocationDocument(Base):
+    __tablename__ = "exchange_revocation_documents"
+    revocation_id: Mapped[int] = mapped_column(ForeignKey("exchange_revocations.id", ondelete="CASCADE"),
+                                               primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+
+    document: Mapped[Document] = relationship()

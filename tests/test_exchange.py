@@ -1,0 +1,205 @@
+"""审管互动 (issue 13): matter register, pushes with claim and automatic claim, revocation requests.
+
+Clock injected (FixedClock); dates cross the 2025 National Day holiday and its make-up workdays."""
+from __future__ import annotations
+
+import io
+from datetime import date, datetime
+
+import pytest
+from openpyxl import Workbook
+
+from archive_service.clock import FixedClock
+from correspondence.exchange.feature import FEATURE
+
+CREDIT = "91360735MA3ABCDE1X"
+
+
+def at(day: str, hour_china: int = 10) -> FixedClock:
+    d = date.fromisoformat(day)
+    return FixedClock(datetime(d.year, d.month, d.day, hour_china - 8, 0))
+
+
+@pytest.fixture
+def ex(rt, make, county, clients):
+    """The small county with a register: 食品经营许可 (SCZR → SCJG) and one with no regulator."""
+    rt.clock = at("2025-09-30")  # a Tuesday before the National Day holiday (10-01 … 10-08; 10-11 is 班)
+    client, admin = clients("admin")
+    for body in ({"code": "SC-001", "name": "食品经营许可", "section": "SCZR", "regulators": ["SCJG"],
+                  "transferred_from": "县市场监督管理局", "transferred_on": "2020-06-01"},
+                 {"code": "SC-009", "name": "无监管部门的事项", "section": "市场准入审批股"}):
+        resp = client.post("/api/v1/matters", json=body, headers=admin)
+        assert resp.status_code == 201, resp.get_json()
+    matters = {m["code"]: m for m in client.get("/api/v1/matters", headers=admin).get_json()["items"]}
+    return rt, county, clients, matters
+
+
+def push_body(matter_id: int, **kw) -> dict:
+    body = {"matter_id": matter_id, "applicant": "石城县百味餐饮管理有限公司", "credit_code": CREDIT,
+            "licence_no": "JY13607350012345", "decision": "grant", "decided_on": "2025-09-29", "document_ids": []}
+    body.update(kw)
+    return body
+
+
+def test_matter_register_api_and_rights(ex):
+    _rt, _county, clients, matters = ex
+    m = matters["SC-001"]
+    assert m["section"] == "市场准入审批股" and m["regulators"] == ["县市场监督管理局"]
+    assert m["transferred_on"] == "2020-06-01"
+    client, drafter = clients("drafter")
+    assert client.get("/api/v1/matters", headers=drafter).get_json()["items"][0]["code"] == "SC-001"
+    resp = client.post("/api/v1/matters", json={"code": "X", "name": "x", "section": "SCZR"}, headers=drafter)
+    assert resp.status_code == 403
+    resp = client.post("/api/v1/matters", json={"code": "X", "name": "x", "section": "SCZR",
+                                                "regulators": ["SFJ"]}, headers=clients("admin")[1])
+    assert resp.status_code == 422 and "不是监管部门" in resp.get_json()["error"]["message"]
+
+
+def test_matter_import_csv_and_xlsx(ex, make):
+    _rt, county, clients, _matters = ex
+    browser = make.browser(county["admin"])
+    csv_text = ("事项编码,事项名称,审批股室,监管部门,划转来源,划转日期\n"
+                "TZ-001,建筑工程施工许可证核发,TZJS,县住房和城乡建设局,县住房和城乡建设局,2020-06-01\n"
+                "SC-001,食品经营许可（更名）,SCZR,SCJG、WJW,,\n")
+    resp = browser.post("/exchange/matters/import", data={
+        "file": (io.BytesIO(csv_text.encode("utf-8-sig")), "事项清单.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    wb = Workbook()
+    ws = wb.active
+    ws.append(["事项编码", "事项名称", "审批股室", "监管部门", "划转来源", "划转日期"])
+    ws.append(["SH-001", "医疗机构执业登记", "SCZR", "县卫生健康委员会", "县卫生健康委员会", date(2021, 1, 1)])
+    buf = io.BytesIO()
+    wb.save(buf)
+    resp = browser.post("/exchange/matters/import", data={
+        "file": (io.BytesIO(buf.getvalue()), "事项清单.xlsx")}, content_type="multipart/form-data")
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    client, admin = clients("admin")
+    got = {m["code"]: m for m in client.get("/api/v1/matters", headers=admin).get_json()["items"]}
+    assert got["SC-001"]["name"] == "食品经营许可（更名）"
+    assert got["SC-001"]["regulators"] == ["县市场监督管理局", "县卫生健康委员会"]
+    assert got["TZ-001"]["section"] == "投资建设审批股" and got["SH-001"]["transferred_on"] == "2021-01-01"
+    # a bad row names its line and changes nothing
+    bad = "事项编码,事项名称,审批股室,监管部门\nZZ-1,新事项,SCZR,SCJG\nZZ-2,坏事项,SCZR,不存在的局\n"
+    resp = browser.post("/exchange/matters/import", data={
+        "file": (io.BytesIO(bad.encode()), "bad.csv")}, content_type="multipart/form-data")
+    assert resp.status_code == 422 and "第 3 行" in resp.get_data(as_text=True)
+    codes = {m["code"] for m in client.get("/api/v1/matters", headers=admin).get_json()["items"]}
+    assert "ZZ-1" not in codes
+    page = browser.get("/exchange/matters").get_data(as_text=True)
+    assert "医疗机构执业登记" in page and "从 XLSX/CSV 导入" in page
+
+
+def test_push_goes_to_the_registered_regulator_and_is_claimed(ex, make):
+    _rt, county, clients, matters = ex
+    doc = make.document(county["drafter"], b"%PDF-1.4 licence", "许可证.pdf", "食品经营许可证")
+    client, drafter = clients("drafter")
+    resp = client.post("/api/v1/pushes", json=push_body(matters["SC-001"]["id"], document_ids=[doc.id]),
+                       headers=drafter)
+    assert resp.status_code == 201, resp.get_json()
+    [p] = resp.get_json()["items"]
+    # pushed Tue 2025-09-30: 10-09, 10-10, 10-11 (make-up Saturday), 10-13, 10-14
+    assert (p["regulator"], p["due_on"], p["state"]) == ("县市场监督管理局", "2025-10-14", "unclaimed")
+
+    _, scjg = clients("scjg_liaison")
+    _, zjj = clients("zjj_liaison")
+    unclaimed = client.get("/api/v1/pushes?state=unclaimed", headers=scjg).get_json()["items"]
+    assert [x["id"] for x in unclaimed] == [p["id"]]
+    assert client.get("/api/v1/pushes", headers=zjj).get_json()["items"] == []  # another regulator sees nothing
+    assert client.get(f"/api/v1/documents/{doc.id}", headers=scjg).status_code == 404  # not before the claim
+
+    assert client.post(f"/api/v1/pushes/{p['id']}/claim", json={}, headers=zjj).status_code == 404
+    _, leader = clients("scjg_leader")  # reviewer/signer: neither liaison nor archivist
+    assert client.post(f"/api/v1/pushes/{p['id']}/claim", json={}, headers=leader).status_code == 403
+    assert client.post(f"/api/v1/pushes/{p['id']}/claim", json={}, headers=drafter).status_code == 404
+    resp = client.post(f"/api/v1/pushes/{p['id']}/claim", json={"note": "已纳入监管"}, headers=scjg)
+    assert resp.status_code == 200 and resp.get_json()["state"] == "claimed"
+    assert resp.get_json()["claimed_by"] == "scjg_liaison"
+    assert client.post(f"/api/v1/pushes/{p['id']}/claim", json={}, headers=scjg).status_code == 409
+    assert client.get(f"/api/v1/documents/{doc.id}", headers=scjg).status_code == 200  # grant reason push
+    assert client.get(f"/api/v1/documents/{doc.id}", headers=zjj).status_code == 404
+    assert [x["state"] for x in client.get("/api/v1/pushes?state=claimed", headers=drafter).get_json()["items"]] \
+        == ["claimed"]
+    # the bureau's home page says it was claimed
+    home = make.browser(county["drafter"]).get("/").get_data(as_text=True)
+    assert "县市场监督管理局已认领" in home
+
+
+def test_push_refusals_change_nothing(ex):
+    _rt, _county, clients, matters = ex
+    client, drafter = clients("drafter")
+    resp = client.post("/api/v1/pushes", json=push_body(matters["SC-009"]["id"]), headers=drafter)
+    assert resp.status_code == 422 and "无监管部门的事项" in resp.get_json()["error"]["message"]
+    resp = client.post("/api/v1/pushes", json=push_body(matters["SC-009"]["id"], regulators=["ZJJ", "WJW"]),
+                       headers=drafter)
+    assert resp.status_code == 201 and [x["regulator"] for x in resp.get_json()["items"]] == [
+        "县住房和城乡建设局", "县卫生健康委员会"]
+    _, scjg = clients("scjg_staff")
+    assert client.post("/api/v1/pushes", json=push_body(matters["SC-001"]["id"]), headers=scjg).status_code == 403
+    resp = client.post("/api/v1/pushes", json=push_body(matters["SC-001"]["id"], credit_code="123"), headers=drafter)
+    assert resp.status_code == 422
+    assert len(client.get("/api/v1/pushes", headers=drafter).get_json()["items"]) == 2
+
+
+def test_auto_claim_after_the_fifth_working_day_not_on_it(ex, make):
+    rt, county, clients, matters = ex
+    client, drafter = clients("drafter")
+    doc = make.document(county["drafter"], b"licence 2", "许可证2.pdf", "许可证")
+    [p] = client.post("/api/v1/pushes", json=push_body(matters["SC-001"]["id"], document_ids=[doc.id]),
+                      headers=drafter).get_json()["items"]
+    job = FEATURE.jobs[0](rt)  # the worker's housekeeping job
+    rt.clock = at("2025-10-14", 23)  # the due day itself, late evening: still the regulator's
+    assert job() == 0
+    _, scjg = clients("scjg_liaison")
+    assert client.get(f"/api/v1/pushes/{p['id']}", headers=scjg).get_json()["state"] == "unclaimed"
+    rt.clock = at("2025-10-15", 9)
+    assert job() == 1
+    assert job() == 0  # claimed exactly once
+    got = client.get(f"/api/v1/pushes/{p['id']}", headers=scjg).get_json()
+    assert got["state"] == "auto_claimed" and got["state_label"] == "系统自动认领"
+    assert got["claimed_at"] == "2025-10-15T01:00:00Z" and got["claimed_by"] is None
+    assert client.get(f"/api/v1/documents/{doc.id}", headers=scjg).status_code == 200
+    assert [x["id"] for x in client.get("/api/v1/pushes?state=auto_claimed", headers=drafter).get_json()["items"]] \
+        == [p["id"]]
+    assert client.post(f"/api/v1/pushes/{p['id']}/claim", json={}, headers=scjg).status_code == 409
+    # both sides are told
+    for user in ("drafter", "scjg_liaison"):
+        assert "系统自动认领" in make.browser(county[user]).get("/").get_data(as_text=True)
+    assert "系统自动认领" not in make.browser(county["zjj_liaison"]).get("/").get_data(as_text=True)
+
+
+def test_revocation_due_in_two_working_days_and_late(ex, make):
+    rt, county, clients, matters = ex
+    rt.clock = at("2026-11-26")  # Thursday; discovered Monday 11-23 → due Wednesday 11-25
+    client, scjg = clients("scjg_staff")  # (a token issued now: the fixture's clock was a year earlier)
+    body = {"matter_id": matters["SC-001"]["id"], "licensee": "石城县百味餐饮管理有限公司",
+            "discovered_on": "2026-11-23",
+            "action": "revoke", "facts": "使用超过保质期的食品原料。", "document_ids": []}
+    resp = client.post("/api/v1/revocations", json=body, headers=scjg)
+    assert resp.status_code == 201, resp.get_json()
+    got = resp.get_json()
+    assert (got["due_on"], got["late"], got["late_days"], got["action_label"]) == ("2026-11-25", True, 1, "吊销")
+    resp = client.post("/api/v1/revocations", json=dict(body, discovered_on="2026-11-24"), headers=scjg)
+    assert (resp.get_json()["late"], resp.get_json()["late_days"]) == (False, 0)
+    resp = client.post("/api/v1/revocations", json=dict(body, discovered_on="2026-11-27"), headers=scjg)
+    assert resp.status_code == 422
+    _, drafter = clients("drafter")
+    assert client.post("/api/v1/revocations", json=body, headers=drafter).status_code == 403
+    assert len(client.get("/api/v1/revocations", headers=drafter).get_json()["items"]) == 2
+    _, zjj = clients("zjj_staff")
+    assert client.get("/api/v1/revocations", headers=zjj).get_json()["items"] == []
+    page = make.browser(county["drafter"]).get("/exchange/revocations").get_data(as_text=True)
+    assert "逾期推送1个工作日" in page
+
+
+def test_pages_for_each_side(ex, make):
+    _rt, county, _clients, matters = ex
+    b = make.browser(county["drafter"])
+    resp = b.post("/exchange/pushes", data={"matter_id": str(matters["SC-001"]["id"]), "applicant": "石城县某某超市",
+                                            "credit_code": CREDIT, "decision": "grant", "decided_on": "2025-09-30"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    assert "石城县某某超市" in b.get("/exchange/pushes").get_data(as_text=True)
+    r = make.browser(county["scjg_liaison"])
+    page = r.get("/exchange/claims").get_data(as_text=True)
+    assert "石城县某某超市" in page and "认领" in page
+    assert "待认领：食品经营许可" in r.get("/").get_data(as_text=True)
+    assert "石城县某某超市" not in make.browser(county["zjj_liaison"]).get("/exchange/claims").get_data(as_text=True)

@@ -138,6 +138,7 @@ class ArchiveService:
         self.verifier = verifier
         self.fondses = Fondses(session, clock)
         self._last_read: tuple[str, bytes] = ("", b"")
+        self._opened: dict[str, tuple[bool, str, int]] = {}  # the last main part's parse (at filing)
 
     # -- who may do what -------------------------------------------------------------------------
     def _require_filer(self, user: User, holding: Department) -> None:
@@ -263,7 +264,9 @@ class ArchiveService:
             item = self._create(user, holding, fonds, bundle, retention, unit, title, archival_code, remarks,
                                 defer_stamp)
             AuditLog(self.s, self.clock).record(user, action, "archive_item", item.id, self.audit_fields(item))
-            report = self.check(item, trigger, user, record=False)
+            # the main part was just read and parsed for its page count: the checks reuse both
+            report = self.check(item, trigger, user, record=False, known=dict([self._last_read]),
+                                opened=self._opened)
             # an import's catalogue may give its numbers in any order: a gap is reported, not blocking
             blocking = [c for c in report.failures
                         if not (archival_code and c.name == "item_numbers_gapless")]
@@ -358,11 +361,13 @@ class ArchiveService:
             return 1
         if v.blob.media_type not in {PDF, "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}:
             return 0
+        self._opened = {}
         try:
-            _ok, _why, n = opens(v.blob.media_type, self._read(v.blob_sha256))
+            result = opens(v.blob.media_type, self._read(v.blob_sha256))
         except DomainError:
             return 0
-        return n
+        self._opened = {v.blob_sha256: result}
+        return result[2]
 
     def _add_stamped_copy(self, user: User, item: ArchiveItem, main: dict) -> None:
         try:
@@ -450,8 +455,8 @@ class ArchiveService:
 
     # -- checks ----------------------------------------------------------------------------------
     def check(self, item: ArchiveItem, trigger: str = "demand", actor: User | None = None,
-              record: bool = True) -> Report:
-        report = run_checks(self.s, self.store, item, self.verifier)
+              record: bool = True, known: dict | None = None, opened: dict | None = None) -> Report:
+        report = run_checks(self.s, self.store, item, self.verifier, known, opened)
         if record:
             self._store_report(item, report, trigger, actor)
         return report

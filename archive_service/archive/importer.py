@@ -281,12 +281,14 @@ class Importer:
     def _import_row(self, clean: dict, stored, dry_run: bool) -> str:
         sha = stored[0].sha256 if stored is not None else _file_digest(clean["path"])
         key = row_key(sha, clean)
-        if self.s.scalar(select(ArchiveItem.id).where(ArchiveItem.source_type == "import",
-                                                      ArchiveItem.source_id == key)):
+        code = clean["archival_code"]
+        match = (ArchiveItem.source_type == "import") & (ArchiveItem.source_id == key)
+        found = self.s.execute(select(ArchiveItem.source_id, ArchiveItem.archival_code).where(
+            match | (ArchiveItem.archival_code == code) if code else match).limit(2)).all()
+        if any(source_id == key for source_id, _ in found):
             return "skipped"
-        if clean["archival_code"] and self.s.scalar(select(ArchiveItem.id).where(
-                ArchiveItem.archival_code == clean["archival_code"])):
-            raise Unprocessable(f"档号 {clean['archival_code']} 已被使用")
+        if found:
+            raise Unprocessable(f"档号 {code} 已被使用")
         if dry_run:
             return "imported"
         docs = self.archive.docs
@@ -301,7 +303,7 @@ class Importer:
                 parts=[SourcePart(doc, 1, "main")])
             self.archive.file(self.user, bundle, clean["retention"], clean["unit"], title=clean["title"],
                               archival_code=clean["archival_code"], remarks=clean["remarks"], trigger="import",
-                              action="archive.import", defer_stamp=True)
+                              action="archive.import", defer_stamp=True, new_source=True)
         return "imported"
 
 

@@ -73,10 +73,16 @@ class Fondses:
 
     def __init__(self, session: Session, clock: Clock):
         self.s, self.clock = session, clock
+        self._known: dict[int, Fonds] = {}
 
     def for_department(self, dept: Department) -> Fonds:
         org = holding_organisation(dept)
+        fonds = self._known.get(org.id)
+        if fonds is not None and fonds in self.s and fonds.department_id == org.id:
+            return fonds  # one look-up per organisation and unit of work (a bulk import files thousands)
         fonds = self.s.scalar(select(Fonds).where(Fonds.department_id == org.id))
+        if fonds is not None:
+            self._known[org.id] = fonds
         if fonds is None:
             raise Unprocessable(f"{org.name}尚未设置全宗号，请联系系统管理员")
         return fonds
@@ -208,7 +214,9 @@ class ArchiveService:
         the first write, and a SAVEPOINT opened before that is committed by its RELEASE — which would
         commit the caller's unit of work early. A no-op write makes the driver begin."""
         if self.s.get_bind().dialect.name == "sqlite":
-            self.s.execute(text("UPDATE archive_fonds SET id = id WHERE 1 = 0"))
+            raw = self.s.connection().connection.dbapi_connection
+            if not getattr(raw, "in_transaction", False):
+                self.s.execute(text("UPDATE archive_fonds SET id = id WHERE 1 = 0"))
 
     def allocate(self, fonds: str, year: int, retention: str, unit: str) -> int:
         """The next 件号 of (全宗, 年度, 保管期限, 机构), gapless: the counter row is locked FOR UPDATE and
@@ -239,11 +247,14 @@ class ArchiveService:
 
     def file(self, user: User, bundle: sources.SourceBundle, retention: str, unit: str | None = None, *,
              title: str | None = None, archival_code: str | None = None, remarks: str = "",
-             trigger: str = "filing", action: str = "archive.file", defer_stamp: bool = False) -> ArchiveItem:
+             trigger: str = "filing", action: str = "archive.file", defer_stamp: bool = False,
+             new_source: bool = False) -> ArchiveItem:
         """File one source as an item; raises FilingRefused (nothing filed) when a check fails.
 
         ``defer_stamp``: the 归档章 copy of a PDF is not rendered now but recorded as pending; the
-        worker derives it (``derive_pending_stamps``). The bulk import files this way."""
+        worker derives it (``derive_pending_stamps``). The bulk import files this way. ``new_source``: the
+        caller has just created the source's documents and checked its source key (the import), so the
+        "filed already" look-ups are skipped (the unique constraints still hold)."""
         if retention not in RETENTIONS:
             raise Unprocessable("保管期限须为 Y（永久）、D30（定期30年）或 D10（定期10年）")
         holding = holding_organisation(self.s.get_one(Department, bundle.department_id))
@@ -251,9 +262,9 @@ class ArchiveService:
         if not bundle.parts:
             raise Unprocessable("没有可归档的文件")
         doc_ids = [p.document.id for p in bundle.parts]
-        taken = self.s.scalar(select(ArchiveItem.archival_code).join(ItemPart)
-                              .where(ItemPart.document_id.in_(doc_ids)).limit(1))
-        if taken is None:
+        taken = None if new_source else self.s.scalar(select(ArchiveItem.archival_code).join(ItemPart)
+                                                      .where(ItemPart.document_id.in_(doc_ids)).limit(1))
+        if taken is None and not new_source:
             taken = self.s.scalar(select(ArchiveItem.archival_code).where(
                 ArchiveItem.source_type == bundle.source_type, ArchiveItem.source_id == bundle.source_id))
         if taken is not None:
@@ -311,13 +322,11 @@ class ArchiveService:
             secrecy="非密", pages=pages, remarks=remarks, source_type=bundle.source_type,
             source_id=bundle.source_id, filed_by=user.id, filed_at=now,
             retention_until=retention_until(retention, self.clock.today()))
+        for pos, p in enumerate(parts):  # a new item's parts: inserted with it, no reload
+            p.pop("pages_hint", None)
+            item.parts.append(ItemPart(position=pos, **p))
         self.s.add(item)
         self.s.flush()
-        for pos, p in enumerate(parts):
-            p.pop("pages_hint", None)
-            self.s.add(ItemPart(item_id=item.id, position=pos, **p))
-        self.s.flush()
-        self.s.refresh(item, ["parts"])
         if main["media_type"] == PDF:
             if defer_stamp:
                 item.stamp_pending = True

@@ -86,3 +86,44 @@ def test_lookup_letter_and_policy(county, browser, demo_clients):  # noqa: F811
     # D30 and 非密: the archivist still decides (the signer only for 永久 or classified items)
     assert holder.post(f"/api/v1/lookups/{req['id']}/actions", headers=hh,
                        json={"action": "approve"}).get_json()["state"] == "active"
+
+
+def test_holder_sees_item_accesses_page(county, browser):
+    item = shared_item(county, "zjj_staff", "人防工程验收材料")
+    client, h = county("scjg_staff")
+    lid = client.post("/api/v1/lookups", headers=h, json={
+        "items": [{"item_id": item["id"], "form": "view"}], "purpose": "核查", "days": 2,
+        "contact": "1"}).get_json()["id"]
+    holder, hh = county("zjj_staff")
+    holder.post(f"/api/v1/lookups/{lid}/actions", headers=hh, json={"action": "approve"})
+    assert client.get(f"/api/v1/archive/items/{item['id']}/view/1", headers=h).status_code == 200
+    web = browser("zjj_staff")
+    assert "调阅记录" in web.get(f"/archive/items/{item['id']}").get_data(as_text=True)
+    html = web.get(f"/lookups/items/{item['id']}/accesses").get_data(as_text=True)
+    assert "lookup.view" in html and "经办人" in html
+    assert browser("scjg_staff").get(f"/lookups/items/{item['id']}/accesses").status_code == 404
+
+
+def test_non_pdf_parts_become_watermarked_pdfs():
+    """Images are wrapped on A4; DOCX goes through LibreOffice; both get the watermark on every page."""
+    import io
+
+    from docx import Document as Docx
+    from PIL import Image
+    from pypdf import PdfReader
+
+    from archive_service.lookup import copies
+
+    lines = copies.watermark_lines("经办人", "县市场监督管理局", "DY2026-000009", "2026-02-12 10:00:00")
+    png = io.BytesIO()
+    Image.new("RGB", (400, 300), "white").save(png, "PNG")
+    buf = io.BytesIO()
+    d = Docx()
+    d.add_paragraph("正文一段")
+    d.save(buf)
+    for data, mime, name in ((png.getvalue(), "image/png", "a.png"),
+                             (buf.getvalue(), "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+                              "a.docx")):
+        out = copies.watermarked(copies.as_pdf(data, mime, name), lines)
+        pages = PdfReader(io.BytesIO(out)).pages
+        assert pages and all("DY2026-000009" in p.extract_text() for p in pages), name

@@ -108,6 +108,17 @@ def reader(item_id: int):
     return render_template("ui/lookup/reader.html", li=li, pages=range(1, n + 1), local_time=local_time)
 
 
+@bp.get("/lookups/items/<int:item_id>/accesses")
+@login_required
+def item_accesses(item_id: int):
+    """The holder's view of every lookup access to one item (the archive's item page links here)."""
+    from .services import services
+
+    item = services().archive.get(signed_in_user(), item_id)  # the holder only (404 otherwise)
+    events = [access_json(e) for e in lookups().item_accesses(item.id)]
+    return render_template("ui/lookup/item_accesses.html", item=item, events=events)
+
+
 @bp.get("/lookups/queue")
 @login_required
 def queue():

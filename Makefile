@@ -18,10 +18,12 @@ run: system-packages $(BIN)/.installed
 
 test: system-packages-test $(BIN)/.installed-test tests/a11y/node_modules/.installed postgres
 	$(BIN)/lint-imports
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q -p no:cacheprovider tests
 	ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not dbless" tests
 
-# ruff (config in pyproject.toml) and mypy on archive_service, correspondence and search.
+# ruff (config in pyproject.toml) and mypy on archive_service, correspondence and search (also run by `make test`).
 lint: $(BIN)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy

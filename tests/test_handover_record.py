@@ -42,7 +42,8 @@ def test_record_fields_signatures_and_filing(rt, clients, county):
         text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf.data)).pages)
         for needle in ("电子档案移交与接收登记表", "交接工作名称", "建设工程许可档案移交", "内容描述", "划转<事项>档案",
                        "移交电子档案数量", "3 件", "移交数据量", "GB", "载体起止顺序号", "载体类型", "在线", "检验内容",
-                       "准确性：合格", "完整性：合格", "可用性：合格", "安全性：合格", "填表人", "审核人", "单位（印章）",
+                       "准确性：合格", "完整性：合格", "可用性：合格", "安全性：合格", "填表人", "审核人",
+                       "单位（印章）",
                        "县住房和城乡建设局", "县行政审批局", "住房经办人", "住房负责人", "档案员王芳", "局长李明",
                        "摘要算法：SHA-256"):
             assert needle in text, needle

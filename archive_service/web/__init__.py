@@ -5,6 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 
 from ..runtime import Runtime
 from ..settings import Settings
@@ -60,7 +61,8 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
         MAX_FORM_MEMORY_SIZE=1024 * 1024,
         JSON_AS_ASCII=False,
     )
-    app.json.ensure_ascii = False
+    if isinstance(app.json, DefaultJSONProvider):
+        app.json.ensure_ascii = False
     app.extensions["archive"] = runtime
 
     app.url_map.converters["int"] = limits.BoundedIntConverter  # before any rule is added

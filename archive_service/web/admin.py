@@ -64,9 +64,9 @@ def departments():
         f = parse_form(DepartmentForm)
         parent = find_department(db(), f.parent) if f.parent else None
         if f.id:
-            _directory().update_department(_get(Department, f.id), f.name, f.code, f.kind)
+            _directory().update_department(_get(Department, f.id), f.name or "", f.code or "", f.kind or "")
             return _done("部门已更新", "admin.departments")
-        _directory().add_department(f.name, f.code, f.kind, parent)
+        _directory().add_department(f.name or "", f.code or "", f.kind or "", parent)
         return _done("部门已添加", "admin.departments")
     return render_template("ui/admin/departments.html", departments=_departments())
 
@@ -77,7 +77,7 @@ def users():
     if request.method == "POST":
         f = parse_form(UserForm)
         dept = find_department(db(), f.department)
-        _directory().add_user(f.username, f.full_name, dept, f.roles, f.password)
+        _directory().add_user(f.username or "", f.full_name or "", dept, f.roles, f.password)
         return _done("用户已添加", "admin.users")
     rows = all_users(db())
     return render_template("ui/admin/users.html", users=rows, departments=_departments())

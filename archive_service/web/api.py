@@ -98,9 +98,9 @@ def create_document():
 def list_documents(query: s.ListQuery):
     service = services().documents
     if query.page is not None:  # OFFSET paging, kept for older clients (deep pages are slow)
-        result = service.list(signed_in_user(), query.page, query.size or 20)
-        return jsonify({"items": [document_json(d) for d in result.items], "total": result.total,
-                        "page": result.page, "size": result.size, "pages": result.pages})
+        numbered = service.list(signed_in_user(), query.page, query.size or 20)
+        return jsonify({"items": [document_json(d) for d in numbered.items], "total": numbered.total,
+                        "page": numbered.page, "size": numbered.size, "pages": numbered.pages})
     result = service.page(signed_in_user(), **query.keyset(20))
     return jsonify({"items": [document_json(d) for d in result.items], **page_json(result)})
 

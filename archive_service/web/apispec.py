@@ -114,15 +114,15 @@ def unprocessable(exc: ValidationError, prefix: str = "") -> Unprocessable:
     return Unprocessable(f"{first['field']}：{first['message']}", field=first["field"], errors=errors)
 
 
-def validate(model: type[BaseModel], data: Any, prefix: str = "") -> BaseModel:
+M = typing.TypeVar("M", bound=BaseModel)
+
+
+def validate(model: type[M], data: Any, prefix: str = "") -> M:
     """``data`` as ``model``; 422 naming the first bad field."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
         raise unprocessable(exc, prefix) from None
-
-
-M = typing.TypeVar("M", bound=BaseModel)
 
 
 def parse_query(model: type[M]) -> M:
@@ -194,7 +194,7 @@ def query_dict(model: type[BaseModel], source=None) -> dict:
 def parse_form(model: type[M]) -> M:
     """The request's HTML form as ``model`` (fields the model does not name, like csrf_token, are left out);
     422 naming the first bad field."""
-    return validate(model, query_dict(model, request.form))  # type: ignore[return-value]
+    return validate(model, query_dict(model, request.form))
 
 
 # -- the OpenAPI document -------------------------------------------------------------------------

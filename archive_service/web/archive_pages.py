@@ -1,6 +1,8 @@
 """Archive pages (档案): 归档 candidates and batch filing, 档案 list, item page, 目录 export, 导入, 鉴定."""
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
@@ -56,7 +58,8 @@ def file_page():
                 refs.append({"letter_id": int(ident)} if kind == "letter" else {"document_id": int(ident)})
         if not refs:
             flash("请至少选择一件")
-            return redirect(url_for("archive_pages.file_page", **request.args))
+            args: dict[str, Any] = request.args.to_dict()
+            return redirect(url_for("archive_pages.file_page", **args))
         retention = request.form.get("retention", "")
         filed, failed = svc.file_many(user, refs, retention, request.form.get("unit") or None)
         after_commit(lambda: [svc.apply_retention(item) for item in filed])

@@ -5,6 +5,7 @@ This is the only place that turns a domain error's kind into an HTTP status.
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
@@ -37,13 +38,11 @@ def wants_json() -> bool:
 
 def error_response(status: int, code: str, message: str, details: dict | None = None):
     if wants_json():
-        body = {"error": {"code": code, "message": message}}
+        error: dict[str, Any] = {"code": code, "message": message}
         if details:
-            body["error"]["details"] = details
-        resp = jsonify(body)
-    else:
-        resp = render_template("ui/error.html", status=status, message=message)
-    return resp, status
+            error["details"] = details
+        return jsonify({"error": error}), status
+    return render_template("ui/error.html", status=status, message=message), status
 
 
 def init_app(app: Flask) -> None:

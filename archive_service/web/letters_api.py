@@ -180,10 +180,10 @@ def inbox_action(item_id: int, body: ls.InboxAction):
 
     outcome = run_action(current_user(), item_id, body)
     item = inbox().item(current_user(), item_id)
-    body = {"item": item_json(item), "message": outcome.message}
+    out: dict[str, object] = {"item": item_json(item), "message": outcome.message}
     if outcome.reply_letter_id is not None:
-        body["reply_letter_id"] = outcome.reply_letter_id
-    return jsonify(body)
+        out["reply_letter_id"] = outcome.reply_letter_id
+    return jsonify(out)
 
 
 @bp.get("/agency-codes")

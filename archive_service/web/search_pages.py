@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, jsonify, render_template, request, url_for
 from markupsafe import Markup
@@ -106,7 +107,7 @@ def results():
     args = request.args.to_dict(flat=False)
 
     def link(**changes):
-        merged = {k: v for k, v in args.items()}
+        merged: dict[str, Any] = dict(args)
         for k, v in changes.items():
             if v is None:
                 merged.pop(k, None)
@@ -152,7 +153,7 @@ def _extraction_helper():
         version = doc.versions[-1] if doc.versions else None
         row = db().get(TextExtraction, version.id) if version is not None else None
         pending = version is not None and (row is None or row.status == "partial")
-        job = db().get(ExtractionJob, version.id) if pending else None
+        job = db().get(ExtractionJob, version.id) if pending and version is not None else None
         return row, job, EXTRACTION_STATUS
 
     return {"search_extraction": search_extraction}

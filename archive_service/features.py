@@ -40,6 +40,8 @@ class Feature:
     setup: Callable[[], None] | None = None
     #: periodic worker jobs: ``make(runtime) -> job()``, run with the core's housekeeping
     jobs: Sequence[Callable[[Any], Callable[[], Any]]] = ()
+    #: worker jobs run on every pass of the worker's loop (each must be cheap when there is nothing to do)
+    frequent_jobs: Sequence[Callable[[Any], Callable[[], Any]]] = ()
 
 
 class FeatureSet:

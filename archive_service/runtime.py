@@ -80,6 +80,8 @@ class Runtime:
         for feature in self.features:
             for make in feature.jobs:
                 worker.add_housekeeping(make(self))
+            for make in feature.frequent_jobs:
+                worker.add_frequent(make(self))
         return worker
 
     def close(self) -> None:

@@ -68,6 +68,12 @@ class Worker:
         self.name = name or f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
         self._stop = threading.Event()
         self._housekeeping: list = []
+        self._frequent: list = []
+
+    def add_frequent(self, job) -> None:
+        """A feature's job ``job() -> None`` run on every pass of the loop (cheap when idle, e.g. the
+        archive's pending 归档章 copies); a failing job is logged and does not stop the others."""
+        self._frequent.append(job)
 
     def add_housekeeping(self, job) -> None:
         """A feature's periodic job ``job() -> None`` (e.g. the archive's check sample), run with the
@@ -163,6 +169,11 @@ class Worker:
                     self.drain()
                 while self.drain_outbox():
                     pass
+                for job in self._frequent:
+                    try:
+                        job()
+                    except Exception:
+                        log.exception("worker job failed")
                 now = self.clock.now()
                 if last_anchor is None or now - last_anchor >= self.anchor_every:
                     last_anchor = now

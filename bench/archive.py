@@ -2,7 +2,8 @@
 
 1. Writes N laws of ../shared/corpus/laws.jsonl.gz out as PDF files plus a catalogue (CSV), then runs
    `archive-service import DIR --catalogue … --department ZJJ` as a subprocess on a fresh embedded
-   instance (SQLite, local store): items/s (digests, checks, filing, 归档章 copy, search outbox) and
+   instance (SQLite, local store): items/s (digests, checks, filing, search outbox; the 归档章 copies
+   are left pending for the worker) and
    the peak RSS of the import process.
 2. Four-property checks over up to 1,000 filed items (in process, one report stored per item).
 3. 归档文件目录 of 10,000 items as XLSX and as PDF (items made in memory; the export alone).

@@ -48,3 +48,25 @@ def test_import_defers_stamp_and_worker_derives_it(rt, tmp_path):
             copy = b"".join(svc.store.open(item.parts[1].sha256))
             assert copy.startswith(b"%PDF") and copy != b"".join(svc.store.open(item.parts[0].sha256))
     assert ArchiveJobs(rt).derive_pending_stamps() == 0
+
+
+def test_the_worker_loop_derives_pending_stamps_without_waiting_for_housekeeping(rt, tmp_path):
+    with rt.transaction() as s:
+        load_demo(s, rt.clock, rt.documents)
+    setup_archive(rt)
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(make_pdf("scan a", 1))
+    cat = tmp_path / "目录.csv"
+    with open(cat, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([["题名", "日期", "文件名", "保管期限"], ["扫描件", "20240105", "a.pdf", "D30"]])
+    with rt.factory() as s:
+        importer = Importer(s, archive_for(rt, s), users(s)["zjj_staff"],
+                            s.scalar(select(Department).where(Department.code == "ZJJ")))
+        importer.run(folder, cat, lambda keep: s.commit() if keep else s.rollback())
+    worker = rt.worker(extractor=None)
+    worker._housekeeping.clear()  # only the loop's frequent jobs
+    worker.run(once=True)
+    with rt.factory() as s:
+        item = s.scalar(select(ArchiveItem))
+        assert not item.stamp_pending and [p.role for p in item.parts] == ["main", "stamped"]

@@ -37,6 +37,7 @@ KNOWN_PAGES = [
     "/letters/agency-codes", "/meetings/1/minutes", "/admin/", "/account/tokens",
     "/lookups", "/lookups?q=材料", "/lookups/queue",
     "/exchange/matters", "/exchange/pushes", "/exchange/claims", "/exchange/revocations",
+    "/handovers", "/handovers/incoming",
     "/no-such-page",  # the error page
 ]
 #: never followed: downloads, files, exports, logout, and query variants of lists

@@ -20,6 +20,7 @@ from . import (
     errors,
     exchange,
     handover_api,
+    handover_pages,
     headers,
     health,
     inbox,
@@ -44,7 +45,7 @@ STATIC = Path(__file__).resolve().parents[2] / "static"  # the pages' JavaScript
 # ``work_sections`` for 我的工作. A feature's pages join this list explicitly.
 WEB_MODULES = (health, api, pages, admin, audit_pages, signature_pages, meetings, search_pages, letters,
                letters_api, inbox, render_api, archive_api, archive_pages, lookup_api,
-               handover_api, lookup_pages, exchange)
+               handover_api, handover_pages, lookup_pages, exchange)
 
 
 def create_app(runtime: Runtime | Settings | None = None) -> Flask:

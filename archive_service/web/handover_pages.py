@@ -1,0 +1,136 @@
+"""Handover pages: 移交 (my manifests by state, a new manifest three ways, the manifest page) and 待接收."""
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from sqlalchemy import select
+
+from ..archive.models import RETENTIONS, ArchiveItem
+from ..errors import DomainError
+from ..handover.models import PURPOSES, STATES
+from ..handover.service import organisation
+from ..models import Department
+from ..permissions import has_role
+from . import mywork
+from .context import db, signed_in_user
+from .handover_api import handover_json, service
+from .pages import login_required
+
+bp = Blueprint("handover_pages", __name__)
+ACTION_LABELS = {"submit": "提交", "sign": "签署", "receive": "接收并检验", "accept": "同意接收", "reject": "退回"}
+
+
+def _int(value):
+    try:
+        return int(value) if value not in (None, "") else None
+    except ValueError:
+        return None
+
+
+@bp.route("/handovers", methods=["GET", "POST"])
+@login_required
+def index():
+    user = signed_in_user()
+    svc = service()
+    org = organisation(user.department)
+    if request.method == "POST":
+        form = request.form
+        ids = [int(x) for x in form.get("items", "").replace("，", ",").replace(" ", ",").split(",") if x.isdigit()]
+        try:
+            if form.get("fonds") or form.get("year") or form.get("retention"):
+                ids += svc.items_by(user, form.get("fonds") or None, _int(form.get("year")),
+                                    form.get("retention") or None)
+            if form.get("query", "").strip():
+                like = f"%{form['query'].strip()}%"
+                ids += list(db().scalars(select(ArchiveItem.id).where(
+                    ArchiveItem.department_id == org.id,
+                    ArchiveItem.title.like(like) | ArchiveItem.archival_code.like(like)).limit(10000)))
+            h = svc.create(user, form.get("name", ""), form.get("description", ""), form.get("to_department", ""),
+                           ids, form.get("purpose") or "transfer")
+            db().commit()
+            return redirect(url_for("handover_pages.show", handover_id=h.id))
+        except DomainError as exc:
+            db().rollback()
+            flash(exc.message)
+    mine = [h for h in svc.mine(user) if h.from_department_id == org.id]
+    departments = db().scalars(select(Department).where(Department.kind != "section", Department.id != org.id)
+                               .order_by(Department.code)).all()
+    return render_template("ui/handover/list.html", rows=mine, STATES=STATES, PURPOSES=PURPOSES,
+                           departments=departments, RETENTIONS=RETENTIONS, incoming=False,
+                           can_create=has_role(user, "archivist"))
+
+
+@bp.get("/handovers/incoming")
+@login_required
+def incoming():
+    user = signed_in_user()
+    org = organisation(user.department)
+    rows = [h for h in service().mine(user) if h.to_department_id == org.id]
+    return render_template("ui/handover/list.html", rows=rows, STATES=STATES, incoming=True, can_create=False)
+
+
+@bp.get("/handovers/<int:handover_id>")
+@login_required
+def show(handover_id: int):
+    svc = service()
+    h = svc.get(signed_in_user(), handover_id)
+    data = handover_json(svc, h)
+    number = _int(request.args.get("revision"))
+    report = svc.report(h, number)
+    editable = h.state in {"draft", "rejected"} and has_role(signed_in_user(), "archivist") \
+        and organisation(signed_in_user().department).id == h.from_department_id
+    return render_template("ui/handover/show.html", h=h, data=data, report=report, ACTION_LABELS=ACTION_LABELS,
+                           revision=number or h.revision, editable=editable)
+
+
+@bp.post("/handovers/<int:handover_id>/act")
+@login_required
+def act(handover_id: int):
+    svc = service()
+    user = signed_in_user()
+    action = request.form.get("action", "")
+    try:
+        h = svc.get(user, handover_id)
+        exceptions = json.loads(request.form.get("exceptions") or "[]")
+        svc.act(user, h, action, request.form.get("reason", ""), exceptions)
+        db().commit()
+        if h.state == "accepted" and svc.archive is not None:
+            for item_id in (h.sender_record_item_id, h.receiver_record_item_id):
+                if item_id:
+                    svc.archive.apply_retention(db().get_one(ArchiveItem, item_id))
+            db().commit()
+        flash(f"已{ACTION_LABELS.get(action, action)}，当前状态：{h.state_label}")
+    except (DomainError, ValueError) as exc:
+        db().rollback()
+        flash(getattr(exc, "message", None) or str(exc))
+    return redirect(url_for("handover_pages.show", handover_id=handover_id))
+
+
+@bp.post("/handovers/<int:handover_id>/edit")
+@login_required
+def edit(handover_id: int):
+    """The sender changes a draft's items, or makes a rejected manifest's next revision."""
+    svc = service()
+    user = signed_in_user()
+    ids = [int(x) for x in request.form.get("items", "").replace("，", ",").replace(" ", ",").split(",") if x.isdigit()]
+    try:
+        h = svc.get(user, handover_id)
+        svc.edit(user, h, ids or None)
+        db().commit()
+        flash(f"已修改，当前为第 {h.revision} 版")
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message)
+    return redirect(url_for("handover_pages.show", handover_id=handover_id))
+
+
+def work_sections(user, session):
+    """我的工作: manifests to submit, sign, receive or accept, and rejected ones to fix."""
+    if not has_role(user, "archivist", "signer"):
+        return []
+    todo = service().to_do(user)
+    labels = {"submit": "待提交", "sign": "待签署", "receive": "待接收", "accept": "待同意接收", "fix": "被退回待修改"}
+    return [mywork.WorkSection("移交与接收", [
+        mywork.WorkItem(h.name, url_for("handover_pages.show", handover_id=h.id), note=labels[what])
+        for h, what in todo[:8]], 33)] if todo else []

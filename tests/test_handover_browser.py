@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -95,6 +96,6 @@ def test_build_sign_receive_accept_download(live_server, chromium):
     assert "已接收" in page.inner_text("#hv-state")
     with page.expect_download() as info:
         page.click("text=下载交接文据（PDF）")
-    data = open(info.value.path(), "rb").read()
+    data = Path(info.value.path()).read_bytes()
     assert data.startswith(b"%PDF") and data.count(b"/ByteRange") >= 2
     ctx.close()

@@ -203,3 +203,67 @@ def test_pages_for_each_side(ex, make):
     assert "石城县某某超市" in page and "认领" in page
     assert "待认领：食品经营许可" in r.get("/").get_data(as_text=True)
     assert "石城县某某超市" not in make.browser(county["zjj_liaison"]).get("/exchange/claims").get_data(as_text=True)
+
+
+def test_change_revocation_template_names_the_four_actions_and_claims_nothing(ex):
+    from correspondence.doc_templates import fill, load_letter_template
+    from correspondence.exchange.models import Revocation
+    from correspondence.exchange.service import revocation_letter_values
+
+    rt, _county, clients, matters = ex
+    template = load_letter_template("change_revocation")
+    text = "".join(template["body"])
+    assert "变更、撤销、注销或者吊销" in text and "撤回" not in text
+    assert "已通过审管互动系统推送" not in text  # the letter says only what it carries itself
+    client, scjg = clients("scjg_staff")
+    got = client.post("/api/v1/revocations", headers=scjg, json={
+        "matter_id": matters["SC-001"]["id"], "licensee": "石城县百味餐饮管理有限公司", "discovered_on": "2025-09-29",
+        "action": "revoke", "facts": "无证经营。"}).get_json()
+    with rt.transaction() as s:
+        letter = fill(template, **revocation_letter_values(s.get(Revocation, got["id"])))
+    assert letter["title"] == "关于建议对石城县百味餐饮管理有限公司的食品经营许可予以吊销的函"
+    assert "2025年9月29日发现" in "".join(letter["body"]) and "×××" not in letter["title"]
+
+
+def test_two_workers_auto_claim_each_push_exactly_once(ex):
+    """On PostgreSQL the pass locks with FOR UPDATE SKIP LOCKED and updates only unclaimed rows."""
+    import threading
+
+    from sqlalchemy import func, select
+
+    from archive_service.models import AuditEvent, DocumentGrant
+    from correspondence.exchange.models import ExchangeNotification
+
+    rt, _county, clients, matters = ex
+    if rt.engine.dialect.name != "postgresql":
+        pytest.skip("row locks under concurrency: PostgreSQL leg")
+    client, drafter = clients("drafter")
+    for i in range(12):
+        assert client.post("/api/v1/pushes", headers=drafter, json=push_body(
+            matters["SC-001"]["id"], applicant=f"申请人{i}", regulators=["SCJG", "ZJJ"])).status_code == 201
+    rt.clock = at("2025-10-15", 9)
+    job = FEATURE.jobs[0](rt)
+    barrier, counts, errors = threading.Barrier(2), [], []
+
+    def run():
+        try:
+            barrier.wait()
+            counts.append(job())
+        except Exception as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sum(counts) == 24 and job() == 0
+    with rt.transaction() as s:
+        assert s.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.action == "exchange.auto_claimed")) == 24
+        # one notification per side and push
+        assert s.scalar(select(func.count()).select_from(ExchangeNotification).where(
+            ExchangeNotification.message.like("%系统自动认领%"))) == 48
+        assert s.scalar(select(func.count()).select_from(DocumentGrant)) == 0  # no attachments here
+    assert {x["state"] for x in client.get("/api/v1/pushes", headers=drafter).get_json()["items"]} == {"auto_claimed"}

@@ -383,3 +383,10 @@ def _read_table(filename: str, data: bytes) -> Iterable[Sequence]:
     else:
         raise Unprocessable("CSV 文件编码应为 UTF-8 或 GB18030")
     yield from csv.reader(io.StringIO(text))
+
+
+def revocation_letter_values(row: Revocation) -> dict[str, str]:
+    """The placeholders of the 审批变更撤销建议函 template (change_revocation) for a revocation request."""
+    d = row.discovered_on
+    return {"subject": f"{row.licensee}的{row.matter.name}", "licensee": row.licensee, "action": row.action_label,
+            "discovered_on": f"{d.year}年{d.month}月{d.day}日"}

@@ -12,8 +12,8 @@ from correspondence.meetings import MeetingService
 from correspondence.minutes import MinutesService
 
 
-def minutes_service(s, demo) -> MinutesService:
-    return MinutesService(s, demo.clock, LetterService(s, demo.documents(s), demo.clock))
+def minutes_service(s, rt) -> MinutesService:
+    return MinutesService(s, rt.clock, LetterService(s, rt.documents(s), rt.clock))
 
 
 def at_china(d: date, hour: int = 10) -> datetime:

@@ -69,7 +69,7 @@ def test_rapidocr_scanned_pdf_is_searchable_with_pages_and_a_searchable_copy(rt,
     pages = pages_from_corpus(2, SEED, max_lines=12)  # a dozen lines a page keeps the test short
     original = pdf_of(pages)
     doc = make.document(user, original, "扫描件.pdf", f"历史档案扫描件（{corpus_path().name}）").id
-    rt.__dict__["sandbox"] = rapid_box
+    rt.sandbox = rapid_box
     try:
         rt.worker().drain()
         with rt.factory() as s:
@@ -81,17 +81,17 @@ def test_rapidocr_scanned_pdf_is_searchable_with_pages_and_a_searchable_copy(rt,
             stored = b"".join(rt.store.open(version.blob_sha256))
             text = row.text
     finally:
-        rt.__dict__.pop("sandbox", None)
+        del rt.sandbox
     reference = "\n".join(p.text for p in pages)
     assert _search_recall(make, user, doc, reference) >= 0.98
     browser = make.browser(user)
     page = browser.get(f"/documents/{doc}").get_data(as_text=True)
     assert "已识别（OCR）" in page and f"/documents/{doc}/searchable.pdf" in page
-    rt.__dict__["sandbox"] = rapid_box
+    rt.sandbox = rapid_box
     try:
         download = browser.get(f"/documents/{doc}/searchable.pdf")
     finally:
-        rt.__dict__.pop("sandbox", None)
+        del rt.sandbox
     assert download.status_code == 200 and download.data[:5] == b"%PDF-"
     assert "%E5%8F%AF%E6%A3%80%E7%B4%A2.pdf" in download.headers["Content-Disposition"]  # …-可检索.pdf
     outsider = make.browser(make.user(make.department(), "drafter"))

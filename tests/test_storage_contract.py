@@ -54,8 +54,7 @@ def leftovers(store) -> list[str]:
         return [p.name for p in tmp.iterdir()] if tmp.exists() else []
     found = [o.object_name for o in store.client.list_objects(
         store.bucket, prefix="tmp/", recursive=True, include_version=True)]
-    uploads = store.client._list_multipart_uploads(store.bucket).uploads
-    return found + [f"upload:{u.object_name}" for u in uploads]
+    return found + [f"upload:{u.key}" for u in store.multipart_uploads()]
 
 
 class FailingStream(io.RawIOBase):

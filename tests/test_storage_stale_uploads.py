@@ -7,6 +7,7 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import boto3
 import pytest
 
 from archive_service.documents import collect_orphans
@@ -19,13 +20,21 @@ def _s3(endpoint) -> S3Store:
     return S3Store(endpoint, ACCESS_KEY, SECRET_KEY, f"stale-{uuid.uuid4().hex[:12]}", part_size=5 * 1024 * 1024)
 
 
+def _leave_upload(endpoint: str, store: S3Store) -> str:
+    """A multipart upload started and never finished, as a process that died mid-upload leaves it
+    (started by another S3 client, boto3, through the public API)."""
+    client = boto3.client("s3", endpoint_url=f"http://{endpoint}", aws_access_key_id=ACCESS_KEY,
+                          aws_secret_access_key=SECRET_KEY, region_name="us-east-1")
+    return client.create_multipart_upload(Bucket=store.bucket, Key=new_upload_name("objects"))["UploadId"]
+
+
 def _uploads(store: S3Store) -> list[str]:
-    return [u.upload_id for u in store.client._list_multipart_uploads(store.bucket).uploads]
+    return [u.upload_id for u in store.multipart_uploads()]
 
 
 def test_s3_abort_stale_uploads(s3_endpoint):
     store = _s3(s3_endpoint)
-    started = store.client._create_multipart_upload(store.bucket, new_upload_name("objects"), {})
+    started = _leave_upload(s3_endpoint, store)
     assert _uploads(store) == [started]
     assert store.abort_stale_uploads(datetime.now(UTC) - timedelta(hours=1)) == 0  # still young
     assert _uploads(store) == [started]
@@ -47,7 +56,7 @@ def test_local_abort_stale_uploads(tmp_path):
 
 def test_gc_aborts_stale_multipart_uploads(rt, s3_endpoint):
     store = _s3(s3_endpoint)
-    store.client._create_multipart_upload(store.bucket, new_upload_name("objects"), {})
+    _leave_upload(s3_endpoint, store)
     kept = store.put_stream(io.BytesIO(b"not referenced, but young"))
     with rt.factory() as s:
         assert collect_orphans(s, store, rt.clock, timedelta(hours=1)) == []

@@ -38,6 +38,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import certifi
@@ -123,6 +124,15 @@ def _upload_started(name: str, initiated: datetime | None) -> datetime:
     if _UPLOAD_ID.match(tail):
         times.append(datetime.fromtimestamp(int(tail[:12], 16) / 1000, tz=UTC))
     return max(times) if times else datetime.min.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class PendingUpload:
+    """A multipart upload neither completed nor aborted."""
+
+    key: str
+    upload_id: str
+    initiated: datetime | None
 
 
 class _Source:
@@ -360,26 +370,34 @@ class S3Store:
         except Exception as exc:  # cleanup must not hide the original outcome
             log.warning("could not abort the multipart upload of %s: %s", key, exc)
 
+    def multipart_uploads(self) -> list[PendingUpload]:
+        """Multipart uploads started in the bucket and neither completed nor aborted (every page)."""
+        found: list[PendingUpload] = []
+        with _translated():
+            key_marker = upload_marker = None
+            while True:  # (the minio client lists multipart uploads only through this internal call)
+                page = self.client._list_multipart_uploads(
+                    self.bucket, key_marker=key_marker, upload_id_marker=upload_marker)
+                found += [PendingUpload(u.object_name, u.upload_id, u.initiated_time)
+                          for u in page.uploads if u.upload_id]
+                if not page.is_truncated or not page.uploads:
+                    return found
+                # (minio's result loses NextUploadIdMarker: continue after the last upload listed)
+                key_marker, upload_marker = page.uploads[-1].object_name, page.uploads[-1].upload_id
+
     def abort_stale_uploads(self, before: datetime) -> int:
         """Abort multipart uploads started before ``before`` (aware); their parts are freed."""
         aborted = 0
-        with _translated():
-            key_marker = upload_marker = None
-            while True:
-                page = self.client._list_multipart_uploads(
-                    self.bucket, key_marker=key_marker, upload_id_marker=upload_marker)
-                for upload in page.uploads:
-                    if upload.upload_id and _upload_started(upload.object_name, upload.initiated_time) < before:
-                        try:
-                            self.client._abort_multipart_upload(self.bucket, upload.object_name, upload.upload_id)
-                            aborted += 1
-                        except S3Error as exc:
-                            if exc.code != "NoSuchUpload":
-                                raise
-                if not page.is_truncated or not page.uploads:
-                    return aborted
-                # (minio's result loses NextUploadIdMarker: continue after the last upload listed)
-                key_marker, upload_marker = page.uploads[-1].object_name, page.uploads[-1].upload_id
+        for upload in self.multipart_uploads():
+            if _upload_started(upload.key, upload.initiated) < before:
+                with _translated():
+                    try:
+                        self.client._abort_multipart_upload(self.bucket, upload.key, upload.upload_id)
+                        aborted += 1
+                    except S3Error as exc:
+                        if exc.code != "NoSuchUpload":
+                            raise
+        return aborted
 
     def set_retention(self, sha256: str, until: datetime) -> None:
         if until.tzinfo is None:

@@ -9,7 +9,7 @@ from datetime import timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from .audit import AuditLog
 from .clock import Clock
@@ -116,7 +116,9 @@ class Authenticator:
 
     def user_for_token(self, token: str) -> User | None:
         """The token's user while the token is neither revoked nor expired and the user active."""
-        row = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+        # one query: the token, its user and the user's roles (every API request starts here)
+        row = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token))
+                                  .options(joinedload(ApiToken.user).joinedload(User.role_rows)))
         if row is None or row.revoked_at is not None or row.expires_at <= self.clock.now() or not row.user.active:
             return None
         return row.user

@@ -8,6 +8,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from .analysis import CJK_CLASS, fold
 from .query import ParsedQuery
@@ -49,12 +50,20 @@ def can_read(record: dict, viewer: Viewer) -> bool:
     return record.get("dept") == viewer.department_id or viewer.department_id in (record.get("grants") or [])
 
 
+_PIECES = re.compile(f"[{CJK_CLASS}]+|[a-z0-9]+")
+
+
 def _pattern(pq: ParsedQuery, include_numbers: bool = True) -> re.Pattern | None:
     """One regex over the folded text matching every positive unit (separators between words loose)."""
-    parts = []
     units = [u for g in pq.groups for u in g] + (list(pq.numbers) if include_numbers else [])
-    for u in units:
-        pieces = re.findall(f"[{CJK_CLASS}]+|[a-z0-9]+", u.text)
+    return _pattern_of(tuple(u.text for u in units))
+
+
+@lru_cache(maxsize=1024)
+def _pattern_of(texts: tuple[str, ...]) -> re.Pattern | None:
+    parts = []
+    for text in texts:
+        pieces = _PIECES.findall(text)
         if pieces:
             parts.append(f"[^{CJK_CLASS}a-z0-9]+".join(map(re.escape, pieces)))
     if not parts:
@@ -103,17 +112,44 @@ def highlight_title(title: str, pq: ParsedQuery) -> str:
     return _mark(title, _spans(title, _pattern(pq)))
 
 
+_CHUNK, _OVERLAP = 4096, 1024  # the overlap is longer than any query (MAX_QUERY = 500)
+
+
+def _first(text: str, pat: re.Pattern | None) -> int | None:
+    """The original-text offset of the first match of ``pat`` (searched in the folded text).
+
+    The text is folded a chunk at a time, so a match near the start costs no fold of a long body."""
+    if pat is None:
+        return None
+    for offset in range(0, len(text), _CHUNK):
+        seg = text[offset:offset + _CHUNK + _OVERLAP]
+        folded = fold(seg)
+        if len(folded) != len(seg):  # folding changed lengths: map offsets the slow way
+            spans = _spans(text, pat)
+            return spans[0][0] if spans else None
+        m = pat.search(folded)
+        if m is not None and (m.start() < _CHUNK or offset + len(seg) >= len(text)):
+            return offset + m.start()
+    return None
+
+
 def snippet(body: str, pq: ParsedQuery, width: int = SNIPPET_CHARS) -> str:
-    """A window of the body around the first match, matches wrapped in <mark>."""
+    """A window of the body around the first match, matches wrapped in <mark>.
+
+    Only the first match is looked for in the whole body; marks are computed inside the window
+    (the body can be long and a one-character query matches thousands of times)."""
     shown = " ".join((body or "").split())
     if not shown:
         return ""
-    spans = _spans(shown, _pattern(pq, include_numbers=False))
-    if not spans:
+    pat = _pattern(pq, include_numbers=False)
+    first = _first(shown, pat)
+    if first is None:
         return html.escape(shown[:width]) + ("…" if len(shown) > width else "")
-    start = max(0, spans[0][0] - width // 4)
+    start = max(0, first - width // 4)
     end = min(len(shown), start + width)
-    inside = [(a - start, min(b, end) - start) for a, b in spans if a < end and b > start]
+    # a match may run past the window's end: look a little further, then clip
+    spans = [(a, b) for a, b in _spans(shown[start:min(len(shown), end + width)], pat) if a < end - start]
+    inside = [(a, min(b, end - start)) for a, b in spans]
     return ("…" if start else "") + _mark(shown[start:end], inside) + ("…" if end < len(shown) else "")
 
 

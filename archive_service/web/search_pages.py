@@ -5,7 +5,7 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, Response, jsonify, render_template, request, url_for
+from flask import Blueprint, Response, g, jsonify, render_template, request, url_for
 from markupsafe import Markup
 
 from search.engine import QueryRejected
@@ -68,6 +68,14 @@ def _utc(value) -> str | None:
     return value if str(value).endswith("Z") else f"{value}Z"
 
 
+def _document_url(doc_id: int) -> str:
+    """``url_for("pages.document", doc_id=…)``, built once per request (20 hits per page)."""
+    prefix = g.get("document_url_prefix")
+    if prefix is None:
+        prefix = g.document_url_prefix = url_for("pages.document", doc_id=0)[:-1]  # ".../documents/"
+    return f"{prefix}{doc_id}"
+
+
 def hit_json(hit) -> dict:
     r = hit.record
     return {
@@ -77,7 +85,7 @@ def hit_json(hit) -> dict:
         "kind_label": r.get("kind_label"), "numbers": r.get("numbers") or [], "department": r.get("dept_name"),
         "department_code": r.get("dept_code"), "date": _utc(r.get("date")), "year": r.get("year"),
         "retention": r.get("retention") or None, "score": hit.score,
-        "url": url_for("pages.document", doc_id=int(r["id"])) if hit.full_access else None,
+        "url": _document_url(int(r["id"])) if hit.full_access else None,
     }
 
 

@@ -1,0 +1,19 @@
+"""Snippets on long bodies: the first match is found wherever it is (the body is folded a chunk at a
+time), full-width text still matches, and marks inside the window are kept."""
+from search.query import parse
+from search.results import snippet
+
+
+def test_a_match_far_into_a_long_body_and_across_a_chunk_boundary():
+    body = "甲" * 4090 + "行政审批" + "乙" * 9000 + "行政审批"
+    out = snippet(body, parse("行政审批"))
+    assert out.count("<mark>行政审批</mark>") == 1 and out.startswith("…")
+    far = "丙" * 20000 + "监管函" + "丁" * 50
+    assert "<mark>监管函</mark>" in snippet(far, parse("监管函"))
+
+
+def test_full_width_and_several_marks_in_the_window():
+    body = "前言。" * 10 + "\uff27\uff22/\uff34 9704 规定审批，审批完成。"  # full-width "GB/T"
+    out = snippet(body, parse("gb 审批"))
+    assert "<mark>\uff27\uff22</mark>" in out and out.count("<mark>审批</mark>") == 2
+    assert snippet("没有匹配的正文", parse("审批")) == "没有匹配的正文"

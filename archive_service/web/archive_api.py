@@ -115,6 +115,7 @@ class ArchiveItemOut(BaseModel):
     year: int
     retention: str
     title: str
+    stamp_pending: bool = Field(False, description="归档章副本待后台生成（批量导入的件）")
 
 
 class ItemPage(BaseModel):

@@ -70,3 +70,24 @@ def test_the_worker_loop_derives_pending_stamps_without_waiting_for_housekeeping
     with rt.factory() as s:
         item = s.scalar(select(ArchiveItem))
         assert not item.stamp_pending and [p.role for p in item.parts] == ["main", "stamped"]
+
+
+def test_the_item_page_and_api_say_the_stamped_copy_is_pending(demo, app, browser, tmp_path):
+    setup_archive(demo)
+    folder = tmp_path / "scans"
+    folder.mkdir()
+    (folder / "a.pdf").write_bytes(make_pdf("scan page", 1))
+    cat = tmp_path / "目录.csv"
+    with open(cat, "w", encoding="utf-8-sig", newline="") as fh:
+        csv.writer(fh).writerows([["题名", "日期", "文件名", "保管期限"], ["待盖章扫描件", "20240105", "a.pdf", "D30"]])
+    with demo.factory() as s:
+        importer = Importer(s, archive_for(demo, s), users(s)["zjj_staff"],
+                            s.scalar(select(Department).where(Department.code == "ZJJ")))
+        importer.run(folder, cat, lambda keep: s.commit() if keep else s.rollback())
+        item_id = s.scalar(select(ArchiveItem.id))
+    b = browser("zjj_staff")
+    page = b.get(f"/archive/items/{item_id}").get_data(as_text=True)
+    assert "归档章副本待生成" in page and 'id="stamped-copy"' not in page
+    ArchiveJobs(demo).derive_pending_stamps()
+    page = b.get(f"/archive/items/{item_id}").get_data(as_text=True)
+    assert "归档章副本待生成" not in page and 'id="stamped-copy"' in page

@@ -267,3 +267,38 @@ def test_two_workers_auto_claim_each_push_exactly_once(ex):
             ExchangeNotification.message.like("%系统自动认领%"))) == 48
         assert s.scalar(select(func.count()).select_from(DocumentGrant)) == 0  # no attachments here
     assert {x["state"] for x in client.get("/api/v1/pushes", headers=drafter).get_json()["items"]} == {"auto_claimed"}
+
+
+def test_revocation_is_verified_and_handled_through_the_signoff_chain(ex, make):
+    _rt, county, clients, matters = ex
+    client, scjg = clients("scjg_staff")
+    row = client.post("/api/v1/revocations", headers=scjg, json={
+        "matter_id": matters["SC-001"]["id"], "licensee": "石城县百味餐饮管理有限公司", "discovered_on": "2025-09-29",
+        "action": "revoke", "facts": "无证经营。"}).get_json()
+    url = f"/api/v1/revocations/{row['id']}/actions"
+    _, drafter = clients("drafter")
+    _, reviewer = clients("reviewer")
+    _, signer = clients("signer")
+    _, zjj = clients("zjj_staff")
+    assert client.post(url, headers=scjg, json={"action": "verify"}).status_code == 403  # not the bureau
+    assert client.post(url, headers=zjj, json={"action": "verify"}).status_code == 404  # another regulator
+    assert client.post(url, headers=drafter, json={"action": "record", "outcome": "done",
+                                                   "result": "x"}).status_code == 409  # verify first
+    assert client.post(url, headers=drafter, json={"action": "verify", "note": "已现场核实"}).status_code == 200
+    got = client.post(url, headers=drafter, json={"action": "record", "outcome": "done",
+                                                  "result": "已依法吊销其食品经营许可证。"}).get_json()
+    assert (got["state"], got["flow_state"]) == ("handling", "drafting")
+    # the regulator does not see the draft result
+    assert client.get(f"/api/v1/revocations/{row['id']}", headers=scjg).get_json()["result"] == ""
+    sha = got["version_sha256"]
+    assert client.post(url, headers=drafter, json={"action": "submit", "version_sha256": sha}).status_code == 200
+    assert client.post(url, headers=drafter, json={"action": "pass", "version_sha256": sha}).status_code == 403
+    assert client.post(url, headers=reviewer, json={"action": "pass", "version_sha256": sha}).status_code == 200
+    assert client.post(url, headers=signer, json={"action": "sign", "version_sha256": "0" * 64,
+                                                  "note": "同意"}).status_code == 409  # stale version
+    got = client.post(url, headers=signer, json={"action": "sign", "version_sha256": sha, "note": "同意"}).get_json()
+    assert (got["state"], got["state_label"], got["flow_state"]) == ("done", "已处理", "rechecking")
+    seen = client.get(f"/api/v1/revocations/{row['id']}", headers=scjg).get_json()
+    assert seen["result"] == "已依法吊销其食品经营许可证。" and seen["outcome"] == "done"
+    assert client.post(url, headers=drafter, json={"action": "verify"}).status_code == 409
+    assert "已办结撤销建议" in make.browser(county["scjg_staff"]).get("/").get_data(as_text=True)

@@ -56,7 +56,12 @@ def push_json(p: Push) -> dict:
 
 
 def revocation_json(v: Revocation) -> dict:
-    return {"id": v.id, "matter": v.matter.name, "licensee": v.licensee, "regulator": v.regulator.name,
+    flow = services().revocation_handling.flow(v)
+    # the regulator sees the result once it is signed (办结), the bureau while it is drafted
+    shown = v.state in {"done", "not_done"} or _is_bureau(_me())
+    return {"state_label": v.state_label, "outcome": v.outcome if shown else "", "result": v.result if shown else "",
+            "flow_state": flow.state if flow else None, "version_sha256": flow.version_sha256 if flow else None,
+            "id": v.id, "matter": v.matter.name, "licensee": v.licensee, "regulator": v.regulator.name,
             "action": v.action, "action_label": v.action_label, "discovered_on": v.discovered_on.isoformat(),
             "pushed_on": v.pushed_on.isoformat(), "due_on": v.due_on.isoformat(), "late": v.late,
             "late_days": v.late_days, "state": v.state}
@@ -257,6 +262,25 @@ def api_revocation(body: xs.RevocationInput):
 @operation("审批变更撤销建议列表：监管部门看本部门推送的，审批局看推送给本局的", responses={200: xs.RevocationList})
 def api_revocations():
     return jsonify({"items": [revocation_json(v) for v in exchange().revocations(_me())]})
+
+
+@bp.get("/api/v1/revocations/<int:revocation_id>")
+@api_login_required
+@operation("撤销建议详情（推送的监管部门与承办的审批局可见）", responses={200: xs.RevocationOut})
+def api_revocation_get(revocation_id: int):
+    return jsonify(revocation_json(services().revocation_handling.get(_me(), revocation_id)))
+
+
+@bp.post("/api/v1/revocations/<int:revocation_id>/actions")
+@api_login_required
+@operation("审批局核实和处理撤销建议：verify 核实 → record 登记处理结果 → submit/pass/sign 审签；"
+           "签发后办结并告知监管部门",
+           body=xs.RevocationAction, responses={200: xs.RevocationOut}, errors=(403, 409))
+def api_revocation_action(revocation_id: int, body: xs.RevocationAction):
+    row = services().revocation_handling.act(_me(), revocation_id, body.action, note=body.note,
+                                             outcome=body.outcome, result=body.result,
+                                             version_sha256=body.version_sha256)
+    return jsonify(revocation_json(row))
 
 
 # -- 我的工作 ---------------------------------------------------------------------------------------

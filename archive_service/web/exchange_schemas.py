@@ -120,6 +120,26 @@ class RevocationOut(BaseModel):
     late: bool
     late_days: int
     state: str
+    state_label: str
+    outcome: str = Field(description="done 已按建议处理、not_done 不予处理（登记后）")
+    result: str
+    flow_state: str | None = Field(description="处理结果的审签环节（drafting 拟稿、reviewing 核稿、signing 签发 …）")
+    version_sha256: str | None = Field(description="审签绑定的处理结果摘要；操作时回传")
+
+
+class RevocationAction(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"action": "verify", "note": "已现场核实"},
+        {"action": "record", "outcome": "done", "result": "已依法吊销其食品经营许可证。"},
+        {"action": "sign", "version_sha256": "…", "note": "同意"}]})
+
+    action: Literal["verify", "record", "submit", "pass", "return", "sign"] = Field(
+        description="verify 核实；record 登记处理结果（outcome、result）；submit/pass/return/sign 审签（核心审签链）")
+    note: Annotated[str, Field(max_length=2000, description="核实情况或审签意见（退回、签发时必填）")] = ""
+    outcome: Literal["done", "not_done", ""] = Field(default="",
+                                                     description="record 时：done 已处理、not_done 不予处理")
+    result: Annotated[str, Field(max_length=20000, description="record 时：处理情况或不予处理的理由")] = ""
+    version_sha256: Annotated[str, Field(max_length=64, description="看到的处理结果摘要（省略则为当前）")] = ""
 
 
 class RevocationList(BaseModel):

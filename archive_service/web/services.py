@@ -11,7 +11,7 @@ from functools import cached_property
 from flask import g
 from sqlalchemy.orm import Session
 
-from correspondence.exchange.service import ExchangeService
+from correspondence.exchange.service import ExchangeService, RevocationHandling
 from correspondence.inbox import InboxService
 from correspondence.issuing import Issuing
 from correspondence.letters import LetterService
@@ -80,6 +80,10 @@ class Services:
     @cached_property
     def exchange(self) -> ExchangeService:
         return ExchangeService(self.session, self.rt.clock)
+
+    @cached_property
+    def revocation_handling(self) -> RevocationHandling:
+        return RevocationHandling(self.session, self.rt.clock)
 
     # -- archive ---------------------------------------------------------------------------------
     @cached_property

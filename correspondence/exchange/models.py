@@ -13,6 +13,9 @@ DECISIONS = {"grant": "准予", "refuse": "不予", "change": "变更", "renew":
 PUSH_STATES = {"unclaimed": "待认领", "claimed": "已认领", "auto_claimed": "系统自动认领"}
 REVOCATION_ACTIONS = {"change": "变更", "rescind": "撤销", "cancel": "注销", "revoke": "吊销"}
 PUSH_DAYS = 5  # 第二十六条: the regulator claims within 5 working days
+REVOCATION_STATES = {"pushed": "待核实", "verifying": "核实中", "handling": "处理结果审签中",
+                     "done": "已处理", "not_done": "不予处理"}
+OUTCOMES = {"done": "已按建议处理", "not_done": "不予处理"}
 REVOCATION_DAYS = 2  # 第二十八条: a revocation request is pushed within 2 working days of discovery
 
 
@@ -128,8 +131,11 @@ class Revocation(Base):
     due_on: Mapped[date] = mapped_column(Date)
     late: Mapped[bool] = mapped_column(Boolean, default=False)
     late_days: Mapped[int] = mapped_column(Integer, default=0)
-    state: Mapped[str] = mapped_column(String(20), default="pushed")  # pushed | verified | done | refused
-    result: Mapped[str] = mapped_column(Text, default="")
+    #: pushed → verifying (核实) → handling (result recorded, in the sign-off chain) → done | not_done
+    state: Mapped[str] = mapped_column(String(20), default="pushed")
+    result: Mapped[str] = mapped_column(Text, default="")  # the handling result (处理结果) and reasons
+    outcome: Mapped[str] = mapped_column(String(20), default="", server_default="")  # done | not_done
+    verify_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
 
     regulator: Mapped[Department] = relationship(foreign_keys=[regulator_id])
@@ -140,6 +146,10 @@ class Revocation(Base):
     @property
     def action_label(self) -> str:
         return REVOCATION_ACTIONS.get(self.action, self.action)
+
+    @property
+    def state_label(self) -> str:
+        return REVOCATION_STATES.get(self.state, self.state)
 
 
 class RevocationDocument(Base):

@@ -302,3 +302,25 @@ def test_revocation_is_verified_and_handled_through_the_signoff_chain(ex, make):
     assert seen["result"] == "已依法吊销其食品经营许可证。" and seen["outcome"] == "done"
     assert client.post(url, headers=drafter, json={"action": "verify"}).status_code == 409
     assert "已办结撤销建议" in make.browser(county["scjg_staff"]).get("/").get_data(as_text=True)
+
+
+def test_revocation_page_walks_the_chain(ex, make):
+    _rt, county, clients, matters = ex
+    client, scjg = clients("scjg_staff")
+    row = client.post("/api/v1/revocations", headers=scjg, json={
+        "matter_id": matters["SC-001"]["id"], "licensee": "石城县某超市", "discovered_on": "2025-09-29",
+        "action": "cancel", "facts": "已停业。"}).get_json()
+    page = f"/exchange/revocations/{row['id']}"
+    b = make.browser(county["drafter"])
+    assert b.post(page, data={"action": "verify", "note": "已核实"}).status_code == 302
+    assert b.post(page, data={"action": "record", "outcome": "done", "result": "已注销。"}).status_code == 302
+    sha = client.get(f"/api/v1/revocations/{row['id']}", headers=clients("drafter")[1]).get_json()["version_sha256"]
+    assert b.post(page, data={"action": "submit", "version_sha256": sha}).status_code == 302
+    reviewer = make.browser(county["reviewer"])
+    assert reviewer.post(page, data={"action": "pass", "version_sha256": sha}).status_code == 302
+    s = make.browser(county["signer"])
+    assert s.post(page, data={"action": "sign", "version_sha256": sha}).status_code == 422  # 签发意见 required
+    assert s.post(page, data={"action": "sign", "version_sha256": sha, "note": "同意"}).status_code == 302
+    text = make.browser(county["scjg_staff"]).get(page).get_data(as_text=True)
+    assert "已处理" in text and "已注销。" in text
+    assert make.browser(county["zjj_staff"]).get(page).status_code == 404

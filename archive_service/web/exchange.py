@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from correspondence.exchange.models import DECISIONS, REVOCATION_ACTIONS, Push, Revocation
+from correspondence.exchange.models import DECISIONS, OUTCOMES, REVOCATION_ACTIONS, Push, Revocation
 from correspondence.exchange.service import ExchangeService
 
 from ..clock import local_time
@@ -247,6 +247,29 @@ def revocations_page():
     return render_template("ui/exchange/revocations.html", rows=exchange().revocations(user), error=error,
                            form=form, matters=exchange().matters(), ACTIONS=REVOCATION_ACTIONS,
                            is_bureau=_is_bureau(user), today=runtime().clock.today()), status
+
+
+@bp.route("/exchange/revocations/<int:revocation_id>", methods=["GET", "POST"])
+@login_required
+def revocation_page(revocation_id: int):
+    handling = services().revocation_handling
+    user = _me()
+    error, status = None, 200
+    if request.method == "POST":
+        form = request.form
+        try:
+            handling.act(user, revocation_id, form.get("action", ""), note=form.get("note", ""),
+                         outcome=form.get("outcome", ""), result=form.get("result", ""),
+                         version_sha256=form.get("version_sha256", ""))
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, status_of(exc)
+        else:
+            flash("已保存")
+            return redirect(url_for("exchange.revocation_page", revocation_id=revocation_id))
+    row = handling.get(user, revocation_id)
+    return render_template("ui/exchange/revocation.html", row=row, flow=handling.flow(row), error=error,
+                           is_bureau=_is_bureau(user), OUTCOMES=OUTCOMES), status
 
 
 @bp.post("/api/v1/revocations")

@@ -67,4 +67,8 @@ def load_exchange_demo(session: Session, runtime) -> bool:
         if claimer:
             user = session.scalars(select(User).where(User.username == claimer)).one()
             svc.claim(user, pushes[0].id, note="已认领，纳入日常监管")
+    staff = session.scalars(select(User).where(User.username == "scjg_staff")).one()
+    svc.request_revocation(staff, matter_id=by_code["SC-001"].id, licensee="石城县百味餐饮管理有限公司",
+                           discovered_on=today, action="revoke",
+                           facts="经现场检查，该单位使用超过保质期的食品原料加工食品，情节严重。")
     return True

@@ -147,6 +147,11 @@ def test_bad_input_changes_nothing(rt, clients, county):
     by_group = zjj.post("/api/v1/handovers", headers=zh, json={
         "name": "按年度", "to_department": "SPJ", "select": {"fonds": "J012", "retention": "D30"}})
     assert by_group.status_code == 409  # two of the three are on the first manifest
+    by_query = zjj.post("/api/v1/handovers", headers=zh, json={"name": "按检索词", "to_department": "SPJ",
+                                                               "query": "规划许可第3号"})
+    assert by_query.status_code == 201 and [i["id"] for i in by_query.get_json()["items"]] == [mine[2]]
+    assert zjj.post("/api/v1/handovers", headers=zh, json={"name": "无", "to_department": "SPJ",
+                                                           "query": "100%_"}).status_code == 422
     hid = first.get_json()["id"]
     assert act(zjj, zh, hid, "accept").status_code in (403, 409)
     paths = zjj.get("/api/v1/openapi.json").get_json()["paths"]

@@ -133,6 +133,15 @@ class HandoverService:
                 q = q.where(col == val)
         return list(self.s.scalars(q.order_by(ArchiveItem.archival_code).limit(MAX_ITEMS + 1)))
 
+    def items_matching(self, user: User, query: str) -> list[int]:
+        """Item ids of the user's organisation whose 题名 or 档号 contains ``query``."""
+        org = organisation(user.department).id
+        like = "%" + query.strip().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        return list(self.s.scalars(select(ArchiveItem.id).where(
+            ArchiveItem.department_id == org,
+            ArchiveItem.title.like(like, escape="\\") | ArchiveItem.archival_code.like(like, escape="\\"))
+            .order_by(ArchiveItem.archival_code).limit(MAX_ITEMS + 1)))
+
     def create(self, user: User, name: str, description: str, to_department: str | int, item_ids: list[int],
                purpose: str = "transfer") -> Handover:
         if not permissions.has_role(user, "archivist"):

@@ -42,11 +42,12 @@ class NewHandover(BaseModel):
     purpose: Literal["transfer", "reassign", "deposit"] = Field("transfer", description="移交 / 划转事项档案 / 进馆")
     items: list[Id] = Field(default_factory=list, max_length=10000)
     select: ItemSelection | None = None
+    query: str | None = Field(None, min_length=1, max_length=200, description="检索词：题名或档号包含它的本单位档案")
 
     @model_validator(mode="after")
     def _some_items(self):
-        if not self.items and self.select is None:
-            raise ValueError("items 与 select 至少给出一个")
+        if not self.items and self.select is None and not self.query:
+            raise ValueError("items、select、query 至少给出一个")
         return self
 
 
@@ -177,6 +178,8 @@ def create_handover(body: NewHandover):
     ids = list(body.items)
     if body.select is not None:
         ids += svc.items_by(user, body.select.fonds, body.select.year, body.select.retention, body.select.unit)
+    if body.query:
+        ids += svc.items_matching(user, body.query)
     h = svc.create(user, body.name, body.description, body.to_department, ids, body.purpose)
     db().commit()
     return jsonify(handover_json(svc, h)), 201

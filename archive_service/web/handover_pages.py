@@ -42,10 +42,7 @@ def index():
                 ids += svc.items_by(user, form.get("fonds") or None, _int(form.get("year")),
                                     form.get("retention") or None)
             if form.get("query", "").strip():
-                like = f"%{form['query'].strip()}%"
-                ids += list(db().scalars(select(ArchiveItem.id).where(
-                    ArchiveItem.department_id == org.id,
-                    ArchiveItem.title.like(like) | ArchiveItem.archival_code.like(like)).limit(10000)))
+                ids += svc.items_matching(user, form["query"])
             h = svc.create(user, form.get("name", ""), form.get("description", ""), form.get("to_department", ""),
                            ids, form.get("purpose") or "transfer")
             db().commit()

@@ -79,6 +79,8 @@ def test_request_decide_read_copy_return_and_expiry(county, demo):
     page = client.get(view.get_json()["page_urls"][0], headers=h)
     assert page.status_code == 200 and page.data[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.get(f"/api/v1/documents/{a['document_id']}/content", headers=h).status_code == 403
+    refused = holder_events(demo, "document.download_refused")
+    assert [e.target_id for e in refused] == [str(a["document_id"])]
     assert client.get(f"/api/v1/archive/items/{a['id']}/copy", headers=h).status_code == 403  # view-only
     assert client.get(f"/api/v1/archive/items/{c['id']}/view", headers=h).status_code == 404  # refused item
 
@@ -154,3 +156,12 @@ def test_cancel_before_decision_and_other_departments_see_nothing(county):
     assert act(county, "scjg_staff", lid, "cancel").get_json()["state"] == "cancelled"
     assert act(county, "zjj_staff", lid, "approve").status_code == 409
     assert request_lookup(county, "zjj_staff", [{"item_id": a["id"], "form": "view"}]).status_code == 422
+
+
+def holder_events(rt, action):
+    from sqlalchemy import select
+
+    from archive_service.models import AuditEvent
+
+    with rt.factory() as s:
+        return list(s.scalars(select(AuditEvent).where(AuditEvent.action == action)))

@@ -64,11 +64,20 @@ def content_disposition(filename: str, inline: bool = False, doc_id: int | None 
 
 def download_response(user: User, doc_id: int, number: int | None) -> Response:
     """A version's bytes (``number``, default current) for a reader; whole downloads are audited."""
+    from ..audit import AuditLog
     from ..documents import ensure_downloadable
+    from ..errors import Forbidden
+    from .context import independent_unit
 
     doc = db().get(Document, doc_id)
     if doc is not None:  # a guard only closes documents the user holds a grant row for (no leak)
-        ensure_downloadable(db(), user, doc)
+        try:
+            ensure_downloadable(db(), user, doc)
+        except Forbidden as exc:  # the refused download is kept although the request fails
+            with independent_unit() as s:
+                AuditLog(s, runtime().clock).record(user, "document.download_refused", "document", doc_id,
+                                                    {"reason": exc.message})
+            raise
     service = services().documents
     return send_audited(user, service.version(user, doc_id, number))
 

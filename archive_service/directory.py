@@ -179,8 +179,11 @@ class LiaisonGap:
 def liaison_gaps(session: Session) -> list[LiaisonGap]:
     """Pairs that 第二十一条 requires and that have no active liaison on file."""
     depts = {d.id: d for d in session.execute(select(Department)).scalars()}
+    # a filing counts while its user is active, still holds the liaison role and still works there
     filed = {(row.department_id, row.filed_with_id) for row in session.execute(
-        select(Liaison).join(User, Liaison.user_id == User.id).where(User.active.is_(True))).scalars()}
+        select(Liaison).join(User, Liaison.user_id == User.id)
+        .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == "liaison"))
+        .where(User.active.is_(True), User.department_id == Liaison.department_id)).scalars()}
     gaps: list[LiaisonGap] = []
     for link in session.execute(select(CorrespondenceLink)).scalars():
         if (link.section_id, link.regulator_id) not in filed:

@@ -5,8 +5,9 @@
     and received — the ``receive`` step (every item's four-property checks + the manifest level) is timed.
 (b) BagIt export throughput: ``--files`` blobs of ``--file-mb`` MB are put into the object store and
     exported through ``handover.bag.export_chunks`` (the generator the HTTP response streams), drained as
-    a response would hand it to the socket (and, separately, into a ZIP file on disk), against ``bagit.make_bag`` (sha256) over the same files copied to a folder, in the
-    same run (target: ours ≥ 80 % of make_bag's MB/s).
+    a response would hand it to the socket (and, separately, into a ZIP file on disk), against
+    ``bagit.make_bag`` (sha256) over the same files copied to a folder, in the same run (target: ours
+    ≥ 80 % of make_bag's MB/s).
 (c) memory: the RSS of this process before and while (b) streams (sampled every 64 MB written); target
     growth ≤ 64 MB. Measured in-process through the same generator the server streams, not over HTTP.
 

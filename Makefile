@@ -8,9 +8,9 @@ export ARCHIVE_INSTANCE
 PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 
 RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei poppler-utils tesseract-ocr tesseract-ocr-chi-sim
-TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui fonts-noto-cjk curl npm
+TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui fonts-noto-cjk curl
 
-.PHONY: run test lint system-packages system-packages-test venv venv-test postgres clean
+.PHONY: npm-package run test lint system-packages system-packages-test venv venv-test postgres clean
 
 run: system-packages $(BIN)/.installed
 	$(BIN)/archive-service init --demo
@@ -43,6 +43,11 @@ system-packages:
 
 system-packages-test:
 	$(call apt_install,$(TEST_PACKAGES))
+	@# npm may come from Node.js's own packages (which conflict with Debian's npm): install only when absent.
+	@command -v npm >/dev/null || $(MAKE) --no-print-directory npm-package
+
+npm-package:
+	$(call apt_install,npm)
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

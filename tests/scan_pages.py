@@ -78,7 +78,12 @@ def render(paragraphs: list[str], dpi: int = 200, quality: str = "scan", seed: i
     while rest:
         lines = _wrap(rest[0])
         if n + len(lines) > max_lines:
-            break
+            if n:
+                break
+            # A paragraph longer than a whole page: draw what fits, carry the rest to the next page.
+            split = max_lines * CHARS_PER_LINE
+            rest[0:1] = [rest[0][:split], rest[0][split:]]
+            continue
         for line in lines:
             draw.text((left, top + n * step), line, font=font, fill=25)
             n += 1

@@ -13,9 +13,6 @@ import csv
 import hashlib
 import io
 import json
-import os
-import re
-import stat
 import zipfile
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -29,6 +26,7 @@ from sqlalchemy.orm import Session
 from ..classification import NON_CLASSIFIED
 from ..errors import DomainError, Unprocessable
 from ..models import Department, User
+from ..zipcheck import zip_refusal
 from .codes import code_problem, parse_code
 from .models import RETENTIONS, ArchiveItem, ImportRun
 from .service import ArchiveService, holding_organisation
@@ -37,8 +35,6 @@ from .sources import SourceBundle, SourcePart
 KNOWN = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注", "文件名", "保管期限", "机构", "文种"]
 REQUIRED = ["题名", "文件名"]
 RETENTION_WORDS = {"永久": "Y", "定期30年": "D30", "定期10年": "D10", "30年": "D30", "10年": "D10"}
-MAX_MEMBERS = 10_000
-MAX_RATIO = 100
 
 
 @dataclass
@@ -323,34 +319,6 @@ def _cell(value: str) -> str:
 
 
 # -- ZIP uploads -----------------------------------------------------------------------------------
-def zip_refusal(path: Path) -> str | None:
-    """None when the ZIP is safe to extract; otherwise why the whole archive is refused."""
-    try:
-        with zipfile.ZipFile(path) as z:
-            infos = z.infolist()
-    except zipfile.BadZipFile:
-        return "不是有效的 ZIP 文件"
-    if len(infos) > MAX_MEMBERS:
-        return f"ZIP 内文件超过 {MAX_MEMBERS} 个"
-    total = 0
-    for info in infos:
-        name = info.filename
-        if name.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", name):
-            return f"ZIP 内含绝对路径：{name}"
-        if ".." in re.split(r"[\\/]", name):
-            return f"ZIP 内含上级目录路径（..）：{name}"
-        mode = info.external_attr >> 16
-        if stat.S_ISLNK(mode):
-            return f"ZIP 内含符号链接：{name}"
-        if info.compress_size and info.file_size / info.compress_size > MAX_RATIO:
-            return f"ZIP 内文件 {name} 的压缩比超过 {MAX_RATIO}"
-        total += info.file_size
-    size = os.path.getsize(path) or 1
-    if total / size > MAX_RATIO:
-        return f"ZIP 的解压比超过 {MAX_RATIO}"
-    return None
-
-
 def extract_zip(path: Path, into: Path) -> Path:
     """Extract a checked ZIP and return the catalogue found in it (目录.xlsx/.csv or the only one)."""
     refusal = zip_refusal(path)

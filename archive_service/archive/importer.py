@@ -23,6 +23,7 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..audit import csv_cell
 from ..classification import NON_CLASSIFIED
 from ..errors import DomainError, Unprocessable
 from ..models import Department, User
@@ -310,12 +311,10 @@ def error_report_csv(errors: list[RowError]) -> str:
     w = csv.writer(buf)
     w.writerow(["行号", "列", "原因"])
     for e in errors:
-        w.writerow([e.row, _cell(e.column), _cell(e.reason)])
+        w.writerow([e.row, csv_cell(e.column), csv_cell(e.reason)])
     return buf.getvalue()
 
 
-def _cell(value: str) -> str:
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 # -- ZIP uploads -----------------------------------------------------------------------------------

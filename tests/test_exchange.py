@@ -324,3 +324,57 @@ def test_revocation_page_walks_the_chain(ex, make):
     text = make.browser(county["scjg_staff"]).get(page).get_data(as_text=True)
     assert "已处理" in text and "已注销。" in text
     assert make.browser(county["zjj_staff"]).get(page).status_code == 404
+
+
+def test_feedback_flows_back_to_the_bureau_and_nobody_else(ex, make):
+    _rt, county, clients, matters = ex
+    client, drafter = clients("drafter")
+    [p, q] = client.post("/api/v1/pushes", headers=drafter, json=push_body(
+        matters["SC-001"]["id"], regulators=["SCJG", "ZJJ"])).get_json()["items"]
+    _, scjg = clients("scjg_staff")
+    _, zjj = clients("zjj_staff")
+    penalty = make.document(county["scjg_staff"], b"%PDF-1.4 penalty", "处罚决定书.pdf", "行政处罚决定书")
+    fb = {"kind": "penalty", "title": "石市监罚〔2025〕12号", "decided_on": "2025-09-30",
+          "summary": "警告并罚款五千元。", "document_ids": [penalty.id]}
+    url = f"/api/v1/pushes/{p['id']}/feedback"
+    assert client.post(url, headers=scjg, json=fb).status_code == 409  # not claimed yet
+    assert client.post(url, headers=zjj, json=fb).status_code == 404  # another regulator's push
+    assert client.post(url, headers=drafter, json=fb).status_code == 404  # the bureau cannot feed back
+    assert client.post(f"/api/v1/pushes/{p['id']}/claim", headers=clients("scjg_liaison")[1],
+                       json={}).status_code == 200
+    assert client.post(url, headers=scjg, json=dict(fb, decided_on="2025-10-09")).status_code == 422  # future
+    assert client.post(url, headers=scjg, json=dict(fb, kind="praise")).status_code == 422
+    resp = client.post(url, headers=scjg, json=fb)
+    assert resp.status_code == 201, resp.get_json()
+    [got] = resp.get_json()["feedback"]
+    assert (got["kind_label"], got["title"], got["document_ids"]) == ("行政处罚", "石市监罚〔2025〕12号", [penalty.id])
+    # the bureau sees it on its record, in its notifications, and may read the attachment
+    seen = client.get(f"/api/v1/pushes/{p['id']}", headers=drafter).get_json()
+    assert [f["title"] for f in seen["feedback"]] == ["石市监罚〔2025〕12号"]
+    assert client.get(f"/api/v1/documents/{penalty.id}", headers=drafter).status_code == 200
+    home = make.browser(county["drafter"]).get("/").get_data(as_text=True)
+    assert "县市场监督管理局反馈行政处罚：石市监罚〔2025〕12号" in home
+    page = make.browser(county["drafter"]).get(f"/exchange/pushes/{p['id']}").get_data(as_text=True)
+    assert "警告并罚款五千元。" in page and "提交反馈" not in page
+    # nobody else: the other regulator of the same record sees neither the feedback nor the attachment
+    assert client.get(f"/api/v1/pushes/{q['id']}", headers=zjj).get_json()["feedback"] == []
+    assert client.get(f"/api/v1/pushes/{p['id']}", headers=zjj).status_code == 404
+    assert client.get(f"/api/v1/documents/{penalty.id}", headers=zjj).status_code == 404
+    assert make.browser(county["zjj_staff"]).get(f"/exchange/pushes/{p['id']}").status_code == 404
+    assert "石市监罚" not in make.browser(county["zjj_staff"]).get("/").get_data(as_text=True)
+    assert client.get(f"/api/v1/pushes/{p['id']}", headers=clients("sfj_staff")[1]).status_code == 404
+
+
+def test_feedback_page_form(ex, make):
+    _rt, county, clients, matters = ex
+    client, drafter = clients("drafter")
+    [p] = client.post("/api/v1/pushes", headers=drafter, json=push_body(matters["SC-001"]["id"])).get_json()["items"]
+    client.post(f"/api/v1/pushes/{p['id']}/claim", headers=clients("scjg_liaison")[1], json={})
+    b = make.browser(county["scjg_staff"])
+    page = f"/exchange/pushes/{p['id']}"
+    assert "提交反馈" in b.get(page).get_data(as_text=True)
+    resp = b.post(page, data={"kind": "credit", "title": "", "decided_on": "2025-09-30"})
+    assert resp.status_code == 422
+    resp = b.post(page, data={"kind": "credit", "title": "列入经营异常名录", "decided_on": "2025-09-30"})
+    assert resp.status_code == 302
+    assert "列入经营异常名录" in make.browser(county["drafter"]).get(page).get_data(as_text=True)

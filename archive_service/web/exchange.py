@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import select
 
-from correspondence.exchange.models import DECISIONS, OUTCOMES, REVOCATION_ACTIONS, Push, Revocation
+from correspondence.exchange.models import (
+    DECISIONS,
+    FEEDBACK_KINDS,
+    OUTCOMES,
+    REVOCATION_ACTIONS,
+    Feedback,
+    Push,
+    Revocation,
+)
 from correspondence.exchange.service import ExchangeService
 
 from ..clock import local_time
@@ -52,7 +60,14 @@ def push_json(p: Push) -> dict:
             "credit_code": r.credit_code, "licence_no": r.licence_no, "decision": r.decision,
             "decided_on": r.decided_on.isoformat(), "pushed_at": _z(p.pushed_at), "claimed_at": _z(p.claimed_at),
             "claimed_by": p.claimer.username if p.claimer else None, "note": p.note,
-            "document_ids": [d.document_id for d in r.documents]}
+            "document_ids": [d.document_id for d in r.documents],
+            "feedback": [feedback_json(f) for f in p.feedback]}
+
+
+def feedback_json(f: Feedback) -> dict:
+    return {"id": f.id, "kind": f.kind, "kind_label": f.kind_label, "title": f.title,
+            "decided_on": f.decided_on.isoformat(), "summary": f.summary, "created_at": _z(f.created_at),
+            "created_by": f.creator.username, "document_ids": [d.document_id for d in f.documents]}
 
 
 def revocation_json(v: Revocation) -> dict:
@@ -192,6 +207,30 @@ def claim_form(push_id: int):
     return redirect(url_for("exchange.claims_page"))
 
 
+@bp.route("/exchange/pushes/<int:push_id>", methods=["GET", "POST"])
+@login_required
+def push_page(push_id: int):
+    """One push for both sides: the record, its claim and the regulator's feedback (反馈) with its form."""
+    user = _me()
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            ids = [int(x) for x in form.get("document_ids", "").replace("，", ",").split(",") if x.strip().isdigit()]
+            body = validate(xs.FeedbackInput, {
+                "kind": form.get("kind", ""), "title": form.get("title", ""),
+                "decided_on": form.get("decided_on", ""), "summary": form.get("summary", ""), "document_ids": ids})
+            exchange().add_feedback(user, push_id, **body.model_dump())
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, status_of(exc)
+        else:
+            flash("已反馈，审批局可见")
+            return redirect(url_for("exchange.push_page", push_id=push_id))
+    p = exchange().get_push(user, push_id)
+    return render_template("ui/exchange/push.html", p=p, error=error, form=form, KINDS=FEEDBACK_KINDS,
+                           is_bureau=_is_bureau(user), today=runtime().clock.today(), local_time=local_time), status
+
+
 @bp.post("/api/v1/pushes")
 @api_login_required
 @operation("推送审批结果（第二十六条）：按事项清单（或所选）推送给每个监管部门，认领期限为推送日 + 5 个工作日",
@@ -221,6 +260,15 @@ def api_push_get(push_id: int):
            responses={200: xs.PushOut}, errors=(403, 409))
 def api_claim(push_id: int, body: xs.ClaimInput):
     return jsonify(push_json(exchange().claim(_me(), push_id, body.note)))
+
+
+@bp.post("/api/v1/pushes/<int:push_id>/feedback")
+@api_login_required
+@operation("监管部门反馈对被许可人的监管信息（行政处罚、信用信息、检查结果）：须先认领；推送的审批局可见",
+           body=xs.FeedbackInput, responses={201: xs.PushOut}, errors=(403, 409))
+def api_feedback(push_id: int, body: xs.FeedbackInput):
+    exchange().add_feedback(_me(), push_id, **body.model_dump())
+    return jsonify(push_json(exchange().get_push(_me(), push_id))), 201
 
 
 # -- 撤销建议 (第二十八条) ---------------------------------------------------------------------------
@@ -306,6 +354,14 @@ def api_revocation_action(revocation_id: int, body: xs.RevocationAction):
     return jsonify(revocation_json(row))
 
 
+def _notification_url(n) -> str:
+    if n.revocation_id:
+        return url_for("exchange.revocation_page", revocation_id=n.revocation_id)
+    if n.push_id:
+        return url_for("exchange.push_page", push_id=n.push_id)
+    return url_for("exchange.claims_page")
+
+
 # -- 我的工作 ---------------------------------------------------------------------------------------
 def work_sections(user, session) -> list:
     svc = services().exchange
@@ -316,8 +372,7 @@ def work_sections(user, session) -> list:
             items.append(mywork.WorkItem(
                 label=f"待认领：{p.record.matter.name}（{p.record.applicant}）", url=url_for("exchange.claims_page"),
                 due=p.due_on, overdue=today > p.due_on, note=f"推送于 {local_time(p.pushed_at)}"))
-    notes = [mywork.WorkItem(label=n.message, url=url_for("exchange.revocations_page") if n.revocation_id else
-                             url_for("exchange.claims_page"), note=f"通知于 {local_time(n.created_at)}")
+    notes = [mywork.WorkItem(label=n.message, url=_notification_url(n), note=f"通知于 {local_time(n.created_at)}")
              for n in svc.notifications(user)]
     return [mywork.WorkSection("审批推送待认领", items, order=30), mywork.WorkSection("审管互动通知", notes, order=35)]
 

@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from correspondence.exchange.models import DECISIONS, PUSH_STATES, REVOCATION_ACTIONS
+from correspondence.exchange.models import DECISIONS, FEEDBACK_KINDS, PUSH_STATES, REVOCATION_ACTIONS
 
 from .schemas import Day, Id, Input, Query
 
@@ -57,6 +57,31 @@ class PushInput(Input):
                                          description="推送的监管部门；省略时按事项清单")
 
 
+class FeedbackOut(BaseModel):
+    id: int
+    kind: str
+    kind_label: str
+    title: str
+    decided_on: str
+    summary: str
+    created_at: str
+    created_by: str
+    document_ids: list[int]
+
+
+class FeedbackInput(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "kind": "penalty", "title": "石市监罚〔2026〕12号 行政处罚决定书", "decided_on": "2026-11-30",
+        "summary": "警告并罚款人民币五千元。", "document_ids": []}]})
+
+    kind: Literal[tuple(FEEDBACK_KINDS)] = Field(  # type: ignore[valid-type]
+        description="反馈类别：" + "；".join(f"{k} {v}" for k, v in FEEDBACK_KINDS.items()))
+    title: Annotated[str, Field(max_length=200, min_length=1, description="决定名称或文号")]
+    decided_on: Day = Field(description="作出日期")
+    summary: Annotated[str, Field(max_length=20000, description="主要内容")] = ""
+    document_ids: list[Id] = Field(default_factory=list, max_length=50, description="附件（核心文档编号）")
+
+
 class PushOut(BaseModel):
     id: int
     regulator: str
@@ -74,6 +99,7 @@ class PushOut(BaseModel):
     claimed_by: str | None
     note: str
     document_ids: list[int]
+    feedback: list[FeedbackOut] = Field(description="监管部门的反馈（推送的审批局与该监管部门可见）")
 
 
 class PushCreated(BaseModel):

@@ -17,6 +17,7 @@ REVOCATION_STATES = {"pushed": "待核实", "verifying": "核实中", "handling"
                      "done": "已处理", "not_done": "不予处理"}
 OUTCOMES = {"done": "已按建议处理", "not_done": "不予处理"}
 REVOCATION_DAYS = 2  # 第二十八条: a revocation request is pushed within 2 working days of discovery
+FEEDBACK_KINDS = {"penalty": "行政处罚", "credit": "信用信息", "inspection": "检查结果"}
 
 
 class Matter(Base):
@@ -95,10 +96,42 @@ class Push(Base):
     record: Mapped[ApprovalRecord] = relationship(back_populates="pushes")
     regulator: Mapped[Department] = relationship()
     claimer: Mapped[User | None] = relationship()
+    feedback: Mapped[list[Feedback]] = relationship(back_populates="push", order_by="Feedback.id")
 
     @property
     def state_label(self) -> str:
         return PUSH_STATES.get(self.state, self.state)
+
+
+class Feedback(Base):
+    """A regulator's own decision on the licensee of a claimed push (第二十六条): a penalty, a credit
+    record or an inspection result. Seen by that regulator and by the bureau that pushed, nobody else."""
+    __tablename__ = "exchange_feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    push_id: Mapped[int] = mapped_column(ForeignKey("exchange_pushes.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))  # e.g. the decision's number and name
+    decided_on: Mapped[date] = mapped_column(Date)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    push: Mapped[Push] = relationship(back_populates="feedback")
+    creator: Mapped[User] = relationship()
+    documents: Mapped[list[FeedbackDocument]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def kind_label(self) -> str:
+        return FEEDBACK_KINDS.get(self.kind, self.kind)
+
+
+class FeedbackDocument(Base):
+    __tablename__ = "exchange_feedback_documents"
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("exchange_feedback.id", ondelete="CASCADE"),
+                                             primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+
+    document: Mapped[Document] = relationship()
 
 
 class ExchangeNotification(Base):

@@ -24,12 +24,15 @@ from archive_service.workdays import load_calendar
 
 from .models import (
     DECISIONS,
+    FEEDBACK_KINDS,
     OUTCOMES,
     PUSH_DAYS,
     REVOCATION_ACTIONS,
     REVOCATION_DAYS,
     ApprovalRecord,
     ExchangeNotification,
+    Feedback,
+    FeedbackDocument,
     Matter,
     MatterRegulator,
     Push,
@@ -173,12 +176,7 @@ class ExchangeService:
         if not regs:
             raise Unprocessable(f"事项“{matter.name}”在事项清单中没有监管部门，请选择推送的监管部门",
                                 field="regulators")
-        docs = []
-        for doc_id in dict.fromkeys(document_ids):
-            doc = self.s.get(Document, doc_id)
-            if doc is None or not permissions.can_read(actor, doc):
-                raise Unprocessable(f"附件文档不存在或无权读取：{doc_id}", field="document_ids")
-            docs.append(doc)
+        docs = self._readable_documents(actor, document_ids, "附件")
         now, today = self.clock.now(), self.clock.today()
         record = ApprovalRecord(matter_id=matter.id, department_id=actor.department_id,
                                 applicant=applicant.strip(), credit_code=credit_code,
@@ -203,7 +201,8 @@ class ExchangeService:
     def pushes(self, user: User, state: str | None = None, limit: int = 500) -> list[Push]:
         """Pushes the user's side sees: a regulator its own, the bureau's organisation the ones it sent."""
         q = (select(Push).join(ApprovalRecord).options(
-            selectinload(Push.record).selectinload(ApprovalRecord.matter), selectinload(Push.regulator))
+            selectinload(Push.record).selectinload(ApprovalRecord.matter), selectinload(Push.regulator),
+            selectinload(Push.feedback))
             .order_by(Push.id.desc()).limit(limit))
         q = q.where(self._visible(user))
         if state:
@@ -270,15 +269,59 @@ class ExchangeService:
         return count
 
     def _grant(self, p: Push) -> None:
-        now = self.clock.now()
         for rd in p.record.documents:
-            exists = self.s.scalar(select(DocumentGrant.id).where(
-                DocumentGrant.document_id == rd.document_id, DocumentGrant.department_id == p.regulator_id,
-                DocumentGrant.reason == "push"))
-            if exists is None:
-                self.s.add(DocumentGrant(document_id=rd.document_id, department_id=p.regulator_id, reason="push",
-                                         granted_at=now, until=None))
+            self._grant_document(rd.document_id, p.regulator_id, "push")
         self.s.flush()
+
+    def _grant_document(self, document_id: int, department_id: int, reason: str) -> None:
+        exists = self.s.scalar(select(DocumentGrant.id).where(
+            DocumentGrant.document_id == document_id, DocumentGrant.department_id == department_id,
+            DocumentGrant.reason == reason))
+        if exists is None:
+            self.s.add(DocumentGrant(document_id=document_id, department_id=department_id, reason=reason,
+                                     granted_at=self.clock.now(), until=None))
+
+    def _readable_documents(self, actor: User, document_ids: Sequence[int], what: str) -> list[Document]:
+        docs = []
+        for doc_id in dict.fromkeys(document_ids):
+            doc = self.s.get(Document, doc_id)
+            if doc is None or not permissions.can_read(actor, doc):
+                raise Unprocessable(f"{what}文档不存在或无权读取：{doc_id}", field="document_ids")
+            docs.append(doc)
+        return docs
+
+    # -- regulator feedback (第二十六条) -------------------------------------------------------------
+    def add_feedback(self, actor: User, push_id: int, *, kind: str, title: str, decided_on: date,
+                     summary: str = "", document_ids: Sequence[int] = ()) -> Feedback:
+        """The regulator attaches its own decision on the licensee (行政处罚, 信用信息, 检查结果) to a push it
+        has claimed (or that was claimed for it); the bureau that pushed sees it and is notified."""
+        p = self.s.get(Push, push_id)
+        if p is None or p.regulator_id != actor.department_id:
+            raise NotFound("推送不存在")
+        if not permissions.has_role(actor, "drafter", "reviewer", "signer", "liaison", "archivist"):
+            raise Forbidden("只有本部门的经办人员可以反馈监管信息")
+        if p.state == "unclaimed":
+            raise Conflict("请先认领推送，再反馈监管信息")
+        if kind not in FEEDBACK_KINDS:
+            raise Unprocessable("反馈类别应为：" + "、".join(f"{k} {v}" for k, v in FEEDBACK_KINDS.items()),
+                                field="kind")
+        if not (title or "").strip():
+            raise Unprocessable("请填写决定名称或文号", field="title")
+        if decided_on > self.clock.today():
+            raise Unprocessable("决定日期不能晚于今天", field="decided_on")
+        docs = self._readable_documents(actor, document_ids, "附件")
+        row = Feedback(push_id=p.id, kind=kind, title=title.strip()[:200], decided_on=decided_on,
+                       summary=(summary or "").strip(), created_by=actor.id, created_at=self.clock.now(),
+                       documents=[FeedbackDocument(document_id=d.id) for d in docs])
+        self.s.add(row)
+        self.s.flush()
+        for d in docs:
+            self._grant_document(d.id, p.record.department_id, "feedback")
+        self._notify(p.record.department_id, f"{p.regulator.name}反馈{row.kind_label}：{row.title}"
+                                             f"（{p.record.matter.name}，{p.record.applicant}）", push=p)
+        self.audit.record(actor, "exchange.feedback", "push", p.id,
+                          {"feedback": row.id, "kind": kind, "title": row.title, "documents": [d.id for d in docs]})
+        return row
 
     # -- notifications --------------------------------------------------------------------------
     def _notify(self, department_id: int, message: str, push: Push | None = None,
@@ -318,12 +361,7 @@ class ExchangeService:
         if not (licensee or "").strip() or not (facts or "").strip():
             raise Unprocessable("被许可人和违法事实不能为空",
                                 field="licensee" if not (licensee or "").strip() else "facts")
-        docs = []
-        for doc_id in dict.fromkeys(document_ids):
-            doc = self.s.get(Document, doc_id)
-            if doc is None or not permissions.can_read(actor, doc):
-                raise Unprocessable(f"证据文档不存在或无权读取：{doc_id}", field="document_ids")
-            docs.append(doc)
+        docs = self._readable_documents(actor, document_ids, "证据")
         cal = load_calendar(self.s)
         due = cal.add_workdays(discovered_on, REVOCATION_DAYS)
         late_days = cal.workdays_between(due, today) if today > due else 0

@@ -137,6 +137,16 @@ class CalendarOverride(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
 
 
+class CalendarNotice(Base):
+    """A year whose State Council holiday notice has been entered: its days come from the overrides, and the
+    computed (estimated) statutory holidays no longer apply."""
+    __tablename__ = "calendar_notices"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    entered_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    entered_by: Mapped[str] = mapped_column(String(64), default="")
+
+
 class Blob(Base):
     __tablename__ = "blobs"
     sha256: Mapped[str] = mapped_column(String(64), primary_key=True)

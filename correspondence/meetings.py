@@ -57,6 +57,11 @@ class DeadlineCheck:
     latest_day: date      # last day to send the materials
     today: date
     earliest_meeting: date  # the earliest meeting date that still leaves 3 working days
+    estimated: bool = False  # counted over holidays that are estimated (no State Council notice yet)
+
+    @property
+    def estimate_note(self) -> str:
+        return "（含估算的节假日，国务院通知录入后可能变化）" if self.estimated else ""
 
     @property
     def missed(self) -> bool:
@@ -64,7 +69,8 @@ class DeadlineCheck:
 
     def message(self) -> str:
         return (f"会议议题及材料须在会议召开3个工作日前送达参会单位（第二十四条）。"
-                f"{cn_date(self.meeting_date)}召开的会议，材料最迟须于{cn_date(self.latest_day)}送出，"
+                f"{cn_date(self.meeting_date)}召开的会议，材料最迟须于{cn_date(self.latest_day)}送出"
+                f"{self.estimate_note}，"
                 f"今天（{cn_date(self.today)}）已来不及。请将会议安排在{cn_date(self.earliest_meeting)}或以后，"
                 f"或填写紧急事由后再安排。")
 
@@ -80,8 +86,9 @@ class MeetingService:
     def check_deadline(self, meeting_date: date) -> DeadlineCheck:
         cal = load_calendar(self.s)
         today = self.clock.today()
-        return DeadlineCheck(meeting_date, cal.add_workdays(meeting_date, -MATERIALS_LEAD_DAYS), today,
-                             cal.add_workdays(today, MATERIALS_LEAD_DAYS))
+        latest = cal.deadline(meeting_date, -MATERIALS_LEAD_DAYS)
+        earliest = cal.deadline(today, MATERIALS_LEAD_DAYS)
+        return DeadlineCheck(meeting_date, latest.day, today, earliest.day, latest.estimated or earliest.estimated)
 
     # -- scheduling ------------------------------------------------------------------------------
     def schedule(self, user: User, *, kind: str, title: str, meeting_date: date, topics: list[dict],

@@ -117,11 +117,13 @@ def test_admin_files_liaison_and_gap_closes(make):
 def test_admin_edits_calendar(make):
     b = make.browser(make.user(None, "admin"))
     page = b.get("/admin/calendar?year=2027").get_data(as_text=True)
-    assert "2027 年尚无国务院节假日安排数据" in page
-    set_day = b.post("/admin/calendar", data={"day": "2027-02-08", "is_workday": "0", "note": "2027年春节"})
+    assert "2027 年尚无国务院节假日安排" in page
+    set_day = b.post("/admin/calendar", data={"day": "2027-02-20", "is_workday": "1", "note": "2027年春节调休"})
     assert set_day.status_code == 302
     page = b.get("/admin/calendar?year=2027").get_data(as_text=True)
-    assert "2027年春节" in page and "2027 年尚无国务院节假日安排数据" not in page
+    assert "2027年春节调休" in page and "2027 年尚无国务院节假日安排" in page
+    assert b.post("/admin/calendar", data={"action": "confirm_year", "year": "2027"}).status_code == 302
+    assert "2027 年尚无国务院节假日安排" not in b.get("/admin/calendar?year=2027").get_data(as_text=True)
     assert b.post("/admin/calendar", data={"day": "not-a-date"}).status_code == 422
 
 

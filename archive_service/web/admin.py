@@ -1,7 +1,6 @@
 """Administrator pages: departments, users and roles, liaison registry, calendar overrides."""
 from __future__ import annotations
 
-from datetime import date
 from functools import wraps
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -11,12 +10,23 @@ from ..calendar import PACKAGE_LAST_YEAR
 from ..directory import Directory, all_users, departments_by_kind, find_department, liaison_gaps, liaison_registry
 from ..errors import NotFound, Unprocessable
 from ..models import Department, Liaison, User
-from ..workdays import delete_override, list_overrides, load_calendar, set_override
+from ..workdays import (
+    confirm_year,
+    delete_override,
+    import_notice,
+    list_notices,
+    list_overrides,
+    load_calendar,
+    set_override,
+    withdraw_notice,
+)
 from .admin_schemas import CalendarForm, CalendarQuery, DepartmentForm, LiaisonForm, UserForm, UserUpdateForm
 from .apispec import parse_form, parse_query
 from .context import current_user, db, runtime, signed_in_user
 from .pages import login_required
 from .services import services
+from .upload_marks import streaming_upload
+from .uploads import open_upload
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -129,17 +139,57 @@ def liaisons():
 def calendar():
     if request.method == "POST":
         f = parse_form(CalendarForm)
-        if f.action == "delete":
+        if f.action == "delete" and f.day is not None:
             delete_override(db(), runtime().clock, current_user(), f.day)
+        elif f.action == "confirm_year" and f.year is not None:
+            confirm_year(db(), runtime().clock, current_user(), f.year, f.note)
+            return _done(f"已确认 {f.year} 年的国务院节假日安排", "admin.calendar")
+        elif f.action == "withdraw_notice" and f.year is not None:
+            withdraw_notice(db(), runtime().clock, current_user(), f.year)
+            return _done(f"已撤回 {f.year} 年的通知确认，该年恢复估算", "admin.calendar")
+        elif f.day is None:
+            raise Unprocessable("请填写日期")
         else:
             set_override(db(), runtime().clock, current_user(), f.day, f.is_workday == "1", f.note)
         return _done("工作日历已更新", "admin.calendar")
     year = parse_query(CalendarQuery).year or runtime().clock.today().year
     cal = load_calendar(db())
     rows = list_overrides(db())
-    fallback = [y for y in range(year, year + 2) if cal.is_fallback(date(y, 1, 1))]
-    return render_template("ui/admin/calendar.html", overrides=rows, year=year, fallback=fallback,
-                           package_last_year=PACKAGE_LAST_YEAR, months=_month_grid(cal, year))
+    estimated = cal.estimated_years(range(year, year + 2))
+    return render_template("ui/admin/calendar.html", overrides=rows, year=year, estimated=estimated,
+                           estimated_days=sorted(cal.estimated_holidays(year).items()),
+                           notices=list_notices(db()), package_last_year=PACKAGE_LAST_YEAR,
+                           months=_month_grid(cal, year))
+
+
+#: a State Council notice as CSV or ICS is a few kilobytes
+NOTICE_LIMIT = 256 * 1024
+
+
+@bp.post("/calendar/notice")
+@streaming_upload()
+@admin_required
+def calendar_notice():
+    """Import the State Council's holiday notice for a year (CSV or ICS file): it wins over the estimate."""
+    upload = open_upload(require_csrf=True)
+    raw = upload.part.read(NOTICE_LIMIT + 1)
+    fields = upload.finish()
+    if len(raw) > NOTICE_LIMIT:
+        raise Unprocessable("通知文件过大（不超过 256 KB）")
+    try:
+        year = int(fields.get("year") or upload.fields.get("year") or "")
+    except ValueError:
+        raise Unprocessable("请填写年份") from None
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = raw.decode("gb18030")
+        except UnicodeDecodeError:
+            raise Unprocessable("通知文件须为 UTF-8 或 GB18030 编码的 CSV/ICS 文本") from None
+    count = import_notice(db(), runtime().clock, current_user(), year, text,
+                          fields.get("title") or upload.fields.get("title") or "")
+    return _done(f"已导入 {year} 年国务院节假日安排（{count} 天），该年不再估算", "admin.calendar")
 
 
 def _month_grid(cal, year: int):
@@ -147,9 +197,11 @@ def _month_grid(cal, year: int):
     import calendar as pycal
 
     months = []
+    estimated = cal.estimated_holidays(year)
     for month in range(1, 13):
         weeks = []
         for week in pycal.Calendar().monthdatescalendar(year, month):
-            weeks.append([(d, cal.is_workday(d), d in cal.overrides) if d.month == month else None for d in week])
+            weeks.append([(d, cal.is_workday(d), d in cal.overrides, d in estimated and d not in cal.overrides)
+                          if d.month == month else None for d in week])
         months.append((month, weeks))
     return months

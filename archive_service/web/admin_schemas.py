@@ -58,8 +58,9 @@ class LiaisonForm(Form):
 
 
 class CalendarForm(Form):
-    action: Literal["set", "delete"] = "set"
-    day: Day
+    action: Literal["set", "delete", "confirm_year", "withdraw_notice"] = "set"
+    day: Day | None = None
+    year: int | None = Field(default=None, ge=2000, le=2100)
     is_workday: Literal["0", "1"] = "0"
     note: Annotated[str, Field(max_length=200)] = ""
 

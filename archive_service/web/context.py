@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from datetime import date, datetime
 
 from flask import Flask, current_app, g, make_response, request, session
 
@@ -18,6 +19,7 @@ from ..clock import local_time
 from ..errors import BadRequest, Unauthorized
 from ..models import DEPARTMENT_KINDS, ROLES, User
 from ..runtime import Runtime
+from ..workdays import load_calendar
 from .errors import HTTP_MESSAGES, error_response
 from .upload_marks import is_streaming_upload
 
@@ -158,7 +160,21 @@ def init_app(app: Flask) -> None:
     @app.context_processor
     def _template_helpers():
         return {"current_user": current_user(), "csrf_token": csrf_token, "ROLES": ROLES,
-                "DEPARTMENT_KINDS": DEPARTMENT_KINDS, "local_time": local_time, "human_size": human_size}
+                "DEPARTMENT_KINDS": DEPARTMENT_KINDS, "local_time": local_time, "human_size": human_size,
+                "estimated_note": estimated_note}
+
+
+def estimated_note(start, day) -> str:
+    """The mark "（估算）" when a deadline counted between ``start`` and ``day`` crossed a year whose holidays
+    are estimated (no State Council notice for it yet); "" otherwise or when a date is missing."""
+    if start is None or day is None:
+        return ""
+    start = start.date() if isinstance(start, datetime) else start
+    if not isinstance(start, date) or not isinstance(day, date):
+        return ""
+    if "calendar" not in g:
+        g.calendar = load_calendar(db())
+    return "（估算）" if g.calendar.span_estimated(start, day) else ""
 
 
 def human_size(n: int) -> str:

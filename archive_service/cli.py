@@ -137,7 +137,8 @@ def user() -> None:
 @click.argument("name")
 @click.option("--department", required=True, help="Department code or full name.")
 @click.option("--role", "roles", multiple=True, required=True,
-              help="drafter, reviewer, signer, archivist, liaison, admin, auditor (repeat or comma-separate).")
+              help="drafter, reviewer, signer, clerk, archivist, liaison, admin, auditor, secadmin "
+                   "(repeat or comma-separate; admin, auditor and secadmin are never held by one user).")
 @click.option("--full-name", default=None)
 @click.option("--password-stdin", is_flag=True, required=True, help="Read the password from standard input.")
 def user_add(name, department, roles, full_name, password_stdin) -> None:

@@ -23,6 +23,18 @@ REGULATORS = [
     ("县生态环境局", "STHJ"), ("县卫生健康委员会", "WJW"), ("县文化广电新闻出版旅游局", "WGLY"),
 ]
 OTHERS = [("县司法局", "SFJ"), ("县委编办", "WBB")]
+COUNTY = "石城县"
+# 全称 where it is not simply the county's name before the display name (县… → 石城县…)
+FULL_NAMES = {"WBB": "中共石城县委机构编制委员会办公室"}
+
+
+def official_name(name: str, code: str, parent: str = "") -> str:
+    """The demo department's 全称: 石城县市场监督管理局, a section under its bureau's 全称."""
+    if code in FULL_NAMES:
+        return FULL_NAMES[code]
+    if parent:
+        return parent + name
+    return COUNTY + name.removeprefix("县")
 LINKS = {"SCZR": ["SCJG", "WJW"], "TZJS": ["ZJJ", "ZRZY", "STHJ"], "SHSW": ["WGLY", "WJW"]}
 
 # (username, full name, department code, roles)
@@ -59,14 +71,14 @@ def load_demo(session: Session, clock: Clock, documents_factory) -> bool:
     if session.scalar(select(Department).where(Department.code == BUREAU[1])):
         return False
     d = Directory(session, clock)
-    bureau = d.add_department(BUREAU[0], BUREAU[1], "bureau")
+    bureau = d.add_department(BUREAU[0], BUREAU[1], "bureau", full_name=official_name(*BUREAU))
     depts = {bureau.code: bureau}
     for name, code in SECTIONS:
-        depts[code] = d.add_department(name, code, "section", bureau)
+        depts[code] = d.add_department(name, code, "section", bureau, official_name(name, code, bureau.full_name))
     for name, code in REGULATORS:
-        depts[code] = d.add_department(name, code, "regulator")
+        depts[code] = d.add_department(name, code, "regulator", full_name=official_name(name, code))
     for name, code in OTHERS:
-        depts[code] = d.add_department(name, code, "other")
+        depts[code] = d.add_department(name, code, "other", full_name=official_name(name, code))
     for section, regs in LINKS.items():
         for reg in regs:
             d.link(depts[section], depts[reg])

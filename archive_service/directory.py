@@ -13,7 +13,7 @@ from .audit import AuditLog
 from .auth import end_sessions, hash_password
 from .clock import Clock
 from .errors import Conflict, NotFound, Unprocessable
-from .models import DEPARTMENT_KINDS, ROLES, CorrespondenceLink, Department, Liaison, User, UserRole
+from .models import DEPARTMENT_KINDS, ROLES, SEPARATED_ROLES, CorrespondenceLink, Department, Liaison, User, UserRole
 
 _CODE = re.compile(r"^[A-Za-z0-9\u4e00-\u9fff]{1,20}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9_.\-\u4e00-\u9fff]{2,64}$")
@@ -27,6 +27,13 @@ def find_department(session: Session, code_or_name: str) -> Department:
     return dept
 
 
+def _full_name(value: str | None) -> str:
+    value = (value or "").strip()
+    if len(value) > 100:
+        raise Unprocessable("部门全称不超过 100 字", field="full_name")
+    return value
+
+
 def parse_roles(roles) -> list[str]:
     keys = []
     for r in roles:
@@ -37,7 +44,17 @@ def parse_roles(roles) -> list[str]:
             if part not in ROLES:
                 raise Unprocessable(f"未知角色：{part}（可选：{'、'.join(ROLES)}）")
             keys.append(part)
-    return sorted(set(keys))
+    keys = sorted(set(keys))
+    check_separation(keys)
+    return keys
+
+
+def check_separation(keys) -> None:
+    """三员分立: 系统管理员, 安全审计员 and 安全保密管理员 are never held by one user (422 with the reason)."""
+    held = [ROLES[k] for k in SEPARATED_ROLES if k in set(keys)]
+    if len(held) > 1:
+        raise Unprocessable(f"{'与'.join(held)}不能由同一人兼任（三员分立：系统管理员、安全审计员、"
+                            "安全保密管理员须分设，互相监督）", field="roles")
 
 
 class Directory:
@@ -48,8 +65,10 @@ class Directory:
         self.audit = AuditLog(session, clock)
 
     # -- departments -----------------------------------------------------------------------------
-    def add_department(self, name: str, code: str, kind: str, parent: Department | None = None) -> Department:
-        name, code = (name or "").strip(), (code or "").strip()
+    def add_department(self, name: str, code: str, kind: str, parent: Department | None = None,
+                       full_name: str = "") -> Department:
+        """A department; ``full_name`` is its 全称 (石城县行政审批局) beside the display ``name``."""
+        name, code, full_name = (name or "").strip(), (code or "").strip(), _full_name(full_name)
         if not name or len(name) > 100:
             raise Unprocessable("部门名称不能为空且不超过 100 字")
         if not _CODE.match(code):
@@ -60,25 +79,29 @@ class Directory:
             raise Unprocessable("审批股室必须隶属于审批局")
         if self.s.scalar(select(Department).where(or_(Department.name == name, Department.code == code))):
             raise Conflict("部门名称或代码已存在")
-        dept = Department(name=name, code=code, kind=kind, parent=parent, created_at=self.clock.now())
+        dept = Department(name=name, code=code, kind=kind, parent=parent, full_name=full_name,
+                          created_at=self.clock.now())
         self.s.add(dept)
         self.s.flush()
         self.audit.record(self.actor, "admin.department_added", "department", dept.id,
-                          {"name": name, "code": code, "kind": kind})
+                          {"name": name, "code": code, "kind": kind, "full_name": full_name})
         return dept
 
-    def update_department(self, dept: Department, name: str, code: str, kind: str) -> Department:
+    def update_department(self, dept: Department, name: str, code: str, kind: str,
+                          full_name: str | None = None) -> Department:
+        """Change a department; ``full_name`` None keeps its 全称."""
         name, code = (name or "").strip(), (code or "").strip()
+        full_name = dept.full_name if full_name is None else _full_name(full_name)
         if not name or not _CODE.match(code) or kind not in DEPARTMENT_KINDS:
             raise Unprocessable("部门名称、代码或类型无效")
         clash = self.s.scalar(select(Department).where(
             or_(Department.name == name, Department.code == code), Department.id != dept.id))
         if clash:
             raise Conflict("部门名称或代码已存在")
-        before = {"name": dept.name, "code": dept.code, "kind": dept.kind}
-        dept.name, dept.code, dept.kind = name, code, kind
-        self.audit.record(self.actor, "admin.department_updated", "department", dept.id,
-                          {"before": before, "after": {"name": name, "code": code, "kind": kind}})
+        before = {"name": dept.name, "code": dept.code, "kind": dept.kind, "full_name": dept.full_name}
+        dept.name, dept.code, dept.kind, dept.full_name = name, code, kind, full_name
+        self.audit.record(self.actor, "admin.department_updated", "department", dept.id, {
+            "before": before, "after": {"name": name, "code": code, "kind": kind, "full_name": full_name}})
         return dept
 
     # -- users -----------------------------------------------------------------------------------

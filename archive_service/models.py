@@ -41,21 +41,32 @@ ROLES = {
     "signer": "签发人",
     "archivist": "档案员",
     "liaison": "联络员",
+    "clerk": "文书",
     "admin": "系统管理员",
     "auditor": "安全审计员",
+    "secadmin": "安全保密管理员",
 }
+# 三员分立: no user holds two of the system roles (administration, audit, security administration).
+SEPARATED_ROLES = ("admin", "auditor", "secadmin")
 
 
 class Department(Base):
     __tablename__ = "departments"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)  # short display name: 县行政审批局
     code: Mapped[str] = mapped_column(String(20), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime)
+    # 全称 (石城县行政审批局): printed in mastheads, 署名, 印发机关, certificates and 交接文据
+    full_name: Mapped[str] = mapped_column(String(100), default="", server_default="")
 
     parent: Mapped[Department | None] = relationship(remote_side=[id])
+
+    @property
+    def official_name(self) -> str:
+        """The 全称, or the display name where none was entered."""
+        return self.full_name or self.name
 
 
 class User(Base):

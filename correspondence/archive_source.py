@@ -38,7 +38,7 @@ class LetterSource:
         day = letter.written_on or (letter.issued_at.date() if letter.issued_at else None)
         return SourceBundle(
             source_type=self.source_type, source_id=str(letter.id), department_id=letter.department_id,
-            title=letter.title, doc_number=letter.number or "", responsible=letter.issuer.name, doc_date=day,
+            title=letter.title, doc_number=letter.number or "", responsible=letter.issuer.official_name, doc_date=day,
             doc_type=KINDS.get(letter.kind, letter.kind), kind_label="会议纪要" if letter.kind == "minutes" else "函件",
             parts=parts, required_roles=("main", "sheet"), created_at=letter.issued_at)
 

@@ -42,7 +42,7 @@ def spec_for(service: LetterService, letter: Letter, number: str | None = None,
              on: date | None = None) -> dict:
     """The render spec (correspondence.spec) of the letter's current version."""
     data = letter.data
-    spec = {"kind": letter.kind, "issuer": letter.issuer.name, "title": data["title"],
+    spec = {"kind": letter.kind, "issuer": letter.issuer.official_name, "title": data["title"],
             "body": data["body"], "attachments": [a["name"] for a in data.get("attachments", [])],
             "note": data.get("note", ""), "date": (on or letter.written_on or service.clock.today()).isoformat(),
             "number": number or letter.number, "urgency": data.get("urgency") or None}

@@ -105,7 +105,7 @@ class MinutesService:
         intro = (f"{cn_date(meeting.meeting_date)}，{meeting.chair.full_name}{place}主持召开{meeting.kind_label}，"
                  f"研究{topics}等议题。现将会议议定事项纪要如下：")
         body = [intro] + [f"{chinese_number(i)}、{d}" for i, d in enumerate(items, 1)]
-        return {"kind": "minutes", "issuer": meeting.convener.name, "title": (title or "").strip()[:200],
+        return {"kind": "minutes", "issuer": meeting.convener.official_name, "title": (title or "").strip()[:200],
                 "to": [], "cc": [], "body": body, "attachments": [], "note": "",
                 "date": (on or self.clock.today()).isoformat(), "masthead": MINUTES_MASTHEADS[meeting.kind],
                 "attendance": attendance_block(meeting)}

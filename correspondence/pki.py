@@ -2,7 +2,7 @@
 
 Embedded default (``ensure_pki``): ``<instance>/pki/`` (mode 0700) holds ``ca.pem`` + ``ca.key`` and
 ``departments/<CODE>.pem`` + ``<CODE>.key`` — one ECDSA P-256 key and certificate per department
-(subject CN = department name, OU = department code, O = 石城县人民政府). Private keys are PKCS#8 PEM
+(subject CN = the department's 全称, OU = department code, O = 石城县人民政府). Private keys are PKCS#8 PEM
 with mode 0600; files are written to a temporary name and renamed, under a file lock, so concurrent
 processes never see half a key. Certificates are (re)issued lazily: when missing, when the
 department's name or code changed, when issued by another CA, or when less than 30 days remain.
@@ -50,6 +50,11 @@ RENEW_BEFORE = timedelta(days=30)
 class DepartmentLike(Protocol):
     name: str
     code: str
+
+
+def common_name(department: DepartmentLike) -> str:
+    """The certificate's CN: the department's 全称 where it has one (archive_service Department)."""
+    return getattr(department, "official_name", "") or department.name
 
 
 @dataclass
@@ -255,10 +260,10 @@ def _ensure(instance_dir, departments: list) -> PkiResult:
     ca_key, ca_cert = loaded or _create_ca(instance_dir)
     issued, present = [], []
     for d in departments:
-        if _current(instance_dir, ca_cert, d.name, d.code) is not None:
+        if _current(instance_dir, ca_cert, common_name(d), d.code) is not None:
             present.append(d.code)
         else:
-            _issue(instance_dir, ca_key, ca_cert, d.name, d.code)
+            _issue(instance_dir, ca_key, ca_cert, common_name(d), d.code)
             issued.append(d.code)
     return PkiResult(ca_created, issued, present)
 

@@ -59,13 +59,13 @@ class Make:
 
     # -- directory -------------------------------------------------------------------------------
     def department(self, kind: str = "regulator", *, name: str | None = None, code: str | None = None,
-                   parent: Department | None = None) -> Department:
-        """A department; a section gets (or is given) a bureau as its parent."""
+                   parent: Department | None = None, full_name: str = "") -> Department:
+        """A department (``full_name``: its 全称); a section gets (or is given) a bureau as its parent."""
         n = next(_seq)
         if kind == "section" and parent is None:
             parent = self.department("bureau")
         dept = Directory(self.s, self.rt.clock).add_department(
-            name or _KIND_NAMES[kind].format(n=n), code or f"{kind[:3].upper()}{n}", kind, parent)
+            name or _KIND_NAMES[kind].format(n=n), code or f"{kind[:3].upper()}{n}", kind, parent, full_name)
         self.s.commit()
         return dept
 

@@ -60,6 +60,9 @@ def test_user_add_reads_password_from_stdin(cli):
     bad_role = cli("user", "add", "x3", "--department", "SPJ", "--role", "king", "--password-stdin",
                    input="a-long-password\n")
     assert bad_role.exit_code != 0 and "未知角色" in bad_role.output
+    both = cli("user", "add", "x4", "--department", "SPJ", "--role", "admin,auditor", "--password-stdin",
+               input="a-long-password\n")  # 三员分立
+    assert both.exit_code != 0 and "系统管理员与安全审计员不能由同一人兼任" in both.output
 
 
 def test_verify_reports_blob_and_chain_failures(cli):

@@ -15,7 +15,11 @@ def test_every_demo_account_exists_with_its_department_and_roles(demo):
             assert (user.full_name, user.department.code, user.roles, user.active) == (
                 full_name, code, set(roles), True)
         names = set(s.scalars(select(Department.name)))
+        full = {d.code: d.full_name for d in s.scalars(select(Department))}
     assert {"县行政审批局"} | {n for n, _ in SECTIONS + REGULATORS + OTHERS} == names
+    assert (full["SPJ"], full["SCJG"], full["SPJBGS"]) == ("石城县行政审批局", "石城县市场监督管理局",
+                                                           "石城县行政审批局办公室")
+    assert all(full.values())  # every demo department has its 全称
 
 
 def test_demo_accounts_log_in_with_the_shared_password(app):

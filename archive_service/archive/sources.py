@@ -115,7 +115,7 @@ class DocumentSource:
     def bundle(self, doc: Document) -> SourceBundle:
         return SourceBundle(
             source_type=self.source_type, source_id=str(doc.id), department_id=doc.department_id,
-            title=doc.title, responsible=doc.department.name, doc_date=doc.created_at.date(),
+            title=doc.title, responsible=doc.department.official_name, doc_date=doc.created_at.date(),
             doc_type="文件", kind_label="文件", created_at=doc.created_at,
             parts=[SourcePart(doc, doc.current_version, "main")])
 

@@ -134,8 +134,8 @@ class ExportSpec:
 
 def export_spec(h: Handover, items: dict[int, ArchiveItem]) -> ExportSpec:
     package = plan(h, items)
-    return ExportSpec(bag_name(h), h.id, h.name, h.from_department.name, [f for pi in package for f in pi.files],
-                      items_xml(h, package))
+    return ExportSpec(bag_name(h), h.id, h.name, h.from_department.official_name,
+                      [f for pi in package for f in pi.files], items_xml(h, package))
 
 
 def export_chunks(spec: ExportSpec, store: ObjectStore, today: date) -> Iterator[bytes]:

@@ -380,7 +380,7 @@ class HandoverService:
     def record_fields(self, h: Handover, rev: HandoverRevision) -> record.RecordFields:
         def side(dept: Department, filler: User | None, flow: SignoffFlow | None) -> record.Side:
             step = flow.valid_signatures()[-1] if flow is not None and flow.valid_signatures() else None
-            return record.Side(dept.name, filler.full_name if filler else "", step.actor_name if step else "",
+            return record.Side(dept.official_name, filler.full_name if filler else "", step.actor_name if step else "",
                                step.at.strftime("%Y年%m月%d日") if step else "")
 
         accepter = self.s.get(User, rev.accepted_by) if rev.accepted_by else None
@@ -417,8 +417,8 @@ class HandoverService:
                 parts.append(SourcePart(doc, 1, role))
             bundle = SourceBundle(
                 source_type="handover", source_id=f"{h.id}-r{rev.number}-{side}", department_id=filer.department_id,
-                title=title, doc_number="", responsible=dept.name, doc_date=self.clock.today(), doc_type="登记表",
-                kind_label="交接文据", parts=parts)
+                title=title, doc_number="", responsible=dept.official_name, doc_date=self.clock.today(),
+                doc_type="登记表", kind_label="交接文据", parts=parts)
             item = self.archive.file(filer, bundle, "Y", None, title=title, action="archive.file")
             if side == "sender":
                 h.sender_record_item_id = item.id

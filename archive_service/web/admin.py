@@ -74,9 +74,10 @@ def departments():
         f = parse_form(DepartmentForm)
         parent = find_department(db(), f.parent) if f.parent else None
         if f.id:
-            _directory().update_department(_get(Department, f.id), f.name or "", f.code or "", f.kind or "")
+            _directory().update_department(_get(Department, f.id), f.name or "", f.code or "", f.kind or "",
+                                            f.full_name)
             return _done("部门已更新", "admin.departments")
-        _directory().add_department(f.name or "", f.code or "", f.kind or "", parent)
+        _directory().add_department(f.name or "", f.code or "", f.kind or "", parent, f.full_name or "")
         return _done("部门已添加", "admin.departments")
     return render_template("ui/admin/departments.html", departments=_departments())
 

@@ -27,6 +27,7 @@ class Form(BaseModel):
 class DepartmentForm(Form):
     id: Id | None = None
     name: Name | None = None
+    full_name: Annotated[str, Field(max_length=100)] | None = None
     code: Annotated[str, Field(max_length=20)] | None = None
     kind: Literal[tuple(DEPARTMENT_KINDS)] | None = None  # type: ignore[valid-type]
     parent: Ref | None = None

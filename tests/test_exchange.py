@@ -378,3 +378,50 @@ def test_feedback_page_form(ex, make):
     resp = b.post(page, data={"kind": "credit", "title": "列入经营异常名录", "decided_on": "2025-09-30"})
     assert resp.status_code == 302
     assert "列入经营异常名录" in make.browser(county["drafter"]).get(page).get_data(as_text=True)
+
+
+def test_policy_change_notice_with_its_letter_is_acknowledged_by_the_sections(ex, make):
+    _rt, county, clients, matters = ex
+    client, scjg = clients("scjg_staff")
+    body = {"kind": "policy", "title": "《食品经营许可和备案管理办法》修订", "effective_on": "2025-12-01",
+            "summary": "许可证有效期由5年调整为……", "matter_ids": [matters["SC-001"]["id"]]}
+    assert client.post("/api/v1/notices", headers=clients("drafter")[1], json=body).status_code == 403
+    assert client.post("/api/v1/notices", headers=scjg, json=dict(body, matter_ids=[99999])).status_code == 422
+    resp = client.post("/api/v1/notices", headers=scjg, json=body)
+    assert resp.status_code == 201, resp.get_json()
+    n = resp.get_json()
+    assert n["matters"] == ["食品经营许可"] and n["kind_label"] == "政策变动"
+    assert [(r["section"], r["acked_at"]) for r in n["recipients"]] == [("市场准入审批股", None)]
+    # the 政策变动告知函 is a draft of the ordinary letter workflow, addressed to the bureau
+    letter = client.get(f"/api/v1/letters/{n['letter_id']}", headers=scjg).get_json()
+    assert letter["title"] == "关于《食品经营许可和备案管理办法》修订政策调整有关事项的函"
+    assert letter["to"] == ["县行政审批局"] and letter["state"] == "drafting"
+    text = "".join(letter["body"])
+    assert "自2025年12月1日起施行" in text and "涉及审批事项：食品经营许可" in text and "（请" not in text
+    # the section sees it to acknowledge; another section and another regulator do not act on it
+    _, drafter = clients("drafter")
+    assert "待签收政策变动告知" in make.browser(county["drafter"]).get("/").get_data(as_text=True)
+    assert client.post(f"/api/v1/notices/{n['id']}/ack", headers=clients("liaison_tzjs")[1]).status_code == 403
+    assert client.post(f"/api/v1/notices/{n['id']}/ack", headers=clients("zjj_staff")[1]).status_code == 404
+    got = client.post(f"/api/v1/notices/{n['id']}/ack", headers=drafter)
+    assert got.status_code == 200 and got.get_json()["recipients"][0]["acked_by"] == "drafter"
+    assert client.post(f"/api/v1/notices/{n['id']}/ack", headers=drafter).status_code == 409
+    assert "待签收政策变动告知" not in make.browser(county["drafter"]).get("/").get_data(as_text=True)
+    assert "市场准入审批股已签收政策变动告知" in make.browser(county["scjg_staff"]).get("/").get_data(as_text=True)
+    assert client.get("/api/v1/notices", headers=clients("zjj_staff")[1]).get_json()["items"] == []
+
+
+def test_training_notice_without_matters_goes_to_every_section_from_the_page(ex, make):
+    _rt, county, clients, _matters = ex
+    b = make.browser(county["scjg_liaison"])  # a liaison sends without drafting a letter
+    resp = b.post("/exchange/notices", data={"kind": "training", "title": "全市食品安全监管业务培训",
+                                             "effective_on": "2025-10-20", "summary": "请各股室派员参加。"})
+    assert resp.status_code == 302, resp.get_data(as_text=True)
+    _, drafter = clients("drafter")
+    [n] = make.client().get("/api/v1/notices", headers=drafter).get_json()["items"]
+    assert n["letter_id"] is None and n["kind_label"] == "业务培训"
+    assert [r["section"] for r in n["recipients"]] == ["市场准入审批股", "投资建设审批股"]
+    tzjs = make.browser(county["liaison_tzjs"])
+    assert tzjs.post(f"/exchange/notices/{n['id']}/ack").status_code == 302
+    page = tzjs.get("/exchange/notices").get_data(as_text=True)
+    assert "全市食品安全监管业务培训" in page and "投资建设审批股：已签收" in page

@@ -8,9 +8,11 @@ from sqlalchemy import select
 from correspondence.exchange.models import (
     DECISIONS,
     FEEDBACK_KINDS,
+    NOTICE_KINDS,
     OUTCOMES,
     REVOCATION_ACTIONS,
     Feedback,
+    Notice,
     Push,
     Revocation,
 )
@@ -80,6 +82,15 @@ def revocation_json(v: Revocation) -> dict:
             "action": v.action, "action_label": v.action_label, "discovered_on": v.discovered_on.isoformat(),
             "pushed_on": v.pushed_on.isoformat(), "due_on": v.due_on.isoformat(), "late": v.late,
             "late_days": v.late_days, "state": v.state}
+
+
+def notice_json(n: Notice) -> dict:
+    return {"id": n.id, "kind": n.kind, "kind_label": n.kind_label, "title": n.title,
+            "effective_on": n.effective_on.isoformat(), "summary": n.summary, "regulator": n.regulator.name,
+            "matters": [nm.matter.name for nm in n.matters], "letter_id": n.letter_id,
+            "created_at": _z(n.created_at), "document_ids": [d.document_id for d in n.documents],
+            "recipients": [{"section": r.section.name, "acked_at": _z(r.acked_at),
+                            "acked_by": r.acker.username if r.acker else None} for r in n.recipients]}
 
 
 def _is_bureau(user) -> bool:
@@ -355,11 +366,82 @@ def api_revocation_action(revocation_id: int, body: xs.RevocationAction):
 
 
 def _notification_url(n) -> str:
+    if n.notice_id:
+        return url_for("exchange.notices_page")
     if n.revocation_id:
         return url_for("exchange.revocation_page", revocation_id=n.revocation_id)
     if n.push_id:
         return url_for("exchange.push_page", push_id=n.push_id)
     return url_for("exchange.claims_page")
+
+
+# -- 政策告知 (第二十七条) ---------------------------------------------------------------------------
+@bp.route("/exchange/notices", methods=["GET", "POST"])
+@login_required
+def notices_page():
+    user = _me()
+    error, status, form = None, 200, request.form
+    if request.method == "POST":
+        try:
+            ids = [int(x) for x in form.get("document_ids", "").replace("，", ",").split(",") if x.strip().isdigit()]
+            body = validate(xs.NoticeInput, {
+                "kind": form.get("kind", "policy"), "title": form.get("title", ""),
+                "effective_on": form.get("effective_on", ""), "summary": form.get("summary", ""),
+                "matter_ids": [int(x) for x in form.getlist("matter_ids") if x.isdigit()], "document_ids": ids,
+                "draft_letter": form.get("draft_letter") == "1"})
+            row = services().notices.send(user, **body.model_dump())
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, status_of(exc)
+        else:
+            drafted = "，告知函已起草，请在公文收发中送审" if row.letter_id else ""
+            flash(f"已发送{row.kind_label}告知：{row.title}{drafted}")
+            return redirect(url_for("exchange.notices_page"))
+    return render_template("ui/exchange/notices.html", notices=services().notices.notices(user), error=error,
+                           form=form, matters=exchange().matters(), KINDS=NOTICE_KINDS, is_bureau=_is_bureau(user),
+                           me=user, today=runtime().clock.today(), local_time=local_time), status
+
+
+@bp.post("/exchange/notices/<int:notice_id>/ack")
+@login_required
+def notice_ack_form(notice_id: int):
+    try:
+        row = services().notices.acknowledge(_me(), notice_id)
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message)
+        return redirect(url_for("exchange.notices_page")), 303
+    flash(f"已签收：{row.title}")
+    return redirect(url_for("exchange.notices_page"))
+
+
+@bp.post("/api/v1/notices")
+@api_login_required
+@operation("发送政策变动告知（第二十七条）或上级会议、培训通知：发给所涉事项的审批股室，可同时起草政策变动告知函",
+           body=xs.NoticeInput, responses={201: xs.NoticeOut}, errors=(403,))
+def api_notice(body: xs.NoticeInput):
+    return jsonify(notice_json(services().notices.send(_me(), **body.model_dump()))), 201
+
+
+@bp.get("/api/v1/notices")
+@api_login_required
+@operation("告知列表：监管部门看本部门发出的，审批局看发给本局股室的", responses={200: xs.NoticeList})
+def api_notices():
+    return jsonify({"items": [notice_json(n) for n in services().notices.notices(_me())]})
+
+
+@bp.get("/api/v1/notices/<int:notice_id>")
+@api_login_required
+@operation("告知详情", responses={200: xs.NoticeOut})
+def api_notice_get(notice_id: int):
+    return jsonify(notice_json(services().notices.get(_me(), notice_id)))
+
+
+@bp.post("/api/v1/notices/<int:notice_id>/ack")
+@api_login_required
+@operation("审批股室签收告知", responses={200: xs.NoticeOut}, errors=(403, 409))
+def api_notice_ack(notice_id: int):
+    return jsonify(notice_json(services().notices.acknowledge(_me(), notice_id)))
 
 
 # -- 我的工作 ---------------------------------------------------------------------------------------
@@ -374,7 +456,11 @@ def work_sections(user, session) -> list:
                 due=p.due_on, overdue=today > p.due_on, note=f"推送于 {local_time(p.pushed_at)}"))
     notes = [mywork.WorkItem(label=n.message, url=_notification_url(n), note=f"通知于 {local_time(n.created_at)}")
              for n in svc.notifications(user)]
-    return [mywork.WorkSection("审批推送待认领", items, order=30), mywork.WorkSection("审管互动通知", notes, order=35)]
+    acks = [mywork.WorkItem(label=f"待签收{n.kind_label}告知：{n.title}", url=url_for("exchange.notices_page"),
+                            note=f"施行日期 {n.effective_on.isoformat()}")
+            for n in services().notices.to_acknowledge(user)]
+    return [mywork.WorkSection("审批推送待认领", items, order=30), mywork.WorkSection("告知待签收", acks, order=32),
+            mywork.WorkSection("审管互动通知", notes, order=35)]
 
 
 

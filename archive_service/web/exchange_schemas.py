@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from correspondence.exchange.models import DECISIONS, FEEDBACK_KINDS, PUSH_STATES, REVOCATION_ACTIONS
+from correspondence.exchange.models import DECISIONS, FEEDBACK_KINDS, NOTICE_KINDS, PUSH_STATES, REVOCATION_ACTIONS
 
 from .schemas import Day, Id, Input, Query
 
@@ -170,3 +170,45 @@ class RevocationAction(Input):
 
 class RevocationList(BaseModel):
     items: list[RevocationOut]
+
+
+class NoticeInput(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
+        "kind": "policy", "title": "《食品经营许可和备案管理办法》修订", "effective_on": "2026-12-01",
+        "summary": "食品经营许可证有效期由5年调整为……", "matter_ids": [1], "document_ids": [],
+        "draft_letter": True}]})
+
+    kind: Literal[tuple(NOTICE_KINDS)] = Field(  # type: ignore[valid-type]
+        default="policy", description="类别：" + "；".join(f"{k} {v}" for k, v in NOTICE_KINDS.items()))
+    title: Annotated[str, Field(max_length=200, min_length=1, description="法律法规、政策或会议、培训的名称")]
+    effective_on: Day = Field(description="施行日期（会议、培训为举办日期）")
+    summary: Annotated[str, Field(max_length=20000, min_length=1, description="主要调整内容")]
+    matter_ids: list[Id] = Field(default_factory=list, max_length=200,
+                                 description="涉及的审批事项（事项清单编号）；省略时告知全部审批股室")
+    document_ids: list[Id] = Field(default_factory=list, max_length=50, description="附件（核心文档编号）")
+    draft_letter: bool = Field(default=True, description="同时起草政策变动告知函（需拟稿人角色），走公文审签")
+
+
+class NoticeRecipientOut(BaseModel):
+    section: str
+    acked_at: str | None
+    acked_by: str | None
+
+
+class NoticeOut(BaseModel):
+    id: int
+    kind: str
+    kind_label: str
+    title: str
+    effective_on: str
+    summary: str
+    regulator: str
+    matters: list[str]
+    letter_id: int | None = Field(description="政策变动告知函（公文收发中的草稿，走审签、印发）")
+    created_at: str
+    recipients: list[NoticeRecipientOut]
+    document_ids: list[int]
+
+
+class NoticeList(BaseModel):
+    items: list[NoticeOut]

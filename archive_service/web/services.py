@@ -11,6 +11,7 @@ from functools import cached_property
 from flask import g
 from sqlalchemy.orm import Session
 
+from correspondence.exchange.notices import NoticeService
 from correspondence.exchange.service import ExchangeService, RevocationHandling
 from correspondence.inbox import InboxService
 from correspondence.issuing import Issuing
@@ -80,6 +81,10 @@ class Services:
     @cached_property
     def exchange(self) -> ExchangeService:
         return ExchangeService(self.session, self.rt.clock)
+
+    @cached_property
+    def notices(self) -> NoticeService:
+        return NoticeService(self.session, self.rt.clock, self.letters)
 
     @cached_property
     def revocation_handling(self) -> RevocationHandling:

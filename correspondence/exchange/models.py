@@ -17,6 +17,7 @@ REVOCATION_STATES = {"pushed": "待核实", "verifying": "核实中", "handling"
                      "done": "已处理", "not_done": "不予处理"}
 OUTCOMES = {"done": "已按建议处理", "not_done": "不予处理"}
 REVOCATION_DAYS = 2  # 第二十八条: a revocation request is pushed within 2 working days of discovery
+NOTICE_KINDS = {"policy": "政策变动", "meeting": "上级会议", "training": "业务培训"}
 FEEDBACK_KINDS = {"penalty": "行政处罚", "credit": "信用信息", "inspection": "检查结果"}
 
 
@@ -142,6 +143,7 @@ class ExchangeNotification(Base):
     department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     push_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_pushes.id"))
     revocation_id: Mapped[int | None] = mapped_column(ForeignKey("exchange_revocations.id"))
+    notice_id: Mapped[int | None] = mapped_column(Integer)  # exchange_notices.id (no FK: added by ALTER)
     message: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[datetime] = mapped_column(DateTime)
     read_at: Mapped[datetime | None] = mapped_column(DateTime)
@@ -192,3 +194,59 @@ class RevocationDocument(Base):
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
 
     document: Mapped[Document] = relationship()
+
+
+class Notice(Base):
+    """A regulator's notice to the bureau's sections (第二十七条): a change of laws, rules or policy
+    affecting approvals, or a higher-level meeting or training; sent with its letter, acknowledged per section."""
+    __tablename__ = "exchange_notices"
+    __table_args__ = (Index("ix_exchange_notices_regulator", "regulator_id", "id"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    kind: Mapped[str] = mapped_column(String(20))
+    title: Mapped[str] = mapped_column(String(200))
+    effective_on: Mapped[date] = mapped_column(Date)  # 施行日期 (or the meeting's / training's date)
+    summary: Mapped[str] = mapped_column(Text)
+    letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(DateTime)
+
+    regulator: Mapped[Department] = relationship()
+    creator: Mapped[User] = relationship()
+    matters: Mapped[list[NoticeMatter]] = relationship(cascade="all, delete-orphan")
+    recipients: Mapped[list[NoticeRecipient]] = relationship(cascade="all, delete-orphan",
+                                                             order_by="NoticeRecipient.section_id")
+    documents: Mapped[list[NoticeDocument]] = relationship(cascade="all, delete-orphan")
+
+    @property
+    def kind_label(self) -> str:
+        return NOTICE_KINDS.get(self.kind, self.kind)
+
+
+class NoticeMatter(Base):
+    __tablename__ = "exchange_notice_matters"
+    notice_id: Mapped[int] = mapped_column(ForeignKey("exchange_notices.id", ondelete="CASCADE"), primary_key=True)
+    matter_id: Mapped[int] = mapped_column(ForeignKey("exchange_matters.id"), primary_key=True)
+
+    matter: Mapped[Matter] = relationship()
+
+
+class NoticeDocument(Base):
+    __tablename__ = "exchange_notice_documents"
+    notice_id: Mapped[int] = mapped_column(ForeignKey("exchange_notices.id", ondelete="CASCADE"), primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+
+    document: Mapped[Document] = relationship()
+
+
+class NoticeRecipient(Base):
+    """A bureau section a notice goes to, and its acknowledgement (签收)."""
+    __tablename__ = "exchange_notice_recipients"
+    __table_args__ = (Index("ix_exchange_notice_recipients_section", "section_id", "acked_at"),)
+    notice_id: Mapped[int] = mapped_column(ForeignKey("exchange_notices.id", ondelete="CASCADE"), primary_key=True)
+    section_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    acked_at: Mapped[datetime | None] = mapped_column(DateTime)
+    acked_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    section: Mapped[Department] = relationship()
+    acker: Mapped[User | None] = relationship()

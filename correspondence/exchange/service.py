@@ -325,9 +325,10 @@ class ExchangeService:
 
     # -- notifications --------------------------------------------------------------------------
     def _notify(self, department_id: int, message: str, push: Push | None = None,
-                revocation: Revocation | None = None) -> None:
+                revocation: Revocation | None = None, notice=None) -> None:
         self.s.add(ExchangeNotification(department_id=department_id, push_id=push.id if push else None,
                                         revocation_id=revocation.id if revocation else None,
+                                        notice_id=notice.id if notice is not None else None,
                                         message=message[:500], created_at=self.clock.now()))
 
     def notifications(self, user: User, unread_only: bool = True, limit: int = 20) -> list[ExchangeNotification]:

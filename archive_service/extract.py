@@ -34,6 +34,13 @@ IMAGE_TYPES = {"image/png", "image/jpeg", "image/tiff", "image/bmp", "image/gif"
 
 _HAN = "\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\u3000-\u303f\uff00-\uffef"
 _HAN_SPACES = re.compile(f"(?<=[{_HAN}])[ \t]+(?=[{_HAN}])")
+# A line break inside a paragraph: after a character that does not end a sentence, before a
+# non-space character, with a Han character (or CJK punctuation) on at least one side.
+_SENTENCE_END = "。！？；：!?;:"
+_WRAP_AFTER_HAN = re.compile(rf"(?<=[{_HAN}])(?<![{_SENTENCE_END}])[ \t]*\r?\n[ \t]*(?=[^\s])")
+_WRAP_BEFORE_HAN = re.compile(rf"(?<=[^\s{_SENTENCE_END}])[ \t]*\r?\n[ \t]*(?=[{_HAN}])")
+# A Latin word hyphenated at the end of a line ("regis-\ntration")
+_HYPHENATED = re.compile(r"(?<=[A-Za-z]{2})-[ \t]*\r?\n[ \t]*(?=[a-z]{2})")
 
 Progress = Callable[[int, int, str], None]  # (pages done, pages in all, the text of the page just read)
 
@@ -126,6 +133,17 @@ def decode_text(data: bytes) -> str:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         return data.decode("gb18030", errors="replace")
+
+
+def join_wrapped_lines(text: str) -> str:
+    """Join the lines of a paragraph that a PDF wrapped: no break between two Han characters (so a
+    phrase across the wrap is one phrase), a hyphenated Latin word made whole; a line that ends a
+    sentence (。：；！？) and breaks between Latin words stay as they are."""
+    if "\n" not in text:
+        return text
+    text = _HYPHENATED.sub("", text)
+    text = _WRAP_AFTER_HAN.sub("", text)
+    return _WRAP_BEFORE_HAN.sub("", text)
 
 
 def clean_ocr(text: str) -> str:
@@ -280,7 +298,7 @@ def _pdf(data: bytes, limits: Limits, progress: Progress | None) -> Extraction:
     reader = PdfReader(io.BytesIO(data))
     pages, size = [], 0
     for page in reader.pages:
-        text = page.extract_text() or ""
+        text = join_wrapped_lines(page.extract_text() or "")
         pages.append(text)
         size += len(text)
         if size >= limits.max_chars:

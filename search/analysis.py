@@ -6,6 +6,8 @@
   character becomes that character. Latin letters and digits form whole tokens ("gb", "2026").
 * Wherever non-token characters (punctuation, spaces) separate two tokens, a gap token ``GAP`` is
   emitted, so a phrase never matches across punctuation ("审批，批准" does not contain "审批批").
+* A single line break between two CJK characters is not a gap: text extracted from a PDF keeps the
+  break between pages (and a wrapped line may survive extraction), and a phrase goes on across it.
 * Every CJK character is also emitted into a separate unigram stream, which answers one-character
   queries exactly (a bigram index alone cannot: "审" is inside "审批" but is not a term).
 
@@ -23,6 +25,7 @@ GAP = "\u00a7"  # "§": never produced by the tokenizer itself (NFKC keeps it; i
 CJK_CLASS = "\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0002ebef"
 _TOKEN = re.compile(f"([{CJK_CLASS}]+)|([a-z0-9]+)")
 _CJK_CHAR = re.compile(f"[{CJK_CLASS}]")
+_CJK_WRAP = re.compile(f"(?<=[{CJK_CLASS}])\r?\n(?=[{CJK_CLASS}])")
 # Latin/digit tokens longer than this are split into consecutive pieces of this length, at index
 # and query time alike: Elasticsearch's whitespace tokenizer splits at 255 characters by default,
 # so both engines see the same terms and a long token still matches as a phrase of its pieces.
@@ -53,6 +56,8 @@ def analyze(text: str, folded: bool = False) -> tuple[str, str]:
     if not text:
         return "", ""
     text = text if folded else fold(text)
+    if "\n" in text:
+        text = _CJK_WRAP.sub("", text)
     grams: list[str] = []
     chars: list[str] = []
     last_end = 0

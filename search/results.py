@@ -172,3 +172,48 @@ def facet_lists(raw: dict[str, dict]) -> dict[str, list[tuple]]:
             items.sort(key=lambda kv: (-kv[1], str(kv[0])))
         out[name] = items
     return out
+
+
+#: the ``part`` of a letter's issued document, which represents the letter in results
+FINAL_PART = "正式文件"
+
+
+def _number_key(text: str) -> str:
+    return "".join(_PIECES.findall(fold(text)))
+
+
+def group_hits(result: SearchResult, pq: ParsedQuery) -> SearchResult:
+    """One hit per letter: hits whose records share a ``group`` (a letter's draft, final document, 公文处理单
+    and attachments) are folded into the best-ranked one, which lists them in ``record["parts"]`` (the part
+    that matched named by its ``part``). A hit whose 发文字号 is the query (or a 文号: term) comes first.
+    Grouping is per page of results; ``total`` counts one per letter on this page."""
+    wanted = {_number_key(u.text) for u in pq.numbers}
+    whole = _number_key(" ".join(u.text for g in pq.groups for u in g))
+    if whole:
+        wanted.add(whole)
+    wanted.discard("")
+    out: list[Hit] = []
+    by_group: dict[str, Hit] = {}
+    for hit in result.hits:
+        group = hit.record.get("group")
+        part = {"id": hit.id, "part": hit.record.get("part") or hit.record.get("kind_label"),
+                "title": hit.record.get("title"), "kind": hit.record.get("kind"), "access": hit.full_access}
+        if not group:
+            out.append(hit)
+            continue
+        first = by_group.get(group)
+        if first is None:
+            hit.record["parts"] = [part]
+            by_group[group] = hit
+            out.append(hit)
+        elif hit.record.get("part") == FINAL_PART and first.record.get("part") != FINAL_PART:
+            # the issued document stands for the letter, in the place of the best-ranked part
+            hit.record["parts"] = [part, *first.record.pop("parts")]
+            hit.score = max(hit.score, first.score)
+            out[out.index(first)] = by_group[group] = hit
+        else:
+            first.record["parts"].append(part)
+    if wanted:
+        out.sort(key=lambda h: not any(_number_key(n) in wanted for n in h.record.get("numbers") or []))
+    folded = len(result.hits) - len(out)
+    return SearchResult(result.total - folded, out, result.facets, result.page, result.size)

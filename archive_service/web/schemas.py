@@ -275,6 +275,15 @@ class AuditPage(BaseModel):
     from_: str | None = Field(default=None, alias="from")
 
 
+class SearchHitPart(BaseModel):
+    """A part of a letter that matched (文稿、正式文件、公文处理单、附件n)."""
+    id: int
+    part: str | None = None
+    title: str | None = None
+    kind: str | None = None
+    url: str | None = None
+
+
 class SearchHit(BaseModel):
     id: int | str
     title: str | None
@@ -291,6 +300,9 @@ class SearchHit(BaseModel):
     retention: str | None = None
     score: float | None = None
     url: str | None = None
+    group: str | None = None
+    part: str | None = None
+    parts: list[SearchHitPart] = []
 
 
 class FacetValue(BaseModel):

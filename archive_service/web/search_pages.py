@@ -10,7 +10,7 @@ from markupsafe import Markup
 
 from search.engine import QueryRejected
 from search.query import ParsedQuery, QuerySyntaxError, parse
-from search.results import SearchResult, Viewer
+from search.results import SearchResult, Viewer, group_hits
 
 from ..clock import local_time
 from ..errors import BadRequest, DomainError, ErrorKind, NotFound, Unauthorized, Unprocessable
@@ -58,7 +58,7 @@ def run_search(args: SearchQuery | None = None) -> tuple[ParsedQuery | None, Sea
     except Exception as exc:  # the engine (e.g. an Elasticsearch cluster) is unreachable or failing
         log.exception("search failed")
         raise SearchUnavailable() from exc
-    return pq, result, sort
+    return pq, group_hits(result, pq), sort
 
 
 def _utc(value) -> str | None:
@@ -86,6 +86,9 @@ def hit_json(hit) -> dict:
         "department_code": r.get("dept_code"), "date": _utc(r.get("date")), "year": r.get("year"),
         "retention": r.get("retention") or None, "score": hit.score,
         "url": _document_url(int(r["id"])) if hit.full_access else None,
+        "group": r.get("group"), "part": r.get("part"),
+        "parts": [{"id": int(p["id"]), "part": p["part"], "title": p["title"], "kind": p["kind"],
+                   "url": _document_url(int(p["id"])) if p["access"] else None} for p in r.get("parts") or []],
     }
 
 

@@ -203,10 +203,7 @@ def liaison_gaps(session: Session) -> list[LiaisonGap]:
     """Pairs that 第二十一条 requires and that have no active liaison on file."""
     depts = {d.id: d for d in session.execute(select(Department)).scalars()}
     # a filing counts while its user is active, still holds the liaison role and still works there
-    filed = {(row.department_id, row.filed_with_id) for row in session.execute(
-        select(Liaison).join(User, Liaison.user_id == User.id)
-        .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == "liaison"))
-        .where(User.active.is_(True), User.department_id == Liaison.department_id)).scalars()}
+    filed = {(row.department_id, row.filed_with_id) for row in session.execute(_active_filings()).scalars()}
     gaps: list[LiaisonGap] = []
     for link in session.execute(select(CorrespondenceLink)).scalars():
         if (link.section_id, link.regulator_id) not in filed:
@@ -259,6 +256,40 @@ def all_users(session: Session, active_only: bool = False) -> list[User]:
     if active_only:
         q = q.where(User.active.is_(True))
     return list(session.scalars(q))
+
+
+def _active_filings():
+    """Filings that count (第二十一条): the user is active, holds the liaison role and still works there."""
+    return (select(Liaison).join(User, Liaison.user_id == User.id)
+            .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == "liaison"))
+            .where(User.active.is_(True), User.department_id == Liaison.department_id))
+
+
+def liaison_directory(session: Session) -> list[Liaison]:
+    """Every filing that counts, by department: the directory every logged-in user sees."""
+    return list(session.scalars(_active_filings().order_by(Liaison.department_id, Liaison.filed_with_id,
+                                                            Liaison.id)))
+
+
+def filed_liaisons(session: Session, department_id: int, filed_with_ids) -> list[User]:
+    """The department's liaisons filed with one of ``filed_with_ids`` (in that order of preference),
+    else its other filed liaisons: whom work sent to the department goes to first."""
+    rows = list(session.scalars(_active_filings().where(Liaison.department_id == department_id)
+                                .order_by(Liaison.id)))
+    order = {d: i for i, d in enumerate(filed_with_ids)}
+    rows.sort(key=lambda r: order.get(r.filed_with_id, len(order)))
+    users: list[User] = []
+    for r in rows:
+        if r.user not in users:
+            users.append(r.user)
+    return users
+
+
+def can_maintain_liaisons(actor: User, department: Department) -> bool:
+    """An administrator, or the department's own signer (its leader) or liaison, files and withdraws."""
+    if permissions.can_administer(actor):
+        return True
+    return actor.department_id == department.id and permissions.has_role(actor, "signer", "liaison")
 
 
 def liaison_registry(session: Session) -> tuple[list[Liaison], list[CorrespondenceLink]]:

@@ -425,3 +425,62 @@ def test_training_notice_without_matters_goes_to_every_section_from_the_page(ex,
     assert tzjs.post(f"/exchange/notices/{n['id']}/ack").status_code == 302
     page = tzjs.get("/exchange/notices").get_data(as_text=True)
     assert "全市食品安全监管业务培训" in page and "投资建设审批股：已签收" in page
+
+
+def test_liaison_directory_for_everyone_filed_through_the_api(ex, make):
+    _rt, county, clients, _matters = ex
+    client, admin = clients("admin")
+    _, scjg_liaison = clients("scjg_liaison")
+    _, scjg_staff = clients("scjg_staff")
+    body = {"user": "scjg_liaison", "filed_with": "SCZR", "phone": "0797-5701234"}
+    assert client.post("/api/v1/liaisons", json=body, headers=scjg_staff).status_code == 403  # not leader/liaison
+    assert client.post("/api/v1/liaisons", json=body, headers=clients("zjj_liaison")[1]).status_code == 403
+    assert client.post("/api/v1/liaisons", json=dict(body, user="scjg_staff"), headers=admin).status_code == 422
+    resp = client.post("/api/v1/liaisons", json=body, headers=scjg_liaison)  # files himself
+    assert resp.status_code == 201, resp.get_json()
+    assert client.post("/api/v1/liaisons", json=body, headers=admin).status_code == 409
+    fid = resp.get_json()["id"]
+    # every logged-in user sees the directory, through the API and the page
+    for who in ("sfj_staff", "drafter", "zjj_staff"):
+        items = client.get("/api/v1/liaisons", headers=clients(who)[1]).get_json()["items"]
+        assert [(x["department"], x["name"], x["phone"], x["filed_with"]) for x in items] == [
+            ("县市场监督管理局", "市场联络员", "0797-5701234", "市场准入审批股")]
+    page = make.browser(county["wbb_staff"]).get("/liaisons").get_data(as_text=True)
+    assert "市场联络员" in page and "0797-5701234" in page
+    # withdrawn by the department's leader (signer); another department's liaison may not
+    assert client.delete(f"/api/v1/liaisons/{fid}", headers=clients("zjj_liaison")[1]).status_code == 403
+    assert client.delete(f"/api/v1/liaisons/{fid}", headers=clients("scjg_leader")[1]).status_code == 204
+    assert client.get("/api/v1/liaisons", headers=admin).get_json()["items"] == []
+    assert client.delete(f"/api/v1/liaisons/{fid}", headers=admin).status_code == 404
+
+
+def test_pushes_and_requests_are_routed_to_the_filed_liaisons(ex, make):
+    rt, county, clients, matters = ex
+    client, admin = clients("admin")
+    # SCJG has two liaisons; the one filed with 市场准入审批股 gets the pushes of that section
+    other = make.user(county["scjg_liaison"].department, "liaison", username="scjg_liaison2", full_name="市场联络员二")
+    assert client.post("/api/v1/liaisons", headers=admin, json={"user": "scjg_liaison2", "filed_with": "SPJ"}
+                       ).status_code == 201
+    assert client.post("/api/v1/liaisons", headers=admin, json={"user": "scjg_liaison", "filed_with": "SCZR"}
+                       ).status_code == 201
+    assert client.post("/api/v1/liaisons", headers=admin, json={"user": "liaison_tzjs", "filed_with": "SCJG"}
+                       ).status_code == 201
+    _, drafter = clients("drafter")
+    [p] = client.post("/api/v1/pushes", headers=drafter, json=push_body(matters["SC-001"]["id"])).get_json()["items"]
+    assert p["liaison"] == "scjg_liaison"
+    assert "待认领（指派给您）：食品经营许可" in make.browser(county["scjg_liaison"]).get("/").get_data(as_text=True)
+    home = make.browser(other).get("/").get_data(as_text=True)
+    assert '">待认领：食品经营许可' not in home and "联络员：市场联络员" in home  # told, not listed
+    rt.clock = at("2025-10-15")  # overdue: the department's others see it as well
+    assert '">待认领：食品经营许可' in make.browser(other).get("/").get_data(as_text=True)
+    # a revocation request goes to the section's liaison filed with the regulator (TZJS's liaison here,
+    # because the matter of this request is approved by 投资建设审批股)
+    client.post("/api/v1/matters", headers=admin, json={"code": "TZ-001", "name": "建筑工程施工许可证核发",
+                                                        "section": "TZJS", "regulators": ["ZJJ"]})
+    tz = {m["code"]: m for m in client.get("/api/v1/matters", headers=admin).get_json()["items"]}["TZ-001"]
+    _, scjg = clients("scjg_staff")
+    got = client.post("/api/v1/revocations", headers=scjg, json={
+        "matter_id": tz["id"], "licensee": "某建筑公司", "discovered_on": "2025-10-14", "action": "change",
+        "facts": "资质等级变化。"}).get_json()
+    assert got["liaison"] == "liaison_tzjs"
+    assert "撤销建议待处理（指派给您）" in make.browser(county["liaison_tzjs"]).get("/").get_data(as_text=True)

@@ -6,9 +6,9 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 
 from .. import permissions
-from ..directory import liaison_gaps
-from ..errors import BadRequest, Unauthorized
-from ..models import Document
+from ..directory import can_maintain_liaisons, find_user, liaison_directory, liaison_gaps
+from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
+from ..models import Document, Liaison
 from . import schemas as s
 from .apispec import openapi_document, operation
 from .context import authenticate, current_user, db, signed_in_user
@@ -144,6 +144,56 @@ def liaison_gap_list():
     return jsonify({"gaps": [{"department": gp.department.name, "department_code": gp.department.code,
                               "filed_with": gp.filed_with.name, "filed_with_code": gp.filed_with.code,
                               "message": gp.message} for gp in gaps], "total": len(gaps)})
+
+
+def liaison_json(row: Liaison) -> dict:
+    return {"id": row.id, "department": row.department.name, "department_code": row.department.code,
+            "name": row.user.full_name, "username": row.user.username, "phone": row.phone,
+            "filed_with": row.filed_with.name, "filed_with_code": row.filed_with.code,
+            "filed_on": row.filed_on.isoformat()}
+
+
+@bp.get("/liaisons")
+@api_login_required
+@operation("联络员名录（第二十一条）：各部门备案的联络员、电话、备案对象；所有登录用户可见",
+           responses={200: s.LiaisonList})
+def liaison_list():
+    return jsonify({"items": [liaison_json(r) for r in liaison_directory(db())]})
+
+
+@bp.post("/liaisons")
+@api_login_required
+@operation("备案联络员（系统管理员，或本部门签发人、联络员）", body=s.LiaisonInput, responses={201: s.LiaisonOut},
+           errors=(403, 409))
+def liaison_file(body: s.LiaisonInput):
+    from ..directory import find_department
+
+    actor = signed_in_user()
+    user = find_user(db(), body.user)
+    if user is None:
+        raise Unprocessable(f"用户不存在：{body.user}", field="user")
+    if not can_maintain_liaisons(actor, user.department):
+        raise Forbidden("只有系统管理员或本部门的签发人、联络员可以备案联络员")
+    try:
+        filed_with = find_department(db(), body.filed_with)
+    except NotFound:
+        raise Unprocessable(f"部门不存在：{body.filed_with}", field="filed_with") from None
+    row = services().directory(actor).file_liaison(user, filed_with, body.phone)
+    return jsonify(liaison_json(row)), 201
+
+
+@bp.delete("/liaisons/<int:liaison_id>")
+@api_login_required
+@operation("撤回联络员备案（系统管理员，或本部门签发人、联络员）", responses={204: "已撤回"}, errors=(403,))
+def liaison_withdraw(liaison_id: int):
+    actor = signed_in_user()
+    row = db().get(Liaison, liaison_id)
+    if row is None:
+        raise NotFound("联络员备案不存在")
+    if not can_maintain_liaisons(actor, row.department):
+        raise Forbidden("只有系统管理员或本部门的签发人、联络员可以撤回联络员备案")
+    services().directory(actor).withdraw_liaison(row)
+    return "", 204
 
 
 @bp.get("/audit")

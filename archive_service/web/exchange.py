@@ -63,7 +63,8 @@ def push_json(p: Push) -> dict:
             "decided_on": r.decided_on.isoformat(), "pushed_at": _z(p.pushed_at), "claimed_at": _z(p.claimed_at),
             "claimed_by": p.claimer.username if p.claimer else None, "note": p.note,
             "document_ids": [d.document_id for d in r.documents],
-            "feedback": [feedback_json(f) for f in p.feedback]}
+            "feedback": [feedback_json(f) for f in p.feedback],
+            "liaison": p.liaison.username if p.liaison else None}
 
 
 def feedback_json(f: Feedback) -> dict:
@@ -81,7 +82,7 @@ def revocation_json(v: Revocation) -> dict:
             "id": v.id, "matter": v.matter.name, "licensee": v.licensee, "regulator": v.regulator.name,
             "action": v.action, "action_label": v.action_label, "discovered_on": v.discovered_on.isoformat(),
             "pushed_on": v.pushed_on.isoformat(), "due_on": v.due_on.isoformat(), "late": v.late,
-            "late_days": v.late_days, "state": v.state}
+            "late_days": v.late_days, "state": v.state, "liaison": v.liaison.username if v.liaison else None}
 
 
 def notice_json(n: Notice) -> dict:
@@ -448,18 +449,33 @@ def api_notice_ack(notice_id: int):
 def work_sections(user, session) -> list:
     svc = services().exchange
     today = runtime().clock.today()
-    items = []
+    items: list = []
+    items_rev: list = []
     if user.department.kind == "regulator":
         for p in svc.pushes(user, "unclaimed", limit=50):
+            # routed to a filed liaison: theirs first; the department's others see it once it is overdue
+            if p.liaison_id not in (None, user.id) and today <= p.due_on:
+                continue
+            mine = "（指派给您）" if p.liaison_id == user.id else ""
             items.append(mywork.WorkItem(
-                label=f"待认领：{p.record.matter.name}（{p.record.applicant}）", url=url_for("exchange.claims_page"),
+                label=f"待认领{mine}：{p.record.matter.name}（{p.record.applicant}）",
+                url=url_for("exchange.push_page", push_id=p.id),
                 due=p.due_on, overdue=today > p.due_on, note=f"推送于 {local_time(p.pushed_at)}"))
+    else:
+        for v in svc.revocations_to_handle(user):
+            mine = "（指派给您）" if v.liaison_id == user.id else ""
+            items_rev.append(mywork.WorkItem(
+                label=f"撤销建议待处理{mine}：{v.matter.name}（{v.licensee}），{v.state_label}",
+                url=url_for("exchange.revocation_page", revocation_id=v.id),
+                note=f"{v.regulator.name}建议{v.action_label}"))
     notes = [mywork.WorkItem(label=n.message, url=_notification_url(n), note=f"通知于 {local_time(n.created_at)}")
              for n in svc.notifications(user)]
     acks = [mywork.WorkItem(label=f"待签收{n.kind_label}告知：{n.title}", url=url_for("exchange.notices_page"),
                             note=f"施行日期 {n.effective_on.isoformat()}")
             for n in services().notices.to_acknowledge(user)]
-    return [mywork.WorkSection("审批推送待认领", items, order=30), mywork.WorkSection("告知待签收", acks, order=32),
+    return [mywork.WorkSection("审批推送待认领", items, order=30),
+            mywork.WorkSection("撤销建议待处理", items_rev, order=31),
+            mywork.WorkSection("告知待签收", acks, order=32),
             mywork.WorkSection("审管互动通知", notes, order=35)]
 
 

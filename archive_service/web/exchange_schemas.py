@@ -100,6 +100,7 @@ class PushOut(BaseModel):
     note: str
     document_ids: list[int]
     feedback: list[FeedbackOut] = Field(description="监管部门的反馈（推送的审批局与该监管部门可见）")
+    liaison: str | None = Field(description="优先送达的监管部门联络员（用户名；未备案则为空）")
 
 
 class PushCreated(BaseModel):
@@ -151,6 +152,7 @@ class RevocationOut(BaseModel):
     result: str
     flow_state: str | None = Field(description="处理结果的审签环节（drafting 拟稿、reviewing 核稿、signing 签发 …）")
     version_sha256: str | None = Field(description="审签绑定的处理结果摘要；操作时回传")
+    liaison: str | None = Field(description="优先送达的审批股室联络员（用户名；未备案则为空）")
 
 
 class RevocationAction(Input):

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 
 from .. import activity
 from ..clock import local_time
-from ..directory import liaison_gaps
+from ..directory import liaison_directory, liaison_gaps
 from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
 from . import mywork
 from .apispec import parse_query
@@ -71,6 +71,13 @@ def home():
     gaps = liaison_gaps(db()) if user.roles & {"admin", "liaison"} else []
     return render_template("ui/home.html", recent=recent, activity=recent_events, gaps=gaps,
                            work=mywork.sections_for(user, db()))
+
+
+@bp.get("/liaisons")
+@login_required
+def liaisons():
+    """联络员名录 (第二十一条): every filed liaison, for everyone."""
+    return render_template("ui/liaisons.html", liaisons=liaison_directory(db()))
 
 
 @bp.get("/documents")

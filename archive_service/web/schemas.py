@@ -250,6 +250,31 @@ class LiaisonGaps(BaseModel):
     total: int
 
 
+class LiaisonInput(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"user": "scjg_liaison", "filed_with": "SCZR", "phone": "0797-5701234"}]})
+
+    user: Annotated[str, Field(min_length=1, max_length=64, description="联络员（用户名或编号），须有联络员角色")]
+    filed_with: Annotated[str, Field(min_length=1, max_length=100, description="备案对象（部门代码或名称）")]
+    phone: Annotated[str, Field(max_length=40, description="联系电话")] = ""
+
+
+class LiaisonOut(BaseModel):
+    id: int
+    department: str
+    department_code: str
+    name: str
+    username: str
+    phone: str
+    filed_with: str
+    filed_with_code: str
+    filed_on: str
+
+
+class LiaisonList(BaseModel):
+    items: list[LiaisonOut]
+
+
 class AuditEventOut(BaseModel):
     id: int
     at: str

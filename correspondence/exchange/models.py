@@ -93,8 +93,11 @@ class Push(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    #: the regulator's filed liaison the push was routed to first (users.id; none filed: the department)
+    liaison_id: Mapped[int | None] = mapped_column(Integer)
 
     record: Mapped[ApprovalRecord] = relationship(back_populates="pushes")
+    liaison: Mapped[User | None] = relationship(primaryjoin="foreign(Push.liaison_id) == User.id", viewonly=True)
     regulator: Mapped[Department] = relationship()
     claimer: Mapped[User | None] = relationship()
     feedback: Mapped[list[Feedback]] = relationship(back_populates="push", order_by="Feedback.id")
@@ -172,9 +175,13 @@ class Revocation(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="", server_default="")  # done | not_done
     verify_note: Mapped[str] = mapped_column(Text, default="", server_default="")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    #: the section's filed liaison the request was routed to first (users.id)
+    liaison_id: Mapped[int | None] = mapped_column(Integer)
 
     regulator: Mapped[Department] = relationship(foreign_keys=[regulator_id])
     section: Mapped[Department] = relationship(foreign_keys=[section_id])
+    liaison: Mapped[User | None] = relationship(primaryjoin="foreign(Revocation.liaison_id) == User.id",
+                                                viewonly=True)
     matter: Mapped[Matter] = relationship()
     documents: Mapped[list[RevocationDocument]] = relationship(cascade="all, delete-orphan")
 

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session, selectinload
 from archive_service import permissions
 from archive_service.audit import AuditLog
 from archive_service.clock import Clock
+from archive_service.directory import filed_liaisons
 from archive_service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from archive_service.models import Department, Document, DocumentGrant, User
 from archive_service.signoff import Signoff, SignoffFlow
@@ -185,13 +186,17 @@ class ExchangeService:
                                 documents=[RecordDocument(document_id=d.id) for d in docs])
         self.s.add(record)
         due = load_calendar(self.s).add_workdays(today, PUSH_DAYS)
+        org = permissions.issuing_organisation(actor.department)
+        routed = {r.id: filed_liaisons(self.s, r.id, [actor.department_id, matter.section_id, org.id])
+                  for r in regs}
         pushes = [Push(record=record, regulator_id=r.id, pushed_at=now, pushed_on=today, due_on=due,
-                       state="unclaimed") for r in regs]
+                       state="unclaimed", liaison_id=routed[r.id][0].id if routed[r.id] else None) for r in regs]
         self.s.add_all(pushes)
         self.s.flush()
         for p, r in zip(pushes, regs, strict=True):
-            self._notify(r.id, f"审批结果推送待认领：{matter.name}（{record.applicant}），请于{due.isoformat()}前认领",
-                         push=p)
+            to = f"，联络员：{routed[r.id][0].full_name}" if routed[r.id] else ""
+            self._notify(r.id, f"审批结果推送待认领：{matter.name}（{record.applicant}），请于{due.isoformat()}前认领"
+                               f"{to}", push=p)
         self.audit.record(actor, "exchange.pushed", "approval_record", record.id,
                           {"matter": matter.code, "applicant": record.applicant, "decision": decision,
                            "regulators": [r.code for r in regs], "due_on": due.isoformat(),
@@ -366,7 +371,12 @@ class ExchangeService:
         cal = load_calendar(self.s)
         due = cal.add_workdays(discovered_on, REVOCATION_DAYS)
         late_days = cal.workdays_between(due, today) if today > due else 0
+        section = self.s.get_one(Department, matter.section_id)
+        routed = filed_liaisons(self.s, section.id, [actor.department_id])
+        if not routed and section.parent_id is not None:
+            routed = filed_liaisons(self.s, section.parent_id, [actor.department_id])
         row = Revocation(regulator_id=actor.department_id, matter_id=matter.id, section_id=matter.section_id,
+                         liaison_id=routed[0].id if routed else None,
                          licensee=licensee.strip()[:200], discovered_on=discovered_on, action=action,
                          facts=facts.strip(), pushed_at=self.clock.now(), pushed_on=today, due_on=due,
                          late=late_days > 0, late_days=late_days, created_by=actor.id,
@@ -378,12 +388,27 @@ class ExchangeService:
             self.s.add(DocumentGrant(document_id=d.id, department_id=matter.section_id, reason="revocation",
                                      granted_at=now, until=None))
         late_note = f"（逾期推送{late_days}个工作日）" if late_days else ""
+        to = f"，联络员：{routed[0].full_name}" if routed else ""
         self._notify(matter.section_id, f"{actor.department.name}建议{row.action_label}：{matter.name}"
-                                        f"（{row.licensee}）{late_note}", revocation=row)
+                                        f"（{row.licensee}）{late_note}{to}", revocation=row)
         self.audit.record(actor, "exchange.revocation_pushed", "revocation", row.id,
                           {"matter": matter.code, "action": action, "discovered_on": discovered_on.isoformat(),
                            "due_on": due.isoformat(), "late_days": late_days})
         return row
+
+    def revocations_to_handle(self, user: User, limit: int = 50) -> list[Revocation]:
+        """Open requests for the user's section: the routed liaison's first, then the section's others."""
+        q = select(Revocation).where(Revocation.state.in_(["pushed", "verifying", "handling"]))
+        if "liaison" in user.roles and not permissions.has_role(user, "drafter", "reviewer", "signer"):
+            q = q.where(Revocation.liaison_id == user.id)
+        elif user.department.kind == "bureau":
+            q = q.where(or_(Revocation.section_id == user.department_id,
+                            Revocation.section_id.in_(select(Department.id).where(
+                                Department.parent_id == user.department_id))))
+        else:
+            q = q.where(Revocation.section_id == user.department_id)
+        rows = list(self.s.scalars(q.order_by(Revocation.due_on, Revocation.id).limit(limit)))
+        return sorted(rows, key=lambda r: r.liaison_id != user.id)
 
     def revocations(self, user: User, limit: int = 500) -> list[Revocation]:
         q = select(Revocation).order_by(Revocation.id.desc()).limit(limit)

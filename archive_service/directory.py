@@ -5,7 +5,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import or_, select
+from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from . import permissions
@@ -203,7 +203,7 @@ def liaison_gaps(session: Session) -> list[LiaisonGap]:
     """Pairs that 第二十一条 requires and that have no active liaison on file."""
     depts = {d.id: d for d in session.execute(select(Department)).scalars()}
     # a filing counts while its user is active, still holds the liaison role and still works there
-    filed = {(row.department_id, row.filed_with_id) for row in session.execute(_active_filings()).scalars()}
+    filed = {(row.department_id, row.filed_with_id) for row in session.scalars(_active_filings())}
     gaps: list[LiaisonGap] = []
     for link in session.execute(select(CorrespondenceLink)).scalars():
         if (link.section_id, link.regulator_id) not in filed:
@@ -258,7 +258,7 @@ def all_users(session: Session, active_only: bool = False) -> list[User]:
     return list(session.scalars(q))
 
 
-def _active_filings():
+def _active_filings() -> Select[Liaison]:
     """Filings that count (第二十一条): the user is active, holds the liaison role and still works there."""
     return (select(Liaison).join(User, Liaison.user_id == User.id)
             .join(UserRole, (UserRole.user_id == User.id) & (UserRole.role == "liaison"))

@@ -8,10 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from . import layout as L
+from . import segment
 from .doc_templates import format_for
 from .fonts import Face, FontConfig
 from .fonts import faces as load_faces
-from .linebreak import break_lines
+from .linebreak import balanced_lines, break_lines, units_of
 from .spec import RenderSpec, heading_level
 
 HEADING_ROLES = {0: "fangsong", 1: "heiti", 2: "kaiti", 3: "fangsong", 4: "fangsong"}
@@ -51,6 +52,7 @@ class Para:
     color: tuple = (0.0, 0.0, 0.0)
     keep_with_next: bool = False
     forced: list[str] | None = None  # pre-broken lines (title)
+    names: tuple[str, ...] = ()  # names in the text that a line break never splits (主送, 抄送, 出席)
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -90,14 +92,17 @@ def _width_fn(face: Face, size: float, char_space: float):
 
 
 def _title_lines(title: str, face: Face) -> list[str]:
-    """Break a long title into balanced lines, upper lines no shorter (an inverted trapezoid)."""
+    """Break a long title into balanced lines between words (梯形 or 菱形; never 市/场 or 建/立)."""
     per = L.title_chars_per_line()
     n = -(-len(title) // per)
     if n <= 1:
         return [title]
-    target = -(-len(title) // n)
-    lines = break_lines(title, lambda s: len(s), target)
-    return lines if len(lines) == n else break_lines(title, lambda s: face.width(s, L.TITLE_PT), L.BODY_W * L.MM)
+    words = segment.words(title)
+    for lines_n in range(n, n + 2):
+        lines = balanced_lines(words, lines_n, per) if lines_n <= 4 else None
+        if lines is not None:
+            return lines
+    return break_lines(title, lambda s: face.width(s, L.TITLE_PT), L.BODY_W * L.MM, units=words)
 
 
 def _masthead(spec: RenderSpec, variant: dict) -> str:
@@ -159,7 +164,8 @@ def _flow(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]:
                           forced=_title_lines(spec.title, f["title"]), keep_with_next=True))
         paras.append(Para("blank"))
     if variant["addressee"] and spec.to:
-        paras.append(Para("addressee", "、".join(spec.to) + "：", align="justify", char_space=cs))
+        paras.append(Para("addressee", "、".join(spec.to) + "：", align="left", char_space=cs,
+                          names=tuple(spec.to)))
     for text in spec.body:
         level = heading_level(text)
         role = HEADING_ROLES[level]
@@ -184,7 +190,7 @@ def _flow(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]:
         paras.append(Para("blank"))
         for label, items in spec.attendance.rows():
             paras.append(Para("attendance", f"{label}：" + "，".join(items), first_x=2 * cp, cont_x=5 * cp,
-                              label=3, label_role="heiti", char_space=cs))
+                              label=3, label_role="heiti", char_space=cs, names=tuple(items), align="left"))
     if variant["signature"]:
         # GB/T 9704: the 署名 and date never stand alone on a page — keep the last paragraph with them.
         paras[-1].keep_with_next = True
@@ -204,7 +210,7 @@ def _colophon(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]
     rows: list[Para] = []
     if spec.cc:
         rows.append(Para("cc", "抄送：" + "，".join(spec.cc) + "。", size=L.COLOPHON_PT, first_x=cp, cont_x=4 * cp,
-                         right_inset=cp, align="justify"))
+                         right_inset=cp, align="left", names=tuple(spec.cc)))
     if variant["colophon_printer"]:
         pd = spec.print_date or spec.date
         rows.append(Para("printer", spec.printer or spec.issuer, size=L.COLOPHON_PT, align="split", first_x=cp,
@@ -223,7 +229,7 @@ def _break(p: Para, f: dict[str, Face]) -> None:
         w = _width_fn(f[p.role], p.size, p.char_space)
         first = (L.BODY_W - p.first_x - p.right_inset) * L.MM
         rest = (L.BODY_W - p.cont_x - p.right_inset) * L.MM
-        p.lines = break_lines(p.text, w, first, rest)
+        p.lines = break_lines(p.text, w, first, rest, units=units_of(p.text, p.names) if p.names else None)
 
 
 def _paginate(paras: list[Para], colophon: list[Para], first_slot: int, variant: dict) -> tuple[list[Para], list[Page]]:

@@ -23,6 +23,7 @@ from archive_service.models import Department, User
 from archive_service.permissions import same_organisation
 from archive_service.signoff import ACTIONS
 
+from . import segment
 from .letters import SUBJECT, LetterService
 from .minutes import mark_minutes_issued
 from .models import Letter
@@ -62,6 +63,7 @@ def parsed_spec(service: LetterService, letter: Letter):
     """The RenderSpec of the letter; a spec the renderer refuses becomes a 422 naming the field."""
     from .spec import SpecError, parse_spec
 
+    segment.learn(segment.county_words(service.s))  # department and matter names are never split
     try:
         return parse_spec(spec_for(service, letter))
     except SpecError as exc:

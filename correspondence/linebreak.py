@@ -6,8 +6,9 @@ the next line would begin with forbidden punctuation, pull characters down from 
 """
 from __future__ import annotations
 
+import itertools
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 
 NO_START = set("，。、；：？！）》」』】〕〉”’…—～·%‰,.;:?!)]}>％")
 NO_END = set("（《「『【〔〈“‘([{<")
@@ -25,11 +26,28 @@ def _bad_break(cur: list[str], pulled: list[str], nxt: str) -> bool:
     return (bool(head) and head[0] in NO_START) or cur[-1][-1] in NO_END or cur[-1].isspace()
 
 
+def units_of(text: str, keep: Iterable[str]) -> list[str]:
+    """Tokens of ``text`` where each occurrence of a ``keep`` string (a name) is one unbreakable unit."""
+    names = sorted({k for k in keep if k}, key=len, reverse=True)
+    if not names:
+        return tokens(text)
+    out: list[str] = []
+    for piece in re.split("(" + "|".join(map(re.escape, names)) + ")", text):
+        if piece in names:
+            out.append(piece)
+        elif piece:
+            out.extend(tokens(piece))
+    return out
+
+
 def break_lines(text: str, width: Callable[[str], float], first: float, rest: float | None = None,
-                ) -> list[str]:
-    """Split ``text`` into lines whose ``width(line)`` fits ``first`` (first line) or ``rest``."""
+                units: list[str] | None = None) -> list[str]:
+    """Split ``text`` into lines whose ``width(line)`` fits ``first`` (first line) or ``rest``.
+
+    ``units``: ``text`` already cut into pieces that are not broken (words, names); a piece longer
+    than a whole line is still broken by characters."""
     rest = first if rest is None else rest
-    toks = tokens(text)
+    toks = list(units) if units is not None and "".join(units) == text else tokens(text)
     lines: list[list[str]] = []
     cur: list[str] = []
     cur_w = 0.0
@@ -78,6 +96,48 @@ def break_lines(text: str, width: Callable[[str], float], first: float, rest: fl
     if cur:
         lines.append(cur)
     return ["".join(line) for line in lines] or [""]
+
+
+def _ok_break(left: str, right: str) -> bool:
+    return not (right and right[0] in NO_START) and not (left and left[-1] in NO_END)
+
+
+def balanced_lines(words: Sequence[str], n: int, per: int) -> list[str] | None:
+    """``words`` set in ``n`` lines of at most ``per`` characters, broken only between words and
+    never against 避头尾, as even as possible (a trapezoid or diamond, upper lines preferred longer);
+    None when no such break exists. Tries every set of break points (titles have few words)."""
+    text = "".join(words)
+    cuts = [0]
+    for w in words:
+        cuts.append(cuts[-1] + len(w))
+    inner = [c for c in cuts[1:-1] if _ok_break(text[:c], text[c:])]
+    best: tuple[float, list[str]] | None = None
+    mean = len(text) / n
+
+    def search(start: int, k: int, chosen: list[int]) -> None:
+        nonlocal best
+        if k == 1:
+            if len(text) - start > per:
+                return
+            bounds = [0, *chosen, len(text)]
+            lines = [text[a:b] for a, b in itertools.pairwise(bounds)]
+            lens = [len(x) for x in lines]
+            cost = sum((x - mean) ** 2 for x in lens)
+            # an upright trapezoid (each line longer than the one above) reads worst: prefer the others
+            if all(a < b for a, b in itertools.pairwise(lens)):
+                cost += 0.5
+            if best is None or cost < best[0]:
+                best = (cost, lines)
+            return
+        for c in inner:
+            if c <= start:
+                continue
+            if c - start > per:
+                break
+            search(c, k - 1, [*chosen, c])
+
+    search(0, n, [])
+    return None if best is None else best[1]
 
 
 def starts_badly(line: str) -> bool:

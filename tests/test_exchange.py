@@ -484,3 +484,69 @@ def test_pushes_and_requests_are_routed_to_the_filed_liaisons(ex, make):
         "facts": "资质等级变化。"}).get_json()
     assert got["liaison"] == "liaison_tzjs"
     assert "撤销建议待处理（指派给您）" in make.browser(county["liaison_tzjs"]).get("/").get_data(as_text=True)
+
+
+def test_info_request_is_answered_by_the_bureau(ex, make):
+    _rt, county, clients, matters = ex
+    client, drafter = clients("drafter")
+    [p] = client.post("/api/v1/pushes", headers=drafter, json=push_body(matters["SC-001"]["id"])).get_json()["items"]
+    _, scjg = clients("scjg_staff")
+    url = f"/api/v1/pushes/{p['id']}/info-requests"
+    assert client.post(url, headers=clients("zjj_staff")[1], json={"question": "x"}).status_code == 404
+    assert client.post(url, headers=drafter, json={"question": "x"}).status_code == 404
+    resp = client.post(url, headers=scjg, json={"question": "请提供现场核查记录。"})
+    assert resp.status_code == 201, resp.get_json()
+    info = resp.get_json()
+    assert info["due_on"] == "2025-10-14" and info["answered_at"] is None  # 5 working days over National Day
+    assert "审批信息请求待答复" in make.browser(county["drafter"]).get("/").get_data(as_text=True)
+    record = make.document(county["drafter"], b"%PDF-1.4 check", "核查记录.pdf", "现场核查记录")
+    answer = f"/api/v1/info-requests/{info['id']}/answer"
+    assert client.post(answer, headers=scjg, json={"answer": "x"}).status_code == 404  # the regulator cannot
+    assert client.post(answer, headers=clients("archivist")[1], json={"answer": "x"}).status_code == 403
+    got = client.post(answer, headers=drafter, json={"answer": "见附件。", "document_ids": [record.id]})
+    assert got.status_code == 200 and got.get_json()["answered_by"] == "drafter"
+    assert client.post(answer, headers=drafter, json={"answer": "again"}).status_code == 409
+    assert client.get(f"/api/v1/documents/{record.id}", headers=scjg).status_code == 200
+    assert client.get(f"/api/v1/documents/{record.id}", headers=clients("zjj_staff")[1]).status_code == 404
+    seen = client.get(f"/api/v1/pushes/{p['id']}", headers=scjg).get_json()["info_requests"]
+    assert [(i["question"], i["answer"]) for i in seen] == [("请提供现场核查记录。", "见附件。")]
+    assert "已答复审批信息请求" in make.browser(county["scjg_staff"]).get("/").get_data(as_text=True)
+
+
+def test_revocation_letters_are_drafted_into_the_letter_workflow(ex, make):
+    _rt, county, clients, matters = ex
+    client, scjg = clients("scjg_staff")
+    row = client.post("/api/v1/revocations", headers=scjg, json={
+        "matter_id": matters["SC-001"]["id"], "licensee": "石城县百味餐饮管理有限公司", "discovered_on": "2025-09-29",
+        "action": "revoke", "facts": "使用超过保质期的食品原料。"}).get_json()
+    url = f"/api/v1/revocations/{row['id']}/letter"
+    assert client.post(url, headers=clients("zjj_staff")[1]).status_code == 404
+    assert client.post(url, headers=clients("scjg_liaison")[1]).status_code == 403  # drafting needs 拟稿人
+    resp = client.post(url, headers=scjg)
+    assert resp.status_code == 201, resp.get_json()
+    req = client.get(f"/api/v1/letters/{resp.get_json()['letter_id']}", headers=scjg).get_json()
+    assert req["title"] == "关于建议对石城县百味餐饮管理有限公司的食品经营许可予以吊销的函"
+    assert req["to"] == ["县行政审批局"] and req["state"] == "drafting"
+    assert "经查：使用超过保质期的食品原料。" in "".join(req["body"])
+    assert client.post(url, headers=scjg).status_code == 409  # once
+    _, drafter = clients("drafter")
+    assert client.post(url, headers=drafter).status_code == 409  # the result is not signed yet
+    actions = f"/api/v1/revocations/{row['id']}/actions"
+    client.post(actions, headers=drafter, json={"action": "verify", "note": "经现场核实，情况属实。"})
+    sha = client.post(actions, headers=drafter, json={
+        "action": "record", "outcome": "done", "result": "已依法吊销其食品经营许可证。"}).get_json()["version_sha256"]
+    client.post(actions, headers=drafter, json={"action": "submit", "version_sha256": sha})
+    client.post(actions, headers=clients("reviewer")[1], json={"action": "pass", "version_sha256": sha})
+    assert client.post(actions, headers=clients("signer")[1], json={"action": "sign", "version_sha256": sha,
+                                                                    "note": "同意"}).get_json()["state"] == "done"
+    resp = client.post(url, headers=drafter)
+    assert resp.status_code == 201, resp.get_json()
+    res = client.get(f"/api/v1/letters/{resp.get_json()['letter_id']}", headers=drafter).get_json()
+    assert res["title"] == "关于建议对石城县百味餐饮管理有限公司的食品经营许可予以吊销处理结果的函"
+    assert res["to"] == ["县市场监督管理局"]
+    text = "".join(res["body"])
+    assert f"《{req['title']}》收悉" in text and "经现场核实，情况属实。" in text and "已按建议处理：已依法吊销" in text
+    got = client.get(f"/api/v1/revocations/{row['id']}", headers=drafter).get_json()
+    assert (got["request_letter_id"], got["result_letter_id"]) == (req["id"], res["id"])
+    page = make.browser(county["drafter"]).get(f"/exchange/revocations/{row['id']}").get_data(as_text=True)
+    assert "处理结果告知函" in page and f"/letters/{res['id']}" in page

@@ -12,6 +12,7 @@ from correspondence.exchange.models import (
     OUTCOMES,
     REVOCATION_ACTIONS,
     Feedback,
+    InfoRequest,
     Notice,
     Push,
     Revocation,
@@ -64,7 +65,15 @@ def push_json(p: Push) -> dict:
             "claimed_by": p.claimer.username if p.claimer else None, "note": p.note,
             "document_ids": [d.document_id for d in r.documents],
             "feedback": [feedback_json(f) for f in p.feedback],
-            "liaison": p.liaison.username if p.liaison else None}
+            "liaison": p.liaison.username if p.liaison else None,
+            "info_requests": [info_json(i) for i in p.info_requests]}
+
+
+def info_json(i: InfoRequest) -> dict:
+    return {"id": i.id, "question": i.question, "asked_by": i.asker.username, "asked_at": _z(i.asked_at),
+            "due_on": i.due_on.isoformat(), "answer": i.answer,
+            "answered_by": i.answerer.username if i.answerer else None, "answered_at": _z(i.answered_at),
+            "document_ids": [d.document_id for d in i.documents]}
 
 
 def feedback_json(f: Feedback) -> dict:
@@ -82,7 +91,8 @@ def revocation_json(v: Revocation) -> dict:
             "id": v.id, "matter": v.matter.name, "licensee": v.licensee, "regulator": v.regulator.name,
             "action": v.action, "action_label": v.action_label, "discovered_on": v.discovered_on.isoformat(),
             "pushed_on": v.pushed_on.isoformat(), "due_on": v.due_on.isoformat(), "late": v.late,
-            "late_days": v.late_days, "state": v.state, "liaison": v.liaison.username if v.liaison else None}
+            "late_days": v.late_days, "state": v.state, "liaison": v.liaison.username if v.liaison else None,
+            "request_letter_id": v.request_letter_id, "result_letter_id": v.result_letter_id}
 
 
 def notice_json(n: Notice) -> dict:
@@ -226,17 +236,30 @@ def push_page(push_id: int):
     user = _me()
     error, status, form = None, 200, request.form
     if request.method == "POST":
+        what = form.get("what", "feedback")
         try:
             ids = [int(x) for x in form.get("document_ids", "").replace("，", ",").split(",") if x.strip().isdigit()]
-            body = validate(xs.FeedbackInput, {
-                "kind": form.get("kind", ""), "title": form.get("title", ""),
-                "decided_on": form.get("decided_on", ""), "summary": form.get("summary", ""), "document_ids": ids})
-            exchange().add_feedback(user, push_id, **body.model_dump())
+            if what == "ask":
+                ask = validate(xs.InfoAsk, {"question": form.get("question", "")})
+                exchange().ask_info(user, push_id, ask.question)
+                done = "已请求审批局提供审批信息"
+            elif what == "answer":
+                answer = validate(xs.InfoAnswer, {"answer": form.get("answer", ""), "document_ids": ids})
+                exchange().get_push(user, push_id)
+                exchange().answer_info(user, int(form.get("info_id") or 0), answer.answer, answer.document_ids)
+                done = "已答复，监管部门可见"
+            else:
+                body = validate(xs.FeedbackInput, {
+                    "kind": form.get("kind", ""), "title": form.get("title", ""),
+                    "decided_on": form.get("decided_on", ""), "summary": form.get("summary", ""),
+                    "document_ids": ids})
+                exchange().add_feedback(user, push_id, **body.model_dump())
+                done = "已反馈，审批局可见"
         except DomainError as exc:
             db().rollback()
             error, status = exc.message, status_of(exc)
         else:
-            flash("已反馈，审批局可见")
+            flash(done)
             return redirect(url_for("exchange.push_page", push_id=push_id))
     p = exchange().get_push(user, push_id)
     return render_template("ui/exchange/push.html", p=p, error=error, form=form, KINDS=FEEDBACK_KINDS,
@@ -281,6 +304,22 @@ def api_claim(push_id: int, body: xs.ClaimInput):
 def api_feedback(push_id: int, body: xs.FeedbackInput):
     exchange().add_feedback(_me(), push_id, **body.model_dump())
     return jsonify(push_json(exchange().get_push(_me(), push_id))), 201
+
+
+@bp.post("/api/v1/pushes/<int:push_id>/info-requests")
+@api_login_required
+@operation("监管部门请求审批局提供相关审批信息（答复期限 5 个工作日）", body=xs.InfoAsk, responses={201: xs.InfoOut},
+           errors=(403,))
+def api_info_ask(push_id: int, body: xs.InfoAsk):
+    return jsonify(info_json(exchange().ask_info(_me(), push_id, body.question))), 201
+
+
+@bp.post("/api/v1/info-requests/<int:info_id>/answer")
+@api_login_required
+@operation("审批局答复审批信息请求；附件随即授权请求的监管部门阅读", body=xs.InfoAnswer, responses={200: xs.InfoOut},
+           errors=(403, 409))
+def api_info_answer(info_id: int, body: xs.InfoAnswer):
+    return jsonify(info_json(exchange().answer_info(_me(), info_id, body.answer, body.document_ids)))
 
 
 # -- 撤销建议 (第二十八条) ---------------------------------------------------------------------------
@@ -374,6 +413,28 @@ def _notification_url(n) -> str:
     if n.push_id:
         return url_for("exchange.push_page", push_id=n.push_id)
     return url_for("exchange.claims_page")
+
+
+@bp.post("/api/v1/revocations/<int:revocation_id>/letter")
+@api_login_required
+@operation("起草撤销建议的公文：监管部门起草审批变更撤销建议函，审批局在处理结果签发后起草处理结果告知函；"
+           "草稿进入公文收发的审签流程", responses={201: xs.LetterDrafted}, errors=(403, 409))
+def api_revocation_letter(revocation_id: int):
+    letter = services().revocation_letters.draft(_me(), revocation_id)
+    return jsonify({"letter_id": letter.id, "title": letter.title, "template": letter.template}), 201
+
+
+@bp.post("/exchange/revocations/<int:revocation_id>/letter")
+@login_required
+def revocation_letter_form(revocation_id: int):
+    try:
+        letter = services().revocation_letters.draft(_me(), revocation_id)
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message)
+        return redirect(url_for("exchange.revocation_page", revocation_id=revocation_id)), 303
+    flash(f"已起草：{letter.title}，请修改后送审")
+    return redirect(url_for("letters.detail", letter_id=letter.id))
 
 
 # -- 政策告知 (第二十七条) ---------------------------------------------------------------------------
@@ -470,12 +531,16 @@ def work_sections(user, session) -> list:
                 note=f"{v.regulator.name}建议{v.action_label}"))
     notes = [mywork.WorkItem(label=n.message, url=_notification_url(n), note=f"通知于 {local_time(n.created_at)}")
              for n in svc.notifications(user)]
+    infos = [mywork.WorkItem(label=f"审批信息请求待答复：{i.push.record.matter.name}（{i.push.record.applicant}）",
+                             url=url_for("exchange.push_page", push_id=i.push_id), due=i.due_on,
+                             overdue=today > i.due_on, note=f"{i.push.regulator.name}：{i.question[:60]}")
+             for i in svc.info_to_answer(user)]
     acks = [mywork.WorkItem(label=f"待签收{n.kind_label}告知：{n.title}", url=url_for("exchange.notices_page"),
                             note=f"施行日期 {n.effective_on.isoformat()}")
             for n in services().notices.to_acknowledge(user)]
     return [mywork.WorkSection("审批推送待认领", items, order=30),
             mywork.WorkSection("撤销建议待处理", items_rev, order=31),
-            mywork.WorkSection("告知待签收", acks, order=32),
+            mywork.WorkSection("告知待签收", acks, order=32), mywork.WorkSection("审批信息请求待答复", infos, order=33),
             mywork.WorkSection("审管互动通知", notes, order=35)]
 
 

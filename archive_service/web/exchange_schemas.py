@@ -82,6 +82,39 @@ class FeedbackInput(Input):
     document_ids: list[Id] = Field(default_factory=list, max_length=50, description="附件（核心文档编号）")
 
 
+class InfoOut(BaseModel):
+    id: int
+    question: str
+    asked_by: str
+    asked_at: str
+    due_on: str = Field(description="答复期限：请求日 + 5 个工作日")
+    answer: str
+    answered_by: str | None
+    answered_at: str | None
+    document_ids: list[int]
+
+
+class InfoAsk(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"question": "请提供该许可的现场核查记录。"}]})
+
+    question: Annotated[str, Field(max_length=5000, min_length=1, description="需要提供的审批信息")]
+
+
+class InfoAnswer(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"answer": "现场核查记录见附件。", "document_ids": []}]})
+
+    answer: Annotated[str, Field(max_length=20000, min_length=1, description="答复内容")]
+    document_ids: list[Id] = Field(default_factory=list, max_length=50, description="附件（核心文档编号）")
+
+
+class LetterDrafted(BaseModel):
+    letter_id: int
+    title: str
+    template: str
+
+
 class PushOut(BaseModel):
     id: int
     regulator: str
@@ -101,6 +134,7 @@ class PushOut(BaseModel):
     document_ids: list[int]
     feedback: list[FeedbackOut] = Field(description="监管部门的反馈（推送的审批局与该监管部门可见）")
     liaison: str | None = Field(description="优先送达的监管部门联络员（用户名；未备案则为空）")
+    info_requests: list[InfoOut] = Field(description="监管部门的审批信息请求及审批局的答复")
 
 
 class PushCreated(BaseModel):
@@ -153,6 +187,8 @@ class RevocationOut(BaseModel):
     flow_state: str | None = Field(description="处理结果的审签环节（drafting 拟稿、reviewing 核稿、signing 签发 …）")
     version_sha256: str | None = Field(description="审签绑定的处理结果摘要；操作时回传")
     liaison: str | None = Field(description="优先送达的审批股室联络员（用户名；未备案则为空）")
+    request_letter_id: int | None = Field(description="审批变更撤销建议函（公文）")
+    result_letter_id: int | None = Field(description="处理结果告知函（公文）")
 
 
 class RevocationAction(Input):

@@ -11,7 +11,7 @@ from functools import cached_property
 from flask import g
 from sqlalchemy.orm import Session
 
-from correspondence.exchange.notices import NoticeService
+from correspondence.exchange.notices import NoticeService, RevocationLetters
 from correspondence.exchange.service import ExchangeService, RevocationHandling
 from correspondence.inbox import InboxService
 from correspondence.issuing import Issuing
@@ -85,6 +85,10 @@ class Services:
     @cached_property
     def notices(self) -> NoticeService:
         return NoticeService(self.session, self.rt.clock, self.letters)
+
+    @cached_property
+    def revocation_letters(self) -> RevocationLetters:
+        return RevocationLetters(self.session, self.rt.clock, self.letters)
 
     @cached_property
     def revocation_handling(self) -> RevocationHandling:

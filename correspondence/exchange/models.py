@@ -18,6 +18,7 @@ REVOCATION_STATES = {"pushed": "待核实", "verifying": "核实中", "handling"
 OUTCOMES = {"done": "已按建议处理", "not_done": "不予处理"}
 REVOCATION_DAYS = 2  # 第二十八条: a revocation request is pushed within 2 working days of discovery
 NOTICE_KINDS = {"policy": "政策变动", "meeting": "上级会议", "training": "业务培训"}
+INFO_DAYS = 5  # the bureau answers a regulator's information request (及时提供) within 5 working days
 FEEDBACK_KINDS = {"penalty": "行政处罚", "credit": "信用信息", "inspection": "检查结果"}
 
 
@@ -101,6 +102,7 @@ class Push(Base):
     regulator: Mapped[Department] = relationship()
     claimer: Mapped[User | None] = relationship()
     feedback: Mapped[list[Feedback]] = relationship(back_populates="push", order_by="Feedback.id")
+    info_requests: Mapped[list[InfoRequest]] = relationship(back_populates="push", order_by="InfoRequest.id")
 
     @property
     def state_label(self) -> str:
@@ -133,6 +135,36 @@ class FeedbackDocument(Base):
     __tablename__ = "exchange_feedback_documents"
     feedback_id: Mapped[int] = mapped_column(ForeignKey("exchange_feedback.id", ondelete="CASCADE"),
                                              primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
+
+    document: Mapped[Document] = relationship()
+
+
+class InfoRequest(Base):
+    """A regulator asks the bureau for more approval information on a pushed record (及时提供相关审批信息);
+    the bureau answers, with attachments that become readable to the asking regulator."""
+    __tablename__ = "exchange_info_requests"
+    __table_args__ = (Index("ix_exchange_info_requests_open", "answered_at", "due_on"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    push_id: Mapped[int] = mapped_column(ForeignKey("exchange_pushes.id"), index=True)
+    question: Mapped[str] = mapped_column(Text)
+    asked_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    asked_at: Mapped[datetime] = mapped_column(DateTime)
+    due_on: Mapped[date] = mapped_column(Date)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    answered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    answered_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    push: Mapped[Push] = relationship(back_populates="info_requests")
+    asker: Mapped[User] = relationship(foreign_keys=[asked_by])
+    answerer: Mapped[User | None] = relationship(foreign_keys=[answered_by])
+    documents: Mapped[list[InfoDocument]] = relationship(cascade="all, delete-orphan")
+
+
+class InfoDocument(Base):
+    __tablename__ = "exchange_info_documents"
+    info_request_id: Mapped[int] = mapped_column(ForeignKey("exchange_info_requests.id", ondelete="CASCADE"),
+                                                 primary_key=True)
     document_id: Mapped[int] = mapped_column(ForeignKey("documents.id"), primary_key=True)
 
     document: Mapped[Document] = relationship()
@@ -177,6 +209,8 @@ class Revocation(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     #: the section's filed liaison the request was routed to first (users.id)
     liaison_id: Mapped[int | None] = mapped_column(Integer)
+    request_letter_id: Mapped[int | None] = mapped_column(Integer)  # letters.id: 审批变更撤销建议函
+    result_letter_id: Mapped[int | None] = mapped_column(Integer)  # letters.id: 处理结果告知函
 
     regulator: Mapped[Department] = relationship(foreign_keys=[regulator_id])
     section: Mapped[Department] = relationship(foreign_keys=[section_id])

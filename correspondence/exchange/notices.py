@@ -5,6 +5,7 @@ one to the approving sections of the affected matters with a 政策变动告知�
 ``draft_from_template`` also drafts the 审批变更撤销建议函 and 处理结果告知函 of revocation requests."""
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import date
 
@@ -19,8 +20,10 @@ from correspondence.doc_templates import fill, load_letter_template
 from correspondence.letters import LetterService
 from correspondence.models import Letter
 
-from .models import NOTICE_KINDS, Matter, Notice, NoticeDocument, NoticeMatter, NoticeRecipient
-from .service import ExchangeService
+from .models import NOTICE_KINDS, OUTCOMES, Matter, Notice, NoticeDocument, NoticeMatter, NoticeRecipient, Revocation
+from .service import ExchangeService, revocation_letter_values
+
+INSTRUCTION = re.compile(r"（请[^）]*）")
 
 
 def draft_from_template(letters: LetterService, actor: User, template_id: str, values: dict[str, str],
@@ -30,10 +33,9 @@ def draft_from_template(letters: LetterService, actor: User, template_id: str, v
     filled = fill(load_letter_template(template_id), **values)
     body, rest = [], list(details)
     for para in filled["body"]:
-        if para.startswith("（请") and rest:
-            body.append(rest.pop(0))
-        else:
-            body.append(para)
+        if rest and INSTRUCTION.search(para):
+            para = INSTRUCTION.sub(lambda _m: rest.pop(0), para, count=1)
+        body.append(para)
     return letters.create_draft(actor, "letter", template=template_id, title=filled["title"], body=body,
                                 to=[d.id for d in to], note=filled["note"])
 
@@ -141,3 +143,55 @@ class NoticeService:
         self.exchange.audit.record(user, "exchange.notice_acknowledged", "notice", row.id,
                                    {"section": user.department.code})
         return row
+
+
+class RevocationLetters:
+    """The letters of a revocation request (第二十八条), drafted into the ordinary letter workflow: the
+    regulator's 审批变更撤销建议函 to the bureau, and once the result is signed the bureau's 处理结果告知函."""
+
+    def __init__(self, session: Session, clock: Clock, letters: LetterService):
+        self.s = session
+        self.letters = letters
+        self.exchange = ExchangeService(session, clock)
+
+    def draft(self, actor: User, revocation_id: int) -> Letter:
+        row = self.s.get(Revocation, revocation_id)
+        if row is None:
+            raise NotFound("撤销建议不存在")
+        if actor.department_id == row.regulator_id:
+            return self._request_letter(actor, row)
+        if permissions.same_organisation(actor.department, row.section):
+            return self._result_letter(actor, row)
+        raise NotFound("撤销建议不存在")
+
+    def _request_letter(self, actor: User, row: Revocation) -> Letter:
+        if row.request_letter_id is not None:
+            raise Conflict("审批变更撤销建议函已起草")
+        letter = draft_from_template(
+            self.letters, actor, "change_revocation", revocation_letter_values(row),
+            [permissions.issuing_organisation(row.section)],
+            [f"审批事项：{row.matter.name}；被许可人：{row.licensee}。", f"经查：{row.facts}"])
+        row.request_letter_id = letter.id
+        self.exchange.audit.record(actor, "exchange.revocation_letter_drafted", "revocation", row.id,
+                                   {"letter": letter.id, "template": "change_revocation"})
+        return letter
+
+    def _result_letter(self, actor: User, row: Revocation) -> Letter:
+        if row.state not in {"done", "not_done"}:
+            raise Conflict("处理结果签发后才能起草处理结果告知函")
+        if row.result_letter_id is not None:
+            raise Conflict("处理结果告知函已起草")
+        values = revocation_letter_values(row)
+        reference = fill(load_letter_template("change_revocation"), **values)["title"]
+        if row.request_letter_id is not None:
+            request_letter = self.s.get(Letter, row.request_letter_id)
+            if request_letter is not None:
+                reference = request_letter.title
+        subject = f"建议对{values['subject']}予以{values['action']}"
+        letter = draft_from_template(
+            self.letters, actor, "handling_result", {"reference": reference, "subject": subject}, [row.regulator],
+            [row.verify_note or "（请说明核实过程和认定事实。）", f"{OUTCOMES[row.outcome]}：{row.result}"])
+        row.result_letter_id = letter.id
+        self.exchange.audit.record(actor, "exchange.revocation_letter_drafted", "revocation", row.id,
+                                   {"letter": letter.id, "template": "handling_result"})
+        return letter

@@ -26,6 +26,7 @@ from archive_service.workdays import load_calendar
 from .models import (
     DECISIONS,
     FEEDBACK_KINDS,
+    INFO_DAYS,
     OUTCOMES,
     PUSH_DAYS,
     REVOCATION_ACTIONS,
@@ -34,6 +35,8 @@ from .models import (
     ExchangeNotification,
     Feedback,
     FeedbackDocument,
+    InfoDocument,
+    InfoRequest,
     Matter,
     MatterRegulator,
     Push,
@@ -327,6 +330,60 @@ class ExchangeService:
         self.audit.record(actor, "exchange.feedback", "push", p.id,
                           {"feedback": row.id, "kind": kind, "title": row.title, "documents": [d.id for d in docs]})
         return row
+
+    # -- information requests (及时提供相关审批信息) -----------------------------------------------------
+    def ask_info(self, actor: User, push_id: int, question: str) -> InfoRequest:
+        """The regulator asks for more approval information on a record pushed to it."""
+        p = self.s.get(Push, push_id)
+        if p is None or p.regulator_id != actor.department_id:
+            raise NotFound("推送不存在")
+        if not permissions.has_role(actor, "drafter", "reviewer", "signer", "liaison", "archivist"):
+            raise Forbidden("只有本部门的经办人员可以请求审批信息")
+        if not (question or "").strip():
+            raise Unprocessable("请说明需要提供的审批信息", field="question")
+        due = load_calendar(self.s).add_workdays(self.clock.today(), INFO_DAYS)
+        row = InfoRequest(push_id=p.id, question=question.strip(), asked_by=actor.id, asked_at=self.clock.now(),
+                          due_on=due, answer="")
+        self.s.add(row)
+        self.s.flush()
+        self._notify(p.record.department_id, f"{p.regulator.name}请求提供审批信息：{p.record.matter.name}"
+                                             f"（{p.record.applicant}），请于{due.isoformat()}前答复", push=p)
+        self.audit.record(actor, "exchange.info_requested", "push", p.id, {"info_request": row.id})
+        return row
+
+    def answer_info(self, actor: User, info_id: int, answer: str, document_ids: Sequence[int] = ()) -> InfoRequest:
+        """The bureau that pushed answers; the attachments become readable to the asking regulator."""
+        row = self.s.get(InfoRequest, info_id)
+        if row is None or not self._bureau_of(actor, row.push):
+            raise NotFound("信息请求不存在")
+        if not permissions.has_role(actor, "drafter", "reviewer", "signer", "liaison"):
+            raise Forbidden("答复需要拟稿人、核稿人、签发人或联络员角色")
+        if row.answered_at is not None:
+            raise Conflict("该请求已答复")
+        if not (answer or "").strip():
+            raise Unprocessable("答复内容不能为空", field="answer")
+        docs = self._readable_documents(actor, document_ids, "附件")
+        row.answer, row.answered_by, row.answered_at = answer.strip(), actor.id, self.clock.now()
+        row.documents = [InfoDocument(document_id=d.id) for d in docs]
+        for d in docs:
+            self._grant_document(d.id, row.push.regulator_id, "info")
+        self.s.flush()
+        p = row.push
+        self._notify(p.regulator_id, f"{p.record.department.name}已答复审批信息请求：{p.record.matter.name}"
+                                     f"（{p.record.applicant}）", push=p)
+        self.audit.record(actor, "exchange.info_answered", "push", p.id,
+                          {"info_request": row.id, "documents": [d.id for d in docs]})
+        return row
+
+    def _bureau_of(self, user: User, p: Push) -> bool:
+        return user.department.kind in {"bureau", "section"} and permissions.same_organisation(
+            user.department, p.record.department)
+
+    def info_to_answer(self, user: User, limit: int = 50) -> list[InfoRequest]:
+        if user.department.kind not in {"bureau", "section"}:
+            return []
+        return list(self.s.scalars(select(InfoRequest).join(Push).join(ApprovalRecord).where(
+            InfoRequest.answered_at.is_(None), self._visible(user)).order_by(InfoRequest.due_on).limit(limit)))
 
     # -- notifications --------------------------------------------------------------------------
     def _notify(self, department_id: int, message: str, push: Push | None = None,

@@ -105,7 +105,7 @@ class Issuing:
         if self.keys is None:
             raise Unprocessable("未配置签名密钥，不能印发")
         spec = parsed_spec(self.letters, letter)
-        pdf, docx = render_pdf(spec), render_docx(spec)
+        pdf, docx = render_pdf(spec, created=self.clock.now()), render_docx(spec)
         signed = sign_pdf(pdf, letter.issuer, signer_name=user.full_name, reason="印发", keys=self.keys)
         sheet = self.processing_sheet(letter, flow, user)
         base = letter.number or f"公文{letter.id}"
@@ -173,5 +173,6 @@ class Issuing:
         return steps
 
     def processing_sheet(self, letter: Letter, flow, issuer: User | None = None) -> bytes:
-        return render_processing_sheet(letter.title, letter.number or "", self.sheet_steps(letter, flow, issuer))
+        return render_processing_sheet(letter.title, letter.number or "", self.sheet_steps(letter, flow, issuer),
+                                       created=self.clock.now())
 

@@ -10,10 +10,10 @@ from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from .fonts import FontConfig, faces
+from .pdfa import PdfACanvas
 
 
 def _when(value) -> str:
@@ -29,7 +29,7 @@ def _text(value) -> str:
 
 
 def render_processing_sheet(title: str, number: str | None, steps: list[dict],
-                            fonts: FontConfig | None = None) -> bytes:
+                            fonts: FontConfig | None = None, created: datetime | None = None) -> bytes:
     """PDF of the processing sheet; ``steps`` are dicts {action, actor, at, opinion} in order."""
     f = faces(fonts)
     body, head = f["fangsong"].name, f["heiti"].name
@@ -56,5 +56,6 @@ def render_processing_sheet(title: str, number: str | None, steps: list[dict],
     story = [Paragraph("公文处理单", h1), Spacer(1, 6 * mm),
              Paragraph(f"标题：{_text(title)}", meta), Paragraph(f"文号：{_text(number or '（未编号）')}", meta),
              Spacer(1, 4 * mm), table]
-    doc.build(story, canvasmaker=partial(Canvas, initialFontName=body))  # no unembedded Helvetica
+    # no unembedded Helvetica; saved as PDF/A-2b
+    doc.build(story, canvasmaker=partial(PdfACanvas, initialFontName=body, created=created))
     return buf.getvalue()

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zlib
+from datetime import datetime
 
 from reportlab.pdfbase import pdfdoc
 from reportlab.pdfgen.canvas import Canvas
@@ -10,6 +11,7 @@ from reportlab.pdfgen.canvas import Canvas
 from . import layout as L
 from .compose import HeaderText, Placed, Plan, compose
 from .fonts import FontConfig
+from .pdfa import CHINA, make_pdfa
 from .spec import parse_spec
 
 PAGE = (L.PAGE_W * L.MM, L.PAGE_H * L.MM)
@@ -129,7 +131,9 @@ class _Drawer:
         self.text(L.page_number_x(n, w), L.page_number_em_top(), [(text, "fangsong")], L.PAGE_NUMBER_PT)
 
 
-def render_plan(plan: Plan, fonts: FontConfig | None = None) -> bytes:
+def render_plan(plan: Plan, fonts: FontConfig | None = None, created: datetime | None = None) -> bytes:
+    """PDF/A-2b bytes of ``plan``; ``created`` (the issuing time) is the CreationDate, by default the
+    成文日期 at 00:00 China time, so a preview is reproducible."""
     fonts = fonts or FontConfig.from_env()
     buf = io.BytesIO()
     spec = plan.spec
@@ -151,11 +155,14 @@ def render_plan(plan: Plan, fonts: FontConfig | None = None) -> bytes:
         if page.show_number:
             d.page_number(page.number)
         c.showPage()
+    if created is None:
+        created = datetime(spec.date.year, spec.date.month, spec.date.day, tzinfo=CHINA)
+    make_pdfa(c, created)
     c.save()
     return buf.getvalue()
 
 
-def render_pdf(spec, fonts: FontConfig | None = None) -> bytes:
-    """PDF bytes for ``spec`` (a RenderSpec or its dict form; bad specs raise SpecError)."""
+def render_pdf(spec, fonts: FontConfig | None = None, created: datetime | None = None) -> bytes:
+    """PDF/A-2b bytes for ``spec`` (a RenderSpec or its dict form; bad specs raise SpecError)."""
     fonts = fonts or FontConfig.from_env()
-    return render_plan(compose(parse_spec(spec), fonts), fonts)
+    return render_plan(compose(parse_spec(spec), fonts), fonts, created)

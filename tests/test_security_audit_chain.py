@@ -153,11 +153,11 @@ def test_version_re_pointed_at_another_blob_is_named(rt):
     assert "改指" in problems[0][2]
 
 
-def test_unkeyed_chain_from_before_the_upgrade_keeps_verifying(settings):
+def test_unkeyed_chain_from_before_the_upgrade_keeps_verifying(empty_settings):
     from archive_service.db import migrate
     from archive_service.runtime import Runtime
 
-    runtime = Runtime.build(settings)
+    runtime = Runtime.build(empty_settings)
     try:
         migrate(runtime.engine, "security_0001")  # the schema before the chain was keyed
         prev = "0" * 64

@@ -110,13 +110,13 @@ def test_credential_changes_end_sessions_and_tokens(world, change):
     assert _signed_in(app, _cookie(admin))  # the administrator's own session is untouched
 
 
-def test_upgrade_gives_old_tokens_an_expiry(settings):
+def test_upgrade_gives_old_tokens_an_expiry(empty_settings):
     from sqlalchemy import text
 
     from archive_service.db import migrate
     from archive_service.runtime import Runtime
 
-    runtime = Runtime.build(settings)
+    runtime = Runtime.build(empty_settings)
     try:
         migrate(runtime.engine, "0100")
         with runtime.engine.begin() as conn:

@@ -21,7 +21,7 @@ import hashlib
 import hmac
 import io
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
 
@@ -107,6 +107,33 @@ class AuditLog:
         ev.hash = event_hash(ev, key)
         head.last_hash = ev.hash
         return ev
+
+    def record_many(self, actor, events: Sequence[tuple[str, str, object, dict | None]]) -> list[AuditEvent]:
+        """Append many events (``(action, target_type, target_id, details)``) as one batch: the head is
+        locked once and the ids reserved first (``db.reserve_ids``), so every hash is computed before
+        the insert (a bulk import). On SQLite the transaction must have written already."""
+        from .db import reserve_ids
+
+        s = self.session
+        key = audit_key(s)
+        head = s.execute(select(AuditHead).where(AuditHead.id == 1).with_for_update()).scalar_one_or_none()
+        if head is None:
+            head = AuditHead(id=1, last_hash=GENESIS)
+            s.add(head)
+        now = self.clock.now()
+        ids = sorted(reserve_ids(s, AuditEvent.__table__, len(events)))
+        rows = []
+        for ev_id, (action, target_type, target_id, details) in zip(ids, events, strict=True):
+            ev = AuditEvent(id=ev_id, at=now, actor_id=getattr(actor, "id", None),
+                            actor_name=getattr(actor, "username", None) or "system",
+                            department_id=getattr(actor, "department_id", None), action=action,
+                            target_type=target_type, target_id=str(target_id), details=canonical(details),
+                            prev_hash=head.last_hash, hash="", key_era=KEYED)
+            ev.hash = head.last_hash = event_hash(ev, key)
+            rows.append(ev)
+        s.add_all(rows)
+        s.flush()
+        return rows
 
 
 @dataclass

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -50,6 +50,22 @@ def make_session_factory(engine: Engine, audit_key: str = "") -> sessionmaker[Se
 def is_postgres(session_or_engine) -> bool:
     bind = session_or_engine.get_bind() if isinstance(session_or_engine, Session) else session_or_engine
     return bind.dialect.name == "postgresql"
+
+
+def reserve_ids(session: Session, table, n: int) -> list[int]:
+    """``n`` primary keys for new rows of ``table`` (integer ``id``), so a bulk insert needs no RETURNING
+    and can go as one batch (SQLite cannot return the ids of a multi-row insert in order).
+
+    PostgreSQL takes them from the column's sequence. SQLite continues after the largest id, which is
+    only safe for the writer: call it after this transaction has written (SQLite then holds the
+    database's write lock until the commit)."""
+    if n <= 0:
+        return []
+    if is_postgres(session):
+        return list(session.scalars(text("SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                                         "FROM generate_series(1, :n)"), {"t": table.name, "n": n}))
+    top = session.scalar(select(func.max(table.c.id))) or 0
+    return list(range(top + 1, top + n + 1))
 
 
 @contextmanager

@@ -274,14 +274,17 @@ def record_blob(session: Session, stored: PutResult, media_type: str, now) -> Bl
     return session.get_one(Blob, stored.sha256)
 
 
-def record_blobs(session: Session, items: list[tuple[PutResult, str]], now) -> None:
-    """Blob rows for many stored blobs (stored, media type) in one ``INSERT … ON CONFLICT DO NOTHING``."""
+def record_blobs(session: Session, items: list[tuple[PutResult, str]], now, lock: bool = False) -> None:
+    """Blob rows for many stored blobs (stored, media type) in one ``INSERT … ON CONFLICT DO NOTHING``;
+    with ``lock``, ``ON CONFLICT DO UPDATE`` (a no-op) locks existing rows as ``record_blob`` does."""
     rows = {stored.sha256: dict(sha256=stored.sha256, sm3=stored.sm3, size=stored.size, media_type=media_type,
                                 storage_key=stored.key, created_at=now) for stored, media_type in items}
     if rows:
         insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(Blob).values(list(rows.values())).on_conflict_do_nothing(
-            index_elements=[Blob.sha256]))
+        stmt = insert(Blob).values(list(rows.values()))
+        session.execute(stmt.on_conflict_do_update(index_elements=[Blob.sha256],
+                                                   set_={"media_type": Blob.media_type}) if lock
+                        else stmt.on_conflict_do_nothing(index_elements=[Blob.sha256]))
 
 
 def blob_locator(factory: sessionmaker[Session]) -> Callable[[str], str | None]:

@@ -81,15 +81,18 @@ def prepare(folder: Path, limit: int) -> Path:
     return cat
 
 
-def run_import(instance: Path, folder: Path, cat: Path) -> tuple[float, float, float, str]:
+def run_import(instance: Path, folder: Path, cat: Path, database_url: str | None = None,
+               batch: int = 100) -> tuple[float, float, float, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
     env["ARCHIVE_INSTANCE"] = str(instance)
+    if database_url:
+        env["ARCHIVE_DATABASE_URL"] = database_url
     subprocess.run([str(BIN / "archive-service"), "init", "--demo"], env=env, check=True, capture_output=True)
     rss_file = instance / "import-rss.txt"
     timer = ["/usr/bin/time", "-f", "%U %S %M", "-o", str(rss_file)] if Path("/usr/bin/time").exists() else []
     t0 = time.perf_counter()
     proc = subprocess.run([*timer, str(BIN / "archive-service"), "import", str(folder), "--catalogue", str(cat),
-                           "--department", "ZJJ", "--batch", "100"], env=env, capture_output=True, text=True)
+                           "--department", "ZJJ", "--batch", str(batch)], env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         raise SystemExit(proc.stderr[-3000:])
@@ -154,6 +157,9 @@ def main() -> None:
     ap.add_argument("--checks", type=int, default=1000)
     ap.add_argument("--catalogue", type=int, default=10000)
     ap.add_argument("--keep", type=Path, default=None, help="keep the instance in this folder")
+    ap.add_argument("--database-url", default=None,
+                    help="an empty PostgreSQL database for the instance (default: SQLite in the instance)")
+    ap.add_argument("--batch", type=int, default=100, help="rows per chunk (one transaction)")
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         base = args.keep or Path(tmp)
@@ -161,11 +167,15 @@ def main() -> None:
         t0 = time.perf_counter()
         cat = prepare(folder, args.limit)
         print(f"prepared {args.limit} PDFs + catalogue in {time.perf_counter() - t0:.1f} s")
-        elapsed, cpu, rss, summary = run_import(base / "instance", folder, cat)
+        load = os.getloadavg()
+        elapsed, cpu, rss, summary = run_import(base / "instance", folder, cat, args.database_url, args.batch)
         print(f"import: {summary}")
         print(f"import: {args.limit / elapsed:.0f} items/s ({elapsed:.1f} s wall, {cpu:.1f} s CPU = "
-              f"{cpu / args.limit * 1000:.0f} ms CPU/item), peak RSS {rss:.0f} MB (targets ≥ 150 items/s, ≤ 200 MB)")
+              f"{cpu / args.limit * 1000:.1f} ms CPU/item), peak RSS {rss:.0f} MB (targets ≥ 150 items/s, ≤ 200 MB); "
+              f"load average before/after {load[0]:.1f}/{os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs")
         c0 = time.process_time()
+        if args.database_url:
+            os.environ["ARCHIVE_DATABASE_URL"] = args.database_url
         n, t = run_checks(base / "instance", args.checks)
         print(f"checks: {time.process_time() - c0:.1f} s CPU")
         print(f"checks: {n} items in {t:.1f} s ({t / max(n, 1) * 1000:.1f} ms/item; target 1,000 ≤ 20 s)")

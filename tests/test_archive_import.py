@@ -14,6 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from archive_service.archive.importer import Importer, zip_refusal
+from archive_service.archive.jobs import ArchiveJobs
 from archive_service.archive.models import ArchiveItem
 from archive_service.archive.service import archive_for
 from archive_service.cli import main
@@ -175,12 +176,10 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, demo_c
     resp = client.post("/api/v1/archive/imports", headers=h,
                        data={"file": (io.BytesIO(zpath.read_bytes()), "upload.zip")})
     assert resp.status_code == 202, resp.get_json()
+    assert resp.get_json()["status"] == "queued"  # the worker imports it, not the web process
     run_id = resp.get_json()["id"]
-    for _ in range(300):
-        state = client.get(f"/api/v1/archive/imports/{run_id}", headers=h).get_json()
-        if state["status"] != "running":
-            break
-        time.sleep(0.1)
+    assert ArchiveJobs(demo).run_queued_imports() == 1
+    state = client.get(f"/api/v1/archive/imports/{run_id}", headers=h).get_json()
     assert state["status"] == "done", state
     assert (state["total"], state["done"], state["imported"], state["failed"]) == (3, 3, 2, 1)
     report = client.get(f"/api/v1/archive/imports/{run_id}/errors.csv", headers=h).get_data(as_text=True)
@@ -226,3 +225,90 @@ def test_a_real_import_process_killed_with_sigkill_resumes_without_duplicates(cl
     with rt.factory() as s:
         assert sorted(s.scalars(select(ArchiveItem.item_number))) == list(range(1, 61))
         assert s.scalar(select(func.count()).select_from(Document).where(Document.kind == "archive")) == 60
+
+
+def test_a_file_failing_its_checks_is_reported_and_the_rest_of_its_chunk_filed(cli, tmp_path):
+    """Rows are filed a chunk at a time; a row whose file fails the four-property checks (a PDF that does
+    not open) is reported on its own, the other rows of its chunk are filed with gapless numbers, and the
+    audit chain written for the chunk verifies."""
+    from archive_service.audit import verify_chain
+
+    rt, run = cli
+    folder = tmp_path / "scans"
+    rows = write_folder(folder, n=5)
+    (folder / rows[1][9]).write_bytes(b"%PDF-1.4\n1 0 obj << /Type /Catalog >> broken")
+    write_csv(tmp_path / "c.csv", rows)
+    result = run("import", str(folder), "--catalogue", str(tmp_path / "c.csv"), "--department", "ZJJ")
+    assert "rows: 5, imported: 4, already there: 0, failed: 1" in result.output, result.output
+    report = (tmp_path / "c-errors.csv").read_text(encoding="utf-8-sig")
+    assert "\n3,," in report and "四性检测未通过" in report and "内容可打开" in report
+    with rt.factory() as s:
+        items = list(s.scalars(select(ArchiveItem).order_by(ArchiveItem.item_number)))
+        assert [i.item_number for i in items] == [1, 2, 3, 4]
+        assert [i.title for i in items] == ["历史文件1", "历史文件3", "历史文件4", "历史文件5"]
+        assert all(i.last_check_passed and i.pages == 1 + int(i.title[-1]) % 3 for i in items)
+        assert verify_chain(s).ok
+    again = run("import", str(folder), "--catalogue", str(tmp_path / "c.csv"), "--department", "ZJJ")
+    assert "imported: 0, already there: 4, failed: 1" in again.output
+
+
+def test_an_upload_left_running_by_a_stopped_worker_is_resumed_and_a_failed_one_can_be_queued_again(
+        demo, browser, demo_clients, tmp_path):  # noqa: F811
+    """A worker stopping half-way leaves the run "running": once its lease has run out the next worker
+    takes it up and imports only the rows not yet imported; a run marked failed is queued again from its
+    page, and the import ends with every row imported once."""
+    from datetime import timedelta
+
+    from archive_service.archive.models import ImportRun
+
+    clients = demo_clients
+    setup_archive(demo)
+    rows = write_folder(tmp_path / "z", n=6, year=2017)
+    buf = io.StringIO()
+    csv.writer(buf).writerows([HEADER, *rows])
+    members = [(r[9], (tmp_path / "z" / r[9]).read_bytes()) for r in rows] + [("目录.csv", buf.getvalue().encode())]
+    client, h = clients("zjj_staff")
+    resp = client.post("/api/v1/archive/imports", headers=h,
+                       data={"file": (io.BytesIO(_zip(tmp_path / "u.zip", members).read_bytes()), "u.zip")})
+    run_id = resp.get_json()["id"]
+    jobs = ArchiveJobs(demo, import_batch=2)
+
+    class Stopped(BaseException):
+        pass
+
+    def stop_after_one_chunk(*args, **kwargs):  # the worker process dies after a commit
+        real_checkpoint(*args, **kwargs)
+        raise Stopped()
+
+    def worker_dies_after_one_chunk():
+        Importer._checkpoint = stop_after_one_chunk
+        try:
+            with pytest.raises(Stopped):
+                jobs._import(jobs._claim_import())
+        finally:
+            Importer._checkpoint = real_checkpoint
+        return client.get(f"/api/v1/archive/imports/{run_id}", headers=h).get_json()
+
+    real_checkpoint = Importer._checkpoint
+    state = worker_dies_after_one_chunk()
+    assert (state["status"], state["imported"]) == ("running", 2)
+    assert jobs.run_queued_imports() == 0  # its lease still holds: nobody takes it over yet
+    with demo.factory() as s:  # ten minutes later the lease has run out: the next worker resumes the run
+        s.get_one(ImportRun, run_id).lease_until -= timedelta(minutes=11)
+        s.commit()
+    state = worker_dies_after_one_chunk()  # (and dies too, after one more chunk)
+    assert (state["status"], state["done"], state["imported"], state["skipped"]) == ("running", 4, 4, 0), state
+
+    with demo.factory() as s:  # given up (as after three attempts): the archivist queues it again
+        s.get_one(ImportRun, run_id).status = "failed"
+        s.commit()
+    b = browser("zjj_staff")
+    assert "继续导入" in b.get(f"/archive/imports/{run_id}").get_data(as_text=True)
+    b.post(f"/archive/imports/{run_id}/resume")
+    assert "排队中" in b.get(f"/archive/imports/{run_id}").get_data(as_text=True)
+    assert client.post(f"/api/v1/archive/imports/{run_id}/resume", headers=h).status_code == 409  # queued already
+    assert jobs.run_queued_imports() == 1
+    state = client.get(f"/api/v1/archive/imports/{run_id}", headers=h).get_json()
+    assert (state["status"], state["done"], state["imported"], state["skipped"]) == ("done", 6, 6, 0), state
+    with demo.factory() as s:
+        assert sorted(s.scalars(select(ArchiveItem.item_number).where(ArchiveItem.year == 2017))) == list(range(1, 7))

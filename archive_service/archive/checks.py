@@ -67,22 +67,87 @@ class Report:
         return {"passed": self.passed, "checks": [asdict(c) for c in self.checks]}
 
     def to_json(self) -> str:
-        return json.dumps([asdict(c) for c in self.checks], ensure_ascii=False)
+        return json.dumps([dict(c.__dict__) for c in self.checks], ensure_ascii=False)
 
     def summary(self) -> str:
         return "；".join(f"{c.label}：{c.why}" for c in self.failures) or "四性检测通过"
+
+
+@dataclass
+class Facts:
+    """What the checks of many items look up in the database, fetched once for all of them (a bulk
+    import's chunk, ``archive-service check`` over a fonds): the same answers the per-item queries give."""
+    code_counts: dict[str, int]
+    groups: dict[tuple, tuple[int, int]]  # (fonds, year, retention, unit) → (count, highest 件号)
+    events: dict[tuple[str, str], list]  # (target_type, target_id) → AuditEvent rows, by id
+    before: dict[int, str]  # event id - 1 → that event's hash
+    versions: dict[tuple[int, int], str]  # (document_id, number) → blob sha256
+    blob_sizes: dict[str, int]
+
+
+def _chunks(values: list, n: int = 500):
+    for i in range(0, len(values), n):
+        yield values[i:i + n]
+
+
+def prefetch(session: Session, items: list[ArchiveItem]) -> Facts:
+    """The :class:`Facts` for ``items`` (a few queries, whatever their number)."""
+    codes = sorted({it.archival_code for it in items})
+    code_counts: dict[str, int] = {}
+    for part in _chunks(codes):
+        code_counts.update(session.execute(select(ArchiveItem.archival_code, func.count())
+                                           .where(ArchiveItem.archival_code.in_(part))
+                                           .group_by(ArchiveItem.archival_code)).all())
+    groups = {}
+    for key in {(it.fonds, it.year, it.retention, it.unit) for it in items}:
+        f, y, r, u = key
+        n, top = session.execute(select(func.count(), func.max(ArchiveItem.item_number)).where(
+            ArchiveItem.fonds == f, ArchiveItem.year == y, ArchiveItem.retention == r, ArchiveItem.unit == u)).one()
+        groups[key] = (n, top or 0)
+    doc_ids = sorted({str(p.document_id) for it in items for p in it.parts})
+    item_ids = sorted({str(it.id) for it in items})
+    events: dict[tuple[str, str], list] = {}
+    for target_type, ids in (("document", doc_ids), ("archive_item", item_ids)):
+        for part in _chunks(ids):
+            for ev in session.scalars(select(AuditEvent).where(AuditEvent.target_type == target_type,
+                                                               AuditEvent.target_id.in_(part))
+                                      .order_by(AuditEvent.id)):
+                events.setdefault((target_type, ev.target_id), []).append(ev)
+    wanted = sorted({ev.id - 1 for evs in events.values() for ev in evs})
+    before: dict[int, str] = {}
+    for part in _chunks(wanted):
+        before.update(session.execute(select(AuditEvent.id, AuditEvent.hash).where(AuditEvent.id.in_(part))).all())
+    doc_numbers = sorted({p.document_id for it in items for p in it.parts})
+    versions: dict[tuple[int, int], str] = {}
+    for part in _chunks(doc_numbers):
+        for d, n, sha in session.execute(select(DocumentVersion.document_id, DocumentVersion.number,
+                                                DocumentVersion.blob_sha256)
+                                         .where(DocumentVersion.document_id.in_(part))):
+            versions[(d, n)] = sha
+    shas = sorted({p.sha256 for it in items for p in it.parts})
+    blob_sizes: dict[str, int] = {}
+    for part in _chunks(shas):
+        blob_sizes.update(session.execute(select(Blob.sha256, Blob.size).where(Blob.sha256.in_(part))).all())
+    return Facts(code_counts, groups, events, before, versions, blob_sizes)
 
 
 class Context:
     """What the checks share: the item, its parts' bytes (read once) and the collaborators."""
 
     def __init__(self, session: Session, store: ObjectStore, item: ArchiveItem, verifier=None,
-                 known: dict[str, bytes] | None = None, opened: dict[str, tuple[bool, str, int]] | None = None):
+                 known: dict[str, bytes] | None = None, opened: dict[str, tuple[bool, str, int]] | None = None,
+                 facts: Facts | None = None, digested: dict[str, tuple[str, str, int]] | None = None):
         self.session, self.store, self.item, self.verifier = session, store, item, verifier
         self._data: dict[int, bytes | None] = {}
         self._errors: dict[int, str] = {}
-        # at filing, the bytes just read from the store (by digest) and their parse result are reused
-        self.known, self.opened = known or {}, opened or {}
+        # at filing, the bytes just read from the store (by digest) and their parse result are reused;
+        # an import also hands over the digests the store computed while it wrote those bytes
+        self.known, self.opened, self.digested = known or {}, opened or {}, digested or {}
+        self.facts = facts
+
+    def events(self, target_type: str, target_id: str) -> list:
+        assert self.facts is not None
+        return self.facts.events.get((target_type, target_id), [])
 
     def data(self, part) -> bytes | None:
         if part.id not in self._data and part.sha256 in self.known:
@@ -136,7 +201,7 @@ def digests_match(ctx: Context):
         if data is None:
             problems.append(f"{p.filename}：无法读取（{ctx._errors.get(p.id, '')}）")
             continue
-        sha, sm3, size = digest_stream([data])
+        sha, sm3, size = ctx.digested.get(p.sha256) or digest_stream([data])
         if sha != p.sha256:
             problems.append(f"{p.filename}：SHA-256 不符")
         elif sm3 != p.sm3:
@@ -198,8 +263,8 @@ def archival_code_valid_unique(ctx: Context):
         return "fail", str(exc)
     if expected != it.archival_code:
         return "fail", f"档号 {it.archival_code} 与著录项不符（应为 {expected}）"
-    n = ctx.session.scalar(select(func.count()).select_from(ArchiveItem).where(
-        ArchiveItem.archival_code == it.archival_code))
+    n = ctx.facts.code_counts.get(it.archival_code, 0) if ctx.facts else ctx.session.scalar(
+        select(func.count()).select_from(ArchiveItem).where(ArchiveItem.archival_code == it.archival_code))
     if n != 1:
         return "fail", f"档号 {it.archival_code} 重复 {n} 次"
     return _ok(f"档号 {it.archival_code} 规范且唯一")
@@ -209,12 +274,16 @@ def archival_code_valid_unique(ctx: Context):
 def file_properties_match(ctx: Context):
     problems = []
     for p in ctx.item.parts:
-        blob = ctx.session.get(Blob, p.sha256)
+        if ctx.facts is not None:
+            blob_size = ctx.facts.blob_sizes.get(p.sha256)
+        else:
+            blob = ctx.session.get(Blob, p.sha256)
+            blob_size = None if blob is None else blob.size
         data = ctx.data(p)
-        if blob is None or data is None:
+        if blob_size is None or data is None:
             problems.append(f"{p.filename}：文件缺失")
             continue
-        if blob.size != p.size or len(data) != p.size:
+        if blob_size != p.size or len(data) != p.size:
             problems.append(f"{p.filename}：大小与元数据不符")
         detected = mediatype.detect(data[:8192])
         if detected != p.media_type:
@@ -240,12 +309,17 @@ def mandatory_metadata(ctx: Context):
 @check("integrity", "process_history", "处理过程记录完整")
 def process_history(ctx: Context):
     doc_ids = [str(p.document_id) for p in ctx.item.parts]
-    have = set(ctx.session.scalars(select(AuditEvent.target_id).where(
-        AuditEvent.target_type == "document", AuditEvent.target_id.in_(doc_ids)).distinct()))
+    filing = ("archive.file", "archive.import")
+    if ctx.facts is not None:
+        have = {d for d in doc_ids if ctx.events("document", d)}
+        filed: int | None = sum(ev.action in filing for ev in ctx.events("archive_item", str(ctx.item.id)))
+    else:
+        have = set(ctx.session.scalars(select(AuditEvent.target_id).where(
+            AuditEvent.target_type == "document", AuditEvent.target_id.in_(doc_ids)).distinct()))
+        filed = ctx.session.scalar(select(func.count()).select_from(AuditEvent).where(
+            AuditEvent.target_type == "archive_item", AuditEvent.target_id == str(ctx.item.id),
+            AuditEvent.action.in_(filing)))
     missing = [d for d in doc_ids if d not in have]
-    filed = ctx.session.scalar(select(func.count()).select_from(AuditEvent).where(
-        AuditEvent.target_type == "archive_item", AuditEvent.target_id == str(ctx.item.id),
-        AuditEvent.action.in_(("archive.file", "archive.import"))))
     problems = [f"文档 {d} 无处理记录" for d in missing]
     if not filed:
         problems.append("无归档记录")
@@ -255,6 +329,10 @@ def process_history(ctx: Context):
 @check("integrity", "item_numbers_gapless", "件号连续无缺号")
 def item_numbers_gapless(ctx: Context):
     it = ctx.item
+    if ctx.facts is not None:
+        count, top = ctx.facts.groups[(it.fonds, it.year, it.retention, it.unit)]
+        if count == top:
+            return _ok(f"件号 0001–{top:04d} 连续" if top else "通过")
     group = (ArchiveItem.fonds == it.fonds, ArchiveItem.year == it.year, ArchiveItem.retention == it.retention,
              ArchiveItem.unit == it.unit)
     count, top = ctx.session.execute(select(func.count(), func.max(ArchiveItem.item_number)).where(*group)).one()
@@ -272,9 +350,13 @@ def parts_complete(ctx: Context):
     if len(it.parts) != it.part_count:
         problems.append(f"应有 {it.part_count} 个组成文件，现有 {len(it.parts)} 个")
     for p in it.parts:
-        v = ctx.session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == p.document_id,
-                                                             DocumentVersion.number == p.version))
-        if v is None or v.blob_sha256 != p.sha256:
+        if ctx.facts is not None:
+            sha = ctx.facts.versions.get((p.document_id, p.version))
+        else:
+            v = ctx.session.scalar(select(DocumentVersion).where(DocumentVersion.document_id == p.document_id,
+                                                                 DocumentVersion.number == p.version))
+            sha = None if v is None else v.blob_sha256
+        if sha is None or sha != p.sha256:
             problems.append(f"{p.filename}：文档版本缺失或已变化")
         elif not ctx.store.exists(p.sha256):
             problems.append(f"{p.filename}：存储中缺少文件")
@@ -294,7 +376,7 @@ def opens(fmt: str, data: bytes) -> tuple[bool, str, int]:
         if fmt == PDF:
             from pypdf import PdfReader
 
-            n = len(PdfReader(io.BytesIO(data)).pages)
+            n = _pdf_pages(PdfReader(io.BytesIO(data)))
             return (n > 0, f"{n} 页" if n else "PDF 没有页面", n)
         if fmt == DOCX:
             import docx
@@ -321,6 +403,17 @@ def opens(fmt: str, data: bytes) -> tuple[bool, str, int]:
     except Exception as exc:
         return False, f"无法打开：{str(exc)[:200]}", 0
     return False, "不支持的格式", 0
+
+
+def _pdf_pages(reader) -> int:
+    """The page count of the page tree's root (/Count); walking the whole tree only when it has none."""
+    try:
+        count = reader.trailer["/Root"]["/Pages"]["/Count"]
+    except (KeyError, TypeError):
+        count = None
+    if isinstance(count, int) and count >= 0:
+        return int(count)
+    return len(reader.pages)
 
 
 def _docx_pages(data: bytes) -> int:
@@ -375,13 +468,18 @@ def no_active_content(ctx: Context):
 @check("security", "audit_chain_intact", "相关审计记录未被篡改")
 def audit_chain_intact(ctx: Context):
     doc_ids = [str(p.document_id) for p in ctx.item.parts]
-    events = ctx.session.scalars(select(AuditEvent).where(or_(
-        and_(AuditEvent.target_type == "document", AuditEvent.target_id.in_(doc_ids)),
-        and_(AuditEvent.target_type == "archive_item", AuditEvent.target_id == str(ctx.item.id)))
-    ).order_by(AuditEvent.id)).all()
+    if ctx.facts is not None:
+        events: list = sorted([ev for d in doc_ids for ev in ctx.events("document", d)]
+                              + ctx.events("archive_item", str(ctx.item.id)), key=lambda ev: ev.id)
+        before = ctx.facts.before
+    else:
+        events = list(ctx.session.scalars(select(AuditEvent).where(or_(
+            and_(AuditEvent.target_type == "document", AuditEvent.target_id.in_(doc_ids)),
+            and_(AuditEvent.target_type == "archive_item", AuditEvent.target_id == str(ctx.item.id)))
+        ).order_by(AuditEvent.id)).all())
+        before = dict(ctx.session.execute(select(AuditEvent.id, AuditEvent.hash).where(
+            AuditEvent.id.in_([ev.id - 1 for ev in events]))).all()) if events else {}
     problems = []
-    before = dict(ctx.session.execute(select(AuditEvent.id, AuditEvent.hash).where(
-        AuditEvent.id.in_([ev.id - 1 for ev in events]))).all()) if events else {}
     for ev in events:
         if not event_intact(ctx.session, ev):
             problems.append(f"审计事件 {ev.id} 内容被篡改")
@@ -396,8 +494,9 @@ def audit_chain_intact(ctx: Context):
 
 
 def run_checks(session: Session, store: ObjectStore, item: ArchiveItem, verifier=None,
-               known: dict[str, bytes] | None = None, opened: dict | None = None) -> Report:
-    ctx = Context(session, store, item, verifier, known, opened)
+               known: dict[str, bytes] | None = None, opened: dict | None = None, facts: Facts | None = None,
+               digested: dict | None = None) -> Report:
+    ctx = Context(session, store, item, verifier, known, opened, facts, digested)
     results = []
     for prop, name, label, fn in CHECKS:
         try:

@@ -27,5 +27,5 @@ FEATURE = Feature(
     demo=_demo,
     setup=_setup,
     jobs=(lambda rt: ArchiveJobs(rt).run,),
-    frequent_jobs=(lambda rt: ArchiveJobs(rt).derive_pending_stamps,),
+    frequent_jobs=(lambda rt: ArchiveJobs(rt).start_queued_imports, lambda rt: ArchiveJobs(rt).derive_pending_stamps),
 )

@@ -25,9 +25,11 @@ from sqlalchemy.orm import Session
 
 from ..audit import csv_cell
 from ..classification import NON_CLASSIFIED
+from ..documents import clean_filename, clean_title
 from ..errors import DomainError, Unprocessable
 from ..models import Department, User
 from ..zipcheck import zip_refusal
+from .bulk import NewItem, file_new_items
 from .codes import code_problem, parse_code
 from .models import RETENTIONS, ArchiveItem, ImportRun
 from .service import ArchiveService, holding_organisation
@@ -35,6 +37,8 @@ from .sources import SourceBundle, SourcePart
 
 KNOWN = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注", "文件名", "保管期限", "机构", "文种"]
 REQUIRED = ["题名", "文件名"]
+KEEP_BYTES = 2 * 1024 * 1024  # files up to this size are read once and kept for the page count and checks
+CHUNK_BYTES = 32 * 1024 * 1024  # a chunk ends early when its kept files reach this much (peak memory)
 RETENTION_WORDS = {"永久": "Y", "定期30年": "D30", "定期10年": "D10", "30年": "D30", "10年": "D10"}
 
 
@@ -195,6 +199,10 @@ def _file_digest(path: Path) -> str:
     return h.hexdigest()
 
 
+def _row_error(row: Row, exc: DomainError) -> RowError:
+    return RowError(row.number, "档号" if "档号" in exc.message else "", exc.message)
+
+
 def row_key(sha256: str, clean: dict) -> str:
     return hashlib.sha256(f"{sha256}|{clean['archival_code'] or clean['title']}".encode()).hexdigest()
 
@@ -209,8 +217,10 @@ class Importer:
     def run(self, folder: Path, catalogue: Path, end_batch: Callable[[bool], None], dry_run: bool = False,
             batch: int = 50, progress: Callable[[int, int], None] | None = None, run: ImportRun | None = None,
             workers: int = 4) -> ImportResult:
-        """Import every row. Each ``batch`` rows the caller's ``end_batch(keep)`` ends the unit of work
-        (commit, or roll back for a dry run): the command or job owns the transaction, not this service."""
+        """Import every row, a chunk of ``batch`` rows (or ``CHUNK_BYTES`` of file content) at a time. After
+        each chunk the caller's ``end_batch(keep)`` ends the unit of work (commit, or roll back for a dry
+        run): the command or job owns the transaction, not this service; a killed import resumes after
+        the last chunk committed."""
         folder = Path(folder)
         header, rows = read_catalogue(Path(catalogue))
         fonds = self.archive.fondses.for_department(self.org).code
@@ -220,40 +230,44 @@ class Importer:
                 result.errors.append(RowError(1, col, f"未知列“{col}”（该列有值的行不导入）"))
         seen: dict = {}
         checked = [(row, *validate_row(row, header, folder, seen, fonds)) for row in rows]
+        n = 0
+        if run is not None and 0 < run.done <= len(rows) and run.total == len(rows) and not dry_run:
+            # a run taken up again: the rows up to ``done`` committed with its progress; go on after them
+            n, result.imported, result.skipped = run.done, run.imported, run.skipped
+            result.errors = list(iter_errors(run))
         # Blob first: the files are streamed into the store a few rows ahead, in threads (the store is
         # content-addressed, so a killed import leaves at most orphans that gc collects).
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="archive-import") if not dry_run else None
         ahead: dict[int, Future] = {}
-        lookahead = workers * 4
+        lookahead = max(workers * 4, batch)
 
         def submit(k: int) -> None:
             if pool is not None and k < len(checked) and k not in ahead and not checked[k][1]:
                 ahead[k] = pool.submit(self._store_file, checked[k][2]["path"])
 
-        pending = 0
         try:
-            for k in range(min(lookahead, len(checked))):
+            for k in range(n, min(n + lookahead, len(checked))):
                 submit(k)
-            for n, (row, errors, clean) in enumerate(checked, 1):
-                submit(n - 1 + lookahead)
-                if not errors:
-                    try:
-                        stored = ahead.pop(n - 1).result() if pool is not None else None
-                        outcome = self._import_row(clean, stored, dry_run)
-                        if outcome == "skipped":
-                            result.skipped += 1
-                        else:
-                            result.imported += 1
-                    except DomainError as exc:
-                        column = "档号" if "档号" in exc.message else ""
-                        errors.append(RowError(row.number, column, exc.message))
-                result.errors.extend(errors)
-                pending += 1
-                if pending >= batch or n == len(checked):
-                    self._checkpoint(run, result, n, dry_run, end_batch)
-                    pending = 0
+            while n < len(checked):
+                chunk: list[tuple[Row, list[RowError], dict, tuple | None]] = []
+                held = 0
+                while n < len(checked) and len(chunk) < batch and held < CHUNK_BYTES:
+                    row, errors, clean = checked[n]
+                    submit(n + lookahead)
+                    stored = None
+                    if n in ahead:
+                        try:
+                            stored = ahead.pop(n).result()
+                            held += len(stored[2] or b"")
+                        except DomainError as exc:
+                            errors.append(_row_error(row, exc))
+                    chunk.append((row, errors, clean, stored))
+                    n += 1
+                self._import_chunk(chunk, result, dry_run)
                 if progress:
-                    progress(n, len(checked))
+                    for k in range(n - len(chunk) + 1, n + 1):
+                        progress(k, len(checked))
+                self._checkpoint(run, result, n, dry_run, end_batch)
         finally:
             if pool is not None:
                 for f in ahead.values():
@@ -263,9 +277,13 @@ class Importer:
             self._checkpoint(run, result, 0, dry_run, end_batch)
         return result
 
-    def _store_file(self, path: Path):
+    def _store_file(self, path: Path) -> tuple:
+        """(stored, media type, bytes or None): small files are kept for the page count and the checks."""
+        if path.stat().st_size <= KEEP_BYTES:
+            data = path.read_bytes()
+            return (*self.archive.docs.store_bytes(io.BytesIO(data)), data)
         with open(path, "rb") as fh:
-            return self.archive.docs.store_bytes(fh)
+            return (*self.archive.docs.store_bytes(fh), None)
 
     def _checkpoint(self, run, result, done, dry_run, end_batch) -> None:
         if run is not None:
@@ -273,7 +291,75 @@ class Importer:
             run.failed = result.failed
             run.errors = json.dumps([e.__dict__ for e in result.errors], ensure_ascii=False)
         self.s.flush()
-        end_batch(not dry_run)  # one batch is one unit of work: a killed import resumes after the last
+        end_batch(not dry_run)  # one chunk is one unit of work: a killed import resumes after the last
+
+    def _import_chunk(self, chunk: list, result: ImportResult, dry_run: bool) -> None:
+        """File the chunk's good rows together; when that is refused (a row fails its checks), roll the
+        chunk back and file its rows one by one, each in its own savepoint, so each failure is reported."""
+        good = [(row, clean, stored) for row, errors, clean, stored in chunk if not errors]
+        outcomes = None if dry_run or not good else self._file_together(good)
+        if outcomes is None:
+            outcomes = {}
+            for row, clean, stored in good:
+                try:
+                    outcomes[row.number] = self._import_row(clean, stored, dry_run)
+                except DomainError as exc:
+                    outcomes[row.number] = _row_error(row, exc)
+        for row, errors, _clean, _stored in chunk:
+            outcome = outcomes.get(row.number)
+            if outcome == "skipped":
+                result.skipped += 1
+            elif outcome == "imported":
+                result.imported += 1
+            elif isinstance(outcome, RowError):
+                errors.append(outcome)
+            result.errors.extend(errors)
+
+    def _file_together(self, good: list) -> dict | None:
+        """Outcome per row number ("imported", "skipped" or a RowError), or None: file one by one."""
+        outcomes: dict[int, str | RowError] = {}
+        keys = {row.number: row_key(stored[0].sha256, clean) for row, clean, stored in good}
+        codes = [clean["archival_code"] for _, clean, _ in good if clean["archival_code"]]
+        match = (ArchiveItem.source_type == "import") & ArchiveItem.source_id.in_(sorted(set(keys.values())))
+        found = self.s.execute(select(ArchiveItem.source_type, ArchiveItem.source_id, ArchiveItem.archival_code)
+                               .where(match | ArchiveItem.archival_code.in_(codes) if codes else match)).all()
+        have = {sid for stype, sid, _ in found if stype == "import"}
+        taken = {code for _, _, code in found}
+        fonds = self.archive.fondses.for_department(self.org)
+        todo, chunk_keys = [], set()
+        for row, clean, stored in good:
+            key, code = keys[row.number], clean["archival_code"]
+            if key in have or key in chunk_keys:
+                outcomes[row.number] = "skipped"
+                continue
+            if code and code in taken:
+                outcomes[row.number] = RowError(row.number, "档号", f"档号 {code} 已被使用")
+                continue
+            try:
+                unit = self.archive.unit_for(fonds, self.user.department_id,
+                                             parse_code(code).unit if code else clean["unit"])
+                filename = clean_filename(clean["path"].name)
+                title = clean_title(clean["title"], filename.rsplit(".", 1)[0] if "." in filename else filename)
+            except DomainError as exc:
+                outcomes[row.number] = _row_error(row, exc)
+                continue
+            chunk_keys.add(key)
+            todo.append((row, NewItem(
+                key=key, stored=stored[0], media_type=stored[1], data=stored[2], filename=filename, title=title,
+                item_title=clean["title"], doc_number=clean["doc_number"], responsible=clean["responsible"],
+                doc_date=clean["doc_date"], doc_type=clean["doc_type"], remarks=clean["remarks"],
+                retention=clean["retention"], unit=unit, archival_code=code)))
+        if not todo:
+            return outcomes
+        self.archive.ensure_transaction()
+        try:
+            with self.s.begin_nested():
+                file_new_items(self.archive, self.user, self.org, [new for _, new in todo])
+        except DomainError:
+            return None
+        for row, _ in todo:
+            outcomes[row.number] = "imported"
+        return outcomes
 
     def _import_row(self, clean: dict, stored, dry_run: bool) -> str:
         sha = stored[0].sha256 if stored is not None else _file_digest(clean["path"])
@@ -336,7 +422,13 @@ def extract_zip(path: Path, into: Path) -> Path:
             with z.open(info) as src, open(target, "wb") as dst:
                 while chunk := src.read(1024 * 1024):
                     dst.write(chunk)
-    cats = sorted(p for p in into.rglob("*") if p.suffix.lower() in (".xlsx", ".csv") and p.is_file())
+    return find_catalogue(into)
+
+
+def find_catalogue(into: Path) -> Path:
+    """The catalogue of an extracted upload: 目录.xlsx/.csv (or catalogue, 归档文件目录), else the only one."""
+    cats = sorted(p for p in into.rglob("*") if p.suffix.lower() in (".xlsx", ".csv") and p.is_file()
+                  and not p.stem.endswith("-errors"))
     named = [p for p in cats if p.stem in ("目录", "catalogue", "归档文件目录")]
     if named:
         return named[0]

@@ -177,5 +177,12 @@ class ImportRun(Base):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[str] = mapped_column(Text, default="[]")  # JSON list of {row, column, reason}
-    status: Mapped[str] = mapped_column(String(10), default="running")  # running | done | refused
+    # queued (an upload waits for the worker) | running | done | refused | failed
+    status: Mapped[str] = mapped_column(String(10), default="running")
     message: Mapped[str] = mapped_column(Text, default="")
+    # an upload is imported by a worker: it holds the run until ``lease_until`` and renews it after each
+    # chunk; a run still "running" past its lease (the worker died or restarted) is taken up again
+    folder: Mapped[str] = mapped_column(String(300), default="", server_default="")  # under the instance
+    worker: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -10,9 +10,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ..archive import catalogue as cat
 from ..archive.checks import report_from_json
 from ..archive.models import ArchiveItem, DisposalReview, ImportRun, ItemPart
-from ..archive.service import ArchiveService, archive_for
+from ..archive.service import ArchiveService
 from ..errors import DomainError, NotFound
-from ..models import Department, DocumentVersion
+from ..models import DocumentVersion
 from .api import api_login_required
 from .apispec import operation
 from .context import after_commit, current_user, db, runtime, signed_in_user
@@ -369,37 +369,11 @@ def sign_disposal(review_id: int, body: SignOpinion):
 
 
 # -- imports (ZIP upload) --------------------------------------------------------------------------
-def _run_import(rt, run_id: int, user_id: int, folder, catalogue) -> None:
-    """The import of one uploaded ZIP, in a thread with its own sessions (one commit per batch)."""
-    import logging
-
-    from ..archive.importer import Importer
-    from ..models import User
-
-    with rt.factory() as session:
-        run = session.get(ImportRun, run_id)
-        try:
-            user = session.get(User, user_id)
-            importer = Importer(session, archive_for(rt, session), user, session.get(Department, run.department_id))
-            importer.run(folder, catalogue, lambda keep: session.commit() if keep else session.rollback(), run=run)
-            run.status, run.finished_at = "done", rt.clock.now()
-        except DomainError as exc:
-            session.rollback()
-            run = session.get(ImportRun, run_id)
-            run.status, run.message, run.finished_at = "refused", exc.message, rt.clock.now()
-        except Exception as exc:
-            logging.getLogger(__name__).exception("archive import %s failed", run_id)
-            session.rollback()
-            run = session.get(ImportRun, run_id)
-            run.status, run.message, run.finished_at = "failed", f"导入中断：{str(exc)[:500]}", rt.clock.now()
-        session.commit()
-
-
 def start_import(user, stream, filename: str) -> ImportRun:
-    """Save the uploaded ZIP, check and extract it, record the run, and import in the background."""
+    """Save the uploaded ZIP, check and extract it, and queue the run: a worker imports it (and takes it
+    up again after a restart)."""
     import hashlib
     import shutil
-    import threading
     import uuid
 
     from ..archive.importer import extract_zip
@@ -422,18 +396,27 @@ def start_import(user, stream, filename: str) -> ImportRun:
             digest.update(chunk)
             fh.write(chunk)
     try:
-        catalogue_path = extract_zip(zpath, work / "files")
+        extract_zip(zpath, work / "files")
     except DomainError:
         shutil.rmtree(work, ignore_errors=True)
         raise
+    zpath.unlink()
     org = holding_organisation(user.department)
     run = ImportRun(key=digest.hexdigest(), department_id=org.id, started_by=user.id, started_at=rt.clock.now(),
-                    status="running", message=filename[:200])
+                    status="queued", message=filename[:200], folder=str(work.relative_to(rt.settings.instance)))
     db().add(run)
     db().flush()
-    after_commit(lambda: threading.Thread(  # the thread reads the committed run
-        target=_run_import, args=(rt, run.id, user.id, catalogue_path.parent, catalogue_path),
-        name=f"archive-import-{run.id}", daemon=True).start())
+    return run
+
+
+def resume_import(run: ImportRun) -> ImportRun:
+    """Queue a failed (interrupted) run again: the worker imports the rows not yet imported."""
+    from ..errors import Conflict
+
+    if run.status != "failed" or not run.folder or not (runtime().settings.instance / run.folder).is_dir():
+        raise Conflict("只有中断且上传文件仍在的导入可以继续")
+    run.status, run.attempts, run.finished_at, run.lease_until = "queued", 0, None, None
+    db().flush()
     return run
 
 
@@ -474,6 +457,13 @@ def create_import():
 @operation("导入进度与逐行错误", responses={200: ImportRunOut})
 def get_import(run_id: int):
     return jsonify(import_json(visible_run(run_id)))
+
+
+@bp.post("/imports/<int:run_id>/resume")
+@api_login_required
+@operation("继续一个中断的导入（已导入的行不会重复）", responses={202: ImportRunOut}, errors=(404, 409))
+def resume_import_api(run_id: int):
+    return jsonify(import_json(resume_import(visible_run(run_id)))), 202
 
 
 @bp.get("/imports/<int:run_id>/errors.csv")

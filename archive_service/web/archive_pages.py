@@ -13,7 +13,7 @@ from ..errors import DomainError, NotFound
 from ..permissions import can_view_archive, has_role
 from ..signoff import Signoff
 from . import mywork
-from .archive_api import archive, import_json, start_import, visible_run
+from .archive_api import archive, import_json, resume_import, start_import, visible_run
 from .context import after_commit, db, runtime, signed_in_user
 from .errors import status_of
 from .pages import login_required
@@ -132,6 +132,18 @@ def import_page():
 def import_status(run_id: int):
     run = visible_run(run_id)
     return render_template("ui/archive/import_status.html", run=run, data=import_json(run))
+
+
+@bp.post("/archive/imports/<int:run_id>/resume")
+@login_required
+def import_resume(run_id: int):
+    try:
+        resume_import(visible_run(run_id))
+        flash("已重新排队，已导入的行不会重复导入")
+    except DomainError as exc:
+        db().rollback()
+        flash(exc.message)
+    return redirect(url_for("archive_pages.import_status", run_id=run_id))
 
 
 @bp.route("/archive/disposal", methods=["GET", "POST"])

@@ -36,7 +36,8 @@ KNOWN_PAGES = [
     "/meetings/new", "/render/preview", "/signatures/verify", "/audit/", "/audit/?verify=1",
     "/letters/agency-codes", "/meetings/1/minutes", "/admin/", "/account/tokens",
     "/lookups", "/lookups?q=材料", "/lookups/queue",
-    "/exchange/matters", "/exchange/pushes", "/exchange/claims", "/exchange/revocations",
+    "/exchange/matters", "/exchange/pushes", "/exchange/claims", "/exchange/revocations", "/exchange/notices",
+    "/exchange/dashboard", "/liaisons",
     "/handovers", "/handovers/incoming",
     "/no-such-page",  # the error page
 ]

@@ -550,3 +550,76 @@ def test_revocation_letters_are_drafted_into_the_letter_workflow(ex, make):
     assert (got["request_letter_id"], got["result_letter_id"]) == (req["id"], res["id"])
     page = make.browser(county["drafter"]).get(f"/exchange/revocations/{row['id']}").get_data(as_text=True)
     assert "处理结果告知函" in page and f"/letters/{res['id']}" in page
+
+
+def test_dashboard_figures_equal_counts_from_the_rows(ex, make):
+    """督办: the API's figures are the rows counted directly; the page draws them as SVG with the same
+    numbers in tables; the CSV export carries them; only leaders (signers) and the administrator see it."""
+    from sqlalchemy import select
+
+    from correspondence.exchange.models import InfoRequest, Push, Revocation
+
+    rt, county, clients, matters = ex
+    client, drafter = clients("drafter")
+    mid = matters["SC-001"]["id"]
+    ids = []
+    for i in range(5):  # 2025-09-30: five records to SCJG and ZJJ
+        ids += [p["id"] for p in client.post("/api/v1/pushes", headers=drafter, json=push_body(
+            mid, applicant=f"申请人{i}", regulators=["SCJG", "ZJJ"])).get_json()["items"]]
+    _, scjg = clients("scjg_liaison")
+    client.post(f"/api/v1/pushes/{ids[0]}/claim", headers=scjg, json={})  # on time
+    client.post(f"/api/v1/pushes/{ids[0]}/info-requests", headers=clients("scjg_staff")[1], json={"question": "?"})
+    rt.clock = at("2025-10-15", 8)  # the day after the due day, before the worker ran: claimed late by hand
+    client.post(f"/api/v1/pushes/{ids[2]}/claim", headers=scjg, json={})
+    assert FEATURE.jobs[0](rt)() == 8  # the rest is claimed by the system
+    rt.clock = at("2025-11-03")  # tokens issued now (the fixture's expired meanwhile)
+    drafter, staff, signer = (make.token(county[u]) for u in ("drafter", "scjg_staff", "signer"))
+    client.post("/api/v1/pushes", headers=drafter, json=push_body(mid, decided_on="2025-11-03"))  # November
+    client.post("/api/v1/revocations", headers=staff, json={
+        "matter_id": mid, "licensee": "某公司", "discovered_on": "2025-10-27", "action": "revoke", "facts": "x"})
+    client.post("/api/v1/revocations", headers=staff, json={
+        "matter_id": mid, "licensee": "某公司二", "discovered_on": "2025-11-03", "action": "cancel", "facts": "y"})
+
+    assert client.get("/api/v1/dashboard", headers=drafter).status_code == 403
+    assert client.get("/api/v1/dashboard?year=1999", headers=signer).status_code == 400  # a bad query
+    got = client.get("/api/v1/dashboard?year=2025", headers=signer).get_json()
+    with rt.transaction() as s:
+        today = rt.clock.today()
+        expect: dict = {}
+        for p in s.scalars(select(Push)):
+            row = expect.setdefault((p.regulator.name, p.pushed_on.strftime("%Y-%m")), dict.fromkeys(
+                ["total", "on_time", "late", "auto", "unclaimed", "overdue"], 0))
+            row["total"] += 1
+            row["on_time"] += p.state == "claimed" and p.claimed_at.date() <= p.due_on
+            row["late"] += p.state == "claimed" and p.claimed_at.date() > p.due_on
+            row["auto"] += p.state == "auto_claimed"
+            row["unclaimed"] += p.state == "unclaimed"
+            row["overdue"] += p.state == "unclaimed" and p.due_on < today
+        rev: dict = {}
+        for v in s.scalars(select(Revocation)):
+            row = rev.setdefault((v.regulator.name, v.pushed_on.strftime("%Y-%m")),
+                                 dict.fromkeys(["total", "late", "handled", "open"], 0))
+            row["total"] += 1
+            row["late"] += v.late
+            row["handled"] += v.state in {"done", "not_done"}
+            row["open"] += v.state not in {"done", "not_done"}
+        n_info = len(list(s.scalars(select(InfoRequest))))
+    assert {(r["department"], r["month"]): {k: r[k] for k in expect[(r["department"], r["month"])]}
+            for r in got["pushes"]} == expect
+    assert {(r["department"], r["month"]): {k: r[k] for k in ("total", "late", "handled", "open")}
+            for r in got["revocations"]} == rev
+    assert got["totals"]["pushes"] == {"total": 11, "on_time": 1, "late": 1, "auto": 8, "unclaimed": 1,
+                                       "overdue": 0}
+    assert got["totals"]["revocations"]["late"] == 1
+    assert got["totals"]["info_requests"] == {"total": n_info, "answered": 0, "overdue": 1}
+    # the page: an SVG chart per measure with the figures in tables; the CSV export
+    b = make.browser(county["signer"])
+    page = b.get("/exchange/dashboard?year=2025").get_data(as_text=True)
+    assert page.count("<svg") == 3 and "系统自动认领" in page and "县住房和城乡建设局" in page
+    assert "<script" not in page.split("<main")[1].split("</main>")[0]
+    resp = b.get("/exchange/dashboard.csv?year=2025")
+    assert resp.status_code == 200 and resp.mimetype == "text/csv"
+    text = resp.get_data(as_text=True)
+    assert text.startswith("\ufeff类别,部门,月份,推送数,按期认领")
+    assert "审批推送,县市场监督管理局,2025-09,5,1,1,3,0,0" in text
+    assert make.browser(county["drafter"]).get("/exchange/dashboard").status_code == 403

@@ -2,9 +2,11 @@
 JSON API /api/v1/matters, /api/v1/pushes, /api/v1/revocations. Services live in correspondence.exchange."""
 from __future__ import annotations
 
-from flask import Blueprint, flash, jsonify, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from markupsafe import Markup
 from sqlalchemy import select
 
+from correspondence.exchange import dashboard as dash
 from correspondence.exchange.models import (
     DECISIONS,
     FEEDBACK_KINDS,
@@ -504,6 +506,61 @@ def api_notice_get(notice_id: int):
 @operation("审批股室签收告知", responses={200: xs.NoticeOut}, errors=(403, 409))
 def api_notice_ack(notice_id: int):
     return jsonify(notice_json(services().notices.acknowledge(_me(), notice_id)))
+
+
+# -- 督办 -----------------------------------------------------------------------------------------
+def _board():
+    year = request.args.get("year", "")
+    return dash.dashboard(db(), _me(), runtime().clock.today(), int(year) if year.isdigit() and
+                          2000 <= int(year) <= 2100 else None)
+
+
+@bp.get("/exchange/dashboard")
+@login_required
+def dashboard_page():
+    board = _board()
+    charts = [
+        (Markup(dash.bar_chart(f"{board.year}年审批推送认领情况（按监管部门）",
+                               board.by_department(board.pushes, dash.PUSH_COLUMNS), dash.PUSH_COLUMNS,
+                               ["on_time", "late", "auto", "unclaimed"])), board.pushes, dash.PUSH_COLUMNS,
+         "审批推送认领"),
+        (Markup(dash.bar_chart(f"{board.year}年撤销建议推送与办理（按监管部门）",
+                               board.by_department(board.revocations, dash.REVOCATION_COLUMNS),
+                               dash.REVOCATION_COLUMNS, ["handled", "open"])), board.revocations,
+         dash.REVOCATION_COLUMNS, "撤销建议"),
+        (Markup(dash.bar_chart(f"{board.year}年审批信息请求答复（按监管部门）",
+                               board.by_department(board.info, dash.INFO_COLUMNS), dash.INFO_COLUMNS,
+                               ["answered", "overdue"])), board.info, dash.INFO_COLUMNS, "审批信息请求"),
+    ]
+    return render_template("ui/exchange/dashboard.html", board=board, charts=charts, dash=dash)
+
+
+@bp.get("/exchange/dashboard.csv")
+@login_required
+def dashboard_csv():
+    board = _board()  # counted inside the request; the CSV lines are then streamed
+    resp = Response(dash.csv_rows(board), mimetype="text/csv; charset=utf-8")
+    resp.headers["Content-Disposition"] = (f"attachment; filename=\"dashboard-{board.year}.csv\"; "
+                                           f"filename*=UTF-8''%E7%9D%A3%E5%8A%9E-{board.year}.csv")
+    return resp
+
+
+@bp.get("/api/v1/dashboard")
+@api_login_required
+@operation("督办数据：按部门、月份统计推送认领（按期/逾期人工/系统自动/待认领）、撤销建议（逾期推送/办结）、"
+           "审批信息请求（答复/逾期）；仅单位负责人（签发人）与系统管理员", query=xs.DashboardQuery,
+           responses={200: xs.DashboardOut}, errors=(403,))
+def api_dashboard(query: xs.DashboardQuery):
+    board = dash.dashboard(db(), _me(), runtime().clock.today(), query.year)
+
+    def rows(items):
+        return [{"department": r.department, "month": r.month, **r.counts} for r in items]
+
+    return jsonify({"year": board.year, "pushes": rows(board.pushes), "revocations": rows(board.revocations),
+                    "info_requests": rows(board.info),
+                    "totals": {"pushes": board.totals(board.pushes, dash.PUSH_COLUMNS),
+                               "revocations": board.totals(board.revocations, dash.REVOCATION_COLUMNS),
+                               "info_requests": board.totals(board.info, dash.INFO_COLUMNS)}})
 
 
 # -- 我的工作 ---------------------------------------------------------------------------------------

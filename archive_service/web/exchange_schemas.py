@@ -250,3 +250,43 @@ class NoticeOut(BaseModel):
 
 class NoticeList(BaseModel):
     items: list[NoticeOut]
+
+
+class DashboardQuery(Query):
+    year: int | None = Field(default=None, ge=2000, le=2100, description="年份（省略为今年）")
+
+
+class DashboardPushRow(BaseModel):
+    department: str
+    month: str
+    total: int
+    on_time: int = Field(description="按期人工认领")
+    late: int = Field(description="逾期后人工认领")
+    auto: int = Field(description="系统自动认领")
+    unclaimed: int
+    overdue: int = Field(description="逾期仍未认领")
+
+
+class DashboardRevocationRow(BaseModel):
+    department: str
+    month: str
+    total: int
+    late: int = Field(description="逾期推送")
+    handled: int
+    open: int
+
+
+class DashboardInfoRow(BaseModel):
+    department: str
+    month: str
+    total: int
+    answered: int
+    overdue: int
+
+
+class DashboardOut(BaseModel):
+    year: int
+    pushes: list[DashboardPushRow]
+    revocations: list[DashboardRevocationRow]
+    info_requests: list[DashboardInfoRow]
+    totals: dict[str, dict[str, int]]

@@ -83,7 +83,8 @@ class Push(Base):
     """One regulator's copy of a pushed approval record, with its claim (认领) state."""
     __tablename__ = "exchange_pushes"
     __table_args__ = (Index("ix_exchange_pushes_state_due", "state", "due_on"),
-                      Index("ix_exchange_pushes_regulator_state", "regulator_id", "state"))
+                      Index("ix_exchange_pushes_regulator_state", "regulator_id", "state"),
+                      Index("ix_exchange_pushes_pushed_on", "pushed_on"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("exchange_records.id"), index=True)
     regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
@@ -94,6 +95,7 @@ class Push(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(DateTime)
     claimed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     note: Mapped[str] = mapped_column(Text, default="")
+    claim_late: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")  # claimed after due_on
     #: the regulator's filed liaison the push was routed to first (users.id; none filed: the department)
     liaison_id: Mapped[int | None] = mapped_column(Integer)
 
@@ -187,7 +189,8 @@ class ExchangeNotification(Base):
 class Revocation(Base):
     """A regulator's request to change or revoke an approval (第二十八条), due 2 working days after discovery."""
     __tablename__ = "exchange_revocations"
-    __table_args__ = (Index("ix_exchange_revocations_regulator", "regulator_id", "id"),)
+    __table_args__ = (Index("ix_exchange_revocations_regulator", "regulator_id", "id"),
+                      Index("ix_exchange_revocations_pushed_on", "pushed_on"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     matter_id: Mapped[int] = mapped_column(ForeignKey("exchange_matters.id"), index=True)

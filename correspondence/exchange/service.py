@@ -241,7 +241,8 @@ class ExchangeService:
         if p.state != "unclaimed":
             raise Conflict(f"该推送已{p.state_label}")
         done = cast(CursorResult, self.s.execute(update(Push).where(Push.id == p.id, Push.state == "unclaimed").values(
-            state="claimed", claimed_at=self.clock.now(), claimed_by=user.id, note=(note or "").strip()[:2000])
+            state="claimed", claimed_at=self.clock.now(), claimed_by=user.id, note=(note or "").strip()[:2000],
+            claim_late=self.clock.today() > p.due_on)
             .execution_options(synchronize_session=False)))
         if done.rowcount != 1:
             raise Conflict("该推送已被认领")

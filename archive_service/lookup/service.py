@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import delete, func, insert, or_, select, update
+from sqlalchemy import delete, func, insert, or_, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
 from .. import outbox, permissions
@@ -25,12 +25,23 @@ from .models import LookupItem, LookupPolicy, LookupRequest
 REASON = "lookup"
 OPEN = ("submitted", "leader_approved")
 LEADER_ROLES = ("signer", "reviewer")
+TRIGRAM = 3  # the shortest catalogue query the trigram indexes can serve
+SHORT_WINDOW = 5000  # items scanned per page for a shorter query
+FTS_CHUNK = 500  # ids taken from the SQLite FTS5 table per round
+FTS_HEAD = 2000  # SQLite: newest items scanned directly before the FTS5 table is asked
 
 
 def end_of_workday(day: date) -> datetime:
     """The last moment (UTC, naive) of a working day in China."""
     local = datetime.combine(day, time(23, 59, 59, 999999), tzinfo=CHINA)
     return local.astimezone(UTC).replace(tzinfo=None)
+
+
+def _contains(q: str):
+    """题名, 档号 or 文号 contains ``q`` (LIKE, wildcards escaped); pg_trgm's GIN index serves it."""
+    like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(ArchiveItem.title.like(like, escape="\\"), ArchiveItem.archival_code.like(like, escape="\\"),
+               ArchiveItem.doc_number.like(like, escape="\\"))
 
 
 def holder_of(item: ArchiveItem):
@@ -121,21 +132,85 @@ class LookupService:
         return items
 
     def catalogue(self, q: str = "", limit: int = 50, after: int | None = None) -> list[ArchiveItem]:
-        """Catalogue-visible items county-wide (metadata only), newest id first, keyset-paged."""
-        shared = (select(ItemPart.id).join(Document, Document.id == ItemPart.document_id)
-                  .where(ItemPart.item_id == ArchiveItem.id, Document.catalogue.is_(True)).exists())
-        stmt = select(ArchiveItem)
+        return self.catalogue_page(q, limit, after)[0]
+
+    def catalogue_page(self, q: str = "", limit: int = 50,
+                       after: int | None = None) -> tuple[list[ArchiveItem], int | None]:
+        """Catalogue-visible items county-wide (metadata only) whose 题名, 档号 or 文号 contains ``q``, newest id
+        first, keyset-paged: returns the page and the ``after`` of the next page (None: no more).
+
+        A query of 3 characters or more goes through the trigram index (pg_trgm on PostgreSQL, the FTS5
+        trigram table on SQLite; migration custody_0001). A shorter one cannot use trigrams: it scans a
+        bounded window of the newest ``SHORT_WINDOW`` items per page, so a page may come back short (or
+        empty) with a cursor to continue."""
         q = (q or "").strip()
-        if q:
-            like = "%" + q.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-            stmt = stmt.where(or_(ArchiveItem.title.like(like, escape="\\"),
-                                  ArchiveItem.archival_code.like(like, escape="\\"),
-                                  ArchiveItem.doc_number.like(like, escape="\\")))
+        stmt = select(ArchiveItem).where(self._shared())
         if after:
             stmt = stmt.where(ArchiveItem.id < after)
-        # walk items newest first and stop at ``limit``: the metadata filter, then the share check per row
-        stmt = stmt.where(shared)
-        return list(self.s.scalars(stmt.order_by(ArchiveItem.id.desc()).limit(limit)))
+        if q and len(q) < TRIGRAM:
+            return self._catalogue_window(stmt, q, limit, after, SHORT_WINDOW)
+        if q and self.s.get_bind().dialect.name == "sqlite":
+            # a common term fills the page from the newest items at once; a rarer one goes on below them
+            # through the FTS5 table (PostgreSQL's planner makes the same choice by itself)
+            rows, next_after = self._catalogue_window(stmt, q, limit, after, FTS_HEAD)
+            if len(rows) == limit or next_after is None:
+                return rows, next_after
+            more, next_after = self._catalogue_fts(q, limit - len(rows), next_after)
+            return rows + more, next_after
+        if q:
+            stmt = stmt.where(_contains(q))
+        rows = list(self.s.scalars(stmt.order_by(ArchiveItem.id.desc()).limit(limit)))
+        return rows, (rows[-1].id if len(rows) == limit else None)
+
+    @staticmethod
+    def _shared():
+        return (select(ItemPart.id).join(Document, Document.id == ItemPart.document_id)
+                .where(ItemPart.item_id == ArchiveItem.id, Document.catalogue.is_(True)).exists())
+
+    def _catalogue_window(self, stmt, q: str, limit: int, after: int | None,
+                          size: int) -> tuple[list[ArchiveItem], int | None]:
+        """A LIKE scan of the newest ``size`` items below ``after``; the cursor is the window's floor when
+        the page is not full and older items remain."""
+        window = select(ArchiveItem.id)
+        if after:
+            window = window.where(ArchiveItem.id < after)
+        sub = window.order_by(ArchiveItem.id.desc()).limit(size).subquery()
+        row = self.s.execute(select(func.count(), func.min(sub.c.id))).one()
+        scanned, floor = int(row[0] or 0), int(row[1] or 0)
+        if not scanned:
+            return [], None
+        rows = list(self.s.scalars(stmt.where(ArchiveItem.id >= floor, _contains(q))
+                                   .order_by(ArchiveItem.id.desc()).limit(limit)))
+        if len(rows) == limit:
+            return rows, rows[-1].id
+        more = scanned == size and self.s.scalar(
+            select(ArchiveItem.id).where(ArchiveItem.id < floor).limit(1)) is not None
+        return rows, (floor if more else None)
+
+    def _catalogue_fts(self, q: str, limit: int, after: int | None) -> tuple[list[ArchiveItem], int | None]:
+        """SQLite: matching ids from the FTS5 trigram table newest first, in chunks, kept if shared."""
+        phrase = '"' + q.replace('"', '""') + '"'
+        rows: list[ArchiveItem] = []
+        cursor = after
+        while len(rows) < limit:
+            sql = "SELECT rowid FROM archive_items_fts WHERE archive_items_fts MATCH :m"
+            params: dict = {"m": phrase, "n": FTS_CHUNK}
+            if cursor:
+                sql += " AND rowid < :after"
+                params["after"] = cursor
+            ids = list(self.s.scalars(text(sql + " ORDER BY rowid DESC LIMIT :n"), params))
+            if not ids:
+                return rows, None
+            found = self.s.scalars(select(ArchiveItem).where(ArchiveItem.id.in_(ids), self._shared())
+                                   .order_by(ArchiveItem.id.desc()))
+            rows.extend(found)
+            cursor = ids[-1]
+            if len(ids) < FTS_CHUNK:
+                break
+        if len(rows) >= limit:
+            rows = rows[:limit]
+            return rows, rows[-1].id
+        return rows, None
 
     def catalogue_item(self, item_id: int) -> ArchiveItem:
         item = self.s.get(ArchiveItem, item_id)

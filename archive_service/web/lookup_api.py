@@ -55,8 +55,8 @@ class LookupAction(BaseModel):
 
 
 class CatalogueSearch(Query):
-    q: str = Field("", max_length=200)
-    after: int | None = Field(None, ge=1, description="上一页最后一件的 id（键集分页）")
+    q: str = Field("", max_length=200, description="题名、档号或文号包含的文字；少于 3 个字时每页只检索最新的一段目录")
+    after: int | None = Field(None, ge=1, description="上一页返回的 next_after（键集分页）")
     size: int = Field(50, ge=1, le=200)
 
 
@@ -113,7 +113,7 @@ class LookupList(BaseModel):
 class CatalogueOut(BaseModel):
     """共享目录（仅著录项，不含内容）"""
     items: list[dict]
-    next_after: int | None
+    next_after: int | None = Field(description="下一页的 after；为空表示没有更多（短查询的一页可能不足 size 件）")
 
 
 class Accesses(BaseModel):
@@ -164,9 +164,8 @@ def lookup_json(svc: LookupService, req: LookupRequest) -> dict:
 @operation("共享目录检索（全县范围，仅著录项：题名、档号、文号、日期；不含内容）", query=CatalogueSearch,
            responses={200: CatalogueOut})
 def catalogue(query: CatalogueSearch):
-    rows = lookups().catalogue(query.q, query.size, query.after)
-    return jsonify({"items": [catalogue_json(i) for i in rows],
-                    "next_after": rows[-1].id if len(rows) == query.size else None})
+    rows, next_after = lookups().catalogue_page(query.q, query.size, query.after)
+    return jsonify({"items": [catalogue_json(i) for i in rows], "next_after": next_after})
 
 
 @bp.post("/archive/shares")

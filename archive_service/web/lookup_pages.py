@@ -7,6 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..clock import local_time
 from ..errors import DomainError, NotFound
 from ..lookup.models import DECISIONS, FORMS
+from ..lookup.service import TRIGRAM
 from ..permissions import has_role
 from . import mywork
 from .context import db, signed_in_user
@@ -29,8 +30,10 @@ def index():
     user = signed_in_user()
     svc = lookups()
     q = (request.args.get("q") or "").strip()[:200]
-    found = [i for i in svc.catalogue(q, 50) if i.department_id != user.department_id] if q else []
-    return render_template("ui/lookup/index.html", mine=svc.mine(user), found=found, q=q, svc=svc, FORMS=FORMS)
+    rows, next_after = svc.catalogue_page(q, 50, _int(request.args.get("after"))) if q else ([], None)
+    found = [i for i in rows if i.department_id != user.department_id]
+    return render_template("ui/lookup/index.html", mine=svc.mine(user), found=found, q=q, svc=svc, FORMS=FORMS,
+                           next_after=next_after, short=0 < len(q) < TRIGRAM)
 
 
 @bp.post("/lookups")

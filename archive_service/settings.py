@@ -38,6 +38,10 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_FONT_HEITI": "TrueType file for 黑体 level-1 headings (default WenQuanYi Zen Hei)",
     "ARCHIVE_FONT_KAITI": "TrueType file for 楷体 level-2 headings (default Debian UKai)",
     "ARCHIVE_HANDLING_DAYS": "working days an incoming letter's handler gets by default (default 10)",
+    "ARCHIVE_SMTP_URL": ("SMTP server for the daily digest of unread notifications: smtp://[user:password@]host[:port]"
+                         "[?starttls=1] or smtps://… (default none: no e-mail)"),
+    "ARCHIVE_SMTP_FROM": "sender address of the e-mail digest (default archive@localhost)",
+    "ARCHIVE_DIGEST_HOUR": "local hour (China time) from which the worker sends the daily digest (default 8)",
     "ARCHIVE_SIGNING_PKCS12_DIR": "folder of <department code>.p12 signing keys (default: the instance's local CA)",
     "ARCHIVE_SIGNING_PKCS12_PASSWORD": "password of the PKCS#12 signing files (default none)",
     "ARCHIVE_SIGNING_TRUST_ROOTS": "PEM file of further root certificates trusted when verifying signatures",
@@ -80,6 +84,9 @@ class Settings:
     gc_grace_hours: float = 24.0
     worker_interval: float = 0.5
     handling_days: int = 10
+    smtp_url: str | None = None
+    smtp_from: str = "archive@localhost"
+    digest_hour: int = 8
     signing_pkcs12_dir: Path | None = None
     signing_pkcs12_password: str | None = None
     signing_trust_roots: Path | None = None
@@ -126,6 +133,9 @@ class Settings:
             gc_grace_hours=float(env.get("ARCHIVE_GC_GRACE_HOURS") or 24),
             worker_interval=float(env.get("ARCHIVE_WORKER_INTERVAL") or 0.5),
             handling_days=int(env.get("ARCHIVE_HANDLING_DAYS") or 10),
+            smtp_url=env.get("ARCHIVE_SMTP_URL") or None,
+            smtp_from=env.get("ARCHIVE_SMTP_FROM") or "archive@localhost",
+            digest_hour=int(env.get("ARCHIVE_DIGEST_HOUR") or 8),
             signing_pkcs12_dir=_path_or_none(env.get("ARCHIVE_SIGNING_PKCS12_DIR")),
             signing_pkcs12_password=env.get("ARCHIVE_SIGNING_PKCS12_PASSWORD") or None,
             signing_trust_roots=_path_or_none(env.get("ARCHIVE_SIGNING_TRUST_ROOTS")),

@@ -623,3 +623,68 @@ def test_dashboard_figures_equal_counts_from_the_rows(ex, make):
     assert text.startswith("\ufeff类别,部门,月份,推送数,按期认领")
     assert "审批推送,县市场监督管理局,2025-09,5,1,1,3,0,0" in text
     assert make.browser(county["drafter"]).get("/exchange/dashboard").status_code == 403
+
+
+def test_unread_count_and_the_daily_digest_through_a_real_smtp_server(ex, make):
+    """An SMTP server (aiosmtpd, in-process on a free port) receives the department's digest of unread
+    notifications once a day from the digest hour; read notifications are not mailed."""
+    import socket
+    from email import message_from_bytes, policy
+
+    from aiosmtpd.controller import Controller
+
+    from correspondence.exchange.mail import send_digests
+
+    rt, county, clients, matters = ex
+    client, drafter = clients("drafter")
+    client.post("/api/v1/pushes", headers=drafter, json=push_body(matters["SC-001"]["id"]))
+    _, scjg = clients("scjg_liaison")
+    got = client.get("/api/v1/notifications", headers=scjg).get_json()
+    assert got["unread"] == 1 and "待认领" in got["items"][0]["message"]
+    b = make.browser(county["scjg_liaison"])
+    assert "1 条未读" in b.get("/").get_data(as_text=True)
+    assert client.put("/api/v1/notifications/mailbox", headers=clients("scjg_staff")[1],
+                      json={"address": "scjg@example.gov.cn"}).status_code == 403
+    assert client.put("/api/v1/notifications/mailbox", headers=scjg, json={"address": "not-an-address"}
+                      ).status_code == 422
+    assert client.put("/api/v1/notifications/mailbox", headers=scjg, json={"address": "scjg@example.gov.cn"}
+                      ).get_json() == {"department": "县市场监督管理局", "address": "scjg@example.gov.cn"}
+    assert b.post("/exchange/notifications", data={"what": "mailbox", "address": "zjj@example.gov.cn"}
+                  ).status_code == 302  # the page form (own department)
+    client.put("/api/v1/notifications/mailbox", headers=clients("admin")[1],
+               json={"address": "zjj@example.gov.cn", "department": "ZJJ"})
+    client.put("/api/v1/notifications/mailbox", headers=scjg, json={"address": "scjg@example.gov.cn"})
+
+    received = []
+
+    class Sink:
+        async def handle_DATA(self, server, session, envelope):
+            received.append((envelope.rcpt_tos, message_from_bytes(envelope.content, policy=policy.default)))
+            return "250 OK"
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    controller = Controller(Sink(), hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        rt.settings.smtp_url = f"smtp://127.0.0.1:{port}"
+        rt.settings.smtp_from = "archive@shicheng.gov.cn"
+        job = FEATURE.jobs[1](rt)
+        rt.clock = FixedClock(datetime(2025, 9, 30, 23, 0))  # 2025-10-01 07:00 in China: before the digest hour
+        assert job() == 0 and received == []
+        rt.clock = at("2025-10-01", 8)
+        assert job() == 1  # SCJG has an unread notification; ZJJ none (no mail), nobody else has a mailbox
+        assert job() == 0  # once a day
+        [(to, msg)] = received
+        assert to == ["scjg@example.gov.cn"] and msg["From"] == "archive@shicheng.gov.cn"
+        assert msg["Subject"] == "审管互动每日提醒：县市场监督管理局有 1 条未读通知"
+        assert "审批结果推送待认领：食品经营许可" in msg.get_content()
+        # the next day: only what came since, and nothing read
+        rt.clock = at("2025-10-02", 9)
+        assert send_digests(rt) == 0
+        make.client().post("/api/v1/notifications/read", headers=make.token(county["scjg_liaison"]))
+        assert make.client().get("/api/v1/notifications", headers=make.token(county["scjg_liaison"])
+                                 ).get_json()["unread"] == 0
+    finally:
+        controller.stop()

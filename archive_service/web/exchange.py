@@ -508,6 +508,83 @@ def api_notice_ack(notice_id: int):
     return jsonify(notice_json(services().notices.acknowledge(_me(), notice_id)))
 
 
+# -- 通知 (unread count, mark read, the department's digest mailbox) -------------------------------------
+@bp.app_context_processor
+def _unread():
+    def unread_notifications() -> int:
+        user = current_user()
+        return services().exchange.unread_count(user) if user is not None else 0
+
+    return {"unread_notifications": unread_notifications}
+
+
+def notification_json(n) -> dict:
+    return {"id": n.id, "message": n.message, "created_at": _z(n.created_at), "read_at": _z(n.read_at),
+            "push_id": n.push_id, "revocation_id": n.revocation_id, "notice_id": n.notice_id}
+
+
+@bp.route("/exchange/notifications", methods=["GET", "POST"])
+@login_required
+def notifications_page():
+    user = _me()
+    error, status = None, 200
+    if request.method == "POST":
+        try:
+            if request.form.get("what") == "mailbox":
+                services().exchange.set_mailbox(user, request.form.get("address", ""))
+                flash("部门邮箱已保存")
+            else:
+                n = services().exchange.mark_all_read(user)
+                flash(f"已将 {n} 条通知标为已读")
+        except DomainError as exc:
+            db().rollback()
+            error, status = exc.message, status_of(exc)
+        else:
+            return redirect(url_for("exchange.notifications_page"))
+    svc = services().exchange
+    from ..directory import can_maintain_liaisons
+
+    return render_template("ui/exchange/notifications.html", notes=svc.notifications(user, unread_only=False,
+                                                                                       limit=200),
+                           unread=svc.unread_count(user), mailbox=svc.mailbox(user.department_id),
+                           can_set_mailbox=can_maintain_liaisons(user, user.department), error=error,
+                           local_time=local_time, url_of=_notification_url), status
+
+
+@bp.get("/api/v1/notifications")
+@api_login_required
+@operation("本部门的审管互动通知（最近 200 条）及未读数", responses={200: xs.NotificationList})
+def api_notifications():
+    svc = services().exchange
+    user = _me()
+    return jsonify({"unread": svc.unread_count(user),
+                    "items": [notification_json(n) for n in svc.notifications(user, unread_only=False, limit=200)]})
+
+
+@bp.post("/api/v1/notifications/read")
+@api_login_required
+@operation("将本部门的通知全部标为已读", responses={200: xs.NotificationList})
+def api_notifications_read():
+    svc = services().exchange
+    user = _me()
+    svc.mark_all_read(user)
+    return jsonify({"unread": 0,
+                    "items": [notification_json(n) for n in svc.notifications(user, unread_only=False, limit=200)]})
+
+
+@bp.put("/api/v1/notifications/mailbox")
+@api_login_required
+@operation("设置本部门接收每日提醒邮件的邮箱（空为取消；本部门签发人、联络员或系统管理员）", body=xs.MailboxInput,
+           responses={200: xs.MailboxOut}, errors=(403,))
+def api_mailbox(body: xs.MailboxInput):
+    from ..directory import find_department
+
+    user = _me()
+    dept = find_department(db(), body.department) if body.department else None
+    box = services().exchange.set_mailbox(user, body.address, dept)
+    return jsonify({"department": (dept or user.department).name, "address": box.address if box else ""})
+
+
 # -- 督办 -----------------------------------------------------------------------------------------
 def _board():
     year = request.args.get("year", "")

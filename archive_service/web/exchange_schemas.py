@@ -290,3 +290,31 @@ class DashboardOut(BaseModel):
     revocations: list[DashboardRevocationRow]
     info_requests: list[DashboardInfoRow]
     totals: dict[str, dict[str, int]]
+
+
+class NotificationOut(BaseModel):
+    id: int
+    message: str
+    created_at: str
+    read_at: str | None
+    push_id: int | None
+    revocation_id: int | None
+    notice_id: int | None
+
+
+class NotificationList(BaseModel):
+    unread: int
+    items: list[NotificationOut]
+
+
+class MailboxInput(Input):
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
+        {"address": "scjg@shicheng.gov.cn"}, {"address": "", "department": "SCJG"}]})
+
+    address: Annotated[str, Field(max_length=254, description="邮箱地址；空为取消")]
+    department: Annotated[str, Field(max_length=100, description="部门代码或名称（系统管理员；省略为本部门）")] = ""
+
+
+class MailboxOut(BaseModel):
+    department: str
+    address: str

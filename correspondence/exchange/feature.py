@@ -10,7 +10,7 @@ from archive_service.features import Feature
 
 from . import models
 from .demo import load_exchange_demo
-from .jobs import make_auto_claim
+from .jobs import make_auto_claim, make_digest
 
 
 def _demo(session: Session, runtime) -> str | None:
@@ -22,5 +22,5 @@ FEATURE = Feature(
     models=(models,),
     migrations=Path(__file__).parent / "migrations" / "versions",
     demo=_demo,
-    jobs=(make_auto_claim,),
+    jobs=(make_auto_claim, make_digest),
 )

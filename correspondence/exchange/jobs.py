@@ -19,3 +19,16 @@ def make_auto_claim(runtime):
         return n
 
     return job
+
+
+def make_digest(runtime):
+    """``job()`` for the worker's housekeeping: the daily e-mail digests (nothing without ARCHIVE_SMTP_URL)."""
+    from .mail import send_digests
+
+    def job() -> int:
+        n = send_digests(runtime)
+        if n:
+            log.info("sent %d notification digests", n)
+        return n
+
+    return job

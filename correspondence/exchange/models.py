@@ -294,3 +294,13 @@ class NoticeRecipient(Base):
 
     section: Mapped[Department] = relationship()
     acker: Mapped[User | None] = relationship()
+
+
+class Mailbox(Base):
+    """A department's e-mail address for the daily digest of its unread notifications."""
+    __tablename__ = "exchange_mailboxes"
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"), primary_key=True)
+    address: Mapped[str] = mapped_column(String(254))
+    last_digest_at: Mapped[datetime | None] = mapped_column(DateTime)  # sent up to (notifications before)
+
+    department: Mapped[Department] = relationship()

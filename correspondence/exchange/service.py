@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy import CursorResult, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from archive_service import permissions
@@ -37,6 +37,7 @@ from .models import (
     FeedbackDocument,
     InfoDocument,
     InfoRequest,
+    Mailbox,
     Matter,
     MatterRegulator,
     Push,
@@ -45,6 +46,7 @@ from .models import (
     RevocationDocument,
 )
 
+EMAIL = re.compile(r"^[^@\s]{1,64}@[A-Za-z0-9.-]{1,185}\.[A-Za-z]{2,}$")
 CREDIT_CODE = re.compile(r"^[0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10}$")
 IMPORT_COLUMNS = ("事项编码", "事项名称", "审批股室", "监管部门", "划转来源", "划转日期")
 MAX_IMPORT_ROWS = 5000
@@ -399,6 +401,45 @@ class ExchangeService:
         if unread_only:
             q = q.where(ExchangeNotification.read_at.is_(None))
         return list(self.s.scalars(q.order_by(ExchangeNotification.id.desc()).limit(limit)))
+
+    def unread_count(self, user: User) -> int:
+        return self.s.scalar(select(func.count()).select_from(ExchangeNotification).where(
+            ExchangeNotification.department_id == user.department_id,
+            ExchangeNotification.read_at.is_(None))) or 0
+
+    def mark_all_read(self, user: User) -> int:
+        done = cast(CursorResult, self.s.execute(update(ExchangeNotification).where(
+            ExchangeNotification.department_id == user.department_id, ExchangeNotification.read_at.is_(None))
+            .values(read_at=self.clock.now()).execution_options(synchronize_session=False)))
+        return done.rowcount
+
+    def mailbox(self, department_id: int) -> Mailbox | None:
+        return self.s.get(Mailbox, department_id)
+
+    def set_mailbox(self, actor: User, address: str, department: Department | None = None) -> Mailbox | None:
+        """The department's address for the daily digest (empty: none); its signer or liaison, or the
+        administrator for any department."""
+        from archive_service.directory import can_maintain_liaisons
+
+        dept = department or actor.department
+        if not can_maintain_liaisons(actor, dept):
+            raise Forbidden("只有系统管理员或本部门的签发人、联络员可以设置部门邮箱")
+        address = (address or "").strip()
+        box = self.s.get(Mailbox, dept.id)
+        if not address:
+            if box is not None:
+                self.s.delete(box)
+            self.audit.record(actor, "exchange.mailbox_removed", "department", dept.id)
+            return None
+        if not EMAIL.match(address):
+            raise Unprocessable("邮箱地址格式不正确", field="address")
+        if box is None:
+            box = Mailbox(department_id=dept.id, address=address)
+            self.s.add(box)
+        box.address = address
+        self.s.flush()
+        self.audit.record(actor, "exchange.mailbox_set", "department", dept.id, {"address": address})
+        return box
 
     def mark_read(self, user: User, notification_id: int) -> None:
         n = self.s.get(ExchangeNotification, notification_id)

@@ -137,11 +137,10 @@ class ArchiveJobs:
         with self.rt.factory() as session:
             svc = archive_for(self.rt, session)
             items = svc.sample_for_checks(self.sample)
-            for item in items:
-                report = svc.check(item, "worker")
+            for item, report in zip(items, svc.check_many(items, "worker"), strict=True):
                 if not report.passed:
                     log.warning("archive item %s failed its checks: %s", item.archival_code, report.summary())
-                session.commit()
+            session.commit()
             return len(items)
 
     def run(self) -> None:

@@ -82,8 +82,8 @@ def bench_checks(rt, n: int) -> None:
         import json
 
         report = json.loads(h.current.report)
-    print(f"(a) receipt checks of {n} items: {wall:.1f} s wall, {cpu:.1f} s CPU, passed={report['passed']}"
-          f"  (target ≤ 20 s)")
+    print(f"(a) receipt checks of {n} items: {wall:.1f} s wall, {cpu:.1f} s CPU, passed={report['passed']}, "
+          f"load {os.getloadavg()[0]:.1f}  (target ≤ 20 s)")
 
 
 def bench_export(rt, files: int, file_mb: int, work: Path) -> None:
@@ -138,13 +138,15 @@ def main() -> None:
     ap.add_argument("--files", type=int, default=8)
     ap.add_argument("--file-mb", type=int, default=64)
     ap.add_argument("--skip-checks", action="store_true")
+    ap.add_argument("--skip-export", action="store_true")
     args = ap.parse_args()
     work = Path(tempfile.mkdtemp(prefix="handover-bench-"))
     try:
         rt = runtime(work / "instance")
         if not args.skip_checks:
             bench_checks(rt, args.items)
-        bench_export(rt, args.files, args.file_mb, work)
+        if not args.skip_export:
+            bench_export(rt, args.files, args.file_mb, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 

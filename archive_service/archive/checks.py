@@ -164,6 +164,10 @@ class Context:
                 self._errors[part.id] = exc.message
         return self._data[part.id]
 
+    def read(self, part) -> bytes | None:
+        """The part's bytes if a check has read them already (never reads)."""
+        return self._data.get(part.id)
+
     def format_of(self, part) -> str:
         """The part's archival format: OFD is a ZIP named .ofd, everything else as detected."""
         zipped = part.media_type in {"application/zip", "application/octet-stream"}
@@ -358,7 +362,7 @@ def parts_complete(ctx: Context):
             sha = None if v is None else v.blob_sha256
         if sha is None or sha != p.sha256:
             problems.append(f"{p.filename}：文档版本缺失或已变化")
-        elif not ctx.store.exists(p.sha256):
+        elif ctx.read(p) is None and not ctx.store.exists(p.sha256):  # bytes already read: no second look
             problems.append(f"{p.filename}：存储中缺少文件")
     return _fail(problems)
 

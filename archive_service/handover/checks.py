@@ -10,9 +10,10 @@ from collections import defaultdict
 from dataclasses import asdict, dataclass, field
 from itertools import pairwise
 
-from sqlalchemy.orm import Session
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
 
-from ..archive.checks import PROPERTIES, run_checks
+from ..archive.checks import PROPERTIES, prefetch, run_checks
 from ..archive.models import ArchiveItem
 from ..storage.base import ObjectStore
 from .models import HandoverLine, HandoverRevision
@@ -89,7 +90,14 @@ def receipt_checks(session: Session, store: ObjectStore, revision: HandoverRevis
     manifest_result("total_bytes", total == revision.total_bytes,
                     f"清单数据量 {revision.total_bytes} 字节，各行合计 {total} 字节")
 
-    items = {i.id: i for i in session.query(ArchiveItem).filter(ArchiveItem.id.in_([ln.item_id for ln in lines]))}
+    # every item with its parts, and what the per-item checks look up, in a few queries for the whole manifest
+    items: dict[int, ArchiveItem] = {}
+    wanted = [ln.item_id for ln in lines]
+    for start in range(0, len(wanted), 500):
+        items.update((i.id, i) for i in session.scalars(
+            select(ArchiveItem).options(selectinload(ArchiveItem.parts))
+            .where(ArchiveItem.id.in_(wanted[start:start + 500]))))
+    facts = prefetch(session, list(items.values()))
     for line in lines:
         item = items.get(line.item_id)
         problems = _line_problems(line, item, sender_org_id)
@@ -97,7 +105,7 @@ def receipt_checks(session: Session, store: ObjectStore, revision: HandoverRevis
             finding(line).checks.extend(problems)
         if item is None:
             continue
-        report = run_checks(session, store, item, verifier)
+        report = run_checks(session, store, item, verifier, facts=facts)
         for c in report.failures:
             if c.name == "item_numbers_gapless":
                 continue  # the archive-wide gap check: the manifest's own continuity is checked below

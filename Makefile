@@ -7,16 +7,19 @@ ARCHIVE_INSTANCE ?= $(CURDIR)/instance
 export ARCHIVE_INSTANCE
 PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
 
-RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei poppler-utils tesseract-ocr tesseract-ocr-chi-sim
-TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui fonts-noto-cjk curl
+RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-noto-cjk fonts-lxgw-wenkai fontconfig poppler-utils tesseract-ocr tesseract-ocr-chi-sim
+TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui curl
+# the fonts build is reproducible: fixed timestamps in the converted faces
+SOURCE_DATE_EPOCH ?= 1735689600
+export SOURCE_DATE_EPOCH
 
-.PHONY: npm-package run test lint system-packages system-packages-test venv venv-test postgres clean
+.PHONY: npm-package run test lint system-packages system-packages-test venv venv-test postgres clean fonts fonts-fandol fontconfig
 
-run: system-packages $(BIN)/.installed
+run: system-packages $(BIN)/.installed fonts
 	$(BIN)/archive-service init --demo
 	$(BIN)/archive-service serve --host 127.0.0.1 --port 5000
 
-test: system-packages-test $(BIN)/.installed-test tests/a11y/node_modules/.installed postgres
+test: system-packages-test $(BIN)/.installed-test fonts tests/a11y/node_modules/.installed postgres
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/mypy
@@ -48,14 +51,38 @@ endef
 
 system-packages:
 	$(call apt_install,$(RUN_PACKAGES))
+	@$(MAKE) --no-print-directory fontconfig
 
 system-packages-test:
 	$(call apt_install,$(TEST_PACKAGES))
+	@$(MAKE) --no-print-directory fontconfig
 	@# npm may come from Node.js's own packages (which conflict with Debian's npm): install only when absent.
 	@command -v npm >/dev/null || $(MAKE) --no-print-directory npm-package
 
 npm-package:
 	$(call apt_install,npm)
+
+# DOCX names the fonts an office PC has (仿宋_GB2312, 方正小标宋简体, 黑体, 楷体_GB2312): fontconfig maps them
+# to the installed open faces for LibreOffice (fontconfig/archive-fonts.conf).
+fontconfig:
+	@cmp -s fontconfig/archive-fonts.conf /etc/fonts/conf.d/65-archive-fonts.conf || { \
+	  install -D -m 644 fontconfig/archive-fonts.conf /etc/fonts/conf.d/65-archive-fonts.conf && fc-cache -f >/dev/null; }
+
+# The default 公文 faces for PDF: Noto Serif/Sans CJK SC cut to GBK and converted from CFF to TrueType
+# (archive_service/rendering/fontbuild.py; cached, built once: 5–35 s per face).
+fonts: $(BIN)/.installed
+	$(BIN)/archive-service fonts build
+
+# Opt-in 仿宋: FandolFang from Debian's texlive-lang-chinese (49 MB .deb, only the fonts are extracted;
+# no TeX is installed). Its licence is disputed (GPL with a font exception per Debian), hence not the
+# default: see README “Fonts”.
+fonts-fandol: $(BIN)/.installed
+	@tmp=$$(mktemp -d) && cd $$tmp && apt-get update -qq && apt-get download -qq texlive-lang-chinese && \
+	dpkg-deb -x texlive-lang-chinese_*.deb x && \
+	$(CURDIR)/$(BIN)/archive-service fonts build --fandol \
+	  --fandol-from x/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol && \
+	mkdir -p /usr/local/share/fonts/fandol && cp x/usr/share/texlive/texmf-dist/fonts/opentype/public/fandol/*.otf \
+	  /usr/local/share/fonts/fandol/ && fc-cache -f >/dev/null; rc=$$?; rm -rf $$tmp; exit $$rc
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)

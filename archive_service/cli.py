@@ -236,11 +236,11 @@ def gc(grace_hours, dry_run) -> None:
 def _register_feature_commands() -> None:
     """Feature command groups live in their own modules; each is added here."""
     from .cli_archive import commands as archive_commands
-    from .cli_render import render
+    from .cli_render import fonts, render
     from .cli_search import search_commands
     from .cli_signing import verify_pdf_command
 
-    for command in (verify_pdf_command, render, *search_commands, *archive_commands):
+    for command in (verify_pdf_command, render, fonts, *search_commands, *archive_commands):
         main.add_command(command)
 
 

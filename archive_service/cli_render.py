@@ -31,3 +31,30 @@ def render(spec_file: Path, out: Path) -> None:
     content = render_pdf(spec) if suffix == ".pdf" else render_docx(spec)
     out.write_bytes(content)
     click.echo(f"{out}（{len(content)} 字节）")
+
+
+@click.group("fonts")
+def fonts() -> None:
+    """公文字体：构建与查看默认字体。"""
+
+
+@fonts.command("build")
+@click.option("--fandol", is_flag=True, help="同时构建 FandolFang 仿宋（许可有争议，须自行确认，见 README）")
+@click.option("--fandol-from", "fandol_from", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="FandolFang-Regular.otf 所在目录（make fonts-fandol 从 texlive-lang-chinese 包中解出）")
+@click.option("--out", "out", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="输出目录（默认 ARCHIVE_FONT_CACHE 或 ~/.cache/archive-service/fonts）")
+def fonts_build(fandol: bool, fandol_from: Path | None, out: Path | None) -> None:
+    """把 Noto Serif/Sans CJK SC（CFF）裁成 GBK 字符集并转换为 TrueType，供 PDF 渲染使用（已有则跳过）。"""
+    from .rendering.fontbuild import build_all
+
+    build_all(out, fandol=fandol, fandol_dir=fandol_from, log=click.echo)
+
+
+@fonts.command("list")
+def fonts_list() -> None:
+    """列出每个字体角色当前使用的字体文件。"""
+    from .rendering.fonts import FontConfig
+
+    for role, path in FontConfig.from_env().files.items():
+        click.echo(f"{role}\t{path}")

@@ -33,10 +33,15 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_TOKEN_DAYS": "days an API bearer token lives (default 30)",
     "ARCHIVE_GC_GRACE_HOURS": "age before an unreferenced blob may be collected (default 24)",
     "ARCHIVE_WORKER_INTERVAL": "seconds between worker polls (default 0.5)",
-    "ARCHIVE_FONT_FANGSONG": "TrueType file for 仿宋 body text (path or path#index; default Debian UMing)",
-    "ARCHIVE_FONT_TITLE": "TrueType file for 小标宋 title and masthead (default Debian UMing, drawn bolder)",
-    "ARCHIVE_FONT_HEITI": "TrueType file for 黑体 level-1 headings (default WenQuanYi Zen Hei)",
-    "ARCHIVE_FONT_KAITI": "TrueType file for 楷体 level-2 headings (default Debian UKai)",
+    "ARCHIVE_FONT_FANGSONG": ("TrueType file for 仿宋 body text (path or path#index; default FandolFang when "
+                              "built with make fonts-fandol, else Debian UMing)"),
+    "ARCHIVE_FONT_TITLE": ("TrueType file for 小标宋 title and masthead (default the built Noto Serif CJK SC Bold, "
+                           "else Debian UMing drawn bolder)"),
+    "ARCHIVE_FONT_HEITI": ("TrueType file for 黑体 level-1 headings (default the built Noto Sans CJK SC Bold, "
+                           "else WenQuanYi Zen Hei)"),
+    "ARCHIVE_FONT_KAITI": "TrueType file for 楷体 level-2 headings (default LXGW WenKai, else Debian UKai)",
+    "ARCHIVE_FONT_CACHE": ("folder of the faces `archive-service fonts build` converts (default "
+                           "~/.cache/archive-service/fonts)"),
     "ARCHIVE_HANDLING_DAYS": "working days an incoming letter's handler gets by default (default 10)",
     "ARCHIVE_SMTP_URL": ("SMTP server for the daily digest of unread notifications: smtp://[user:password@]host[:port]"
                          "[?starttls=1] or smtps://… (default none: no e-mail)"),

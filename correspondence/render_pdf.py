@@ -63,11 +63,17 @@ class _Drawer:
                 t.setTextRenderMode(2)
             y = self.y(L.baseline(em_top, size, face.descent))
             # Each font subset run is placed explicitly: readers such as pdfminer drop the character
-            # spacing at a subset switch inside one string.
-            for run in self.subset_runs(face, text):
-                t.setTextOrigin(x, y)
-                t.textOut(run)
-                x += face.width(run, size) + len(run) * char_space
+            # spacing at a subset switch inside one string. Characters the face lacks are drawn with
+            # the fallback face (per character), on the same baseline.
+            for part, part_face in face.runs(text):
+                if part_face is not face:
+                    t.setFont(part_face.name, size)
+                for run in self.subset_runs(part_face, part):
+                    t.setTextOrigin(x, y)
+                    t.textOut(run)
+                    x += part_face.font.stringWidth(run, size) + len(run) * char_space
+                if part_face is not face:
+                    t.setFont(face.name, size)
             c.drawText(t)
             c.restoreState()
 

@@ -58,11 +58,13 @@ def require_leader(user: User) -> None:
         raise Forbidden("督办页面仅供各单位负责人（签发人）查看")
 
 
-def _grouped(session: Session, dept_col, day_col, year: int, measures: dict, where=()) -> list[Row]:
+def _grouped(session: Session, base, dept_col, day_col, year: int, measures: dict, joins=()) -> list[Row]:
     m = extract("month", day_col)
-    q = (select(Department.name, m.label("m"), *[expr.label(k) for k, expr in measures.items()])
-         .join(Department, Department.id == dept_col)
-         .where(day_col >= date(year, 1, 1), day_col < date(year + 1, 1, 1), *where)
+    q = select(Department.name, m.label("m"), *[expr.label(k) for k, expr in measures.items()]).select_from(base)
+    for target, on in joins:
+        q = q.join(target, on)
+    q = (q.join(Department, Department.id == dept_col)
+         .where(day_col >= date(year, 1, 1), day_col < date(year + 1, 1, 1))
          .group_by(Department.id, Department.name, m).order_by(Department.id, m))
     rows = []
     for rec in session.execute(q):
@@ -78,7 +80,7 @@ def _count_if(cond):
 def dashboard(session: Session, user: User, today: date, year: int | None = None) -> Dashboard:
     require_leader(user)
     year = year or today.year
-    pushes = _grouped(session, Push.regulator_id, Push.pushed_on, year, {
+    pushes = _grouped(session, Push, Push.regulator_id, Push.pushed_on, year, {
         "total": func.count(Push.id),
         "on_time": _count_if((Push.state == "claimed") & Push.claim_late.is_(False)),
         "late": _count_if((Push.state == "claimed") & Push.claim_late.is_(True)),
@@ -86,17 +88,17 @@ def dashboard(session: Session, user: User, today: date, year: int | None = None
         "unclaimed": _count_if(Push.state == "unclaimed"),
         "overdue": _count_if((Push.state == "unclaimed") & (Push.due_on < today)),
     })
-    revocations = _grouped(session, Revocation.regulator_id, Revocation.pushed_on, year, {
+    revocations = _grouped(session, Revocation, Revocation.regulator_id, Revocation.pushed_on, year, {
         "total": func.count(Revocation.id),
         "late": _count_if(Revocation.late.is_(True)),
         "handled": _count_if(Revocation.state.in_(["done", "not_done"])),
         "open": _count_if(Revocation.state.in_(["pushed", "verifying", "handling"])),
     })
-    info = _grouped(session, Push.regulator_id, InfoRequest.due_on, year, {
+    info = _grouped(session, InfoRequest, Push.regulator_id, InfoRequest.due_on, year, {
         "total": func.count(InfoRequest.id),
         "answered": _count_if(InfoRequest.answered_at.is_not(None)),
         "overdue": _count_if(InfoRequest.answered_at.is_(None) & (InfoRequest.due_on < today)),
-    }, where=(InfoRequest.push_id == Push.id,))
+    }, joins=((Push, InfoRequest.push_id == Push.id),))
     return Dashboard(year, pushes, revocations, info)
 
 

@@ -2,6 +2,7 @@
 filtered view is ``audit_query``)."""
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Select, select
@@ -37,6 +38,16 @@ def audit_query(args) -> Select:
     if args.get("target"):
         q = q.where(AuditEvent.target_id == args["target"].strip())
     return q
+
+
+def audit_offset_page(session, args, page: int, size: int) -> list[AuditEvent]:
+    """Events newest first by page number (OFFSET paging, kept for older clients; deep pages are slow)."""
+    return list(session.scalars(audit_query(args).offset((page - 1) * size).limit(size)))
+
+
+def audit_rows(session, args) -> Iterator[AuditEvent]:
+    """Every event the filters select, newest first, streamed in batches (the CSV export)."""
+    yield from session.scalars(audit_query(args).execution_options(yield_per=1000))
 
 
 def audit_page(session, args, size: int, after: Cursor | None = None, before: Cursor | None = None,

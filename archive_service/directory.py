@@ -64,6 +64,13 @@ class Directory:
         self.actor = actor
         self.audit = AuditLog(session, clock)
 
+    def row(self, model: type[Department] | type[User] | type[Liaison], key: int):
+        """A department, user or liaison filing by id (404 when absent)."""
+        row = self.s.get(model, key)
+        if row is None:
+            raise NotFound()
+        return row
+
     # -- departments -----------------------------------------------------------------------------
     def add_department(self, name: str, code: str, kind: str, parent: Department | None = None,
                        full_name: str = "") -> Department:
@@ -249,6 +256,19 @@ def departments_by_kind(session: Session, kinds: tuple[str, ...] | None = None) 
     if kinds is not None:
         q = q.where(Department.kind.in_(kinds))
     return list(session.scalars(q))
+
+
+def organisations(session: Session, by_code: bool = False) -> list[Department]:
+    """The departments that are organisations (机关: not sections), by id or by code."""
+    return list(session.scalars(select(Department).where(Department.kind != "section")
+                                .order_by(Department.code if by_code else Department.id)))
+
+
+def get_department(session: Session, dept_id: int) -> Department:
+    dept = session.get(Department, dept_id)
+    if dept is None:
+        raise NotFound("部门不存在")
+    return dept
 
 
 def all_users(session: Session, active_only: bool = False) -> list[User]:

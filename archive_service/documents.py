@@ -188,6 +188,14 @@ class DocumentService:
         return version
 
     # -- reading ---------------------------------------------------------------------------------
+    def find(self, doc_id: int) -> Document | None:
+        """A document by id without a permission check (to decide how to refuse, never to show)."""
+        return self.session.get(Document, doc_id)
+
+    def extraction_of(self, version: DocumentVersion | None):
+        """A version's text extraction row (or None) and, while it is pending, its queued job (or None)."""
+        return extraction.state_of(self.session, version.id if version is not None else None)
+
     def get(self, user: User, doc_id: int) -> Document:
         return permissions.ensure_readable(user, self.session.get(Document, doc_id))
 

@@ -306,6 +306,15 @@ class ExtractionQueue:
             outbox.enqueue(s, self.clock, doc_id, revision)
 
 
+def state_of(session: Session, version_id: int | None) -> tuple[TextExtraction | None, ExtractionJob | None]:
+    """A version's extraction row (or None) and, while none or partial, its queued job (or None)."""
+    if version_id is None:
+        return None, None
+    row = session.get(TextExtraction, version_id)
+    pending = row is None or row.status == "partial"
+    return row, session.get(ExtractionJob, version_id) if pending else None
+
+
 def searchable_copy(session: Session, store: ObjectStore, sandbox: Sandbox, version_id: int,
                     font: str | None = None) -> bytes | None:
     """A searchable PDF of an OCR'd version (scanned PDF or image): the pages untouched, an invisible

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from functools import cached_property
 
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -49,6 +50,11 @@ class Runtime:
     def migrate(self) -> None:
         """Upgrade the database to the core's and every installed feature's heads."""
         migrate(self.engine, locations=self.features.migration_locations())
+
+    def ping_database(self) -> None:
+        """One round trip to the database (readiness probe); raises what the driver raises."""
+        with self.engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
 
     def transaction(self):
         """One unit of work: a session that commits on leaving the block, or rolls back on an error."""

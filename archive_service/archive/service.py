@@ -159,6 +159,26 @@ class ArchiveService:
             raise NotFound("档案不存在或无权查看")
         return item
 
+    def find_item(self, item_id: int) -> ArchiveItem | None:
+        """An item by id without a permission check (for audit records and jobs, never shown as is)."""
+        return self.s.get(ArchiveItem, item_id)
+
+    def items_by_id(self, ids: builtins.list[int]) -> dict[int, ArchiveItem]:
+        """Items by id without a permission check (the caller checked access to what holds them)."""
+        return {i.id: i for i in self.s.scalars(select(ArchiveItem).where(ArchiveItem.id.in_(ids)))}
+
+    def part_version(self, user: User, item_id: int, part_id: int) -> DocumentVersion:
+        """The document version of one of an item's parts the user may see (404 otherwise)."""
+        item = self.get(user, item_id)
+        part = self.s.get(ItemPart, part_id)
+        if part is None or part.item_id != item.id:
+            raise NotFound("组成文件不存在")
+        return self.part_version_of(part)
+
+    def part_version_of(self, part: ItemPart) -> DocumentVersion:
+        return self.s.scalars(select(DocumentVersion).where(DocumentVersion.document_id == part.document_id,
+                                                            DocumentVersion.number == part.version)).one()
+
     def organisation_ids(self, user: User) -> list[int]:
         """The user's organisation and its sections (whose records the organisation holds)."""
         org = holding_organisation(user.department)
@@ -616,6 +636,29 @@ class ArchiveService:
     def review_for(self, item: ArchiveItem) -> DisposalReview | None:
         return self.s.scalar(select(DisposalReview).where(DisposalReview.item_id == item.id)
                              .order_by(DisposalReview.id.desc()).limit(1))
+
+    def review(self, user: User, review_id: int | None) -> DisposalReview:
+        """A disposal review of an item the user may see (404 otherwise)."""
+        review = self.s.get(DisposalReview, review_id) if review_id is not None else None
+        if review is None:
+            raise NotFound("鉴定记录不存在")
+        self.get(user, review.item_id)
+        return review
+
+    def disposal_flow(self, review: DisposalReview):
+        return Signoff(self.s, self.clock).flow_for("archive_disposal", review.id)
+
+    def failed_checks(self, user: User, limit: int = 5) -> builtins.list[ArchiveItem]:
+        """Items of the user's organisation whose last check (四性检测) failed."""
+        org = holding_organisation(user.department)
+        return list(self.s.scalars(select(ArchiveItem).where(ArchiveItem.department_id == org.id,
+                                                             ArchiveItem.last_check_passed.is_(False)).limit(limit)))
+
+    def reviews_to_sign(self, user: User, limit: int = 5) -> builtins.list[DisposalReview]:
+        """Undecided disposal reviews of the user's organisation."""
+        org = holding_organisation(user.department)
+        return list(self.s.scalars(select(DisposalReview).join(ArchiveItem).where(
+            ArchiveItem.department_id == org.id, DisposalReview.decided_at.is_(None)).limit(limit)))
 
     def propose_disposal(self, user: User, item: ArchiveItem, proposal: str, reason: str) -> DisposalReview:
         self._require_filer(user, item.department)

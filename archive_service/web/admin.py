@@ -8,7 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from .. import permissions
 from ..calendar import PACKAGE_LAST_YEAR
 from ..directory import Directory, all_users, departments_by_kind, find_department, liaison_gaps, liaison_registry
-from ..errors import NotFound, Unprocessable
+from ..errors import Unprocessable
 from ..models import Department, Liaison, User
 from ..workdays import (
     confirm_year,
@@ -46,10 +46,7 @@ def _directory() -> Directory:
 
 
 def _get(model, key):
-    row = db().get(model, key)
-    if row is None:
-        raise NotFound()
-    return row
+    return _directory().row(model, key)
 
 
 def _done(message: str, endpoint: str):

@@ -201,13 +201,13 @@ def liaison_withdraw(liaison_id: int):
 @operation("审计日志（安全审计员；按游标翻页，带 page 时按页码翻页）", query=s.AuditQuery, responses={200: s.AuditPage},
            errors=(403,))
 def audit_events(query: s.AuditQuery):
-    from ..activity import audit_page, audit_query
+    from ..activity import audit_offset_page, audit_page
 
     permissions.require_auditor(signed_in_user())
     filters = query.model_dump(include={"action", "actor", "target"}, exclude_none=True)
     if query.page is not None:  # OFFSET paging, kept for older clients (deep pages are slow)
         page, size = query.page, query.size or 50
-        rows = db().execute(audit_query(filters).offset((page - 1) * size).limit(size)).scalars().all()
+        rows = audit_offset_page(db(), filters, page, size)
         extra = {"page": page, "size": size}
     else:
         result = audit_page(db(), filters, **query.keyset(50))

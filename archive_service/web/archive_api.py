@@ -9,10 +9,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..archive import catalogue as cat
 from ..archive.checks import report_from_json
-from ..archive.models import ArchiveItem, DisposalReview, ImportRun, ItemPart
+from ..archive.models import ArchiveItem, DisposalReview, ImportRun
 from ..archive.service import ArchiveService
-from ..errors import DomainError, NotFound
-from ..models import DocumentVersion
+from ..errors import NotFound
 from .api import api_login_required
 from .apispec import operation
 from .context import after_commit, current_user, db, runtime, signed_in_user
@@ -284,12 +283,7 @@ def get_report(item_id: int, report_id: int):
 @api_login_required
 @operation("下载组成文件（含归档章副本）", responses={200: ("文件内容", "application/octet-stream", None)})
 def get_part(item_id: int, part_id: int):
-    item = archive().get(signed_in_user(), item_id)
-    part = db().get(ItemPart, part_id)
-    if part is None or part.item_id != item.id:
-        raise NotFound("组成文件不存在")
-    version = db().query(DocumentVersion).filter_by(document_id=part.document_id, number=part.version).one()
-    return send_audited(signed_in_user(), version)
+    return send_audited(signed_in_user(), archive().part_version(signed_in_user(), item_id, part_id))
 
 
 @bp.get("/candidates")
@@ -360,10 +354,7 @@ def propose_disposal(item_id: int, body: DisposalProposal):
 def sign_disposal(review_id: int, body: SignOpinion):
     data = body
     svc = archive()
-    review = db().get(DisposalReview, review_id)
-    if review is None:
-        raise NotFound("鉴定记录不存在")
-    svc.get(signed_in_user(), review.item_id)
+    review = svc.review(signed_in_user(), review_id)
     svc.sign_disposal(signed_in_user(), review, data.opinion)
     return jsonify(review_json(review))
 
@@ -372,52 +363,18 @@ def sign_disposal(review_id: int, body: SignOpinion):
 def start_import(user, stream, filename: str) -> ImportRun:
     """Save the uploaded ZIP, check and extract it, and queue the run: a worker imports it (and takes it
     up again after a restart)."""
-    import hashlib
-    import shutil
-    import uuid
+    from ..archive.import_runs import receive_zip
 
-    from ..archive.importer import extract_zip
-    from ..archive.service import holding_organisation
-    from ..errors import Forbidden, TooLarge
-
-    if "archivist" not in user.roles:
-        raise Forbidden("只有档案员可以导入档案")
-    rt = runtime()
-    work = rt.settings.instance / "imports" / uuid.uuid4().hex
-    work.mkdir(parents=True)
-    zpath = work / "upload.zip"
-    digest, size, limit = hashlib.sha256(), 0, rt.settings.max_upload_bytes
-    with open(zpath, "wb") as fh:
-        while chunk := stream.read(1024 * 1024):
-            size += len(chunk)
-            if size > limit:
-                shutil.rmtree(work, ignore_errors=True)
-                raise TooLarge(f"文件超过大小限制（{limit // (1024 * 1024)} MB）")
-            digest.update(chunk)
-            fh.write(chunk)
-    try:
-        extract_zip(zpath, work / "files")
-    except DomainError:
-        shutil.rmtree(work, ignore_errors=True)
-        raise
-    zpath.unlink()
-    org = holding_organisation(user.department)
-    run = ImportRun(key=digest.hexdigest(), department_id=org.id, started_by=user.id, started_at=rt.clock.now(),
-                    status="queued", message=filename[:200], folder=str(work.relative_to(rt.settings.instance)))
-    db().add(run)
-    db().flush()
-    return run
+    runs = services().import_runs
+    runs.require_importer(user)
+    settings = runtime().settings
+    key, work = receive_zip(stream, settings.instance, settings.max_upload_bytes)
+    return runs.queue(user, key, filename, work)
 
 
 def resume_import(run: ImportRun) -> ImportRun:
     """Queue a failed (interrupted) run again: the worker imports the rows not yet imported."""
-    from ..errors import Conflict
-
-    if run.status != "failed" or not run.folder or not (runtime().settings.instance / run.folder).is_dir():
-        raise Conflict("只有中断且上传文件仍在的导入可以继续")
-    run.status, run.attempts, run.finished_at, run.lease_until = "queued", 0, None, None
-    db().flush()
-    return run
+    return services().import_runs.resume(run)
 
 
 def import_json(run: ImportRun) -> dict:
@@ -429,14 +386,7 @@ def import_json(run: ImportRun) -> dict:
 
 
 def visible_run(run_id: int) -> ImportRun:
-    from ..archive.service import holding_organisation
-
-    run = db().get(ImportRun, run_id)
-    user = signed_in_user()
-    if run is None or run.department_id != holding_organisation(user.department).id or "archivist" not in user.roles:
-        raise NotFound("导入记录不存在")
-    db().refresh(run)
-    return run
+    return services().import_runs.get(signed_in_user(), run_id)
 
 
 @bp.post("/imports")

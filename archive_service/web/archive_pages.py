@@ -4,14 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from ..archive.checks import PROPERTIES, report_from_json
-from ..archive.models import RETENTIONS, ImportRun
+from ..archive.models import RETENTIONS
 from ..archive.service import holding_organisation
-from ..errors import DomainError, NotFound
+from ..directory import organisations
+from ..errors import DomainError
 from ..permissions import can_view_archive, has_role
-from ..signoff import Signoff
 from . import mywork
 from .archive_api import archive, import_json, resume_import, start_import, visible_run
 from .context import after_commit, db, runtime, signed_in_user
@@ -119,11 +118,7 @@ def import_page():
         except DomainError as exc:
             db().rollback()
             error, status = exc.message, status_of(exc)
-    runs = []
-    if has_role(user, "archivist"):
-        org_id = holding_organisation(user.department).id
-        runs = list(db().scalars(select(ImportRun).where(ImportRun.department_id == org_id)
-                                 .order_by(ImportRun.id.desc()).limit(20)))
+    runs = services().import_runs.recent(user, 20)
     return render_template("ui/archive/import.html", error=error, runs=runs), status
 
 
@@ -152,14 +147,9 @@ def disposal_page():
     user = signed_in_user()
     svc = archive()
     if request.method == "POST":
-        from ..archive.models import DisposalReview
-
         try:
             if request.form.get("review_id"):
-                review = db().get(DisposalReview, _int(request.form["review_id"]))
-                if review is None:
-                    raise NotFound("鉴定记录不存在")
-                svc.get(user, review.item_id)
+                review = svc.review(user, _int(request.form["review_id"]))
                 svc.sign_disposal(user, review, request.form.get("opinion", ""))
                 flash("已审签鉴定意见")
             else:
@@ -172,17 +162,15 @@ def disposal_page():
         return redirect(url_for("archive_pages.disposal_page"))
     rows = [(item, svc.review_for(item)) for item in svc.disposal_due(user)]
     flows = {}
-    for _item, review in rows:
-        if review is not None:
-            flows[review.id] = Signoff(db(), runtime().clock).flow_for("archive_disposal", review.id)
+    for _item, open_review in rows:
+        if open_review is not None:
+            flows[open_review.id] = svc.disposal_flow(open_review)
     return render_template("ui/archive/disposal.html", rows=rows, flows=flows)
 
 
 def work_sections(user, session):
     """我的工作: archivists see what waits to be filed and items whose last check failed; leaders see
     disposal proposals to sign."""
-    from ..archive.models import ArchiveItem, DisposalReview
-
     sections = []
     org = holding_organisation(user.department)
     svc = services().archive
@@ -190,14 +178,12 @@ def work_sections(user, session):
         rows = svc.candidates(user, limit=6)
         sections.append(mywork.WorkSection("待归档", [
             mywork.WorkItem(b.title, url_for("archive_pages.file_page"), note=b.kind_label) for b in rows[:5]], 30))
-        bad = session.scalars(select(ArchiveItem).where(ArchiveItem.department_id == org.id,
-                                                        ArchiveItem.last_check_passed.is_(False)).limit(5))
+        bad = svc.failed_checks(user, 5)
         sections.append(mywork.WorkSection("四性检测未通过的档案", [
             mywork.WorkItem(i.archival_code + " " + i.title, url_for("archive_pages.item_page", item_id=i.id),
                             note="需处理") for i in bad], 31))
     if has_role(user, "signer") and can_view_archive(user, org):
-        pending = session.scalars(select(DisposalReview).join(ArchiveItem).where(
-            ArchiveItem.department_id == org.id, DisposalReview.decided_at.is_(None)).limit(5))
+        pending = svc.reviews_to_sign(user, 5)
         sections.append(mywork.WorkSection("待审签的档案鉴定", [
             mywork.WorkItem(f"{r.item.archival_code} {r.item.title}", url_for("archive_pages.disposal_page"),
                             note="建议销毁" if r.proposal == "destroy" else "建议继续保存") for r in pending], 32))
@@ -233,9 +219,7 @@ def fonds_page():
         except DomainError as exc:
             db().rollback()
             error = exc.message
-    from ..models import Department
-
-    depts = list(db().scalars(select(Department).where(Department.kind != "section").order_by(Department.id)))
+    depts = organisations(db())
     return render_template("ui/archive/fonds.html", fonds=archive().fondses.all(), departments=depts, error=error)
 
 

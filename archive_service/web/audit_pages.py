@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from .. import permissions
-from ..activity import audit_page, audit_query
+from ..activity import audit_page, audit_rows
 from ..audit import AuditLog, export_csv, verify_chain
 from .apispec import parse_query
 from .context import db, runtime, signed_in_user
@@ -34,12 +34,12 @@ def export():
     AuditLog(session, runtime().clock).record(signed_in_user(), "audit.exported", "audit", "csv",
                                               {k: v for k, v in request.args.items()})
     # committed by the request's unit of work before the body streams
-    query = audit_query(parse_query(AuditFilter).model_dump(exclude_none=True)).execution_options(yield_per=1000)
+    filters = parse_query(AuditFilter).model_dump(exclude_none=True)
     factory = runtime().factory
 
     def rows():
         with factory() as own:  # a session of its own: the stream outlives the request's session
-            yield from export_csv(own.execute(query).scalars())
+            yield from export_csv(audit_rows(own, filters))
 
     resp = Response(rows(), mimetype="text/csv; charset=utf-8")
     resp.headers["Content-Disposition"] = ("attachment; filename=\"audit.csv\"; "

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import select
 
 from correspondence.exchange import dashboard as dash
 from correspondence.exchange.models import (
@@ -22,8 +21,9 @@ from correspondence.exchange.models import (
 from correspondence.exchange.service import ExchangeService
 
 from ..clock import local_time
+from ..directory import departments_by_kind
 from ..errors import DomainError
-from ..models import Department, User
+from ..models import User
 from . import exchange_schemas as xs
 from . import mywork
 from .api import api_login_required
@@ -111,12 +111,11 @@ def _is_bureau(user) -> bool:
 
 
 def _regulators():
-    return list(db().scalars(select(Department).where(Department.kind == "regulator").order_by(Department.id)))
+    return departments_by_kind(db(), ("regulator",))
 
 
 def _sections():
-    return list(db().scalars(select(Department).where(Department.kind.in_(["bureau", "section"]))
-                             .order_by(Department.id)))
+    return sorted(departments_by_kind(db(), ("bureau", "section")), key=lambda d: d.id)
 
 
 # -- 事项清单 ---------------------------------------------------------------------------------------

@@ -7,13 +7,13 @@ from typing import Literal
 from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..archive.models import ArchiveItem
 from ..handover.models import Handover, HandoverRevision
 from ..handover.service import HandoverService, handover_for
 from .api import api_login_required
 from .apispec import operation
 from .context import db, runtime, signed_in_user
 from .schemas import Id, Query
+from .services import services
 from .upload_marks import streaming_upload
 from .uploads import open_upload
 
@@ -107,8 +107,6 @@ def service() -> HandoverService:
     from correspondence.pki import ensure_pki, key_source
     from correspondence.signing import sign_pdf
 
-    from ..archive.service import archive_for
-
     rt = runtime()
     keys = key_source(rt.settings)
     if not keys.trust_roots():  # a fresh instance: the local CA first, so the archive's verifier trusts it
@@ -117,7 +115,7 @@ def service() -> HandoverService:
     def signer(pdf: bytes, department, name: str, reason: str) -> bytes:
         return sign_pdf(pdf, department, signer_name=name or None, reason=reason, keys=keys)
 
-    return handover_for(rt, db(), pdf_signer=signer, archive=archive_for(rt, db()))
+    return handover_for(rt, db(), pdf_signer=signer, archive=services().archive)
 
 
 def _day(d) -> str | None:
@@ -213,12 +211,18 @@ def act(handover_id: int, body: HandoverAction):
     h = svc.act(signed_in_user(), svc.get(signed_in_user(), handover_id), body.action, body.reason,
                 [e.model_dump() for e in body.exceptions])
     db().commit()
-    if h.state == "accepted" and svc.archive is not None:  # lock the filed 交接文据's blobs (committed rows)
-        for item_id in (h.sender_record_item_id, h.receiver_record_item_id):
-            if item_id:
-                svc.archive.apply_retention(db().get_one(ArchiveItem, item_id))
-        db().commit()
+    lock_records(svc, h)
     return jsonify(handover_json(svc, h))
+
+
+def lock_records(svc: HandoverService, h: Handover) -> None:
+    """Once a handover is accepted (and committed), lock its filed 交接文据's blobs (committed rows)."""
+    if h.state == "accepted" and svc.archive is not None:
+        for item_id in (h.sender_record_item_id, h.receiver_record_item_id):
+            item = svc.archive.find_item(item_id) if item_id else None
+            if item is not None:
+                svc.archive.apply_retention(item)
+        db().commit()
 
 
 @bp.get("/<int:handover_id>/record.<fmt>")
@@ -231,7 +235,6 @@ def record(handover_id: int, fmt: str):
 
     from ..errors import NotFound
     from ..handover.service import organisation
-    from ..models import DocumentVersion
     from .transfer import content_disposition, send_audited
 
     if fmt not in ("pdf", "docx"):
@@ -242,10 +245,10 @@ def record(handover_id: int, fmt: str):
     mine = h.sender_record_item_id if organisation(user.department).id == h.from_department_id \
         and h.from_department_id != h.to_department_id else h.receiver_record_item_id
     if mine:
-        item = db().get_one(ArchiveItem, mine)
+        arch = services().archive
+        item = arch.items_by_id([mine])[mine]
         part = next(p for p in item.parts if p.role == ("main" if fmt == "pdf" else "docx"))
-        version = db().query(DocumentVersion).filter_by(document_id=part.document_id, number=part.version).one()
-        return send_audited(user, version)
+        return send_audited(user, arch.part_version_of(part))
     data = svc.render_record(h, fmt)
     mime = "application/pdf" if fmt == "pdf" else \
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -290,7 +293,7 @@ def package(handover_id: int):
     if h.state == "draft":
         raise InvalidTransition("草稿状态的清单不能导出数据包，请先提交")
     ids = [ln.item_id for ln in h.current.lines]
-    items = {i.id: i for i in db().query(ArchiveItem).filter(ArchiveItem.id.in_(ids))}
+    items = (services().archive).items_by_id(ids)
     spec = bag.export_spec(h, items)  # read now: the response streams after the request's session is gone
     AuditLog(db(), runtime().clock).record(user, "handover.package", "handover", h.id, {"revision": h.revision})
     db().commit()
@@ -309,7 +312,6 @@ def package(handover_id: int):
 def import_bag():
     import uuid
 
-    from ..archive.service import archive_for
     from ..errors import Forbidden, TooLarge
     from ..handover import bag
     from ..handover.service import import_package
@@ -335,7 +337,7 @@ def import_bag():
         svc = service()
         h = import_package(svc, svc.archive, user, package)
         db().commit()
-        arch = archive_for(rt, db())
+        arch = services().archive
         for line in h.current.lines:
             arch.apply_retention(line.item)
         db().commit()

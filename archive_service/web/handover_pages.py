@@ -4,17 +4,16 @@ from __future__ import annotations
 import json
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
-from ..archive.models import RETENTIONS, ArchiveItem
+from ..archive.models import RETENTIONS
+from ..directory import organisations
 from ..errors import DomainError
 from ..handover.models import PURPOSES, STATES
 from ..handover.service import organisation
-from ..models import Department
 from ..permissions import has_role
 from . import mywork
 from .context import db, signed_in_user
-from .handover_api import handover_json, service
+from .handover_api import handover_json, lock_records, service
 from .pages import login_required
 
 bp = Blueprint("handover_pages", __name__)
@@ -51,8 +50,7 @@ def index():
             db().rollback()
             flash(exc.message)
     mine = [h for h in svc.mine(user) if h.from_department_id == org.id]
-    departments = db().scalars(select(Department).where(Department.kind != "section", Department.id != org.id)
-                               .order_by(Department.code)).all()
+    departments = [d for d in organisations(db(), by_code=True) if d.id != org.id]
     return render_template("ui/handover/list.html", rows=mine, STATES=STATES, PURPOSES=PURPOSES,
                            departments=departments, RETENTIONS=RETENTIONS, incoming=False,
                            can_create=has_role(user, "archivist"))
@@ -92,11 +90,7 @@ def act(handover_id: int):
         exceptions = json.loads(request.form.get("exceptions") or "[]")
         svc.act(user, h, action, request.form.get("reason", ""), exceptions)
         db().commit()
-        if h.state == "accepted" and svc.archive is not None:
-            for item_id in (h.sender_record_item_id, h.receiver_record_item_id):
-                if item_id:
-                    svc.archive.apply_retention(db().get_one(ArchiveItem, item_id))
-            db().commit()
+        lock_records(svc, h)
         flash(f"已{ACTION_LABELS.get(action, action)}，当前状态：{h.state_label}")
     except (DomainError, ValueError) as exc:
         db().rollback()

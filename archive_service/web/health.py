@@ -11,7 +11,6 @@ import threading
 import time
 
 from flask import Blueprint, jsonify
-from sqlalchemy import text
 
 from ..errors import DomainError
 from ..runtime import Runtime
@@ -27,8 +26,7 @@ def healthz():
 
 def _check_database(rt: Runtime) -> str:
     try:
-        with rt.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        rt.ping_database()
         return "ok"
     except Exception as exc:  # report, do not crash the probe
         return f"error: {exc.__class__.__name__}"

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
+from ..directory import get_department
 from ..errors import DomainError, Forbidden, NotFound, Unprocessable
-from ..models import Department
 from ..permissions import issuing_organisation, require_admin
 from ..signoff import ACTIONS, CHAIN_ACTIONS
 from . import mywork
@@ -250,9 +250,7 @@ def agency_codes():
     if request.method == "POST":
         try:
             form = parse_form(AgencyCodeSet)
-            dept = db().get(Department, form.department_id)
-            if dept is None:
-                raise NotFound("部门不存在")
+            dept = get_department(db(), form.department_id)
             numbering.set_prefix(user, dept, form.kind, form.prefix)
             flash("机关代字已保存")
             return redirect(url_for("letters.agency_codes"))

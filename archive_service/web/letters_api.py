@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from ..errors import NotFound
-from ..models import Department
+from ..directory import get_department
 from ..permissions import require_admin
 from . import letters_schemas as ls
 from .api import api_login_required
@@ -202,8 +201,6 @@ def agency_codes():
 def set_agency_code(body: ls.AgencyCodeSet):
 
     require_admin(signed_in_user())
-    dept = db().get(Department, body.department_id)
-    if dept is None:
-        raise NotFound("部门不存在")
+    dept = get_department(db(), body.department_id)
     row = services().numbering.set_prefix(signed_in_user(), dept, body.kind, body.prefix)
     return jsonify({"department_id": dept.id, "kind": row.kind, "prefix": row.prefix})

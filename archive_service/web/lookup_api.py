@@ -18,7 +18,7 @@ from ..lookup.models import DECISIONS, FORMS, LookupItem, LookupRequest
 from ..lookup.service import LookupService, Refusal
 from .api import api_login_required
 from .apispec import operation
-from .context import db, independent_unit, runtime, signed_in_user
+from .context import independent_unit, runtime, signed_in_user
 from .schemas import Id, Query
 from .services import services
 from .transfer import content_disposition
@@ -264,7 +264,7 @@ def _granted(item_id: int, form: str, page: int | None = None) -> LookupItem:
     got = svc.access(user, item_id, form)
     address = request.remote_addr or ""
     if isinstance(got, Refusal):  # the refused attempt is kept although the request fails
-        item = db().get(ArchiveItem, item_id)
+        item = services().archive.find_item(item_id)
         with independent_unit() as s:
             LookupService(s, runtime().clock).audit(
                 user, "lookup.denied", got.request.id if got.request else "-",

@@ -15,7 +15,7 @@ from search.results import SearchResult, Viewer, group_hits
 from ..clock import local_time
 from ..errors import BadRequest, DomainError, ErrorKind, NotFound, Unauthorized, Unprocessable
 from ..extraction import searchable_copy
-from ..indexing_models import EXTRACTION_STATUS, ExtractionJob, TextExtraction
+from ..indexing_models import EXTRACTION_STATUS
 from ..sandbox import SandboxError
 from .apispec import operation, parse_query
 from .context import current_user, db, runtime, signed_in_user
@@ -161,10 +161,7 @@ def searchable_pdf(doc_id: int):
 def _extraction_helper():
     def search_extraction(doc):
         """The current version's text extraction row (or None), its queued job (or None), the labels."""
-        version = doc.versions[-1] if doc.versions else None
-        row = db().get(TextExtraction, version.id) if version is not None else None
-        pending = version is not None and (row is None or row.status == "partial")
-        job = db().get(ExtractionJob, version.id) if pending and version is not None else None
+        row, job = services().documents.extraction_of(doc.versions[-1] if doc.versions else None)
         return row, job, EXTRACTION_STATUS
 
     return {"search_extraction": search_extraction}

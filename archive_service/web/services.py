@@ -21,6 +21,7 @@ from correspondence.minutes import MinutesService
 from correspondence.numbering import Numbering
 from correspondence.pki import key_source
 
+from ..archive.import_runs import ImportRuns
 from ..archive.service import ArchiveService, archive_for
 from ..audit import AuditLog
 from ..auth import Authenticator
@@ -98,6 +99,10 @@ class Services:
     @cached_property
     def archive(self) -> ArchiveService:
         return archive_for(self.rt, self.session)
+
+    @cached_property
+    def import_runs(self) -> ImportRuns:
+        return ImportRuns(self.session, self.rt.clock, self.rt.settings.instance)
 
     # -- archive lookup (档案调阅) -------------------------------------------------------------------
     @cached_property

@@ -69,7 +69,7 @@ def download_response(user: User, doc_id: int, number: int | None) -> Response:
     from ..errors import Forbidden
     from .context import independent_unit
 
-    doc = db().get(Document, doc_id)
+    doc = services().documents.find(doc_id)
     if doc is not None:  # a guard only closes documents the user holds a grant row for (no leak)
         try:
             ensure_downloadable(db(), user, doc)

@@ -94,6 +94,12 @@ class DisposalProposal(BaseModel):
     reason: str = Field("", max_length=2000)
 
 
+class DisposalTarget(BaseModel):
+    """The 鉴定 page's form: sign a review (review_id) or propose for an item (item_id)."""
+    review_id: Id | None = None
+    item_id: Id | None = None
+
+
 class SignOpinion(BaseModel):
     model_config = ConfigDict(extra="forbid")
     opinion: str = Field(min_length=1, max_length=2000)

@@ -12,7 +12,18 @@ from ..directory import organisations
 from ..errors import DomainError
 from ..permissions import can_view_archive, has_role
 from . import mywork
-from .archive_api import archive, import_json, resume_import, start_import, visible_run
+from .apispec import parse_form, query_dict, validate_form
+from .archive_api import (
+    DisposalProposal,
+    DisposalTarget,
+    FileBatch,
+    SignOpinion,
+    archive,
+    import_json,
+    resume_import,
+    start_import,
+    visible_run,
+)
 from .context import after_commit, db, runtime, signed_in_user
 from .errors import status_of
 from .pages import login_required
@@ -59,8 +70,9 @@ def file_page():
             flash("请至少选择一件")
             args: dict[str, Any] = request.args.to_dict()
             return redirect(url_for("archive_pages.file_page", **args))
-        retention = request.form.get("retention", "")
-        filed, failed = svc.file_many(user, refs, retention, request.form.get("unit") or None)
+        batch = validate_form(FileBatch, {**query_dict(FileBatch, request.form), "items": refs})
+        filed, failed = svc.file_many(user, [r.model_dump(exclude_none=True) for r in batch.items], batch.retention,
+                                      batch.unit)
         after_commit(lambda: [svc.apply_retention(item) for item in filed])
         return render_template("ui/archive/filed.html", filed=filed, failed=failed)
     year = _int(request.args.get("year"))
@@ -147,14 +159,16 @@ def disposal_page():
     user = signed_in_user()
     svc = archive()
     if request.method == "POST":
+        target = validate_form(DisposalTarget, query_dict(DisposalTarget, request.form))
         try:
-            if request.form.get("review_id"):
-                review = svc.review(user, _int(request.form["review_id"]))
-                svc.sign_disposal(user, review, request.form.get("opinion", ""))
+            if target.review_id is not None:
+                review = svc.review(user, target.review_id)
+                svc.sign_disposal(user, review, parse_form(SignOpinion).opinion)
                 flash("已审签鉴定意见")
             else:
-                item = svc.get(user, _int(request.form.get("item_id")) or 0)
-                svc.propose_disposal(user, item, request.form.get("proposal", ""), request.form.get("reason", ""))
+                item = svc.get(user, target.item_id or 0)
+                proposal = parse_form(DisposalProposal)
+                svc.propose_disposal(user, item, proposal.proposal, proposal.reason)
                 flash(f"已提交鉴定意见：{item.archival_code}")
         except DomainError as exc:
             db().rollback()
@@ -195,13 +209,11 @@ def work_sections(user, session):
 @login_required
 def fonds_page():
     """Administrators set each organisation's 全宗号 and its 机构(问题)代码 (one per line: 代码 名称 [股室代码])."""
-    from pydantic import ValidationError
-
     from ..permissions import require_admin
     from .archive_api import FondsIn, save_fonds
 
     require_admin(signed_in_user())
-    error = None
+    error, status = None, 200
     if request.method == "POST":
         units = []
         for line in request.form.get("units", "").splitlines():
@@ -210,25 +222,22 @@ def fonds_page():
                 units.append({"code": parts[0].upper(), "name": parts[1] if len(parts) > 1 else parts[0],
                               "department": parts[2] if len(parts) > 2 else None})
         try:
-            save_fonds(FondsIn(department=request.form.get("department", ""),
-                               code=request.form.get("code", "").upper(), units=units))
+            save_fonds(validate_form(FondsIn, {"department": request.form.get("department", ""),
+                                               "code": request.form.get("code", "").upper(), "units": units}))
             flash("全宗号已保存")
             return redirect(url_for("archive_pages.fonds_page"))
-        except ValidationError as exc:
-            error = "格式错误：" + "; ".join(str(e["msg"]) for e in exc.errors()[:3])
         except DomainError as exc:
             db().rollback()
-            error = exc.message
+            error, status = exc.message, status_of(exc)
     depts = organisations(db())
-    return render_template("ui/archive/fonds.html", fonds=archive().fondses.all(), departments=depts, error=error)
+    return render_template("ui/archive/fonds.html", fonds=archive().fondses.all(), departments=depts,
+                           error=error), status
 
 
 @bp.post("/archive/items/<int:item_id>/metadata")
 @login_required
 def metadata_page(item_id: int):
     """An archivist corrects the descriptive metadata (题名, 文件编号, 责任者, 日期, 文种, 备注); audited."""
-    from pydantic import ValidationError
-
     from .archive_api import MetadataPatch
 
     svc = archive()
@@ -236,12 +245,10 @@ def metadata_page(item_id: int):
     fields = {k: request.form.get(k, "").strip() for k in svc.EDITABLE if k in request.form}
     if fields.get("doc_date") == "":
         fields.pop("doc_date")
+    data = validate_form(MetadataPatch, fields)
     try:
-        data = MetadataPatch.model_validate(fields)
         svc.update_metadata(signed_in_user(), item, data.model_dump(exclude_unset=True))
         flash("著录项已保存（已记入审计）")
-    except ValidationError as exc:
-        flash("著录项格式错误：" + "; ".join(str(e["msg"]) for e in exc.errors()[:3]))
     except DomainError as exc:
         db().rollback()
         flash(exc.message)

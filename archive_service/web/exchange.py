@@ -27,7 +27,7 @@ from ..models import User
 from . import exchange_schemas as xs
 from . import mywork
 from .api import api_login_required
-from .apispec import operation, validate
+from .apispec import operation, query_dict, validate, validate_form
 from .context import current_user, db, runtime
 from .errors import status_of
 from .pages import login_required
@@ -220,7 +220,7 @@ def claims_page():
 @login_required
 def claim_form(push_id: int):
     try:
-        p = exchange().claim(_me(), push_id, request.form.get("note", ""))
+        p = exchange().claim(_me(), push_id, validate_form(xs.ClaimInput, query_dict(xs.ClaimInput, request.form)).note)
     except DomainError as exc:
         db().rollback()
         return render_template("ui/exchange/claims.html", pushes=exchange().pushes(_me()),
@@ -358,9 +358,9 @@ def revocation_page(revocation_id: int):
     if request.method == "POST":
         form = request.form
         try:
-            handling.act(user, revocation_id, form.get("action", ""), note=form.get("note", ""),
-                         outcome=form.get("outcome", ""), result=form.get("result", ""),
-                         version_sha256=form.get("version_sha256", ""))
+            body = validate_form(xs.RevocationAction, query_dict(xs.RevocationAction, form))
+            handling.act(user, revocation_id, body.action, note=body.note, outcome=body.outcome, result=body.result,
+                         version_sha256=body.version_sha256)
         except DomainError as exc:
             db().rollback()
             error, status = exc.message, status_of(exc)

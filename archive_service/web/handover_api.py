@@ -172,15 +172,20 @@ def list_handovers():
            responses={201: HandoverOut}, errors=(403, 404, 409))
 def create_handover(body: NewHandover):
     svc = service()
+    h = create_from(svc, body)
+    db().commit()
+    return jsonify(handover_json(svc, h)), 201
+
+
+def create_from(svc: HandoverService, body: NewHandover) -> Handover:
+    """A draft manifest of the listed items, those the selection picks and those the query finds."""
     user = signed_in_user()
     ids = list(body.items)
     if body.select is not None:
         ids += svc.items_by(user, body.select.fonds, body.select.year, body.select.retention, body.select.unit)
     if body.query:
         ids += svc.items_matching(user, body.query)
-    h = svc.create(user, body.name, body.description, body.to_department, ids, body.purpose)
-    db().commit()
-    return jsonify(handover_json(svc, h)), 201
+    return svc.create(user, body.name, body.description, body.to_department, ids, body.purpose)
 
 
 @bp.get("/<int:handover_id>")

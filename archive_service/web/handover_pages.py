@@ -7,17 +7,32 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..archive.models import RETENTIONS
 from ..directory import organisations
-from ..errors import DomainError
+from ..errors import DomainError, Unprocessable
 from ..handover.models import PURPOSES, STATES
 from ..handover.service import organisation
 from ..permissions import has_role
 from . import mywork
+from .apispec import query_dict, validate_form
 from .context import db, signed_in_user
-from .handover_api import handover_json, lock_records, service
+from .handover_api import (
+    HandoverAction,
+    HandoverPatch,
+    ItemSelection,
+    NewHandover,
+    create_from,
+    handover_json,
+    lock_records,
+    service,
+)
 from .pages import login_required
 
 bp = Blueprint("handover_pages", __name__)
 ACTION_LABELS = {"submit": "提交", "sign": "签署", "receive": "接收并检验", "accept": "同意接收", "reject": "退回"}
+
+
+def _ids(text: str | None) -> list[str]:
+    """The item ids of a form field: separated by commas (either width) or spaces."""
+    return [x for x in (text or "").replace("，", ",").replace(" ", ",").split(",") if x.strip()]
 
 
 def _int(value):
@@ -35,15 +50,12 @@ def index():
     org = organisation(user.department)
     if request.method == "POST":
         form = request.form
-        ids = [int(x) for x in form.get("items", "").replace("，", ",").replace(" ", ",").split(",") if x.isdigit()]
+        select = query_dict(ItemSelection, form)
+        query = form.get("query", "").strip()
+        body = validate_form(NewHandover, {**query_dict(NewHandover, form), "items": _ids(form.get("items")),
+                                           "select": select or None, "query": query or None})
         try:
-            if form.get("fonds") or form.get("year") or form.get("retention"):
-                ids += svc.items_by(user, form.get("fonds") or None, _int(form.get("year")),
-                                    form.get("retention") or None)
-            if form.get("query", "").strip():
-                ids += svc.items_matching(user, form["query"])
-            h = svc.create(user, form.get("name", ""), form.get("description", ""), form.get("to_department", ""),
-                           ids, form.get("purpose") or "transfer")
+            h = create_from(svc, body)
             db().commit()
             return redirect(url_for("handover_pages.show", handover_id=h.id))
         except DomainError as exc:
@@ -84,17 +96,21 @@ def show(handover_id: int):
 def act(handover_id: int):
     svc = service()
     user = signed_in_user()
-    action = request.form.get("action", "")
+    try:
+        exceptions = json.loads(request.form.get("exceptions") or "[]")
+    except ValueError:
+        raise Unprocessable("例外说明：格式不正确（应为 JSON 列表）", field="exceptions") from None
+    body = validate_form(HandoverAction, {**query_dict(HandoverAction, request.form), "exceptions": exceptions})
+    action = body.action
     try:
         h = svc.get(user, handover_id)
-        exceptions = json.loads(request.form.get("exceptions") or "[]")
-        svc.act(user, h, action, request.form.get("reason", ""), exceptions)
+        svc.act(user, h, action, body.reason, [e.model_dump() for e in body.exceptions])
         db().commit()
         lock_records(svc, h)
         flash(f"已{ACTION_LABELS.get(action, action)}，当前状态：{h.state_label}")
-    except (DomainError, ValueError) as exc:
+    except DomainError as exc:
         db().rollback()
-        flash(getattr(exc, "message", None) or str(exc))
+        flash(exc.message)
     return redirect(url_for("handover_pages.show", handover_id=handover_id))
 
 
@@ -104,10 +120,10 @@ def edit(handover_id: int):
     """The sender changes a draft's items, or makes a rejected manifest's next revision."""
     svc = service()
     user = signed_in_user()
-    ids = [int(x) for x in request.form.get("items", "").replace("，", ",").replace(" ", ",").split(",") if x.isdigit()]
+    body = validate_form(HandoverPatch, {"items": _ids(request.form.get("items")) or None})
     try:
         h = svc.get(user, handover_id)
-        svc.edit(user, h, ids or None)
+        svc.edit(user, h, body.items)
         db().commit()
         flash(f"已修改，当前为第 {h.revision} 版")
     except DomainError as exc:

@@ -8,7 +8,7 @@ from ..errors import DomainError, Forbidden, NotFound, Unprocessable
 from ..permissions import issuing_organisation, require_admin
 from ..signoff import ACTIONS, CHAIN_ACTIONS
 from . import mywork
-from .apispec import parse_form
+from .apispec import parse_form, query_dict, validate_form
 from .context import current_user, db, runtime, signed_in_user
 from .errors import status_of
 from .letters_common import (
@@ -21,7 +21,7 @@ from .letters_common import (
     letters,
     verification,
 )
-from .letters_schemas import AgencyCodeSet
+from .letters_schemas import AgencyCodeSet, LetterAction
 from .pages import login_required
 from .services import services
 from .transfer import send_audited
@@ -153,10 +153,9 @@ def _handlers(item):
 def act(letter_id: int):
     user, service = current_user(), letters()
     letter = service.get(user, letter_id)
-    action = request.form.get("action", "")
-    sha = request.form.get("version_sha256", "")
-    opinion = request.form.get("opinion", "")
     try:
+        body = validate_form(LetterAction, query_dict(LetterAction, request.form))
+        action, sha, opinion = body.action, body.version_sha256, body.opinion or ""
         if action == "register":
             number = issuing().register(user, letter, sha)
             flash(f"已登记，发文字号：{number}")

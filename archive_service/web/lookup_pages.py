@@ -10,8 +10,9 @@ from ..lookup.models import DECISIONS, FORMS
 from ..lookup.service import TRIGRAM
 from ..permissions import has_role
 from . import mywork
+from .apispec import query_dict, validate_form
 from .context import db, signed_in_user
-from .lookup_api import _granted, _pdf, access_json, draft_letter, lookups
+from .lookup_api import LookupAction, NewLookup, _granted, _pdf, access_json, draft_letter, lookups
 from .pages import login_required
 
 bp = Blueprint("lookup_pages", __name__)
@@ -42,10 +43,10 @@ def create():
     user = signed_in_user()
     svc = lookups()
     f = request.form
-    items = [(i, f.get(f"form_{i}", "view")) for i in (_int(v) for v in f.getlist("item_id")) if i]
+    body = validate_form(NewLookup, {**query_dict(NewLookup, f), "items": [
+        {"item_id": v, "form": f.get(f"form_{v}") or "view"} for v in f.getlist("item_id") if v]})
     try:
-        req = svc.create(user, [(i, form if form in FORMS else "view") for i, form in items],
-                         f.get("purpose", "")[:2000], _int(f.get("days")) or 5, f.get("contact", "")[:100])
+        req = svc.create(user, [(i.item_id, i.form) for i in body.items], body.purpose, body.days, body.contact)
     except DomainError as exc:
         db().rollback()
         flash(exc.message)
@@ -75,10 +76,9 @@ def act(lookup_id: int):
     user = signed_in_user()
     svc = lookups()
     f = request.form
-    action = f.get("action", "")
-    items = [i for i in (_int(v) for v in f.getlist("item")) if i]
+    body = validate_form(LookupAction, {**query_dict(LookupAction, f), "items": [v for v in f.getlist("item") if v]})
     try:
-        svc.act(user, svc.get(user, lookup_id), action, items, f.get("reason", "")[:500], _int(f.get("days")))
+        svc.act(user, svc.get(user, lookup_id), body.action, list(body.items), body.reason, body.days)
         flash("已办理")
     except DomainError as exc:
         db().rollback()

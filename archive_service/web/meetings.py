@@ -17,8 +17,9 @@ from .. import permissions
 from ..directory import all_users, departments_by_kind, find_department_ref, find_user_by_name
 from ..errors import DomainError, Unprocessable
 from ..models import Department, User
+from . import meetings_schemas as ms
 from . import mywork
-from .apispec import validate
+from .apispec import parse_form, validate, validate_form
 from .context import db, runtime, signed_in_user
 from .errors import status_of
 from .meetings_schemas import DeadlineQuery, MeetingInput
@@ -151,7 +152,8 @@ def upload_material(meeting_id: int):
     svc = meetings()
     meeting = svc.manageable(signed_in_user(), meeting_id)
     upload = open_upload(missing="请选择要上传的会议材料")
-    row = svc.add_material(signed_in_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
+    fields = upload.fields_as(ms.MaterialFields)
+    row = svc.add_material(signed_in_user(), meeting, upload.part, upload.filename, fields.title)
     upload.finish()
     return _back(meeting_id, f"已添加会议材料：{row.document.title}")
 
@@ -169,9 +171,11 @@ def send(meeting_id: int):
 def attendance(meeting_id: int):
     svc = meetings()
     meeting = svc.manageable(signed_in_user(), meeting_id)
-    entries = [{"participant": p.id, "attendance": request.form.get(f"att_{p.id}", ""),
-                "name": request.form.get(f"name_{p.id}", "")} for p in meeting.participants]
-    svc.record_attendance(signed_in_user(), meeting, entries)
+    form = request.form
+    entries = [{"participant": p.id, **({"attendance": form[f"att_{p.id}"]} if form.get(f"att_{p.id}") else {}),
+                **({"name": form[f"name_{p.id}"]} if form.get(f"name_{p.id}") else {})} for p in meeting.participants]
+    data = validate_form(ms.AttendanceInput, {"entries": entries})
+    svc.record_attendance(signed_in_user(), meeting, [e.model_dump() for e in data.entries])
     return _back(meeting_id, "出席情况已登记")
 
 
@@ -179,7 +183,8 @@ def attendance(meeting_id: int):
 @login_required
 def cancel(meeting_id: int):
     svc = meetings()
-    svc.cancel(signed_in_user(), svc.manageable(signed_in_user(), meeting_id), request.form.get("reason", ""))
+    meeting = svc.manageable(signed_in_user(), meeting_id)
+    svc.cancel(signed_in_user(), meeting, parse_form(ms.CancelInput).reason)
     return _back(meeting_id, "会议已取消")
 
 
@@ -191,8 +196,10 @@ def draft_minutes(meeting_id: int):
     error, status = None, 200
     if request.method == "POST":
         decisions = [line for line in request.form.get("decisions", "").splitlines() if line.strip()]
+        title = request.form.get("title")
         try:
-            svc.draft(signed_in_user(), meeting, decisions, request.form.get("title"))
+            data = validate_form(ms.MinutesInput, {"decisions": decisions, **({"title": title} if title else {})})
+            svc.draft(signed_in_user(), meeting, data.decisions, data.title)
         except DomainError as exc:
             db().rollback()
             error, status = exc.message, status_of(exc)

@@ -99,7 +99,8 @@ def api_material(meeting_id: int):
     svc = meetings()
     meeting = svc.manageable(signed_in_user(), meeting_id)
     upload = open_upload()
-    row = svc.add_material(signed_in_user(), meeting, upload.part, upload.filename, upload.fields.get("title"))
+    row = svc.add_material(signed_in_user(), meeting, upload.part, upload.filename,
+                           upload.fields_as(ms.MaterialFields).title)
     upload.finish()
     return jsonify({"document_id": row.document_id, "title": row.document.title}), 201
 

@@ -69,10 +69,19 @@ class MinutesInput(Input):
     title: Annotated[str, Field(max_length=200)] | None = None
 
 
-class MaterialUpload(BaseModel):
-    """multipart/form-data：file（材料文件）与 title（标题，可选）"""
+class CancelInput(Input):
+    reason: Annotated[str, Field(min_length=1, max_length=500, description="取消原因（通知参会单位）")]
+
+
+class MaterialFields(BaseModel):
+    """The form fields of a material upload (besides the file)."""
 
     title: Annotated[str, Field(max_length=300)] | None = None
+
+
+class MaterialUpload(MaterialFields):
+    """multipart/form-data：file（材料文件）与 title（标题，可选）"""
+
     file: bytes = Field(json_schema_extra={"type": "string", "format": "binary"})
 
 

@@ -8,14 +8,14 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 from .. import activity
 from ..clock import local_time
 from ..directory import liaison_directory, liaison_gaps
-from ..errors import BadRequest, DomainError, RateLimited, Unauthorized
+from ..errors import DomainError, RateLimited, Unauthorized, Unprocessable
 from . import mywork
-from .apispec import parse_query
+from .apispec import parse_form, parse_query
 from .context import authenticate, check_csrf, current_user, db, runtime, sign_in, signed_in_user
 from .errors import status_of
 from .paging import keyset_args
 from .redirects import same_site_path
-from .schemas import VersionQuery
+from .schemas import TokenRequest, TokenRevoke, VersionQuery
 from .services import services
 from .transfer import download_response, receive_upload
 from .upload_marks import streaming_upload
@@ -43,8 +43,9 @@ def login():
     if request.method == "POST":
         check_csrf(request.form.get("csrf_token"))
         try:
-            user = authenticate(request.form.get("username", ""), request.form.get("password", ""))
-        except (Unauthorized, RateLimited) as exc:
+            form = parse_form(TokenRequest)
+            user = authenticate(form.username, form.password)
+        except (Unauthorized, RateLimited, Unprocessable) as exc:
             error, status = exc.message, status_of(exc)
         else:
             sign_in(user)
@@ -124,11 +125,9 @@ def tokens():
     """The user's API tokens with their expiry; a new token is shown once, here."""
     user, auth, created = signed_in_user(), services().authenticator, None
     if request.method == "POST":
-        if request.form.get("revoke"):
-            try:
-                auth.revoke_token_id(user, int(request.form["revoke"]))
-            except ValueError:
-                raise BadRequest("令牌编号无效") from None
+        revoke = parse_form(TokenRevoke).revoke
+        if revoke is not None:
+            auth.revoke_token_id(user, revoke)
             flash("令牌已撤销")
             return redirect(url_for("pages.tokens"))
         created, row = auth.issue_token(user)

@@ -82,6 +82,11 @@ class TokenRequest(Input):
     password: Annotated[str, Field(max_length=1024, min_length=1)]
 
 
+class TokenRevoke(BaseModel):
+    """The token page's form: the token to revoke (none: issue a new token)."""
+    revoke: Id | None = None
+
+
 class Paging(Query):
     page: int = Field(default=1, ge=1, le=MAX_PAGE)
     size: int = Field(default=20, ge=1, le=100)
@@ -140,10 +145,15 @@ class SearchQuery(Paging):
     sort: Literal["relevance", "date"] = "relevance"
 
 
-class DocumentUpload(BaseModel):
-    """multipart/form-data：file（文件）与 title（标题，可选）"""
+class DocumentFields(BaseModel):
+    """The form fields of a document upload (besides the file)."""
 
     title: Annotated[str, Field(max_length=MAX_TITLE, description="标题，默认为文件名")] | None = None
+
+
+class DocumentUpload(DocumentFields):
+    """multipart/form-data：file（文件）与 title（标题，可选）"""
+
     file: Annotated[bytes, WithJsonSchema({"type": "string", "format": "binary"})]
 
 

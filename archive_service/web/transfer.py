@@ -8,6 +8,7 @@ from flask import Response, request
 
 from ..models import Document, DocumentVersion, User
 from .context import db, runtime
+from .schemas import DocumentFields
 from .services import services
 from .uploads import open_upload
 
@@ -19,10 +20,11 @@ def receive_upload(user: User, require_csrf: bool) -> Document:
     also follow the file: then it is checked after the bytes are stored)."""
     upload = open_upload(require_csrf)
     service = services().documents
-    service.check_upload(user, upload.filename, upload.fields.get("title"))  # fields sent before the file
+    early = upload.fields_as(DocumentFields)  # fields sent before the file
+    service.check_upload(user, upload.filename, early.title)
     stored, media_type = service.store_bytes(upload.part)
-    fields = upload.finish(allowed_after=frozenset({"title"}))
-    return service.create_from_stored(user, stored, media_type, upload.filename, fields.get("title"))
+    fields = upload.fields_as(DocumentFields, upload.finish(allowed_after=frozenset({"title"})))
+    return service.create_from_stored(user, stored, media_type, upload.filename, fields.title)
 
 
 def receive_version(user: User, doc_id: int) -> DocumentVersion:

@@ -17,14 +17,18 @@ views, before anything reads the body:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import BinaryIO, cast
+from typing import BinaryIO, TypeVar, cast
 
 from flask import Flask, g, request
+from pydantic import BaseModel
 
 from ..errors import TooLarge, Unprocessable
+from .apispec import validate_form
 from .context import check_csrf, current_user, runtime
 from .multipart import MultipartStream
 from .upload_marks import is_streaming_upload, streaming_upload, upload_kind
+
+M = TypeVar("M", bound=BaseModel)
 
 __all__ = ["FORM_OVERHEAD", "Upload", "file_limit", "init_app", "is_streaming_upload", "open_upload",
            "streaming_upload", "too_large", "upload_kind"]
@@ -53,6 +57,11 @@ class Upload:
     def fields(self) -> dict[str, str]:
         """The text fields sent before the file."""
         return self.form.fields
+
+    def fields_as(self, model: type[M], fields: dict[str, str] | None = None) -> M:
+        """The form fields (those sent so far, or ``fields``) as ``model``; 422 naming the first bad one."""
+        source = self.form.fields if fields is None else fields
+        return validate_form(model, {k: v for k, v in source.items() if k in model.model_fields and v != ""})
 
     def finish(self, allowed_after: frozenset[str] = frozenset()) -> dict[str, str]:
         """Read the rest of the body; a field other than ``allowed_after`` after the file is refused."""

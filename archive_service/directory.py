@@ -64,11 +64,11 @@ class Directory:
         self.actor = actor
         self.audit = AuditLog(session, clock)
 
-    def row(self, model: type[Department] | type[User] | type[Liaison], key: int):
-        """A department, user or liaison filing by id (404 when absent)."""
+    def row(self, model: type[Department] | type[User] | type[Liaison], key: int, missing: str | None = None):
+        """A department, user or liaison filing by id (404 with ``missing`` when absent)."""
         row = self.s.get(model, key)
         if row is None:
-            raise NotFound()
+            raise NotFound(missing)
         return row
 
     # -- departments -----------------------------------------------------------------------------

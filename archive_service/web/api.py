@@ -187,9 +187,7 @@ def liaison_file(body: s.LiaisonInput):
 @operation("撤回联络员备案（系统管理员，或本部门签发人、联络员）", responses={204: "已撤回"}, errors=(403,))
 def liaison_withdraw(liaison_id: int):
     actor = signed_in_user()
-    row = db().get(Liaison, liaison_id)
-    if row is None:
-        raise NotFound("联络员备案不存在")
+    row = services().directory(actor).row(Liaison, liaison_id, "联络员备案不存在")
     if not can_maintain_liaisons(actor, row.department):
         raise Forbidden("只有系统管理员或本部门的签发人、联络员可以撤回联络员备案")
     services().directory(actor).withdraw_liaison(row)

@@ -199,7 +199,7 @@ FORM_LABELS = {
     "item_id": "档案", "form": "调阅方式", "q": "查询", "proposal": "鉴定意见", "review_id": "鉴定记录",
     "retention": "保管期限", "unit": "机构（问题）代码", "ref": "文件", "description": "说明",
     "to_department": "接收单位", "fonds": "全宗号", "year": "年度", "query": "查询", "exceptions": "例外说明",
-    "version_sha256": "版本摘要", "revoke": "令牌编号", "outcome": "处理结果",
+    "version_sha256": "版本摘要", "revoke": "令牌编号", "info_id": "信息请求", "outcome": "处理结果",
     "result": "处理情况",
 }
 

@@ -247,7 +247,8 @@ def push_page(push_id: int):
             elif what == "answer":
                 answer = validate(xs.InfoAnswer, {"answer": form.get("answer", ""), "document_ids": ids})
                 exchange().get_push(user, push_id)
-                exchange().answer_info(user, int(form.get("info_id") or 0), answer.answer, answer.document_ids)
+                info = validate_form(xs.InfoTarget, query_dict(xs.InfoTarget, form))
+                exchange().answer_info(user, info.info_id, answer.answer, answer.document_ids)
                 done = "已答复，监管部门可见"
             else:
                 body = validate(xs.FeedbackInput, {

@@ -101,6 +101,11 @@ class InfoAsk(Input):
     question: Annotated[str, Field(max_length=5000, min_length=1, description="需要提供的审批信息")]
 
 
+class InfoTarget(BaseModel):
+    """The push page's answer form: the information request answered."""
+    info_id: Id
+
+
 class InfoAnswer(Input):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"answer": "现场核查记录见附件。", "document_ids": []}]})

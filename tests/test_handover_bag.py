@@ -118,3 +118,58 @@ def test_unsafe_packages_are_refused(rt, clients, county):
     _, zh = clients("zjj_leader")
     assert _import(c, zh, _evil_zip("bag/data/x")).status_code == 403
     assert _counts(rt) == before
+
+
+def test_imported_items_keep_their_code_when_the_receiving_fonds_can(rt, clients, county):
+    """The rule (handover.service.keepable_code): a package's 档号 is kept when it is well-formed, names
+    the receiving 全宗号 and one of its 机构代码, agrees with 保管期限 and is free; otherwise a new 档号 is
+    allocated and the original goes into 备注."""
+    import hashlib
+
+    from archive_service.archive.models import Fonds
+    from archive_service.models import User
+    from archive_service.permissions import issuing_organisation
+
+    c, zh, hid, ids = _built(rt, clients, n=3)
+    data = c.get(f"/api/v1/handovers/{hid}/package", headers=zh).data
+    with rt.factory() as s:
+        receiver = issuing_organisation(s.scalar(select(User).where(User.username == "archivist")).department)
+        fonds = s.scalar(select(Fonds).where(Fonds.department_id == receiver.id))
+        unit = fonds.units[0].code
+        sender_codes = [s.get(ArchiveItem, i).archival_code for i in ids]
+    free = f"{fonds.code}-WS·2025-D30-{unit}-0901"
+    wrong_term = f"{fonds.code}-WS·2025-D10-{unit}-0902"  # 保管期限 D10 while the item says D30
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        xml_name = next(n for n in z.namelist() if n.endswith("metadata/items.xml"))
+    tree = ET.fromstring(zipfile.ZipFile(io.BytesIO(data)).read(xml_name))
+    codes = tree.findall("item/档号")
+    codes[0].text, codes[1].text = free, wrong_term  # the third keeps the sender's (another fonds)
+    new_xml = ET.tostring(tree, encoding="utf-8", xml_declaration=True)
+
+    def change(name: str, body: bytes) -> bytes:
+        if name == xml_name:
+            return new_xml
+        if name.endswith("tagmanifest-sha256.txt"):
+            return b"".join((hashlib.sha256(new_xml).hexdigest().encode() + b"  metadata/items.xml\n")
+                            if line.endswith(b"metadata/items.xml") else line + b"\n"
+                            for line in body.splitlines() if line)
+        return body
+
+    _, ah = clients("archivist")
+    accepted = _import(c, ah, _rezip(data, change))
+    assert accepted.status_code == 201, accepted.get_json()
+    titles = [el.findtext("题名") for el in tree.findall("item")]
+    with rt.factory() as s:
+        by_title = {it.title: it for it in (s.get(ArchiveItem, i["id"]) for i in accepted.get_json()["items"])}
+        got = [by_title[t] for t in titles]
+        assert got[0].archival_code == free and "沿用原档号" in got[0].remarks
+        for item, original in ((got[1], wrong_term), (got[2], sender_codes[2])):
+            assert item.archival_code not in (free, original) and item.fonds == fonds.code
+            assert f"原档号 {original}" in item.remarks
+    # the same package again: the kept code is no longer free, so a new one is allocated
+    again = _import(c, ah, _rezip(data, change))
+    assert again.status_code == 201, again.get_json()
+    with rt.factory() as s:
+        first = next(it for it in (s.get(ArchiveItem, i["id"]) for i in again.get_json()["items"])
+                     if it.title == titles[0])
+        assert first.archival_code != free and f"原档号 {free}" in first.remarks

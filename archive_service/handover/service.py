@@ -442,6 +442,24 @@ def handover_for(rt, session: Session, pdf_signer: PdfSigner | None = None, arch
 
 
 
+def keepable_code(archive, org: Department, code: str, retention: str) -> str | None:
+    """The package's 档号 when the receiving fonds can keep it, else None (a new one is allocated and
+    the original goes into 备注). Kept when it is well-formed, names the receiving organisation's
+    全宗号 and one of its 机构（问题）代码, agrees with the item's 保管期限, and no item has it yet."""
+    from ..archive.codes import code_problem, parse_code
+
+    if not code or code_problem(code):
+        return None
+    parsed = parse_code(code)
+    fonds = archive.fondses.for_department(org)
+    if parsed.fonds != fonds.code or parsed.retention != retention \
+            or parsed.unit not in {u.code for u in fonds.units}:
+        return None
+    if archive.s.scalar(select(ArchiveItem.id).where(ArchiveItem.archival_code == code).limit(1)) is not None:
+        return None
+    return code
+
+
 def import_package(svc: HandoverService, archive, user: User, package) -> Handover:
     """Create the items of a validated BagIt package in the user's organisation and a received manifest
     (receipt checks run) for them. ``archive`` is the archive service; the caller commits."""
@@ -475,9 +493,11 @@ def import_package(svc: HandoverService, archive, user: User, package) -> Handov
             doc_number=md.get("文件编号", ""), responsible=md.get("责任者", "") or source, doc_date=doc_date,
             doc_type=md.get("文种", ""), kind_label="移交接收", parts=parts)
         retention = md.get("保管期限", "")
-        item = archive.file(user, bundle, retention, None, title=md.get("题名"),
-                            remarks=f"原档号 {md.get('档号', '')}（{source}移交）"[:300], trigger="import",
-                            action="archive.import")
+        original = md.get("档号", "").strip()
+        kept = keepable_code(archive, org, original, retention)
+        remarks = f"{source}移交，沿用原档号" if kept else f"原档号 {original}（{source}移交）"
+        item = archive.file(user, bundle, retention, None, title=md.get("题名"), archival_code=kept,
+                            remarks=remarks[:300], trigger="import", action="archive.import")
         item_ids.append(item.id)
     now = svc.clock.now()
     h = Handover(name=f"接收{source}移交数据包", description=package.info.get("External-Description", ""),

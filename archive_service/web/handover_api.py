@@ -312,7 +312,8 @@ def package(handover_id: int):
 @streaming_upload()
 @api_login_required
 @operation("导入 BagIt 数据包（ZIP）：先校验包和每个摘要，篡改、不完整或不安全的包 422 并指出文件和检测项，"
-           "不建任何数据；通过后建档并生成已接收待检的清单", form=PackageUpload, responses={201: HandoverOut},
+           "不建任何数据；通过后建档并生成已接收待检的清单。原档号规范、属本单位全宗和机构代码、与保管期限一致且未被占用时沿用，"
+           "否则重新编档号并在备注中记录原档号", form=PackageUpload, responses={201: HandoverOut},
            errors=(403, 422))
 def import_bag():
     import uuid

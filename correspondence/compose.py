@@ -105,6 +105,11 @@ def _title_lines(title: str, face: Face) -> list[str]:
     return break_lines(title, lambda s: face.width(s, L.TITLE_PT), L.BODY_W * L.MM, units=words)
 
 
+def _repeats(title: str, masthead: str) -> bool:
+    a, b = "".join(title.split()), "".join(masthead.split())
+    return a in b or b in a
+
+
 def _masthead(spec: RenderSpec, variant: dict) -> str:
     return spec.masthead or variant["masthead"].format(issuer=spec.issuer)
 
@@ -131,7 +136,7 @@ def _header_texts(spec: RenderSpec, variant: dict, h: L.Header) -> list[HeaderTe
     elif spec.number:
         out.append(HeaderText(h.number_top, spec.number, align="center"))
     if h.second_line_top is not None:
-        top = h.second_line_top if spec.number else h.number_top
+        top = h.second_line_top
         out.append(HeaderText(top, spec.printer or spec.issuer, align="left", inset=cp))
         out.append(HeaderText(top, cn_date(spec.date), align="right", inset=cp))
     return out
@@ -159,18 +164,29 @@ def _flow(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]:
     cp = L.CHAR_PITCH
     cs = L.BODY_CHAR_SPACE_PT
     paras: list[Para] = []
-    if spec.title:
-        paras.append(Para("title", spec.title, "title", L.TITLE_PT, "center",
-                          forced=_title_lines(spec.title, f["title"]), keep_with_next=True))
+    title = spec.title
+    if spec.kind == "minutes" and title and _repeats(title, _masthead(spec, variant)):
+        title = ""   # the 纪要's masthead already names it: no repeated title
+    if title:
+        paras.append(Para("title", title, "title", L.TITLE_PT, "center",
+                          forced=_title_lines(title, f["title"]), keep_with_next=True))
         paras.append(Para("blank"))
     if variant["addressee"] and spec.to:
         paras.append(Para("addressee", "、".join(spec.to) + "：", align="left", char_space=cs,
                           names=tuple(spec.to)))
+    minutes = spec.kind == "minutes"
     for text in spec.body:
         level = heading_level(text)
         role = HEADING_ROLES[level]
         # a run-in heading ("（一）关于…。正文…"): only its first sentence takes the heading font
         run_in = text.find("。") + 1 if role != "fangsong" else 0
+        if minutes and role != "fangsong":
+            # a 纪要 decision: the run-in heading ends at the first 。 or ：; a decision of one sentence is
+            # body text (仿宋); a line without a sentence end is a heading of its own
+            ends = [i for i in (text.find("。"), text.find("：")) if i >= 0]
+            run_in = min(ends) + 1 if ends else 0
+            if run_in == len(text.rstrip()):
+                role, run_in = "fangsong", 0
         if 0 < run_in < len(text):
             paras.append(Para(f"heading{level}", text, "fangsong", first_x=2 * cp, label=run_in, label_role=role,
                               char_space=cs))
@@ -209,7 +225,8 @@ def _colophon(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]
     cp = L.COLOPHON_PT * L.PT
     rows: list[Para] = []
     if spec.cc:
-        rows.append(Para("cc", "抄送：" + "，".join(spec.cc) + "。", size=L.COLOPHON_PT, first_x=cp, cont_x=4 * cp,
+        label = "分送：" if spec.kind == "minutes" else "抄送："   # a 纪要 is distributed (分送) to participants
+        rows.append(Para("cc", label + "，".join(spec.cc) + "。", size=L.COLOPHON_PT, first_x=cp, cont_x=4 * cp,
                          right_inset=cp, align="left", names=tuple(spec.cc)))
     if variant["colophon_printer"]:
         pd = spec.print_date or spec.date
@@ -290,7 +307,8 @@ def compose(spec: RenderSpec, fonts: FontConfig | None = None) -> Plan:
     f = load_faces(fonts)
     variant = format_for(spec.kind)
     head = L.header(variant, _masthead(spec, variant),
-                    extra_lines=1 if spec.signer and variant["rule"] == "double" else 0)
+                    extra_lines=1 if spec.signer and variant["rule"] == "double" else 0,
+                    has_number=bool(spec.number))
     paras = _flow(spec, variant, f)
     colophon = _colophon(spec, variant, f)
     for p in paras + colophon:

@@ -100,7 +100,7 @@ class MinutesService:
             raise Unprocessable("请至少填写一项会议议定事项")
         if any(len(d) > 2000 for d in items):
             raise Unprocessable("每项议定事项不超过 2000 字")
-        topics = "；".join(t.title for t in meeting.topics)
+        topics = "、".join(t.title.rstrip("。；;，,、") for t in meeting.topics)
         place = f"在{meeting.location}" if meeting.location else ""
         intro = (f"{cn_date(meeting.meeting_date)}，{meeting.chair.full_name}{place}主持召开{meeting.kind_label}，"
                  f"研究{topics}等议题。现将会议议定事项纪要如下：")

@@ -150,7 +150,7 @@ def test_colophon_rules_and_rows(minutes):
     assert abs(_mm(black[-1]["bottom"]) - 262) <= 0.5  # the last rule lies on the 版心's bottom edge
     assert black[0]["height"] > black[1]["height"] < black[2]["height"]
     text = last.extract_text()
-    assert "抄送：县人民政府办公室。" in text and "2026年3月13日印发" in text
+    assert "分送：县人民政府办公室。" in text and "2026年3月13日印发" in text
 
 
 def test_every_font_is_an_embedded_subset(letter, minutes):

@@ -112,8 +112,9 @@ def _first_slot_below(y: float) -> int:
     return max(0, round((y - TOP) / LINE_PITCH + TITLE_GAP_LINES))
 
 
-def header(variant: dict, masthead_text: str, extra_lines: int = 0) -> Header:
-    """``extra_lines``: header lines below the 发文字号 line (信函格式: 签发人)."""
+def header(variant: dict, masthead_text: str, extra_lines: int = 0, has_number: bool = True) -> Header:
+    """``extra_lines``: header lines below the 发文字号 line (信函格式: 签发人). ``has_number``: False when a
+    纪要 has no 期号: its issuer/date line takes the number's line and the red rule follows 4 mm below it."""
     size = masthead_size_pt(masthead_text, variant["masthead_max_char_mm"])
     mtop = variant["masthead_top_mm"] + (0 if variant["masthead_from"] == "page" else TOP)
     mbottom = mtop + size * PT
@@ -135,7 +136,7 @@ def header(variant: dict, masthead_text: str, extra_lines: int = 0) -> Header:
         number_top = mbottom + NUMBER_GAP_BELOW_MASTHEAD_LINES * LINE_PITCH + (LINE_PITCH - body_em) / 2
         last_bottom = number_top + body_em
         if variant.get("issuer_date_line"):
-            second = number_top + LINE_PITCH
+            second = number_top + LINE_PITCH if has_number else number_top
             last_bottom = second + body_em
         rule_top = last_bottom + RULE_GAP_BELOW_NUMBER
         rules.append(Rule(LEFT, rule_top, BODY_W, RED_RULE))

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import CursorResult, func, or_, select, update
+from sqlalchemy import CursorResult, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from archive_service import permissions
@@ -257,27 +257,48 @@ class ExchangeService:
 
     def auto_claim(self, limit: int = 5000) -> int:
         """Claim every push still unclaimed after its due day (the due day is still the regulator's),
-        marked 系统自动认领 with the time; both sides are notified. Safe with several workers."""
+        marked 系统自动认领 with the time; both sides are notified. Safe with several workers: the due
+        rows are locked (SKIP LOCKED on PostgreSQL) and updated only while still unclaimed. In bulk: one
+        UPDATE, one query for the grants, one insert of notifications and one audit batch per pass."""
         today, now = self.clock.today(), self.clock.now()
         ids = list(self.s.scalars(select(Push.id).where(Push.state == "unclaimed", Push.due_on < today)
                                   .order_by(Push.id).limit(limit).with_for_update(skip_locked=True)))
-        count = 0
-        for push_id in ids:
-            done = cast(CursorResult, self.s.execute(
-                update(Push).where(Push.id == push_id, Push.state == "unclaimed").values(
-                    state="auto_claimed", claimed_at=now).execution_options(synchronize_session=False)))
-            if done.rowcount != 1:
-                continue
-            p = self.s.get_one(Push, push_id)
-            self.s.refresh(p)
-            self._grant(p)
+        if not ids:
+            return 0
+        claimed: list[int] = []
+        for chunk in range(0, len(ids), 500):
+            part = ids[chunk:chunk + 500]
+            claimed += list(self.s.scalars(
+                update(Push).where(Push.id.in_(part), Push.state == "unclaimed")
+                .values(state="auto_claimed", claimed_at=now).returning(Push.id)
+                .execution_options(synchronize_session=False)))
+        if not claimed:
+            return 0
+        pushes = list(self.s.scalars(select(Push).where(Push.id.in_(claimed)).order_by(Push.id).options(
+            selectinload(Push.regulator),
+            selectinload(Push.record).selectinload(ApprovalRecord.matter),
+            selectinload(Push.record).selectinload(ApprovalRecord.documents))))
+        wanted = {(rd.document_id, p.regulator_id) for p in pushes for rd in p.record.documents}
+        if wanted:
+            have = {(d, g) for d, g in self.s.execute(select(DocumentGrant.document_id, DocumentGrant.department_id)
+                                                      .where(DocumentGrant.reason == "push",
+                                                             DocumentGrant.document_id.in_({d for d, _ in wanted})))}
+            for doc_id, dept_id in sorted(wanted - have):
+                self.s.add(DocumentGrant(document_id=doc_id, department_id=dept_id, reason="push",
+                                         granted_at=now, until=None))
+        notes = []
+        for p in pushes:
             msg = (f"审批结果推送已由系统自动认领（逾{PUSH_DAYS}个工作日未认领）：{p.record.matter.name}"
                    f"（{p.record.applicant}）")
-            self._notify(p.regulator_id, msg, push=p)
-            self._notify(p.record.department_id, f"{p.regulator.name}：{msg}", push=p)
-            self.audit.record(None, "exchange.auto_claimed", "push", p.id, {"due_on": p.due_on.isoformat()})
-            count += 1
-        return count
+            notes.append({"department_id": p.regulator_id, "push_id": p.id, "message": msg[:500],
+                          "created_at": now})
+            notes.append({"department_id": p.record.department_id, "push_id": p.id,
+                          "message": f"{p.regulator.name}：{msg}"[:500], "created_at": now})
+        self.s.execute(insert(ExchangeNotification), notes)
+        self.s.flush()
+        self.audit.record_many(None, [("exchange.auto_claimed", "push", p.id, {"due_on": p.due_on.isoformat()})
+                                      for p in pushes])
+        return len(pushes)
 
     def _grant(self, p: Push) -> None:
         for rd in p.record.documents:

@@ -100,6 +100,11 @@ def act(handover_id: int):
         exceptions = json.loads(request.form.get("exceptions") or "[]")
     except ValueError:
         raise Unprocessable("例外说明：格式不正确（应为 JSON 列表）", field="exceptions") from None
+    try:
+        exceptions += _ticked_exceptions(request.form)
+    except DomainError as exc:
+        flash(exc.message)  # nothing changed: the page shows the report again with the message
+        return redirect(url_for("handover_pages.show", handover_id=handover_id))
     body = validate_form(HandoverAction, {**query_dict(HandoverAction, request.form), "exceptions": exceptions})
     action = body.action
     try:
@@ -112,6 +117,20 @@ def act(handover_id: int):
         db().rollback()
         flash(exc.message)
     return redirect(url_for("handover_pages.show", handover_id=handover_id))
+
+
+def _ticked_exceptions(form) -> list[dict]:
+    """The report table's ticked "作为例外" boxes (``item_id:check``) with their reasons."""
+    out = []
+    for key in form.getlist("exception"):
+        item_id, _, check = key.partition(":")
+        if not item_id.isdigit() or not check:
+            raise Unprocessable("例外说明：检测项不正确", field="exception")
+        reason = (form.get(f"reason:{key}") or "").strip()
+        if not reason:
+            raise Unprocessable("勾选为例外的检测项须写明理由", field=f"reason:{key}")
+        out.append({"item_id": int(item_id), "check": check, "reason": reason})
+    return out
 
 
 @bp.post("/handovers/<int:handover_id>/edit")

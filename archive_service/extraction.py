@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -89,16 +89,21 @@ class ExtractionProgress:
         return self.documents - self.waiting
 
 
-def progress_of(session: Session, document_ids: list[int]) -> ExtractionProgress:
-    """Extraction and OCR progress of ``document_ids`` (for an import's progress bar)."""
-    if not document_ids:
+def progress_of(session: Session, document_ids: list[int] | Select) -> ExtractionProgress:
+    """Extraction and OCR progress of ``document_ids`` (a list, or a select of document ids: the files
+    of one archive import) — for an import's progress bar."""
+    if isinstance(document_ids, Select):
+        count = session.scalar(select(func.count()).select_from(document_ids.subquery())) or 0
+    else:
+        count = len(set(document_ids))
+    if not count:
         return ExtractionProgress(0, 0, 0, 0)
     waiting, done, total = session.execute(
         select(func.count(func.distinct(ExtractionJob.document_id)),
                func.coalesce(func.sum(ExtractionJob.pages_done), 0),
                func.coalesce(func.sum(ExtractionJob.pages_total), 0))
         .where(ExtractionJob.document_id.in_(document_ids))).one()
-    return ExtractionProgress(len(set(document_ids)), int(waiting), int(done), int(total))
+    return ExtractionProgress(count, int(waiting), int(done), int(total))
 
 
 def store_extraction(session: Session, clock: Clock, version_id: int, document_id: int,

@@ -52,6 +52,8 @@ def make_record(session: Session, doc, dept: Department, text, grants: list[int]
         "catalogue": bool(doc.catalogue), "date": doc.created_at, "year": doc.created_at.year,
         "retention": "", "body": text.text if text is not None else "", "revision": doc.revision,
         "extraction": text.status if text is not None else "pending",
+        # where each page's text ends (OCR'd scans): a hit names the page of its match
+        "page_ends": list(text.page_ends) if text is not None and getattr(text, "page_ends", None) else None,
     }
     kind_extenders = extenders.get(doc.kind)
     if kind_extenders:
@@ -166,7 +168,8 @@ def load_records(session: Session, store: ObjectStore, clock: Clock, doc_ids: li
     if not doc_ids:
         return []
     rows = session.execute(
-        select(*DOC_COLUMNS, DocumentVersion.id.label("version_id"), TextExtraction.status, TextExtraction.text)
+        select(*DOC_COLUMNS, DocumentVersion.id.label("version_id"), TextExtraction.status, TextExtraction.text,
+               TextExtraction.page_ends)
         .join(DocumentVersion, and_(DocumentVersion.document_id == Document.id,
                                     DocumentVersion.number == Document.current_version))
         .outerjoin(TextExtraction, TextExtraction.version_id == DocumentVersion.id)

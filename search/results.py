@@ -5,6 +5,7 @@ the same marks. Everything outside ``<mark>`` is HTML-escaped.
 """
 from __future__ import annotations
 
+import bisect
 import html
 import re
 from dataclasses import dataclass, field
@@ -31,6 +32,7 @@ class Hit:
     full_access: bool
     record: dict  # the stored record without its body
     score: float = 0.0
+    page: int | None = None  # the page of the first match, when the text knows its pages (an OCR'd scan)
 
 
 @dataclass
@@ -153,12 +155,23 @@ def snippet(body: str, pq: ParsedQuery, width: int = SNIPPET_CHARS) -> str:
     return ("…" if start else "") + _mark(shown[start:end], inside) + ("…" if end < len(shown) else "")
 
 
+def page_of_match(body: str, page_ends: list[int] | None, pq: ParsedQuery) -> int | None:
+    """The page (1-based) where the body's first match lies; ``page_ends``: where each page's text ends."""
+    if not body or not page_ends:
+        return None
+    first = _first(body, _pattern(pq, include_numbers=False))
+    if first is None:
+        return None
+    return min(bisect.bisect_right(page_ends, first), len(page_ends) - 1) + 1
+
+
 def make_hit(record: dict, pq: ParsedQuery, viewer: Viewer, score: float = 0.0) -> Hit:
     full = can_read(record, viewer)
     body = record.get("body", "")
-    meta = {k: v for k, v in record.items() if k != "body"}
+    meta = {k: v for k, v in record.items() if k not in ("body", "page_ends")}
     return Hit(str(record["id"]), highlight_title(record.get("title", ""), pq),
-               snippet(body, pq) if full else None, full, meta, score)
+               snippet(body, pq) if full else None, full, meta, score,
+               page_of_match(body, record.get("page_ends"), pq) if full else None)
 
 
 def facet_lists(raw: dict[str, dict]) -> dict[str, list[tuple]]:

@@ -15,10 +15,11 @@ from sqlalchemy import func, select
 
 from archive_service.archive.importer import Importer, zip_refusal
 from archive_service.archive.jobs import ArchiveJobs
-from archive_service.archive.models import ArchiveItem
+from archive_service.archive.models import ArchiveItem, ItemPart
 from archive_service.archive.service import archive_for
 from archive_service.cli import main
 from archive_service.demo import load_demo
+from archive_service.indexing_models import ExtractionJob
 from archive_service.models import Department, Document
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
@@ -160,7 +161,8 @@ def test_unsafe_zips_are_refused_whole(tmp_path):
     assert zip_refusal(_zip(tmp_path / "ok.zip", [("a.pdf", make_pdf("ok"))])) is None
 
 
-def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, demo_clients, tmp_path):  # noqa: F811
+def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, browser, demo_clients,  # noqa: F811
+                                                                    tmp_path):
     clients = demo_clients
     setup_archive(demo)
     rows = write_folder(tmp_path / "z", n=3, year=2018)
@@ -184,6 +186,22 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, demo_c
     assert (state["total"], state["done"], state["imported"], state["failed"]) == (3, 3, 2, 1)
     report = client.get(f"/api/v1/archive/imports/{run_id}/errors.csv", headers=h).get_data(as_text=True)
     assert "4,日期" in report
+    # the text of the imported scans is recognised by the worker: the run's page follows it page by page
+    assert state["text"] == {"documents": 2, "waiting": 2, "pages_done": 0, "pages_total": 0}
+    with demo.factory() as s:
+        docs = list(s.scalars(select(ItemPart.document_id).join(ArchiveItem)
+                              .where(ArchiveItem.import_run_id == run_id)))
+        job = s.scalar(select(ExtractionJob).where(ExtractionJob.document_id == docs[0]))
+        job.pages_done, job.pages_total = 12, 40  # what the extraction worker writes as it reads a scan
+        s.commit()
+        item_id = s.scalar(select(ArchiveItem.id).where(ArchiveItem.import_run_id == run_id))
+    b = browser("zjj_staff")
+    page = b.get(f"/archive/imports/{run_id}").get_data(as_text=True)
+    assert "识别中 12/40 页，0/2 件已可全文检索" in page
+    demo.worker().drain()  # the worker extracts the text (these are text PDFs) and indexes it
+    page = b.get(f"/archive/imports/{run_id}").get_data(as_text=True)
+    assert "2 件均已可全文检索" in page
+    assert "全文检索：已提取" in b.get(f"/archive/items/{item_id}").get_data(as_text=True)
     bad = _zip(tmp_path / "evil.zip", [("../evil.pdf", b"x")])
     refused = client.post("/api/v1/archive/imports", headers=h,
                           data={"file": (io.BytesIO(bad.read_bytes()), "evil.zip")})

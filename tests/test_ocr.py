@@ -202,3 +202,12 @@ def test_a_long_scan_is_searchable_page_by_page_while_ocr_goes_on(rt, make, monk
         row = s.scalar(select(TextExtraction).where(TextExtraction.document_id == doc))
         assert row.status == "ocr" and len(row.page_ends) == 2
         assert s.scalars(select(ExtractionJob)).all() == []
+    # once read, a hit names the page its match is on (API "page", 第 n 页 on the results page)
+    client, headers = make.api(user)
+    second_page = [w for w in windows(pages[1].text) if w not in pages[0].text][:5]
+    for words, number in ((first_page, 1), (second_page, 2)):
+        hits = [h for w in words for h in client.get("/api/v1/search", query_string={"q": w}, headers=headers)
+                .get_json()["hits"] if h["id"] == doc]
+        assert len(hits) >= 4 and all(h["page"] == number for h in hits), hits
+    results = make.browser(user).get("/search", query_string={"q": second_page[0]}).get_data(as_text=True)
+    assert "第 2 页：" in results

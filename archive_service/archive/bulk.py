@@ -46,7 +46,8 @@ class NewItem:
 
 
 def file_new_items(archive: ArchiveService, user: User, holding: Department, rows: list[NewItem],
-                   action: str = "archive.import", trigger: str = "import") -> list[ArchiveItem]:
+                   action: str = "archive.import", trigger: str = "import",
+                   import_run_id: int | None = None) -> list[ArchiveItem]:
     """File every row as a new item (flushed, not committed); raises FilingRefused when one fails."""
     s, clock = archive.s, archive.clock
     archive._require_filer(user, holding)
@@ -111,7 +112,8 @@ def file_new_items(archive: ArchiveService, user: User, holding: Department, row
             item_number=number, title=r.item_title.strip()[:300], doc_number=r.doc_number,
             responsible=r.responsible or holding.name, doc_date=r.doc_date, doc_type=r.doc_type, secrecy="非密",
             pages=pages, remarks=r.remarks, source_type="import", source_id=r.key, filed_by=user.id, filed_at=now,
-            retention_until=retention_until(retention, today), stamp_pending=r.media_type == PDF, part_count=1)
+            retention_until=retention_until(retention, today), stamp_pending=r.media_type == PDF, part_count=1,
+            import_run_id=import_run_id)
         report_ids[item_id] = report_id
         item.parts.append(ItemPart(id=part_id, position=0, document=doc, version=1, role="main", filename=r.filename,
                                    size=r.stored.size, media_type=r.media_type, sha256=sha, sm3=r.stored.sm3))

@@ -210,6 +210,7 @@ def row_key(sha256: str, clean: dict) -> str:
 class Importer:
     def __init__(self, session: Session, archive: ArchiveService, user: User, department: Department):
         self.s, self.archive, self.user = session, archive, user
+        self._run_id: int | None = None
         self.org = holding_organisation(department)
         if holding_organisation(user.department).id != self.org.id:
             raise Unprocessable(f"导入人须属于{self.org.name}")
@@ -222,6 +223,7 @@ class Importer:
         run): the command or job owns the transaction, not this service; a killed import resumes after
         the last chunk committed."""
         folder = Path(folder)
+        self._run_id = run.id if run is not None else None
         header, rows = read_catalogue(Path(catalogue))
         fonds = self.archive.fondses.for_department(self.org).code
         result = ImportResult(total=len(rows))
@@ -354,7 +356,8 @@ class Importer:
         self.archive.ensure_transaction()
         try:
             with self.s.begin_nested():
-                file_new_items(self.archive, self.user, self.org, [new for _, new in todo])
+                file_new_items(self.archive, self.user, self.org, [new for _, new in todo],
+                               import_run_id=self._run_id)
         except DomainError:
             return None
         for row, _ in todo:
@@ -384,9 +387,10 @@ class Importer:
                 doc_number=clean["doc_number"], responsible=clean["responsible"] or self.org.name,
                 doc_date=clean["doc_date"], doc_type=clean["doc_type"], kind_label="数字化档案",
                 parts=[SourcePart(doc, 1, "main")])
-            self.archive.file(self.user, bundle, clean["retention"], clean["unit"], title=clean["title"],
-                              archival_code=clean["archival_code"], remarks=clean["remarks"], trigger="import",
-                              action="archive.import", defer_stamp=True, new_source=True)
+            item = self.archive.file(self.user, bundle, clean["retention"], clean["unit"], title=clean["title"],
+                                     archival_code=clean["archival_code"], remarks=clean["remarks"],
+                                     trigger="import", action="archive.import", defer_stamp=True, new_source=True)
+            item.import_run_id = self._run_id
         return "imported"
 
 

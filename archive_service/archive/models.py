@@ -98,6 +98,8 @@ class ArchiveItem(Base):
     last_check_passed: Mapped[bool | None] = mapped_column(Boolean)
     # the 归档章 copy is derived after filing (bulk import): the worker makes it and clears the flag
     stamp_pending: Mapped[bool] = mapped_column(Boolean, default=False, server_default=sa_false())
+    # the uploaded import that filed the item (its page follows the text recognition of its files)
+    import_run_id: Mapped[int | None] = mapped_column(ForeignKey("archive_import_runs.id"), index=True)
 
     department: Mapped[Department] = relationship()
     filer: Mapped[User] = relationship()

@@ -21,6 +21,7 @@ from ..audit import AuditLog
 from ..clock import Clock
 from ..documents import DocumentService
 from ..errors import Conflict, DomainError, Forbidden, NotFound, Unprocessable
+from ..extraction import ExtractionProgress, progress_of
 from ..models import AuditEvent, Department, Document, DocumentVersion, User
 from ..signoff import Signoff
 from . import sources
@@ -416,6 +417,11 @@ class ArchiveService:
                             media_type=media_type, sha256=stored.sha256, sm3=stored.sm3))
         self.s.flush()
         self.s.refresh(item, ["parts"])
+
+    def import_text_progress(self, run) -> ExtractionProgress:
+        """Text extraction and OCR of the files an uploaded import filed (识别中 n/m 页 on its page)."""
+        return progress_of(self.s, select(ItemPart.document_id).join(ArchiveItem)
+                           .where(ArchiveItem.import_run_id == run.id, ItemPart.role == "main"))
 
     def pending_stamps(self, limit: int = 50) -> list[ArchiveItem]:
         return list(self.s.scalars(select(ArchiveItem).where(ArchiveItem.stamp_pending.is_(True))

@@ -384,8 +384,11 @@ def resume_import(run: ImportRun) -> ImportRun:
 
 
 def import_json(run: ImportRun) -> dict:
+    text = archive().import_text_progress(run)
     return {"id": run.id, "status": run.status, "total": run.total, "done": run.done, "imported": run.imported,
             "skipped": run.skipped, "failed": run.failed, "message": run.message,
+            "text": {"documents": text.documents, "waiting": text.waiting, "pages_done": text.pages_done,
+                     "pages_total": text.pages_total},
             "started_at": run.started_at.isoformat() + "Z",
             "finished_at": run.finished_at.isoformat() + "Z" if run.finished_at else None,
             "errors": json.loads(run.errors or "[]")[:200]}

@@ -324,6 +324,7 @@ class SearchHit(BaseModel):
     title: str | None
     title_html: str | None = None
     snippet_html: str | None = None
+    page: int | None = Field(None, description="命中内容所在页（扫描件识别文字按页保存时）")
     access: Literal["full", "catalogue"]
     kind: str | None = None
     kind_label: str | None = None

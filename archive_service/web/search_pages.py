@@ -84,7 +84,7 @@ def hit_json(hit) -> dict:
         "access": "full" if hit.full_access else "catalogue", "kind": r.get("kind"),
         "kind_label": r.get("kind_label"), "numbers": r.get("numbers") or [], "department": r.get("dept_name"),
         "department_code": r.get("dept_code"), "date": _utc(r.get("date")), "year": r.get("year"),
-        "retention": r.get("retention") or None, "score": hit.score,
+        "retention": r.get("retention") or None, "score": hit.score, "page": hit.page,
         "url": _document_url(int(r["id"])) if hit.full_access else None,
         "group": r.get("group"), "part": r.get("part"),
         "parts": [{"id": int(p["id"]), "part": p["part"], "title": p["title"], "kind": p["kind"],

@@ -15,7 +15,7 @@ from archive_service.demo import DEMO_PASSWORD, load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.wiring import FEATURES
-from factories import Make, small_county
+from factories import Make, county_users, small_county
 from live_server import chromium, live_server  # noqa: F401  (session fixtures: real server, browser)
 from s3peer import s3_endpoint  # noqa: F401  (session fixture: a moto S3 server)
 
@@ -89,60 +89,100 @@ class _Dropper:
         self.admin.dispose()
 
 
+TEST_AUDIT_KEY = "test-audit-key"  # one audit key for the template databases and the tests that copy them
+
+
+def _settings(instance, url: str) -> Settings:
+    return Settings.from_env(env={"ARCHIVE_INSTANCE": str(instance), "ARCHIVE_DATABASE_URL": url,
+                                  "ARCHIVE_AUDIT_KEY": TEST_AUDIT_KEY, "ARCHIVE_MAX_UPLOAD_MB": "5"}, testing=True)
+
+
+class DatabaseTemplates:
+    """Databases built once per run, copied for each test instead of being built again: "migrated" (the
+    schema at its heads: migrating costs ≈0.5 s of CPU per test on SQLite and seconds of disk waits on
+    PostgreSQL) and "county" (that plus factories.small_county). A copy is a file copy on SQLite and
+    CREATE DATABASE … TEMPLATE on PostgreSQL. tests/test_migrations.py and the CLI tests still migrate
+    empty databases (`database_url`)."""
+
+    def __init__(self, root):
+        self.root = root
+        self.built: dict[str, object] = {}
+        self.dropper = _Dropper() if PG_URL else None
+
+    def _new(self, kind: str, source=None):
+        """An empty database (or a copy of ``source``) named for ``kind``; (handle, url)."""
+        if self.dropper is None:
+            path = self.root / f"{kind}.sqlite3"
+            if source is not None:
+                _copy_sqlite(source, path)
+            return path, f"sqlite:///{path}"
+        name = f"tmpl_{kind}_" + uuid.uuid4().hex[:12]
+        self.dropper.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {source}" if source else ""))
+        return name, _pg_database(name)
+
+    def template(self, kind: str):
+        if kind not in self.built:
+            source = self.template("migrated") if kind == "county" else None
+            handle, url = self._new(kind, source)
+            runtime = Runtime.build(_settings(self.root / f"{kind}-instance", url), features=FEATURES)
+            if kind == "migrated":
+                runtime.migrate()
+            else:
+                builder = Make(runtime)
+                small_county(builder)
+                builder.close()
+            runtime.close()
+            self.built[kind] = handle
+        return self.built[kind]
+
+    def copy(self, kind: str, target_dir) -> str:
+        """The URL of a new database copied from the ``kind`` template."""
+        template = self.template(kind)
+        if self.dropper is None:
+            target = target_dir / "migrated.sqlite3"
+            _copy_sqlite(template, target)
+            return f"sqlite:///{target}"
+        name = "t_" + uuid.uuid4().hex[:12]
+        self.dropper.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
+        return _pg_database(name)
+
+    def discard(self, url: str) -> None:
+        if self.dropper is not None:
+            self.dropper.drop(make_url(url).database)
+
+    def close(self) -> None:
+        if self.dropper is not None:
+            for name in self.built.values():
+                self.dropper.drop(name)
+            self.dropper.close()
+
+
+def _copy_sqlite(source, target) -> None:
+    shutil.copyfile(source, target)
+    wal = source.with_name(source.name + "-wal")
+    if wal.exists():  # normally checkpointed away when the template's last connection closed
+        shutil.copyfile(wal, target.with_name(target.name + "-wal"))
+
+
 @pytest.fixture(scope="session")
-def migrated_template(tmp_path_factory):
-    """The schema, migrated once per run. Each test gets a copy of it (a file copy on SQLite, a database
-    cloned from this template on PostgreSQL) instead of running every migration again (≈0.5 s of CPU
-    per test on SQLite, seconds of disk waits on PostgreSQL). tests/test_migrations.py and the CLI tests
-    still migrate empty databases (`database_url`)."""
-    root = tmp_path_factory.mktemp("template")
-
-    def migrate(url):
-        runtime = Runtime.build(Settings.from_env(env={"ARCHIVE_INSTANCE": str(root / "instance"),
-                                                       "ARCHIVE_DATABASE_URL": url}, testing=True),
-                                features=FEATURES)
-        runtime.migrate()
-        runtime.close()
-
-    if not PG_URL:
-        path = root / "template.sqlite3"
-        migrate(f"sqlite:///{path}")
-        yield path
-        return
-    dropper = _Dropper()
-    name = "tmpl_" + uuid.uuid4().hex[:12]
-    dropper.execute(f"CREATE DATABASE {name}")
-    migrate(_pg_database(name))
-    yield name, dropper
-    dropper.drop(name)
-    dropper.close()
+def database_templates(tmp_path_factory):
+    templates = DatabaseTemplates(tmp_path_factory.mktemp("templates"))
+    yield templates
+    templates.close()
 
 
 @pytest.fixture
-def migrated_database_url(tmp_path, migrated_template):
-    """A database already at the schema's heads, for this test alone."""
-    if not PG_URL:
-        target = tmp_path / "migrated.sqlite3"
-        shutil.copyfile(migrated_template, target)
-        wal = migrated_template.with_name(migrated_template.name + "-wal")
-        if wal.exists():  # normally checkpointed away when the template's last connection closed
-            shutil.copyfile(wal, target.with_name(target.name + "-wal"))
-        yield f"sqlite:///{target}"
-        return
-    template, dropper = migrated_template
-    name = "t_" + uuid.uuid4().hex[:12]
-    dropper.execute(f"CREATE DATABASE {name} TEMPLATE {template}")
-    yield _pg_database(name)
-    dropper.drop(name)
+def migrated_database_url(request, tmp_path, database_templates):
+    """A database already at the schema's heads, for this test alone (with the small county in it when
+    the test uses the `county` fixture)."""
+    url = database_templates.copy("county" if "county" in request.fixturenames else "migrated", tmp_path)
+    yield url
+    database_templates.discard(url)
 
 
 @pytest.fixture
 def settings(tmp_path, migrated_database_url):
-    return Settings.from_env(env={
-        "ARCHIVE_INSTANCE": str(tmp_path / "instance"),
-        "ARCHIVE_DATABASE_URL": migrated_database_url,
-        "ARCHIVE_MAX_UPLOAD_MB": "5",
-    }, testing=True)
+    return _settings(tmp_path / "instance", migrated_database_url)
 
 
 @pytest.fixture
@@ -244,8 +284,9 @@ def make(rt):
 
 @pytest.fixture
 def county(make):
-    """The small county of the letters and meetings tests: its users by username (factories.small_county)."""
-    return small_county(make)
+    """The small county of the letters and meetings tests: its users by username (factories.small_county,
+    built once into the "county" template database that this test's database was copied from)."""
+    return county_users(make)
 
 
 @pytest.fixture

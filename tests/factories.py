@@ -183,6 +183,16 @@ COUNTY_PEOPLE = [
 ]
 
 
+def county_users(make: Make) -> dict[str, User]:
+    """The users of a database that already holds the small county (the `county` fixture's template)."""
+    from sqlalchemy import select
+
+    names = [username for username, *_ in COUNTY_PEOPLE]
+    users = {u.username: u for u in make.s.scalars(select(User).where(User.username.in_(names)))}
+    assert len(users) == len(names), "this database does not hold the small county"
+    return users
+
+
 def small_county(make: Make) -> dict[str, User]:
     """The small county the letters and meetings tests work in; returns its users by username.
 

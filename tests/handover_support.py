@@ -31,7 +31,9 @@ def file_items(rt, username: str, n: int, retention: str = "D30", prefix: str = 
         for i in range(n):
             title = f"{prefix}第{i + 1}号"
             doc = docs.upload(user, io.BytesIO(make_pdf(f"permit {prefix} {i + 1}")), f"permit-{i + 1}.pdf", title)
-            item = svc.file(user, svc.bundle(user, document_id=doc.id), retention)
+            # the 归档章 copy is left to the worker, as the bulk import does: handovers move the filed
+            # originals, and rendering 300 stamped copies would be most of a 300-item test's time
+            item = svc.file(user, svc.bundle(user, document_id=doc.id), retention, defer_stamp=True)
             ids.append(item.id)
             if i % 50 == 49:
                 s.commit()

@@ -1,6 +1,7 @@
 """Page and list latency at county scale, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/pages.py [--limit N] [--db sqlite,postgresql] [--runs 100] [--audit-factor 3.3]
+        [--keep DIR]
 
 For each database:
 1. `archive-service init --demo` into a fresh instance (PostgreSQL: a fresh schema in --pg-url);
@@ -15,7 +16,9 @@ For each database:
 
 Full loads of 150,000 articles take ~9 minutes per database on the 2-core machine; run with --limit
 and read the figures against the size (keyset pages cost the same at any depth and size; OFFSET
-pages grow linearly with the depth).
+pages grow linearly with the depth). ``--keep DIR`` keeps each database's loaded instance (and
+PostgreSQL schema) in DIR: a later run with the same DIR skips the load and only measures, so the load
+can run while the machine is busy and the measurement when it is quiet.
 """
 from __future__ import annotations
 
@@ -74,19 +77,24 @@ def pg_schema_url(pg_url: str) -> tuple[str, str]:
     return f"{pg_url}{sep}options=-csearch_path%3D{schema}", schema
 
 
+def runtime(env: dict):
+    from archive_service.runtime import Runtime
+    from archive_service.settings import Settings
+    from archive_service.wiring import FEATURES
+
+    return Runtime.build(Settings.from_env(env=env), features=FEATURES)
+
+
 def load(env: dict, corpus: Path, limit: int, audit_factor: float):
     from sqlalchemy import func, insert, select, text, update
 
     from archive_service.bulk_import import BulkImporter
     from archive_service.indexing import reindex
     from archive_service.models import AuditEvent, Document, User
-    from archive_service.runtime import Runtime
-    from archive_service.settings import Settings
-    from archive_service.wiring import FEATURES
 
     subprocess.run([sys.executable, "-c", "from archive_service.cli import main; main()", "init", "--demo"],
                    env={**env, "PYTHONPATH": str(ROOT)}, check=True, capture_output=True)  # this checkout's code
-    rt = Runtime.build(Settings.from_env(env=env), features=FEATURES)
+    rt = runtime(env)
     t = time.perf_counter()
     with rt.factory() as s:
         user = s.scalar(select(User).where(User.username == "drafter"))
@@ -233,12 +241,23 @@ def main():
                                                       "postgresql+psycopg://root@127.0.0.1:5432/test"))
     ap.add_argument("--runs", type=int, default=100)
     ap.add_argument("--audit-factor", type=float, default=500_000 / 150_000)
+    ap.add_argument("--keep", type=Path, help="keep (or reuse) the loaded instances in this folder")
     args = ap.parse_args()
 
     summary = {}
     for db in args.db.split(","):
-        inst = Path(tempfile.mkdtemp(prefix=f"bench-pages-{db}-"))
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
+        loaded = args.keep / db / "loaded.json" if args.keep else None
+        if loaded is not None and loaded.exists():  # a kept instance: measure only
+            kept = json.loads(loaded.read_text())
+            env.update(kept["env"])
+            print(f"{db}: kept instance {env['ARCHIVE_INSTANCE']} ({kept['documents']} documents)", flush=True)
+            rt = runtime(env)
+            rt.migrate()  # the code may have moved on since the load
+            summary[db] = measure(rt, kept["documents"], args.runs)
+            rt.engine.dispose()
+            continue
+        inst = (args.keep / db / "instance") if args.keep else Path(tempfile.mkdtemp(prefix=f"bench-pages-{db}-"))
         env["ARCHIVE_INSTANCE"] = str(inst)
         schema = None
         if db == "postgresql":
@@ -246,6 +265,10 @@ def main():
         print(f"{db}: instance {inst}", flush=True)
         try:
             rt, n = load(env, args.corpus, args.limit, args.audit_factor)
+            if loaded is not None:
+                loaded.write_text(json.dumps({"env": {k: v for k, v in env.items() if k.startswith("ARCHIVE_")},
+                                              "documents": n}))
+                schema = None  # kept
             summary[db] = measure(rt, n, args.runs)
             rt.engine.dispose()
         finally:

@@ -12,6 +12,7 @@ missing; with ``SOURCE_DATE_EPOCH`` set, the build is byte-for-byte reproducible
 """
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Mapping
@@ -109,6 +110,7 @@ def build_face(src: Source, out_dir: Path, codepoints: list[int] | None = None) 
     """Subset ``src`` to GBK (or ``codepoints``), convert to TrueType, write it to ``out_dir``."""
     from fontTools import subset
 
+    logging.getLogger("fontTools").setLevel(logging.WARNING)  # its INFO lists every glyph kept (megabytes)
     font = _member(src.path, src.family)
     options = subset.Options()
     options.layout_features = []          # horizontal 公文 text needs no OpenType layout

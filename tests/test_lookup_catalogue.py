@@ -52,6 +52,7 @@ def catalogue(make):
         assert resp.status_code == 200, resp.get_json()
         return resp.get_json()
 
+    search.browser = lambda: make.browser(reader)  # type: ignore[attr-defined]
     return search, ids, s
 
 
@@ -117,3 +118,11 @@ def test_short_query_scans_a_bounded_window_and_gives_a_cursor(catalogue, monkey
     assert [i["id"] for i in third["items"]] == [ids[n] for n in (9, 6, 3, 0)] and third["next_after"] is None
     empty = search("无")  # a window with no match still says where to go on
     assert empty["items"] == [] and empty["next_after"] == ids[20]
+
+
+def test_the_page_says_a_short_query_is_windowed_and_links_the_next_page(catalogue, monkeypatch):
+    search, ids, _ = catalogue
+    monkeypatch.setattr(lookup_service, "SHORT_WINDOW", 10)
+    page = search.browser().get("/lookups", query_string={"q": "批复"}).get_data(as_text=True)
+    assert "每页只检索最新的一段目录" in page and f"after={ids[20]}" in page and "下一页" in page
+    assert "J012-WS·2025-D30-BGS-0028" in page and "J012-WS·2025-D30-BGS-0019" not in page

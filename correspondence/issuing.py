@@ -105,7 +105,8 @@ class Issuing:
         if self.keys is None:
             raise Unprocessable("未配置签名密钥，不能印发")
         spec = parsed_spec(self.letters, letter)
-        pdf, docx = render_pdf(spec, created=self.clock.now()), render_docx(spec)
+        now = self.clock.now()
+        pdf, docx = render_pdf(spec, created=now), render_docx(spec, created=now)
         signed = sign_pdf(pdf, letter.issuer, signer_name=user.full_name, reason="印发", keys=self.keys)
         sheet = self.processing_sheet(letter, flow, user)
         base = letter.number or f"公文{letter.id}"

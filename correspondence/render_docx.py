@@ -8,6 +8,7 @@ with exact line spacing so Word/LibreOffice flow them on the same grid as the PD
 from __future__ import annotations
 
 import io
+from datetime import UTC, datetime
 from functools import lru_cache
 from xml.sax.saxutils import escape
 
@@ -18,6 +19,7 @@ from docx.shared import Mm
 from . import layout as L
 from .compose import HeaderText, Para, Plan, compose
 from .fonts import FontConfig
+from .pdfa import CHINA
 from .spec import parse_spec
 
 COLOPHON = ("cc", "printer")
@@ -166,6 +168,14 @@ class _Writer:
             runs += self.run("\t" + p.right_text, p.role, p.size)
             self.para(runs, jc="left", left=_tw(p.first_x), tabs=[tab], grid=grid, anchors=anchors, exact=exact)
             return
+        if p.kind == "date":
+            # 成文日期: anchored at its right end (where the PDF puts it), so it never wraps even when the
+            # word processor's face is a little wider than ours
+            width = self.plan.faces[p.role].width(p.text, p.size) + len(p.text) * p.char_space
+            right = max(0, _tw(L.BODY_W - p.first_x - width * L.PT))
+            self.para(runs, jc="right", right=right, grid=grid, keep=p.keep_with_next, anchors=anchors,
+                      exact=exact)
+            return
         jc = {"justify": "both", "left": "left", "center": "center"}[p.align]
         self.para(runs, jc=jc, left=_tw(p.cont_x), first=_tw(p.first_x) - _tw(p.cont_x), right=_tw(p.right_inset),
                   grid=grid, keep=p.keep_with_next, anchors=anchors, exact=exact)
@@ -247,8 +257,9 @@ def _section(document, plan: Plan, names: dict[str, str]) -> None:
 
 
 def _normal_style(document, names: dict[str, str]) -> None:
-    """Normal and the document defaults: 3号仿宋 (the document grid's character pitch is based on the
-    default size, so the defaults must say 16 pt too), no paragraph spacing, no widow control."""
+    """Normal and the document defaults: 3号仿宋 with the 28-character spacing (the document grid's
+    character pitch is based on the default size, so the defaults must say 16 pt too), no paragraph
+    spacing, no widow control."""
     defaults = document.styles.element.find(f"{{{W_NS}}}docDefaults")
     n = escape(names["fangsong"])
     half = round(L.BODY_PT * 2)
@@ -266,7 +277,9 @@ def _normal_style(document, names: dict[str, str]) -> None:
             normal.remove(old)
     normal.append(parse_xml(f'<w:pPr {NSDECL}><w:widowControl w:val="0"/>'
                             f'<w:spacing w:before="0" w:after="0"/></w:pPr>'))
+    # the 28-character pitch lives in the style too, so text typed into the DOCX stays on the grid
     normal.append(parse_xml(f'<w:rPr {NSDECL}><w:rFonts w:ascii="{n}" w:hAnsi="{n}" w:eastAsia="{n}" w:cs="{n}"/>'
+                            f'<w:spacing w:val="{BODY_SPACING}"/>'
                             f'<w:sz w:val="{half}"/><w:szCs w:val="{half}"/></w:rPr>'))
 
 
@@ -298,13 +311,25 @@ def _template(names: tuple) -> bytes:
     return buf.getvalue()
 
 
-def render_plan_docx(plan: Plan, fonts: FontConfig) -> bytes:
+def render_plan_docx(plan: Plan, fonts: FontConfig, created: datetime | None = None) -> bytes:
+    """DOCX bytes of ``plan``; ``created`` (the issuing time) dates the core properties, by default the
+    成文日期 (so a preview is reproducible)."""
     names = fonts.docx_names
     document = docx.Document(io.BytesIO(_template(tuple(sorted(names.items())))))
     _section(document, plan, names)
     core = document.core_properties
     core.title = plan.spec.title or plan.header.masthead_text
     core.author, core.subject = plan.spec.issuer, plan.spec.number or ""
+    core.last_modified_by = plan.spec.issuer
+    core.keywords = plan.spec.number or ""
+    core.category = {"letter": "信函", "minutes": "纪要", "standard": "文件"}.get(plan.spec.kind, "")
+    core.language = "zh-CN"
+    core.revision = 1
+    when = created or datetime(plan.spec.date.year, plan.spec.date.month, plan.spec.date.day, tzinfo=CHINA)
+    if when.tzinfo is not None:          # the system's clocks keep naive UTC, as docx core properties do
+        when = when.astimezone(UTC).replace(tzinfo=None)
+    core.created = core.modified = when.replace(microsecond=0)
+
     w = _Writer(plan, names)
     w.body()
     body = document.element.body
@@ -317,7 +342,7 @@ def render_plan_docx(plan: Plan, fonts: FontConfig) -> bytes:
     return buf.getvalue()
 
 
-def render_docx(spec, fonts: FontConfig | None = None) -> bytes:
+def render_docx(spec, fonts: FontConfig | None = None, created: datetime | None = None) -> bytes:
     """DOCX bytes for ``spec`` (a RenderSpec or its dict form; bad specs raise SpecError)."""
     fonts = fonts or FontConfig.from_env()
-    return render_plan_docx(compose(parse_spec(spec), fonts), fonts)
+    return render_plan_docx(compose(parse_spec(spec), fonts), fonts, created)

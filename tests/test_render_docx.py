@@ -5,6 +5,7 @@ import os
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import docx
 import pdfplumber
@@ -14,8 +15,9 @@ from docx.shared import Mm
 from correspondence.linebreak import NO_START
 from correspondence.render_docx import render_docx
 from correspondence.render_pdf import render_pdf
-from tests.render_support import DATA, spec
+from tests.render_support import spec
 
+ROOT = Path(__file__).resolve().parent.parent
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 NAMES = ("letter", "minutes", "standard")
 
@@ -43,6 +45,23 @@ def test_docx_page_setup_and_east_asian_fonts():
     assert not minutes.different_first_page_header_footer
 
 
+def test_docx_core_properties_normal_grid_and_date_anchored_right():
+    from datetime import UTC, datetime
+
+    d = docx.Document(io.BytesIO(render_docx(spec("letter"), created=datetime(2026, 3, 5, 2, 30))))
+    core = d.core_properties
+    assert core.author == core.last_modified_by == "石城县行政审批局"
+    issued = datetime(2026, 3, 5, 2, 30, tzinfo=UTC)
+    assert core.created == core.modified == issued and core.keywords == spec("letter")["number"]
+    # the Normal style carries the 28-character spacing: newly typed text stays on the grid
+    spacing = d.styles["Normal"].element.rPr.find(f"{W}spacing")
+    assert spacing is not None and spacing.get(f"{W}val") == "-5"
+    date = next(p for p in d.paragraphs if p.text == "2026年3月5日")
+    assert date.alignment == 2                       # right-anchored: it cannot wrap
+    preview = docx.Document(io.BytesIO(render_docx(spec("letter")))).core_properties
+    assert preview.created == datetime(2026, 3, 4, 16, tzinfo=UTC)   # a preview: its 成文日期, China time
+
+
 def _text(pdf_bytes: bytes):
     with pdfplumber.open(io.BytesIO(pdf_bytes)) as pdf:
         pages = [re.sub(r"\s", "", p.extract_text()) for p in pdf.pages]
@@ -64,11 +83,22 @@ def _lacks_only_hanging_punctuation(ours: str, theirs: str) -> bool:
     return pending is None
 
 
+def fontconfig_file(tmp_path) -> Path:
+    """The system's fonts plus the substitutions the project ships (fontconfig/archive-fonts.conf, which
+    the Makefile also installs into /etc/fonts/conf.d): LibreOffice sees what a deployment sees."""
+    conf = tmp_path / "fonts.conf"
+    conf.write_text('<?xml version="1.0"?><!DOCTYPE fontconfig SYSTEM "fonts.dtd"><fontconfig>'
+                    '<include ignore_missing="yes">/etc/fonts/fonts.conf</include>'
+                    f'<include>{ROOT / "fontconfig" / "archive-fonts.conf"}</include></fontconfig>',
+                    encoding="utf-8")
+    return conf
+
+
 @pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (libreoffice-writer-nogui) not installed")
 def test_libreoffice_converts_the_docx_to_the_same_pages_and_text(tmp_path):
     for name in NAMES:
         (tmp_path / f"{name}.docx").write_bytes(render_docx(spec(name)))
-    env = dict(os.environ, FONTCONFIG_FILE=str(DATA / "fonts.conf"), HOME=str(tmp_path))
+    env = dict(os.environ, FONTCONFIG_FILE=str(fontconfig_file(tmp_path)), HOME=str(tmp_path))
     subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
                     "--convert-to", "pdf", "--outdir", str(tmp_path / "out"),
                     *[str(tmp_path / f"{n}.docx") for n in NAMES]],
@@ -79,3 +109,10 @@ def test_libreoffice_converts_the_docx_to_the_same_pages_and_text(tmp_path):
         assert lo_pages == ours_pages, name
         assert lo_numbers == our_numbers, name
         assert ours == theirs or _lacks_only_hanging_punctuation(ours, theirs), name
+        with pdfplumber.open(tmp_path / "out" / f"{name}.pdf") as lo:
+            lines = [line for page in lo.pages for line in page.extract_text().split("\n")]
+            if "印发" in ours[-40:]:   # the 版记 is on the last page (no trailing blank page after it)
+                assert any("印发" in w["text"] for w in lo.pages[-1].extract_words()), name
+        y, m, d = (int(x) for x in spec(name)["date"].split("-"))
+        date = f"{y}年{m}月{d}日"
+        assert any(date in re.sub(r"\s", "", line) for line in lines), (name, date)   # the date never wraps

@@ -1,15 +1,43 @@
-"""Helpers for the archive tests: demo fonds, PDFs made here, issued letters, an archive service."""
+"""Helpers for the archive tests: their county (factories.archive_county) and its clients and browsers,
+PDFs made here, issued letters, an archive service."""
 from __future__ import annotations
 
 import io
 
+import pytest
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
-from archive_service.archive.demo import load_archive_demo
 from archive_service.archive.service import archive_for
 from archive_service.models import User
+from factories import archive_county
+
+
+@pytest.fixture
+def arch_people(make):
+    """The archive tests' county (factories.archive_county): its users by username."""
+    return archive_county(make)
+
+
+@pytest.fixture
+def arch_clients(make, arch_people):
+    """arch_clients(username) -> (test client, bearer headers) in the archive county; tokens issued directly."""
+    cache: dict = {}
+    client = make.client()
+
+    def get(username):
+        if username not in cache:
+            cache[username] = (client, make.token(arch_people[username]))
+        return cache[username]
+
+    return get
+
+
+@pytest.fixture
+def arch_browser(make, arch_people):
+    """arch_browser(username) -> a Browser (conftest.py) signed in through the login form."""
+    return lambda username=None: make.browser(arch_people[username] if username else None)
 
 
 def make_pdf(text: str = "archive test", pages: int = 1) -> bytes:
@@ -21,12 +49,6 @@ def make_pdf(text: str = "archive test", pages: int = 1) -> bytes:
         c.showPage()
     c.save()
     return buf.getvalue()
-
-
-def setup_archive(rt) -> None:
-    with rt.factory() as s:
-        load_archive_demo(s, rt.clock)
-        s.commit()
 
 
 def users(session) -> dict[str, User]:
@@ -61,3 +83,14 @@ def issue_letter(rt, session, title: str, drafter: str = "drafter", reviewer: st
 
 def service(rt, session):
     return archive_for(rt, session)
+
+
+def county_in(rt) -> None:
+    """Build the archive county (factories.archive_county) in a runtime of the test's own."""
+    from factories import Make
+
+    make = Make(rt)
+    try:
+        archive_county(make)
+    finally:
+        make.close()

@@ -3,17 +3,9 @@ from __future__ import annotations
 
 import io
 
-import pytest
 from openpyxl import load_workbook
 
-from archive_support import issue_letter, make_pdf, setup_archive
-from letters_support import demo_clients  # noqa: F401  (fixture)
-
-
-@pytest.fixture
-def arch_clients(demo, demo_clients):  # noqa: F811
-    setup_archive(demo)
-    return demo_clients
+from archive_support import arch_clients, arch_people, issue_letter, make_pdf  # noqa: F401  (fixtures)
 
 
 def upload(clients, who, title, pages=1):
@@ -24,7 +16,7 @@ def upload(clients, who, title, pages=1):
     return resp.get_json()["id"]
 
 
-def test_file_list_get_check_and_catalogue(arch_clients, demo):
+def test_file_list_get_check_and_catalogue(arch_clients, rt):  # noqa: F811
     client, h = arch_clients("zjj_staff")
     ids = [upload(arch_clients, "zjj_staff", f"住建局{t}", pages=i + 1) for i, t in enumerate(["甲", "乙", "=SUM(A1)"])]
     bodies = []
@@ -86,9 +78,9 @@ def test_file_list_get_check_and_catalogue(arch_clients, demo):
     assert "归档文件目录" in page.extract_text()
 
 
-def test_letters_file_by_letter_id_and_candidates_list_them(arch_clients, demo):
-    with demo.factory() as s:
-        letter = issue_letter(demo, s, "关于候选归档的函")
+def test_letters_file_by_letter_id_and_candidates_list_them(arch_clients, rt):  # noqa: F811
+    with rt.factory() as s:
+        letter = issue_letter(rt, s, "关于候选归档的函")
         letter_id = letter.id
     client, h = arch_clients("archivist")
     cands = client.get("/api/v1/archive/candidates", headers=h).get_json()["items"]

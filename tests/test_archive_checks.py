@@ -14,18 +14,16 @@ from sqlalchemy import delete, select, update
 from archive_service.archive.jobs import ArchiveJobs
 from archive_service.archive.models import ArchiveItem, ItemPart
 from archive_service.cli import main
-from archive_service.demo import load_demo
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.wiring import FEATURES
-from archive_support import service, setup_archive, upload_pdf, users
+from archive_support import arch_people, county_in, service, upload_pdf, users  # noqa: F401  (fixtures)
 from tests_support import PG_ONLY
 
 
 @pytest.fixture
-def arch(demo):
-    setup_archive(demo)
-    return demo
+def arch(rt, arch_people):  # noqa: F811
+    return rt
 
 
 def file_three(rt):
@@ -150,9 +148,7 @@ def cli(tmp_path, database_url, monkeypatch):
     runner = CliRunner()
     rt = Runtime.build(Settings.from_env(), features=FEATURES)
     rt.migrate()
-    with rt.transaction() as s:
-        load_demo(s, rt.clock, rt.documents)
-    setup_archive(rt)
+    county_in(rt)
 
     def run(*args):
         return runner.invoke(main, list(args), catch_exceptions=False)

@@ -11,13 +11,12 @@ from sqlalchemy import select
 from archive_service.archive.codes import code_problem, format_code, is_well_formed, parse_code
 from archive_service.archive.models import ArchiveItem, ItemCounter
 from archive_service.errors import Conflict, Forbidden, NotFound
-from archive_support import issue_letter, service, setup_archive, upload_pdf, users
+from archive_support import arch_people, issue_letter, service, upload_pdf, users  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-def arch(demo):
-    setup_archive(demo)
-    return demo
+def arch(rt, arch_people):  # noqa: F811
+    return rt
 
 
 # -- 档号 well-formedness (generated cases) ---------------------------------------------------------

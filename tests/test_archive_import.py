@@ -18,14 +18,12 @@ from archive_service.archive.jobs import ArchiveJobs
 from archive_service.archive.models import ArchiveItem, ItemPart
 from archive_service.archive.service import archive_for
 from archive_service.cli import main
-from archive_service.demo import load_demo
 from archive_service.indexing_models import ExtractionJob
 from archive_service.models import Department, Document
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.wiring import FEATURES
-from archive_support import make_pdf, setup_archive, users
-from letters_support import demo_clients  # noqa: F401  (fixture)
+from archive_support import arch_browser, arch_clients, arch_people, county_in, make_pdf, users  # noqa: F401  (fixtures)
 
 HEADER = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注", "文件名", "保管期限"]
 
@@ -54,9 +52,7 @@ def cli(tmp_path, database_url, monkeypatch):
     monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
     rt = Runtime.build(Settings.from_env(), features=FEATURES)
     rt.migrate()
-    with rt.transaction() as s:
-        load_demo(s, rt.clock, rt.documents)
-    setup_archive(rt)
+    county_in(rt)
     runner = CliRunner()
 
     def run(*args):
@@ -161,10 +157,9 @@ def test_unsafe_zips_are_refused_whole(tmp_path):
     assert zip_refusal(_zip(tmp_path / "ok.zip", [("a.pdf", make_pdf("ok"))])) is None
 
 
-def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, browser, demo_clients,  # noqa: F811
+def test_zip_upload_over_the_api_imports_with_progress_and_a_report(rt, arch_browser, arch_clients,  # noqa: F811
                                                                     tmp_path):
-    clients = demo_clients
-    setup_archive(demo)
+    clients = arch_clients
     rows = write_folder(tmp_path / "z", n=3, year=2018)
     rows[2][5] = "bad"
     buf = io.StringIO()
@@ -180,7 +175,7 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, browse
     assert resp.status_code == 202, resp.get_json()
     assert resp.get_json()["status"] == "queued"  # the worker imports it, not the web process
     run_id = resp.get_json()["id"]
-    assert ArchiveJobs(demo).run_queued_imports() == 1
+    assert ArchiveJobs(rt).run_queued_imports() == 1
     state = client.get(f"/api/v1/archive/imports/{run_id}", headers=h).get_json()
     assert state["status"] == "done", state
     assert (state["total"], state["done"], state["imported"], state["failed"]) == (3, 3, 2, 1)
@@ -188,17 +183,17 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(demo, browse
     assert "4,日期" in report
     # the text of the imported scans is recognised by the worker: the run's page follows it page by page
     assert state["text"] == {"documents": 2, "waiting": 2, "pages_done": 0, "pages_total": 0}
-    with demo.factory() as s:
+    with rt.factory() as s:
         docs = list(s.scalars(select(ItemPart.document_id).join(ArchiveItem)
                               .where(ArchiveItem.import_run_id == run_id)))
         job = s.scalar(select(ExtractionJob).where(ExtractionJob.document_id == docs[0]))
         job.pages_done, job.pages_total = 12, 40  # what the extraction worker writes as it reads a scan
         s.commit()
         item_id = s.scalar(select(ArchiveItem.id).where(ArchiveItem.import_run_id == run_id))
-    b = browser("zjj_staff")
+    b = arch_browser("zjj_staff")
     page = b.get(f"/archive/imports/{run_id}").get_data(as_text=True)
     assert "识别中 12/40 页，0/2 件已可全文检索" in page
-    demo.worker().drain()  # the worker extracts the text (these are text PDFs) and indexes it
+    rt.worker().drain()  # the worker extracts the text (these are text PDFs) and indexes it
     page = b.get(f"/archive/imports/{run_id}").get_data(as_text=True)
     assert "2 件均已可全文检索" in page
     assert "全文检索：已提取" in b.get(f"/archive/items/{item_id}").get_data(as_text=True)
@@ -271,7 +266,7 @@ def test_a_file_failing_its_checks_is_reported_and_the_rest_of_its_chunk_filed(c
 
 
 def test_an_upload_left_running_by_a_stopped_worker_is_resumed_and_a_failed_one_can_be_queued_again(
-        demo, browser, demo_clients, tmp_path):  # noqa: F811
+        rt, arch_browser, arch_clients, tmp_path):  # noqa: F811
     """A worker stopping half-way leaves the run "running": once its lease has run out the next worker
     takes it up and imports only the rows not yet imported; a run marked failed is queued again from its
     page, and the import ends with every row imported once."""
@@ -279,8 +274,7 @@ def test_an_upload_left_running_by_a_stopped_worker_is_resumed_and_a_failed_one_
 
     from archive_service.archive.models import ImportRun
 
-    clients = demo_clients
-    setup_archive(demo)
+    clients = arch_clients
     rows = write_folder(tmp_path / "z", n=6, year=2017)
     buf = io.StringIO()
     csv.writer(buf).writerows([HEADER, *rows])
@@ -289,7 +283,7 @@ def test_an_upload_left_running_by_a_stopped_worker_is_resumed_and_a_failed_one_
     resp = client.post("/api/v1/archive/imports", headers=h,
                        data={"file": (io.BytesIO(_zip(tmp_path / "u.zip", members).read_bytes()), "u.zip")})
     run_id = resp.get_json()["id"]
-    jobs = ArchiveJobs(demo, import_batch=2)
+    jobs = ArchiveJobs(rt, import_batch=2)
 
     class Stopped(BaseException):
         pass
@@ -311,16 +305,16 @@ def test_an_upload_left_running_by_a_stopped_worker_is_resumed_and_a_failed_one_
     state = worker_dies_after_one_chunk()
     assert (state["status"], state["imported"]) == ("running", 2)
     assert jobs.run_queued_imports() == 0  # its lease still holds: nobody takes it over yet
-    with demo.factory() as s:  # ten minutes later the lease has run out: the next worker resumes the run
+    with rt.factory() as s:  # ten minutes later the lease has run out: the next worker resumes the run
         s.get_one(ImportRun, run_id).lease_until -= timedelta(minutes=11)
         s.commit()
     state = worker_dies_after_one_chunk()  # (and dies too, after one more chunk)
     assert (state["status"], state["done"], state["imported"], state["skipped"]) == ("running", 4, 4, 0), state
 
-    with demo.factory() as s:  # given up (as after three attempts): the archivist queues it again
+    with rt.factory() as s:  # given up (as after three attempts): the archivist queues it again
         s.get_one(ImportRun, run_id).status = "failed"
         s.commit()
-    b = browser("zjj_staff")
+    b = arch_browser("zjj_staff")
     assert "继续导入" in b.get(f"/archive/imports/{run_id}").get_data(as_text=True)
     b.post(f"/archive/imports/{run_id}/resume")
     assert "排队中" in b.get(f"/archive/imports/{run_id}").get_data(as_text=True)
@@ -328,5 +322,5 @@ def test_an_upload_left_running_by_a_stopped_worker_is_resumed_and_a_failed_one_
     assert jobs.run_queued_imports() == 1
     state = client.get(f"/api/v1/archive/imports/{run_id}", headers=h).get_json()
     assert (state["status"], state["done"], state["imported"], state["skipped"]) == ("done", 6, 6, 0), state
-    with demo.factory() as s:
+    with rt.factory() as s:
         assert sorted(s.scalars(select(ArchiveItem.item_number).where(ArchiveItem.year == 2017))) == list(range(1, 7))

@@ -10,15 +10,12 @@ from archive_service.archive.importer import Importer
 from archive_service.archive.jobs import ArchiveJobs
 from archive_service.archive.models import ArchiveItem
 from archive_service.archive.service import archive_for
-from archive_service.demo import load_demo
 from archive_service.models import Department
-from archive_support import make_pdf, setup_archive, users
+from archive_support import arch_browser, arch_people, county_in, make_pdf, users  # noqa: F401  (fixtures)
 
 
 def test_import_defers_stamp_and_worker_derives_it(rt, tmp_path):
-    with rt.transaction() as s:
-        load_demo(s, rt.clock, rt.documents)
-    setup_archive(rt)
+    county_in(rt)
     folder = tmp_path / "scans"
     folder.mkdir()
     cat = tmp_path / "目录.csv"
@@ -51,9 +48,7 @@ def test_import_defers_stamp_and_worker_derives_it(rt, tmp_path):
 
 
 def test_the_worker_loop_derives_pending_stamps_without_waiting_for_housekeeping(rt, tmp_path):
-    with rt.transaction() as s:
-        load_demo(s, rt.clock, rt.documents)
-    setup_archive(rt)
+    county_in(rt)
     folder = tmp_path / "scans"
     folder.mkdir()
     (folder / "a.pdf").write_bytes(make_pdf("scan a", 1))
@@ -72,22 +67,21 @@ def test_the_worker_loop_derives_pending_stamps_without_waiting_for_housekeeping
         assert not item.stamp_pending and [p.role for p in item.parts] == ["main", "stamped"]
 
 
-def test_the_item_page_and_api_say_the_stamped_copy_is_pending(demo, app, browser, tmp_path):
-    setup_archive(demo)
+def test_the_item_page_and_api_say_the_stamped_copy_is_pending(rt, arch_browser, tmp_path):  # noqa: F811
     folder = tmp_path / "scans"
     folder.mkdir()
     (folder / "a.pdf").write_bytes(make_pdf("scan page", 1))
     cat = tmp_path / "目录.csv"
     with open(cat, "w", encoding="utf-8-sig", newline="") as fh:
         csv.writer(fh).writerows([["题名", "日期", "文件名", "保管期限"], ["待盖章扫描件", "20240105", "a.pdf", "D30"]])
-    with demo.factory() as s:
-        importer = Importer(s, archive_for(demo, s), users(s)["zjj_staff"],
+    with rt.factory() as s:
+        importer = Importer(s, archive_for(rt, s), users(s)["zjj_staff"],
                             s.scalar(select(Department).where(Department.code == "ZJJ")))
         importer.run(folder, cat, lambda keep: s.commit() if keep else s.rollback())
         item_id = s.scalar(select(ArchiveItem.id))
-    b = browser("zjj_staff")
+    b = arch_browser("zjj_staff")
     page = b.get(f"/archive/items/{item_id}").get_data(as_text=True)
     assert "归档章副本待生成" in page and 'id="stamped-copy"' not in page
-    ArchiveJobs(demo).derive_pending_stamps()
+    ArchiveJobs(rt).derive_pending_stamps()
     page = b.get(f"/archive/items/{item_id}").get_data(as_text=True)
     assert "归档章副本待生成" not in page and 'id="stamped-copy"' in page

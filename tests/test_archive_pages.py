@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import pytest
 
-from archive_support import issue_letter, setup_archive, upload_pdf
-from letters_support import demo_clients  # noqa: F401  (fixture)
+from archive_support import arch_browser, arch_clients, arch_people, issue_letter, upload_pdf  # noqa: F401  (fixtures)
 
 
 @pytest.fixture
-def arch(demo):
-    setup_archive(demo)
-    return demo
+def arch(rt, arch_people):  # noqa: F811
+    return rt
 
 
-def test_batch_filing_item_page_catalogue_import_and_disposal_pages(arch, app, browser):
+def test_batch_filing_item_page_catalogue_import_and_disposal_pages(arch, arch_browser):  # noqa: F811
     with arch.factory() as s:
         l1 = issue_letter(arch, s, "关于页面归档测试的函一")
         l2 = issue_letter(arch, s, "关于页面归档测试的函二")
         doc = upload_pdf(arch, s, "drafter", "市场准入股上传的文件")
         ids = (l1.id, l2.id, doc.id)
-    b = browser("archivist")
+    b = arch_browser("archivist")
     home = b.get("/").get_data(as_text=True)
     assert "待归档" in home and "关于页面归档测试的函一" in home
     page = b.get("/archive/file").get_data(as_text=True)
@@ -43,13 +41,13 @@ def test_batch_filing_item_page_catalogue_import_and_disposal_pages(arch, app, b
     assert "归档文件目录" in b.get("/archive/catalogue").get_data(as_text=True)
     assert "上传并导入" in b.get("/archive/import").get_data(as_text=True)
     assert "没有到期档案" in b.get("/archive/disposal").get_data(as_text=True)
-    other = browser("scjg_staff")
+    other = arch_browser("scjg_staff")
     assert other.get(f"/archive/items/{item_id}").status_code == 404
     assert "没有档案" in other.get("/archive").get_data(as_text=True)
 
 
-def test_administrators_set_fonds_and_units(arch, app, browser, demo_clients):  # noqa: F811
-    client, admin = demo_clients("admin")
+def test_administrators_set_fonds_and_units(arch, arch_browser, arch_clients):  # noqa: F811
+    client, admin = arch_clients("admin")
     resp = client.put("/api/v1/archive/fonds", headers=admin, json={
         "department": "SFJ", "code": "J099",
         "units": [{"code": "BGS", "name": "办公室"}, {"code": "FZ", "name": "法治股"}]})
@@ -60,10 +58,10 @@ def test_administrators_set_fonds_and_units(arch, app, browser, demo_clients):  
     assert taken.status_code == 409
     bad = client.put("/api/v1/archive/fonds", headers=admin, json={"department": "WBB", "code": "J9", "units": []})
     assert bad.status_code == 422
-    _, staff = demo_clients("zjj_staff")
+    _, staff = arch_clients("zjj_staff")
     assert client.put("/api/v1/archive/fonds", headers=staff, json={
         "department": "ZJJ", "code": "J777", "units": [{"code": "BGS", "name": "办公室"}]}).status_code == 403
-    b = browser("admin")
+    b = arch_browser("admin")
     page = b.get("/archive/fonds").get_data(as_text=True)
     assert "J099" in page and "法治股" in page
     saved = b.post("/archive/fonds", data={"department": "WBB", "code": "j098", "units": "BGS 办公室\nZH 综合股"},
@@ -71,7 +69,7 @@ def test_administrators_set_fonds_and_units(arch, app, browser, demo_clients):  
     assert "全宗号已保存" in saved and "J098" in saved and "综合股" in saved
 
 
-def test_an_archivist_corrects_metadata_and_it_is_audited(arch, browser):
+def test_an_archivist_corrects_metadata_and_it_is_audited(arch, arch_browser):  # noqa: F811
     from sqlalchemy import select
 
     from archive_service.archive.models import ArchiveItem
@@ -84,7 +82,7 @@ def test_an_archivist_corrects_metadata_and_it_is_audited(arch, browser):
         svc = service(arch, s)
         item_id = svc.file(u, svc.bundle(u, document_id=doc.id), "D10").id
         s.commit()
-    b = browser("zjj_staff")
+    b = arch_browser("zjj_staff")
     page = b.post(f"/archive/items/{item_id}/metadata", data={
         "title": "[关于消防验收备案的报告]", "doc_number": "石住建〔2026〕9号", "responsible": "县住房和城乡建设局",
         "doc_date": "2026-03-05", "doc_type": "报告", "remarks": ""}, follow_redirects=True).get_data(as_text=True)
@@ -94,7 +92,7 @@ def test_an_archivist_corrects_metadata_and_it_is_audited(arch, browser):
         assert item.doc_number == "石住建〔2026〕9号" and item.doc_type == "报告"
         ev = s.scalar(select(AuditEvent).where(AuditEvent.action == "archive.metadata_changed"))
         assert ev is not None and "待修改题名的文件" in ev.details and ev.target_id == str(item_id)
-    other = browser("zjj_leader")  # a leader sees the item but does not edit it
+    other = arch_browser("zjj_leader")  # a leader sees the item but does not edit it
     assert other.post(f"/archive/items/{item_id}/metadata", data={"title": "x"},
                       follow_redirects=True).status_code in (200, 403)
     with arch.factory() as s:

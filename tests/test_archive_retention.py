@@ -12,13 +12,19 @@ from minio.error import S3Error
 from archive_service import errors
 from archive_service.archive.models import ArchiveItem
 from archive_service.clock import FixedClock
-from archive_service.demo import load_demo
 from archive_service.models import Blob
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.wiring import FEATURES
-from archive_support import make_pdf, service, setup_archive, upload_pdf, users
-from letters_support import demo_clients  # noqa: F401  (fixture)
+from archive_support import (  # noqa: F401  (fixtures)
+    arch_clients,
+    arch_people,
+    county_in,
+    make_pdf,
+    service,
+    upload_pdf,
+    users,
+)
 from s3peer import ACCESS_KEY, SECRET_KEY
 
 
@@ -31,9 +37,7 @@ def s3rt(tmp_path, database_url, s3_endpoint):
     }, testing=True)
     rt = Runtime.build(settings, features=FEATURES)
     rt.migrate()
-    with rt.transaction() as s:
-        load_demo(s, rt.clock, rt.documents)
-    setup_archive(rt)
+    county_in(rt)
     yield rt
     rt.engine.dispose()
 
@@ -84,9 +88,8 @@ def test_s3_permanent_items_get_a_legal_hold(s3rt):
 
 
 @pytest.fixture
-def arch(demo):
-    setup_archive(demo)
-    return demo
+def arch(rt, arch_people):  # noqa: F811
+    return rt
 
 
 def test_local_store_is_read_only_and_says_it_cannot_enforce(arch):
@@ -96,8 +99,8 @@ def test_local_store_is_read_only_and_says_it_cannot_enforce(arch):
         assert arch.store._path(sha).stat().st_mode & 0o222 == 0
 
 
-def test_a_filed_document_refuses_a_new_version_over_the_api(arch, demo_clients):  # noqa: F811
-    clients = demo_clients
+def test_a_filed_document_refuses_a_new_version_over_the_api(arch, arch_clients):  # noqa: F811
+    clients = arch_clients
     client, h = clients("zjj_staff")
     doc_id = client.post("/api/v1/documents", headers=h, data={
         "title": "住建局通知", "file": (io.BytesIO(make_pdf("x")), "x.pdf")}).get_json()["id"]
@@ -117,9 +120,7 @@ def test_disposal_review_is_proposed_and_signed_off_nothing_deleted(tmp_path, da
                                  testing=True)
     rt = Runtime.build(settings, clock=clock, features=FEATURES)
     rt.migrate()
-    with rt.transaction() as s:
-        load_demo(s, rt.clock, rt.documents)
-    setup_archive(rt)
+    county_in(rt)
     item_id, shas, _note, until = _file(rt, "D10")
     clock.advance(days=(until - clock.today()).days + 2)
     with rt.factory() as s:

@@ -9,8 +9,7 @@ import pytest
 
 from archive_service.clock import FixedClock
 from archive_service.lookup.service import expiry_pass
-from archive_support import setup_archive
-from letters_support import demo_clients  # noqa: F401  (fixture)
+from archive_support import arch_clients, arch_people  # noqa: F401  (fixtures)
 from lookup_support import shared_item
 
 THU = datetime(2026, 2, 12, 2, 0)
@@ -18,10 +17,9 @@ BODY = "ZEBRAQUARTZ confidential permit conditions"
 
 
 @pytest.fixture
-def county(demo, demo_clients):  # noqa: F811
-    demo.clock = FixedClock(THU)
-    setup_archive(demo)
-    return demo_clients
+def county(rt, arch_clients):  # noqa: F811
+    rt.clock = FixedClock(THU)
+    return arch_clients
 
 
 def granted(clients, who, item_id, form):
@@ -55,7 +53,7 @@ def statuses(clients, who, item, lid) -> dict[str, int]:
     }
 
 
-def test_acl_matrix(county, demo):
+def test_acl_matrix(county, rt):
     item = shared_item(county, "zjj_staff", "规划条件核实材料", body=BODY)
     view_lid = granted(county, "scjg_staff", item["id"], "view")
     copy_lid = granted(county, "zrzy_staff", item["id"], "copy")
@@ -68,18 +66,18 @@ def test_acl_matrix(county, demo):
     assert statuses(county, "scjg_staff", item, view_lid) == reader
     assert statuses(county, "zrzy_staff", item, copy_lid) == {**reader, "copy": 200}
 
-    demo.clock.at = datetime(2026, 2, 13, 16, 0)  # Fri 13 Feb 24:00 in China: both grants are over
+    rt.clock.at = datetime(2026, 2, 13, 16, 0)  # Fri 13 Feb 24:00 in China: both grants are over
     ended = {**reader, "view": 403, "page": 403, "copy": 403}
     assert statuses(county, "scjg_staff", item, view_lid) == ended
     assert statuses(county, "zrzy_staff", item, copy_lid) == ended
-    assert expiry_pass(demo) == 2
+    assert expiry_pass(rt) == 2
     assert statuses(county, "scjg_staff", item, view_lid) == {**ended, "content": 404}
     assert statuses(county, "wjw_staff", item, view_lid) == closed
 
 
-def test_catalogue_search_hits_never_carry_body_text(county, demo):
+def test_catalogue_search_hits_never_carry_body_text(county, rt):
     item = shared_item(county, "zjj_staff", "规划条件核实材料", body=BODY)
-    demo.worker().drain()
+    rt.worker().drain()
     client, h = county("scjg_staff")
     for q in ("ZEBRAQUARTZ", "规划条件", item["archival_code"], "confidential"):
         found = client.get("/api/v1/search", query_string={"q": q}, headers=h).get_json()

@@ -12,18 +12,16 @@ import pytest
 from pypdf import PdfReader
 
 from archive_service.clock import FixedClock
-from archive_support import setup_archive
-from letters_support import demo_clients  # noqa: F401  (fixture)
+from archive_support import arch_clients, arch_people  # noqa: F401  (fixtures)
 from lookup_support import shared_item
 
 THU = datetime(2026, 2, 12, 2, 0)  # Thursday 12 Feb 2026, 10:00 in China; Sat 14 Feb is a make-up workday
 
 
 @pytest.fixture
-def county(demo, demo_clients):  # noqa: F811
-    demo.clock = FixedClock(THU)
-    setup_archive(demo)
-    return demo_clients
+def county(rt, arch_clients):  # noqa: F811
+    rt.clock = FixedClock(THU)
+    return arch_clients
 
 
 def request_lookup(clients, who, items, days=2, **kw):
@@ -37,7 +35,7 @@ def act(clients, who, lookup_id, action, **kw):
     return client.post(f"/api/v1/lookups/{lookup_id}/actions", headers=h, json={"action": action, **kw})
 
 
-def test_request_decide_read_copy_return_and_expiry(county, demo):
+def test_request_decide_read_copy_return_and_expiry(county, rt):
     a = shared_item(county, "zjj_staff", "施工许可审批材料甲", pages=3, body="SECRET BODY alpha")
     b = shared_item(county, "zjj_staff", "施工许可审批材料乙")
     c = shared_item(county, "zjj_staff", "施工许可审批材料丙")
@@ -79,7 +77,7 @@ def test_request_decide_read_copy_return_and_expiry(county, demo):
     page = client.get(view.get_json()["page_urls"][0], headers=h)
     assert page.status_code == 200 and page.data[:8] == b"\x89PNG\r\n\x1a\n"
     assert client.get(f"/api/v1/documents/{a['document_id']}/content", headers=h).status_code == 403
-    refused = holder_events(demo, "document.download_refused")
+    refused = holder_events(rt, "document.download_refused")
     assert [e.target_id for e in refused] == [str(a["document_id"])]
     assert client.get(f"/api/v1/archive/items/{a['id']}/copy", headers=h).status_code == 403  # view-only
     assert client.get(f"/api/v1/archive/items/{c['id']}/view", headers=h).status_code == 404  # refused item
@@ -111,26 +109,26 @@ def test_request_decide_read_copy_return_and_expiry(county, demo):
     assert client.get(f"/api/v1/archive/items/{a['id']}/accesses", headers=h).status_code == 404
 
     # the grant ends exactly at the end of the last working day, whether or not the worker ran
-    demo.clock.at = datetime(2026, 2, 14, 15, 59, 59)
+    rt.clock.at = datetime(2026, 2, 14, 15, 59, 59)
     assert client.get(f"/api/v1/archive/items/{a['id']}/view", headers=h).status_code == 200
-    demo.clock.at = datetime(2026, 2, 14, 16, 0, 0)
+    rt.clock.at = datetime(2026, 2, 14, 16, 0, 0)
     assert client.get(f"/api/v1/archive/items/{a['id']}/view", headers=h).status_code == 403
     assert client.get(f"/api/v1/archive/items/{b['id']}/copy", headers=h).status_code == 403
     from archive_service.lookup.service import expiry_pass
 
-    assert expiry_pass(demo) == 1 and expiry_pass(demo) == 0
+    assert expiry_pass(rt) == 1 and expiry_pass(rt) == 0
     assert client.get(f"/api/v1/lookups/{lid}", headers=h).get_json()["state"] == "expired"
     assert client.get(f"/api/v1/documents/{a['document_id']}", headers=h).status_code == 404  # grant revoked
 
 
-def test_due_date_overdue_return_and_one_extension(county, demo):
+def test_due_date_overdue_return_and_one_extension(county, rt):
     a = shared_item(county, "zjj_staff", "竣工验收备案材料")
     lid = request_lookup(county, "scjg_staff", [{"item_id": a["id"], "form": "copy"}]).get_json()["id"]
     client, h = county("scjg_staff")
     holder, hh = county("zjj_staff")
-    demo.clock.at = datetime(2026, 2, 24, 15, 0)  # 23:00 on the due day: not yet overdue
+    rt.clock.at = datetime(2026, 2, 24, 15, 0)  # 23:00 on the due day: not yet overdue
     assert client.get(f"/api/v1/lookups/{lid}", headers=h).get_json()["overdue"] is False
-    demo.clock.at = datetime(2026, 2, 24, 16, 30)  # 00:30 on 25 Feb in China
+    rt.clock.at = datetime(2026, 2, 24, 16, 30)  # 00:30 on 25 Feb in China
     assert client.get(f"/api/v1/lookups/{lid}", headers=h).get_json()["overdue"] is True
     queue = holder.get("/api/v1/lookups", headers=hh).get_json()["queue"]
     assert [q["overdue"] for q in queue if q["id"] == lid] == [True]

@@ -7,21 +7,19 @@ from datetime import datetime
 import pytest
 
 from archive_service.clock import FixedClock
-from archive_support import setup_archive
-from letters_support import demo_clients  # noqa: F401  (fixture)
+from archive_support import arch_browser, arch_clients, arch_people  # noqa: F401  (fixtures)
 from lookup_support import shared_item
 
 
 @pytest.fixture
-def county(demo, demo_clients):  # noqa: F811
-    demo.clock = FixedClock(datetime(2026, 2, 12, 2, 0))
-    setup_archive(demo)
-    return demo_clients
+def county(rt, arch_clients):  # noqa: F811
+    rt.clock = FixedClock(datetime(2026, 2, 12, 2, 0))
+    return arch_clients
 
 
-def test_pages_request_decide_read(county, browser, demo):
+def test_pages_request_decide_read(county, arch_browser, rt):  # noqa: F811
     item = shared_item(county, "zjj_staff", "园林绿化工程验收材料", pages=2)
-    web = browser("scjg_staff")
+    web = arch_browser("scjg_staff")
     page = web.get("/lookups?q=园林绿化")
     assert page.status_code == 200 and item["archival_code"] in page.get_data(as_text=True)
     resp = web.post("/lookups", data={"item_id": item["id"],
@@ -32,7 +30,7 @@ def test_pages_request_decide_read(county, browser, demo):
     html = web.get(detail_url).get_data(as_text=True)
     assert "已提交" in html and "2026-02-24" in html
 
-    holder = browser("zjj_staff")
+    holder = arch_browser("zjj_staff")
     home = holder.get("/").get_data(as_text=True)
     assert "待审批的调阅申请" in home and "2026-02-24" in home
     queue = holder.get("/lookups/queue").get_data(as_text=True)
@@ -48,7 +46,7 @@ def test_pages_request_decide_read(county, browser, demo):
     assert "lookup.view" in log
 
 
-def test_lookup_letter_and_policy(county, browser, demo_clients):  # noqa: F811
+def test_lookup_letter_and_policy(county, arch_browser, arch_clients):  # noqa: F811
     item = shared_item(county, "zjj_staff", "建筑节能审查材料")
     client, h = county("scjg_staff")
     lid = client.post("/api/v1/lookups", headers=h, json={
@@ -88,7 +86,7 @@ def test_lookup_letter_and_policy(county, browser, demo_clients):  # noqa: F811
                        json={"action": "approve"}).get_json()["state"] == "active"
 
 
-def test_holder_sees_item_accesses_page(county, browser):
+def test_holder_sees_item_accesses_page(county, arch_browser):  # noqa: F811
     item = shared_item(county, "zjj_staff", "人防工程验收材料")
     client, h = county("scjg_staff")
     lid = client.post("/api/v1/lookups", headers=h, json={
@@ -97,11 +95,11 @@ def test_holder_sees_item_accesses_page(county, browser):
     holder, hh = county("zjj_staff")
     holder.post(f"/api/v1/lookups/{lid}/actions", headers=hh, json={"action": "approve"})
     assert client.get(f"/api/v1/archive/items/{item['id']}/view/1", headers=h).status_code == 200
-    web = browser("zjj_staff")
+    web = arch_browser("zjj_staff")
     assert "调阅记录" in web.get(f"/archive/items/{item['id']}").get_data(as_text=True)
     html = web.get(f"/lookups/items/{item['id']}/accesses").get_data(as_text=True)
     assert "lookup.view" in html and "经办人" in html
-    assert browser("scjg_staff").get(f"/lookups/items/{item['id']}/accesses").status_code == 404
+    assert arch_browser("scjg_staff").get(f"/lookups/items/{item['id']}/accesses").status_code == 404
 
 
 def test_non_pdf_parts_become_watermarked_pdfs():

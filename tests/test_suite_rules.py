@@ -6,13 +6,8 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parent
 
-# The demo tests and the files not yet moved to the builders (archive and lookup, written on the demo).
-DEMO_ALLOWED = {
-    "test_demo.py",
-    "test_archive_api.py", "test_archive_checks.py", "test_archive_filing.py", "test_archive_import.py",
-    "test_archive_import_stamp.py", "test_archive_pages.py", "test_archive_retention.py", "test_archive_search.py",
-    "test_lookup_acl.py", "test_lookup_api.py", "test_lookup_expiry.py", "test_lookup_pages.py",
-}
+# The demo tests (the browser flows load the demo through their own fixtures).
+DEMO_ALLOWED = {"test_demo.py"}
 DEMO_FIXTURE = re.compile(r"def \w+\([^)]*\b(demo|demo_clients)\b")
 # Our modules' private state, and the minio client's multipart internals (S3Store.multipart_uploads lists them).
 # (test_storage_contract reads the minio client's credential provider: minio has no public getter and the

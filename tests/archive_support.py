@@ -15,9 +15,9 @@ from factories import archive_county
 
 
 @pytest.fixture
-def arch_people(make):
-    """The archive tests' county (factories.archive_county): its users by username."""
-    return archive_county(make)
+def arch_people(make, county):
+    """The archive tests' county (factories.archive_county over the `county` fixture): its users by username."""
+    return archive_county(make, county)
 
 
 @pytest.fixture

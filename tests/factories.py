@@ -228,11 +228,11 @@ FONDS = {"SPJ": "J001", "SCJG": "J011", "ZJJ": "J012", "ZRZY": "J013", "STHJ": "
          "WGLY": "J016", "SFJ": "J021", "WBB": "J022"}
 
 
-def archive_county(make: Make) -> dict[str, User]:
-    """The small county plus three more regulators (zrzy/sthj/wgly _staff and _leader) and every
-    organisation's 全宗号 (县行政审批局 J001 with BGS, SCZR, TZJS; 县住房和城乡建设局 J012, …); its users by
-    username."""
-    people = small_county(make)
+def archive_county(make: Make, people: dict[str, User] | None = None) -> dict[str, User]:
+    """The small county (``people``, or built here) plus three more regulators (zrzy/sthj/wgly _staff and
+    _leader) and every organisation's 全宗号 (县行政审批局 J001 with BGS, SCZR, TZJS; 县住房和城乡建设局 J012, …);
+    its users by username."""
+    people = dict(people) if people is not None else small_county(make)
     for name, code in MORE_REGULATORS:
         dept = make.department("regulator", name=name, code=code)
         people[f"{code.lower()}_staff"] = make.user(dept, "drafter", "archivist", username=f"{code.lower()}_staff",

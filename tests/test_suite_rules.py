@@ -8,7 +8,8 @@ TESTS = Path(__file__).resolve().parent
 
 # The demo tests (the browser flows load the demo through their own fixtures).
 DEMO_ALLOWED = {"test_demo.py"}
-DEMO_FIXTURE = re.compile(r"def \w+\([^)]*\b(demo|demo_clients)\b")
+# (the demo fixtures as a test or fixture parameter, or the demo loader called directly)
+DEMO_FIXTURE = re.compile(r"def \w+\([^)]*\b(demo|demo_clients)\b|\bload_demo\(")
 # Our modules' private state, and the minio client's multipart internals (S3Store.multipart_uploads lists them).
 # (test_storage_contract reads the minio client's credential provider: minio has no public getter and the
 # moto peer accepts any key, so the URL decoding of credentials cannot be observed otherwise.)

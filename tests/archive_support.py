@@ -1,5 +1,5 @@
-"""Helpers for the archive tests: their county (factories.archive_county) and its clients and browsers,
-PDFs made here, issued letters, an archive service."""
+"""Helpers for the archive tests: their county (archive_county, built with tests/factories.py), its clients
+and browsers, PDFs made here, issued letters, an archive service."""
 from __future__ import annotations
 
 import io
@@ -9,14 +9,50 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
-from archive_service.archive.service import archive_for
-from archive_service.models import User
-from factories import archive_county
+from archive_service.archive.service import Fondses, archive_for
+from archive_service.models import Department, User
+from factories import Make, small_county
+
+# More regulators (with a 经办人 who is also the archivist, and a 负责人) for the archive and lookup tests.
+MORE_REGULATORS = [("县自然资源局", "ZRZY"), ("县生态环境局", "STHJ"), ("县文化广电新闻出版旅游局", "WGLY")]
+# 全宗号 of the archive tests' organisations: the bureau's sections are its 机构（问题）代码, others have 办公室.
+FONDS = {"SPJ": "J001", "SCJG": "J011", "ZJJ": "J012", "ZRZY": "J013", "STHJ": "J014", "WJW": "J015",
+         "WGLY": "J016", "SFJ": "J021", "WBB": "J022"}
+
+
+def fonds(make: Make, organisation: Department, code: str, units: list[tuple[str, str, Department | None]]):
+    """The organisation's 全宗号 and its 机构（问题）代码 (code, name, the section it stands for), committed."""
+    row = Fondses(make.s, make.rt.clock).set(
+        None, organisation, code, [(u, name, d.id if d is not None else None) for u, name, d in units])
+    make.s.commit()
+    return row
+
+
+def archive_county(make: Make, people: dict[str, User] | None = None) -> dict[str, User]:
+    """The small county (``people``, or built here) plus three more regulators (zrzy/sthj/wgly _staff and
+    _leader) and every organisation's 全宗号 (县行政审批局 J001 with BGS, SCZR, TZJS; 县住房和城乡建设局 J012, …);
+    its users by username."""
+    people = dict(people) if people is not None else small_county(make)
+    for name, code in MORE_REGULATORS:
+        dept = make.department("regulator", name=name, code=code)
+        people[f"{code.lower()}_staff"] = make.user(dept, "drafter", "archivist", username=f"{code.lower()}_staff",
+                                                    full_name=f"{name[1:3]}经办人")
+        people[f"{code.lower()}_leader"] = make.user(dept, "reviewer", "signer", username=f"{code.lower()}_leader",
+                                                     full_name=f"{name[1:3]}负责人")
+    depts = {u.department.code: u.department for u in people.values()}
+    bureau = people["signer"].department
+    for code, number in FONDS.items():
+        if code == "SPJ":
+            fonds(make, bureau, number, [("BGS", "办公室", None), ("SCZR", "市场准入审批股", depts["SCZR"]),
+                                         ("TZJS", "投资建设审批股", depts["TZJS"])])
+        else:
+            fonds(make, depts[code], number, [("BGS", "办公室", depts[code])])
+    return people
 
 
 @pytest.fixture
 def arch_people(make, county):
-    """The archive tests' county (factories.archive_county over the `county` fixture): its users by username."""
+    """The archive tests' county (archive_county over the `county` fixture): its users by username."""
     return archive_county(make, county)
 
 
@@ -86,9 +122,7 @@ def service(rt, session):
 
 
 def county_in(rt) -> None:
-    """Build the archive county (factories.archive_county) in a runtime of the test's own."""
-    from factories import Make
-
+    """Build the archive county (archive_county) in a runtime of the test's own."""
     make = Make(rt)
     try:
         archive_county(make)

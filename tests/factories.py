@@ -92,16 +92,6 @@ class Make:
         Directory(self.s, self.rt.clock).file_liaison(user, filed_with, phone=phone)
         self.s.commit()
 
-    # -- archive -------------------------------------------------------------------------------
-    def fonds(self, organisation: Department, code: str, units: list[tuple[str, str, Department | None]]):
-        """The organisation's 全宗号 and its 机构（问题）代码 (code, name, the section it stands for)."""
-        from archive_service.archive.service import Fondses
-
-        fonds = Fondses(self.s, self.rt.clock).set(
-            None, organisation, code, [(u, name, d.id if d is not None else None) for u, name, d in units])
-        self.s.commit()
-        return fonds
-
     # -- documents -------------------------------------------------------------------------------
     def document(self, owner: User, content: bytes | None = None, filename: str = "文件.txt",
                  title: str | None = None) -> Document:
@@ -219,33 +209,3 @@ def small_county(make: Make) -> dict[str, User]:
         depts[code] = make.department("other", name=name, code=code)
     return {username: make.user(depts[code], *roles, username=username, full_name=full_name)
             for username, full_name, code, roles in COUNTY_PEOPLE}
-
-
-# More regulators (with a 经办人 who is also the archivist, and a 负责人) for the archive and lookup tests.
-MORE_REGULATORS = [("县自然资源局", "ZRZY"), ("县生态环境局", "STHJ"), ("县文化广电新闻出版旅游局", "WGLY")]
-# 全宗号 of the archive tests' organisations: the bureau's sections are its 机构（问题）代码, others have 办公室.
-FONDS = {"SPJ": "J001", "SCJG": "J011", "ZJJ": "J012", "ZRZY": "J013", "STHJ": "J014", "WJW": "J015",
-         "WGLY": "J016", "SFJ": "J021", "WBB": "J022"}
-
-
-def archive_county(make: Make, people: dict[str, User] | None = None) -> dict[str, User]:
-    """The small county (``people``, or built here) plus three more regulators (zrzy/sthj/wgly _staff and
-    _leader) and every organisation's 全宗号 (县行政审批局 J001 with BGS, SCZR, TZJS; 县住房和城乡建设局 J012, …);
-    its users by username."""
-    people = dict(people) if people is not None else small_county(make)
-    for name, code in MORE_REGULATORS:
-        dept = make.department("regulator", name=name, code=code)
-        people[f"{code.lower()}_staff"] = make.user(dept, "drafter", "archivist", username=f"{code.lower()}_staff",
-                                                    full_name=f"{name[1:3]}经办人")
-        people[f"{code.lower()}_leader"] = make.user(dept, "reviewer", "signer", username=f"{code.lower()}_leader",
-                                                     full_name=f"{name[1:3]}负责人")
-    depts = {u.department.code: u.department for u in people.values()}
-    bureau = people["signer"].department
-    sections = {code: depts[code] for code in ("SCZR", "TZJS")}
-    for code, fonds in FONDS.items():
-        if code == "SPJ":
-            make.fonds(bureau, fonds, [("BGS", "办公室", None), ("SCZR", "市场准入审批股", sections["SCZR"]),
-                                       ("TZJS", "投资建设审批股", sections["TZJS"])])
-        else:
-            make.fonds(depts[code], fonds, [("BGS", "办公室", depts[code])])
-    return people

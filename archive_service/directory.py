@@ -246,7 +246,7 @@ def find_user(session: Session, ref) -> User | None:
     if ref is None or ref == "":
         return None
     if str(ref).isdigit():
-        return session.get(User, int(ref))
+        return session.get(User, int(ref)) if int(ref) <= 2**31 - 1 else None
     return session.scalar(select(User).where(User.username == str(ref)))
 
 

@@ -84,7 +84,8 @@ class Push(Base):
     __tablename__ = "exchange_pushes"
     __table_args__ = (Index("ix_exchange_pushes_state_due", "state", "due_on"),
                       Index("ix_exchange_pushes_regulator_state", "regulator_id", "state"),
-                      Index("ix_exchange_pushes_pushed_on", "pushed_on"))
+                      # 督办: a covering index for the counts per day, department and state
+                      Index("ix_exchange_pushes_dashboard", "pushed_on", "regulator_id", "state", "claim_late"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     record_id: Mapped[int] = mapped_column(ForeignKey("exchange_records.id"), index=True)
     regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
@@ -190,7 +191,7 @@ class Revocation(Base):
     """A regulator's request to change or revoke an approval (第二十八条), due 2 working days after discovery."""
     __tablename__ = "exchange_revocations"
     __table_args__ = (Index("ix_exchange_revocations_regulator", "regulator_id", "id"),
-                      Index("ix_exchange_revocations_pushed_on", "pushed_on"))
+                      Index("ix_exchange_revocations_dashboard", "pushed_on", "regulator_id", "state", "late"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     matter_id: Mapped[int] = mapped_column(ForeignKey("exchange_matters.id"), index=True)

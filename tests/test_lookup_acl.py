@@ -17,7 +17,8 @@ BODY = "ZEBRAQUARTZ confidential permit conditions"
 
 
 @pytest.fixture
-def county(rt, arch_clients):  # noqa: F811
+def cc(rt, arch_clients):  # noqa: F811
+    """The archive county's clients (arch_clients), on Thursday 12 Feb 2026."""
     rt.clock = FixedClock(THU)
     return arch_clients
 
@@ -53,32 +54,32 @@ def statuses(clients, who, item, lid) -> dict[str, int]:
     }
 
 
-def test_acl_matrix(county, rt):
-    item = shared_item(county, "zjj_staff", "规划条件核实材料", body=BODY)
-    view_lid = granted(county, "scjg_staff", item["id"], "view")
-    copy_lid = granted(county, "zrzy_staff", item["id"], "copy")
+def test_acl_matrix(cc, rt):
+    item = shared_item(cc, "zjj_staff", "规划条件核实材料", body=BODY)
+    view_lid = granted(cc, "scjg_staff", item["id"], "view")
+    copy_lid = granted(cc, "zrzy_staff", item["id"], "copy")
     closed = {"view": 404, "page": 404, "copy": 404, "content": 404, "lookup": 404, "accesses": 404,
               "item_accesses": 404, "act": 404, "share": 404, "share_group": 404, "catalogue": 200}
-    assert statuses(county, "wjw_staff", item, view_lid) == closed
+    assert statuses(cc, "wjw_staff", item, view_lid) == closed
     # the requester may not decide (403: not the holder's decider; the request is active anyway → 409/403)
     reader = {**closed, "view": 200, "page": 200, "copy": 403, "content": 403, "lookup": 200, "accesses": 200,
               "act": 403}
-    assert statuses(county, "scjg_staff", item, view_lid) == reader
-    assert statuses(county, "zrzy_staff", item, copy_lid) == {**reader, "copy": 200}
+    assert statuses(cc, "scjg_staff", item, view_lid) == reader
+    assert statuses(cc, "zrzy_staff", item, copy_lid) == {**reader, "copy": 200}
 
     rt.clock.at = datetime(2026, 2, 13, 16, 0)  # Fri 13 Feb 24:00 in China: both grants are over
     ended = {**reader, "view": 403, "page": 403, "copy": 403}
-    assert statuses(county, "scjg_staff", item, view_lid) == ended
-    assert statuses(county, "zrzy_staff", item, copy_lid) == ended
+    assert statuses(cc, "scjg_staff", item, view_lid) == ended
+    assert statuses(cc, "zrzy_staff", item, copy_lid) == ended
     assert expiry_pass(rt) == 2
-    assert statuses(county, "scjg_staff", item, view_lid) == {**ended, "content": 404}
-    assert statuses(county, "wjw_staff", item, view_lid) == closed
+    assert statuses(cc, "scjg_staff", item, view_lid) == {**ended, "content": 404}
+    assert statuses(cc, "wjw_staff", item, view_lid) == closed
 
 
-def test_catalogue_search_hits_never_carry_body_text(county, rt):
-    item = shared_item(county, "zjj_staff", "规划条件核实材料", body=BODY)
+def test_catalogue_search_hits_never_carry_body_text(cc, rt):
+    item = shared_item(cc, "zjj_staff", "规划条件核实材料", body=BODY)
     rt.worker().drain()
-    client, h = county("scjg_staff")
+    client, h = cc("scjg_staff")
     for q in ("ZEBRAQUARTZ", "规划条件", item["archival_code"], "confidential"):
         found = client.get("/api/v1/search", query_string={"q": q}, headers=h).get_json()
         for hit in found["hits"]:
@@ -87,7 +88,7 @@ def test_catalogue_search_hits_never_carry_body_text(county, rt):
     titled = client.get("/api/v1/search", query_string={"q": "规划条件"}, headers=h).get_json()["hits"]
     assert titled and all(x["title"].startswith("规划条件核实材料") for x in titled)  # the item and its 归档章 copy
     # the body matches for the holder (so the term is indexed) and never for the catalogue reader
-    holder, hh = county("zjj_staff")
+    holder, hh = cc("zjj_staff")
     own = holder.get("/api/v1/search", query_string={"q": "ZEBRAQUARTZ"}, headers=hh).get_json()["hits"]
     assert own and "ZEBRAQUARTZ" in (own[0]["snippet_html"] or "")
     assert client.get("/api/v1/search", query_string={"q": "ZEBRAQUARTZ"}, headers=h).get_json()["hits"] == []

@@ -19,7 +19,8 @@ THU = datetime(2026, 2, 12, 2, 0)  # Thursday 12 Feb 2026, 10:00 in China; Sat 1
 
 
 @pytest.fixture
-def county(rt, arch_clients):  # noqa: F811
+def cc(rt, arch_clients):  # noqa: F811
+    """The archive county's clients (arch_clients), on Thursday 12 Feb 2026."""
     rt.clock = FixedClock(THU)
     return arch_clients
 
@@ -35,24 +36,24 @@ def act(clients, who, lookup_id, action, **kw):
     return client.post(f"/api/v1/lookups/{lookup_id}/actions", headers=h, json={"action": action, **kw})
 
 
-def test_request_decide_read_copy_return_and_expiry(county, rt):
-    a = shared_item(county, "zjj_staff", "施工许可审批材料甲", pages=3, body="SECRET BODY alpha")
-    b = shared_item(county, "zjj_staff", "施工许可审批材料乙")
-    c = shared_item(county, "zjj_staff", "施工许可审批材料丙")
-    hidden = shared_item(county, "zjj_staff", "未共享的材料", share=False)
-    client, h = county("scjg_staff")
+def test_request_decide_read_copy_return_and_expiry(cc, rt):
+    a = shared_item(cc, "zjj_staff", "施工许可审批材料甲", pages=3, body="SECRET BODY alpha")
+    b = shared_item(cc, "zjj_staff", "施工许可审批材料乙")
+    c = shared_item(cc, "zjj_staff", "施工许可审批材料丙")
+    hidden = shared_item(cc, "zjj_staff", "未共享的材料", share=False)
+    client, h = cc("scjg_staff")
 
-    # the catalogue shows shared items county-wide, metadata only
+    # the catalogue shows shared items cc-wide, metadata only
     found = client.get("/api/v1/catalogue?q=施工许可", headers=h).get_json()["items"]
     assert {i["id"] for i in found} == {a["id"], b["id"], c["id"]}
     assert all("body" not in i and "snippet" not in i for i in found)
 
     # bad input changes nothing
-    assert request_lookup(county, "scjg_staff", [{"item_id": hidden["id"], "form": "view"}]).status_code == 404
-    assert request_lookup(county, "scjg_staff", [{"item_id": a["id"], "form": "view"}], days=99).status_code == 422
+    assert request_lookup(cc, "scjg_staff", [{"item_id": hidden["id"], "form": "view"}]).status_code == 404
+    assert request_lookup(cc, "scjg_staff", [{"item_id": a["id"], "form": "view"}], days=99).status_code == 422
     assert client.get("/api/v1/lookups", headers=h).get_json()["items"] == []
 
-    resp = request_lookup(county, "scjg_staff", [{"item_id": a["id"], "form": "view"},
+    resp = request_lookup(cc, "scjg_staff", [{"item_id": a["id"], "form": "view"},
                                                 {"item_id": b["id"], "form": "copy"},
                                                 {"item_id": c["id"], "form": "view"}])
     assert resp.status_code == 201, resp.get_json()
@@ -61,12 +62,12 @@ def test_request_decide_read_copy_return_and_expiry(county, rt):
     lid = req["id"]
 
     # the requester's own department cannot approve it; the holder's archivist does, per item
-    assert act(county, "scjg_leader", lid, "approve").status_code == 403
-    assert act(county, "zjj_staff", lid, "refuse", items=[c["id"]]).status_code == 422  # a reason is required
-    assert act(county, "zjj_staff", lid, "refuse", items=[c["id"]], reason="涉及个人信息").status_code == 200
+    assert act(cc, "scjg_leader", lid, "approve").status_code == 403
+    assert act(cc, "zjj_staff", lid, "refuse", items=[c["id"]]).status_code == 422  # a reason is required
+    assert act(cc, "zjj_staff", lid, "refuse", items=[c["id"]], reason="涉及个人信息").status_code == 200
     # nothing is readable before the decision is complete
     assert client.get(f"/api/v1/archive/items/{a['id']}/view", headers=h).status_code == 404
-    done = act(county, "zjj_staff", lid, "approve", items=[a["id"], b["id"]]).get_json()
+    done = act(cc, "zjj_staff", lid, "approve", items=[a["id"], b["id"]]).get_json()
     assert done["state"] == "active"
     assert done["until"] == "2026-02-14T15:59:59.999999Z"  # end of Sat 14 Feb (make-up workday) in China
     assert [i["decision"] for i in done["items"]] == ["approved", "approved", "refused"]
@@ -83,7 +84,7 @@ def test_request_decide_read_copy_return_and_expiry(county, rt):
     assert client.get(f"/api/v1/archive/items/{c['id']}/view", headers=h).status_code == 404  # refused item
 
     # 复制: a watermarked copy on every page; the original's bytes are unchanged
-    holder, hh = county("zjj_staff")
+    holder, hh = cc("zjj_staff")
     original = holder.get(f"/api/v1/documents/{b['document_id']}/content", headers=hh).data
     before = hashlib.sha256(original).hexdigest()
     copy = client.get(f"/api/v1/archive/items/{b['id']}/copy", headers=h)
@@ -121,11 +122,11 @@ def test_request_decide_read_copy_return_and_expiry(county, rt):
     assert client.get(f"/api/v1/documents/{a['document_id']}", headers=h).status_code == 404  # grant revoked
 
 
-def test_due_date_overdue_return_and_one_extension(county, rt):
-    a = shared_item(county, "zjj_staff", "竣工验收备案材料")
-    lid = request_lookup(county, "scjg_staff", [{"item_id": a["id"], "form": "copy"}]).get_json()["id"]
-    client, h = county("scjg_staff")
-    holder, hh = county("zjj_staff")
+def test_due_date_overdue_return_and_one_extension(cc, rt):
+    a = shared_item(cc, "zjj_staff", "竣工验收备案材料")
+    lid = request_lookup(cc, "scjg_staff", [{"item_id": a["id"], "form": "copy"}]).get_json()["id"]
+    client, h = cc("scjg_staff")
+    holder, hh = cc("zjj_staff")
     rt.clock.at = datetime(2026, 2, 24, 15, 0)  # 23:00 on the due day: not yet overdue
     assert client.get(f"/api/v1/lookups/{lid}", headers=h).get_json()["overdue"] is False
     rt.clock.at = datetime(2026, 2, 24, 16, 30)  # 00:30 on 25 Feb in China
@@ -133,27 +134,27 @@ def test_due_date_overdue_return_and_one_extension(county, rt):
     queue = holder.get("/api/v1/lookups", headers=hh).get_json()["queue"]
     assert [q["overdue"] for q in queue if q["id"] == lid] == [True]
 
-    assert act(county, "zjj_staff", lid, "approve").get_json()["until"] == "2026-02-27T15:59:59.999999Z"
-    assert act(county, "scjg_staff", lid, "cancel").status_code == 409
-    ext = act(county, "scjg_staff", lid, "extend", days=3)
+    assert act(cc, "zjj_staff", lid, "approve").get_json()["until"] == "2026-02-27T15:59:59.999999Z"
+    assert act(cc, "scjg_staff", lid, "cancel").status_code == 409
+    ext = act(cc, "scjg_staff", lid, "extend", days=3)
     assert ext.status_code == 200 and ext.get_json()["extension_state"] == "pending"
-    assert act(county, "scjg_staff", lid, "extend").status_code == 409  # once per request
+    assert act(cc, "scjg_staff", lid, "extend").status_code == 409  # once per request
     # Sat 28 Feb is the second make-up workday of the 2026 Spring Festival: 28 Feb, 2 Mar, 3 Mar
-    assert act(county, "zjj_staff", lid, "approve").get_json()["until"] == "2026-03-03T15:59:59.999999Z"
+    assert act(cc, "zjj_staff", lid, "approve").get_json()["until"] == "2026-03-03T15:59:59.999999Z"
     assert client.get(f"/api/v1/archive/items/{a['id']}/copy", headers=h).status_code == 200
-    assert act(county, "scjg_staff", lid, "return").get_json()["state"] == "returned"
+    assert act(cc, "scjg_staff", lid, "return").get_json()["state"] == "returned"
     assert client.get(f"/api/v1/archive/items/{a['id']}/copy", headers=h).status_code == 403
 
 
-def test_cancel_before_decision_and_other_departments_see_nothing(county):
-    a = shared_item(county, "zjj_staff", "规划许可材料")
-    lid = request_lookup(county, "scjg_staff", [{"item_id": a["id"], "form": "view"}]).get_json()["id"]
-    other, oh = county("wjw_staff")
+def test_cancel_before_decision_and_other_departments_see_nothing(cc):
+    a = shared_item(cc, "zjj_staff", "规划许可材料")
+    lid = request_lookup(cc, "scjg_staff", [{"item_id": a["id"], "form": "view"}]).get_json()["id"]
+    other, oh = cc("wjw_staff")
     assert other.get(f"/api/v1/lookups/{lid}", headers=oh).status_code == 404
     assert other.post(f"/api/v1/lookups/{lid}/actions", headers=oh, json={"action": "approve"}).status_code == 404
-    assert act(county, "scjg_staff", lid, "cancel").get_json()["state"] == "cancelled"
-    assert act(county, "zjj_staff", lid, "approve").status_code == 409
-    assert request_lookup(county, "zjj_staff", [{"item_id": a["id"], "form": "view"}]).status_code == 422
+    assert act(cc, "scjg_staff", lid, "cancel").get_json()["state"] == "cancelled"
+    assert act(cc, "zjj_staff", lid, "approve").status_code == 409
+    assert request_lookup(cc, "zjj_staff", [{"item_id": a["id"], "form": "view"}]).status_code == 422
 
 
 def holder_events(rt, action):

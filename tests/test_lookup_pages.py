@@ -12,13 +12,14 @@ from lookup_support import shared_item
 
 
 @pytest.fixture
-def county(rt, arch_clients):  # noqa: F811
+def cc(rt, arch_clients):  # noqa: F811
+    """The archive county's clients (arch_clients), on Thursday 12 Feb 2026."""
     rt.clock = FixedClock(datetime(2026, 2, 12, 2, 0))
     return arch_clients
 
 
-def test_pages_request_decide_read(county, arch_browser, rt):  # noqa: F811
-    item = shared_item(county, "zjj_staff", "园林绿化工程验收材料", pages=2)
+def test_pages_request_decide_read(cc, arch_browser, rt):  # noqa: F811
+    item = shared_item(cc, "zjj_staff", "园林绿化工程验收材料", pages=2)
     web = arch_browser("scjg_staff")
     page = web.get("/lookups?q=园林绿化")
     assert page.status_code == 200 and item["archival_code"] in page.get_data(as_text=True)
@@ -46,9 +47,9 @@ def test_pages_request_decide_read(county, arch_browser, rt):  # noqa: F811
     assert "lookup.view" in log
 
 
-def test_lookup_letter_and_policy(county, arch_browser, arch_clients):  # noqa: F811
-    item = shared_item(county, "zjj_staff", "建筑节能审查材料")
-    client, h = county("scjg_staff")
+def test_lookup_letter_and_policy(cc, arch_browser, arch_clients):  # noqa: F811
+    item = shared_item(cc, "zjj_staff", "建筑节能审查材料")
+    client, h = cc("scjg_staff")
     lid = client.post("/api/v1/lookups", headers=h, json={
         "items": [{"item_id": item["id"], "form": "view"}], "purpose": "核查节能审查意见", "days": 4,
         "contact": "0797-7654321"}).get_json()["id"]
@@ -61,12 +62,12 @@ def test_lookup_letter_and_policy(county, arch_browser, arch_clients):  # noqa: 
     assert letter["to"] == ["县住房和城乡建设局"] and "0797-7654321" in letter["note"]
     assert client.get(f"/api/v1/lookups/{lid}", headers=h).get_json()["letter_id"] == letter["id"]
     assert client.post(f"/api/v1/lookups/{lid}/letter", headers=h).status_code == 409  # once
-    holder, hh = county("zjj_staff")
+    holder, hh = cc("zjj_staff")
     assert holder.post(f"/api/v1/lookups/{lid}/letter", headers=hh).status_code == 403
 
     # the holder's signer sets the rules: a 2-day due date, at most 3 days, the leader approves first
     assert holder.put("/api/v1/lookups/policy", headers=hh, json={"due_days": 2}).status_code == 403
-    leader, lh = county("zjj_leader")
+    leader, lh = cc("zjj_leader")
     got = leader.put("/api/v1/lookups/policy", headers=lh, json={"due_days": 2, "max_days": 3,
                                                                  "decider": "signer", "leader_first": True})
     assert got.status_code == 200 and got.get_json()["max_days"] == 3
@@ -78,7 +79,7 @@ def test_lookup_letter_and_policy(county, arch_browser, arch_clients):  # noqa: 
     assert req["awaiting_leader"] is True and req["due_on"] is None
     assert client.post(f"/api/v1/lookups/{req['id']}/actions", headers=h,
                        json={"action": "approve"}).status_code == 403  # the requester is not her own leader
-    sc, sh = county("scjg_leader")
+    sc, sh = cc("scjg_leader")
     ok = sc.post(f"/api/v1/lookups/{req['id']}/actions", headers=sh, json={"action": "approve"}).get_json()
     assert ok["state"] == "leader_approved" and ok["due_on"] == "2026-02-14"  # 2 working days: Fri 13, Sat 14
     # D30 and 非密: the archivist still decides (the signer only for 永久 or classified items)
@@ -86,13 +87,13 @@ def test_lookup_letter_and_policy(county, arch_browser, arch_clients):  # noqa: 
                        json={"action": "approve"}).get_json()["state"] == "active"
 
 
-def test_holder_sees_item_accesses_page(county, arch_browser):  # noqa: F811
-    item = shared_item(county, "zjj_staff", "人防工程验收材料")
-    client, h = county("scjg_staff")
+def test_holder_sees_item_accesses_page(cc, arch_browser):  # noqa: F811
+    item = shared_item(cc, "zjj_staff", "人防工程验收材料")
+    client, h = cc("scjg_staff")
     lid = client.post("/api/v1/lookups", headers=h, json={
         "items": [{"item_id": item["id"], "form": "view"}], "purpose": "核查", "days": 2,
         "contact": "1"}).get_json()["id"]
-    holder, hh = county("zjj_staff")
+    holder, hh = cc("zjj_staff")
     holder.post(f"/api/v1/lookups/{lid}/actions", headers=hh, json={"action": "approve"})
     assert client.get(f"/api/v1/archive/items/{item['id']}/view/1", headers=h).status_code == 200
     web = arch_browser("zjj_staff")
@@ -125,3 +126,17 @@ def test_non_pdf_parts_become_watermarked_pdfs():
         out = copies.watermarked(copies.as_pdf(data, mime, name), lines)
         pages = PdfReader(io.BytesIO(out)).pages
         assert pages and all("DY2026-000009" in p.extract_text() for p in pages), name
+
+
+def test_request_form_is_validated_by_the_api_model_and_bad_input_changes_nothing(cc, arch_browser):  # noqa: F811
+    item = shared_item(cc, "zjj_staff", "消防验收材料")
+    web = arch_browser("scjg_staff")
+    form = {"item_id": item["id"], f"form_{item['id']}": "view", "purpose": "核查", "days": "3", "contact": "0797-1"}
+    for bad, message in (({"purpose": "查" * 2001}, "调阅目的：过长（不超过 2000 个字符）"),
+                         ({f"form_{item['id']}": "print"}, "调阅方式：取值不在允许范围内"),
+                         ({"days": "400"}, "天数：过大（不大于 365）")):
+        resp = web.post("/lookups", data={**form, **bad})
+        assert resp.status_code == 422 and message in resp.get_data(as_text=True), bad
+    client, h = cc("scjg_staff")
+    assert client.get("/api/v1/lookups", headers=h).get_json()["items"] == []
+    assert web.post("/lookups", data=form).status_code == 302

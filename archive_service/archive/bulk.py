@@ -135,9 +135,9 @@ def file_new_items(archive: ArchiveService, user: User, holding: Department, row
     extraction.enqueue_many(s, clock, [(doc.versions[0].id, doc.id) for doc in docs])
     s.flush()
 
-    # the checks, with what they look up fetched once; the digests are the ones computed while storing
+    # the checks, with what they look up fetched once; digests and media type as computed while storing
     facts = prefetch(s, items)
-    digested = {r.stored.sha256: (r.stored.sha256, r.stored.sm3, r.stored.size) for r in rows}
+    digested = {r.stored.sha256: (r.stored.sha256, r.stored.sm3, r.stored.size, r.media_type) for r in rows}
     failed = []
     for r, item in zip(rows, items, strict=True):
         report = run_checks(s, archive.store, item, archive.verifier, known, opened, facts, digested)

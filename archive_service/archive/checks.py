@@ -136,12 +136,13 @@ class Context:
 
     def __init__(self, session: Session, store: ObjectStore, item: ArchiveItem, verifier=None,
                  known: dict[str, bytes] | None = None, opened: dict[str, tuple[bool, str, int]] | None = None,
-                 facts: Facts | None = None, digested: dict[str, tuple[str, str, int]] | None = None):
+                 facts: Facts | None = None, digested: dict[str, tuple[str, str, int, str]] | None = None):
         self.session, self.store, self.item, self.verifier = session, store, item, verifier
         self._data: dict[int, bytes | None] = {}
         self._errors: dict[int, str] = {}
         # at filing, the bytes just read from the store (by digest) and their parse result are reused;
-        # an import also hands over the digests the store computed while it wrote those bytes
+        # an import also hands over what the store computed while it wrote those bytes: (SHA-256, SM3,
+        # size, detected media type) by digest
         self.known, self.opened, self.digested = known or {}, opened or {}, digested or {}
         self.facts = facts
 
@@ -205,7 +206,8 @@ def digests_match(ctx: Context):
         if data is None:
             problems.append(f"{p.filename}：无法读取（{ctx._errors.get(p.id, '')}）")
             continue
-        sha, sm3, size = ctx.digested.get(p.sha256) or digest_stream([data])
+        streamed = ctx.digested.get(p.sha256)
+        sha, sm3, size = streamed[:3] if streamed else digest_stream([data])
         if sha != p.sha256:
             problems.append(f"{p.filename}：SHA-256 不符")
         elif sm3 != p.sm3:
@@ -289,7 +291,8 @@ def file_properties_match(ctx: Context):
             continue
         if blob_size != p.size or len(data) != p.size:
             problems.append(f"{p.filename}：大小与元数据不符")
-        detected = mediatype.detect(data[:8192])
+        streamed = ctx.digested.get(p.sha256)
+        detected = streamed[3] if streamed else mediatype.detect(data[:8192])
         if detected != p.media_type:
             problems.append(f"{p.filename}：格式 {detected} 与元数据 {p.media_type} 不符")
         ext = p.filename.rsplit(".", 1)[-1].lower() if "." in p.filename else ""

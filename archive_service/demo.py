@@ -42,6 +42,7 @@ USERS = [
     ("admin", "系统管理员", "SPJBGS", ["admin"]),
     ("auditor", "安全审计员", "SPJBGS", ["auditor"]),
     ("archivist", "档案员王芳", "SPJBGS", ["archivist"]),
+    ("clerk", "文书周丽", "SPJBGS", ["clerk"]),  # the bureau's 办公室: 复核, 登记, 印发, 收文
     ("signer", "局长李明", "SPJ", ["signer", "reviewer"]),
     ("drafter", "拟稿人张伟", "SCZR", ["drafter"]),
     ("reviewer", "股长刘洋", "SCZR", ["reviewer"]),
@@ -53,6 +54,7 @@ for _name, _code in REGULATORS:
     USERS.append((f"{_code.lower()}_staff", f"{_name[1:3]}经办人", _code, ["drafter", "archivist"]))
     USERS.append((f"{_code.lower()}_leader", f"{_name[1:3]}负责人", _code, ["reviewer", "signer"]))
     USERS.append((f"{_code.lower()}_liaison", f"{_name[1:3]}联络员", _code, ["liaison"]))
+    USERS.append((f"{_code.lower()}_clerk", f"{_name[1:3]}文书", _code, ["clerk"]))  # the regulator's 办公室
 USERS += [("sfj_staff", "司法局经办人", "SFJ", ["drafter"]), ("wbb_staff", "编办经办人", "WBB", ["drafter"])]
 
 # One regulator's liaison is deliberately not yet filed, so the gap page has something to show.

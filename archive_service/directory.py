@@ -241,6 +241,15 @@ def active_users(session: Session, department_id: int) -> list[User]:
                                 .order_by(User.id)))
 
 
+def organisation_users(session: Session, department_id: int) -> list[User]:
+    """Active users of the department's organisation: a bureau with its sections (handlers, 传阅)."""
+    dept = session.get_one(Department, department_id)
+    org = permissions.issuing_organisation(dept)
+    ids = [org.id, *session.scalars(select(Department.id).where(Department.parent_id == org.id))]
+    return list(session.scalars(select(User).where(User.department_id.in_(ids), User.active.is_(True))
+                                .order_by(User.department_id, User.id)))
+
+
 def find_user(session: Session, ref) -> User | None:
     """A user by id or user name (None when there is none)."""
     if ref is None or ref == "":

@@ -45,6 +45,19 @@ def same_organisation(a: Department, b: Department) -> bool:
     return issuing_organisation(a).id == issuing_organisation(b).id
 
 
+def office_organisation_id(user: User) -> int | None:
+    """The organisation whose 办公室 the user works in (a clerk, 文书), else None: the clerk sees and
+    handles the organisation's outgoing letters of every section and its incoming letters."""
+    if "clerk" not in user.roles:
+        return None
+    return issuing_organisation(user.department).id
+
+
+def is_office_of(user: User, organisation: Department) -> bool:
+    """A clerk (文书) of ``organisation`` (or of the organisation a section belongs to)."""
+    return office_organisation_id(user) == issuing_organisation(organisation).id
+
+
 def has_role(user: User, *roles: str) -> bool:
     return bool(user.roles & set(roles))
 

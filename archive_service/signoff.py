@@ -100,16 +100,24 @@ class SignoffStep(Base):
         return ACTIONS.get(self.action, self.action)
 
 
-# action -> (allowed from-states, role needed, where the actor must belong)
-_RULES = {
-    "submit": ({"drafting"}, "drafter", "issuer"),
-    "pass": ({"reviewing"}, "reviewer", "issuer"),
-    "return": ({"reviewing", "signing", "rechecking"}, None, "issuer_or_co"),
-    "sign": ({"signing"}, "signer", "issuer_or_co"),
-    "recheck": ({"rechecking"}, None, "issuer"),
-    "register": ({"registering"}, None, "issuer"),
-    "issue": ({"registered"}, None, "issuer"),
+# action -> (allowed from-states, roles of which one is needed, where the actor must belong)
+_RULES: dict[str, tuple[set[str], tuple[str, ...], str]] = {
+    "submit": ({"drafting"}, ("drafter",), "issuer"),
+    "pass": ({"reviewing"}, ("reviewer", "clerk"), "issuer"),  # 核稿: the section head or the 办公室
+    "return": ({"reviewing", "signing", "rechecking"}, (), "issuer_or_co"),
+    "sign": ({"signing"}, ("signer",), "issuer_or_co"),
+    "recheck": ({"rechecking"}, ("clerk",), "issuer"),
+    "register": ({"registering"}, ("clerk",), "issuer"),
+    "issue": ({"registered"}, ("clerk",), "issuer"),
 }
+#: 复核, 登记 (发文字号) and 印发 belong to the issuing organisation's 办公室 (文书), never to the drafter.
+OFFICE_ACTIONS = ("recheck", "register", "issue")
+OFFICE_RULE = "《党政机关公文处理工作条例》第十九、二十条"
+
+
+def drafter_ids(flow: SignoffFlow) -> set[int]:
+    """Who drafted the subject: the people who submitted it for 核稿."""
+    return {s.actor_id for s in flow.steps if s.action == "submit"}
 
 
 class Signoff:
@@ -153,7 +161,7 @@ class Signoff:
         (Chinese) and kind — ``forbidden`` (who the user is) or ``conflict`` (where the flow stands)."""
         if action not in _RULES:
             return Decision.refuse(f"未知操作：{action}", ErrorKind.CONFLICT)
-        states, role, where = _RULES[action]
+        states, roles, where = _RULES[action]
         if flow.state not in states:
             return Decision.refuse(f"当前环节为“{flow.state_label}”，不能{ACTIONS[action]}", ErrorKind.CONFLICT)
         in_issuer = self._org_id(user.department_id) == self._org_id(flow.department_id)
@@ -162,17 +170,19 @@ class Signoff:
             return Decision.refuse(f"只有{flow.department.name}的人员可以{ACTIONS[action]}")
         if where == "issuer_or_co" and not (in_issuer or in_co):
             return Decision.refuse(f"只有发文机关或会签机关的人员可以{ACTIONS[action]}")
-        if role and role not in user.roles:
-            return Decision.refuse(f"{ACTIONS[action]}需要“{ROLES[role]}”角色")
-        if action == "return" and not (user.roles & {"reviewer", "signer"}):
-            return Decision.refuse("退回需要核稿人或签发人角色")
+        if action in OFFICE_ACTIONS and user.id in drafter_ids(flow):
+            return Decision.refuse(f"拟稿人不能{ACTIONS[action]}本人起草的公文：复核、登记、印发由发文机关办公室的文书"
+                                   f"办理（{OFFICE_RULE}）")
+        if roles and not user.roles & set(roles):
+            needed = "或".join(f"“{ROLES[r]}”" for r in roles)
+            rule = f"（{OFFICE_RULE}：由发文机关办公室办理）" if action in OFFICE_ACTIONS else ""
+            return Decision.refuse(f"{ACTIONS[action]}需要{needed}角色{rule}")
+        if action == "return" and not (user.roles & {"reviewer", "signer", "clerk"}):
+            return Decision.refuse("退回需要核稿人、签发人或文书角色")
         if action == "sign":
             signed = {self._org_id(s.department_id) for s in flow.valid_signatures()}
             if self._org_id(user.department_id) in signed:
                 return Decision.refuse("本机关已签发（会签），无需重复签发", ErrorKind.CONFLICT)
-        paperwork = {"reviewer", "signer", "archivist", "drafter"}
-        if action in {"recheck", "register", "issue"} and not (user.roles & paperwork):
-            return Decision.refuse(f"{ACTIONS[action]}需要公文处理相关角色")
         return Decision.allow()
 
     def check(self, flow: SignoffFlow, user: User, action: str, version_sha256: str) -> None:
@@ -192,8 +202,9 @@ class Signoff:
         if action == "sign" and not opinion:
             raise Unprocessable("签发时须填写签发意见")
         to_state = self._next_state(flow, user, action)
-        role = _RULES[action][1] or (
-            "signer" if "signer" in user.roles else sorted(user.roles)[0] if user.roles else "")
+        held = [r for r in _RULES[action][1] if r in user.roles]
+        role = held[0] if held else next((r for r in ("signer", "reviewer", "clerk") if r in user.roles),
+                                         sorted(user.roles)[0] if user.roles else "")
         in_issuer = self._org_id(user.department_id) == self._org_id(flow.department_id)
         step_action = "countersign" if action == "sign" and not in_issuer else action
         step = self._record(flow, user, step_action, to_state, role, opinion)

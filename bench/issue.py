@@ -43,9 +43,9 @@ def registered_letters(rt: Runtime, n: int) -> list[int]:
                                                   note="联系人：张伟，电话：0797-1234567")
             sha = letter.content_sha256
             for who, action, opinion in (("drafter", "submit", ""), ("reviewer", "pass", ""),
-                                         ("signer", "sign", "同意印发"), ("drafter", "recheck", "")):
+                                         ("signer", "sign", "同意印发"), ("clerk", "recheck", "")):
                 issuing.letters.act(users[who], letter, action, sha, opinion)
-            issuing.register(users["drafter"], letter, sha)
+            issuing.register(users["clerk"], letter, sha)  # the 办公室 registers and issues
             ids.append(letter.id)
         return ids
 
@@ -61,22 +61,24 @@ def main() -> None:
         with rt.transaction() as s:
             load_demo(s, rt.clock, rt.documents)
         ids = registered_letters(rt, args.runs + 1)
-        times = []
+        times, cpu = [], []
         for i, letter_id in enumerate(ids):
             with rt.factory() as s:
                 issuing = Issuing(s, rt.documents(s), rt.clock, key_source(rt.settings))
-                drafter = s.scalar(select(User).where(User.username == "drafter"))
-                letter = issuing.letters.get(drafter, letter_id)
+                clerk = s.scalar(select(User).where(User.username == "clerk"))
+                letter = issuing.letters.get(clerk, letter_id)
                 sha = issuing.letters.flow(letter).version_sha256
-                t = time.perf_counter()
-                issuing.issue(drafter, letter, sha)
+                t, c = time.perf_counter(), time.process_time()
+                issuing.issue(clerk, letter, sha)
                 s.commit()  # the caller's unit of work commits the issue
                 if i:  # the first issue warms fonts and keys
                     times.append((time.perf_counter() - t) * 1000)
+                    cpu.append((time.process_time() - c) * 1000)
         times.sort()
         med, p95 = statistics.median(times), times[int(len(times) * 0.95) - 1]
-        print(f"whole issue (render both, sign, store 3 files, grants, outbox): {len(times)} runs; "
+        print(f"whole issue (render both, seal and sign, store 3 files, grants, outbox): {len(times)} runs; "
               f"load average {os.getloadavg()[0]:.1f}")
+        print(f"CPU time per issue: median {statistics.median(cpu):.1f} ms")
         print(f"median {med:.1f} ms, p95 {p95:.1f} ms; target <= 250 ms: "
               f"{'OK' if p95 <= 250 else ('median OK' if med <= 250 else 'MISSED')}")
 

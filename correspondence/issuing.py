@@ -117,7 +117,7 @@ class Issuing:
         if final is None:
             final = docs.create_from_stored(user, *docx_blob, f"{base}.docx", letter.title, kind="letter_final")
             letter.final_document = final
-            self._grant_internal(letter, flow, final)
+            self._grant_internal(letter, flow, final, user)
         if final.current_version < 2:
             docs.add_stored_version(user, final, *pdf_blob, f"{base}.pdf")
         sheet_doc = letter.sheet_document
@@ -125,7 +125,7 @@ class Issuing:
             sheet_doc = docs.create_from_stored(user, *sheet_blob, f"{base}-公文处理单.pdf",
                                                 f"{letter.title}（公文处理单）", kind="processing_sheet")
             letter.sheet_document = sheet_doc
-            self._grant_internal(letter, flow, sheet_doc)
+            self._grant_internal(letter, flow, sheet_doc, user)
         self._distribute(letter, final.id)
         self.letters.signoff.act(flow, user, "issue", version_sha256)
         letter.issued_at = letter.updated_at = self.clock.now()
@@ -138,8 +138,10 @@ class Issuing:
         self.s.flush()
         return letter
 
-    def _grant_internal(self, letter: Letter, flow, doc) -> None:
-        for dept_id in {letter.department_id, letter.issuer_id, *flow.co_department_ids} - {doc.department_id}:
+    def _grant_internal(self, letter: Letter, flow, doc, clerk: User) -> None:
+        """The drafting section, the issuer, the co-issuers and the issuing clerk's 办公室 keep the files."""
+        depts = {letter.department_id, letter.issuer_id, clerk.department_id, *flow.co_department_ids}
+        for dept_id in depts - {doc.department_id}:
             self.letters._grant(doc.id, dept_id, "issuer")
 
     def _distribute(self, letter: Letter, final_id: int) -> None:

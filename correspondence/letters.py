@@ -58,8 +58,9 @@ class LetterService:
 
     # -- reading ---------------------------------------------------------------------------------
     def can_see(self, user: User, letter: Letter) -> bool:
-        """Readers of the draft document (drafting dept, issuer, co-issuers) or of the issued final."""
-        if permissions.can_read(user, letter.document):
+        """Readers of the draft document (drafting dept, issuer, co-issuers), the issuing organisation's
+        办公室 (its clerks see every section's letters) or readers of the issued final."""
+        if self.is_internal(user, letter):
             return True
         return letter.final_document is not None and permissions.can_read(user, letter.final_document)
 
@@ -71,7 +72,7 @@ class LetterService:
 
     def is_internal(self, user: User, letter: Letter) -> bool:
         """The user works for the issuing side (sees drafts, history, the processing sheet)."""
-        return permissions.can_read(user, letter.document)
+        return permissions.is_office_of(user, letter.issuer) or permissions.can_read(user, letter.document)
 
     def flow(self, letter: Letter) -> SignoffFlow:
         flow = self.signoff.flow_for(SUBJECT, letter.id)
@@ -86,10 +87,12 @@ class LetterService:
         follows the letters read, not the size of the department's document table."""
         draft, final = _DRAFT_DOC, _FINAL_DOC
         granted = permissions.granted_document_ids(user)
+        office = permissions.office_organisation_id(user)  # a clerk sees the organisation's letters
         q = (select(Letter).join(draft, Letter.document_id == draft.id)
              .outerjoin(final, Letter.final_document_id == final.id)
              .where(or_(draft.department_id == user.department_id, final.department_id == user.department_id,
-                        Letter.document_id.in_(granted), Letter.final_document_id.in_(granted)))
+                        Letter.document_id.in_(granted), Letter.final_document_id.in_(granted),
+                        Letter.issuer_id == (office or -1)))
              .order_by(Letter.updated_at.desc(), Letter.id.desc()).limit(500)
              .options(selectinload(Letter.document)))
         return list(self.s.scalars(q))
@@ -102,8 +105,10 @@ class LetterService:
         flows = self.signoff.flows_for(SUBJECT, [letter.id for letter in letters])  # one query, not one per letter
         granted_drafts = set(self.s.scalars(permissions.granted_document_ids(user).where(
             DocumentGrant.document_id.in_([letter.document_id for letter in letters])))) if letters else set()
+        office = permissions.office_organisation_id(user)
         for letter in letters:  # internal: the user's side drafted it (is_internal, without a query per letter)
-            if letter.document.department_id != user.department_id and letter.document_id not in granted_drafts:
+            if (letter.document.department_id != user.department_id and letter.document_id not in granted_drafts
+                    and letter.issuer_id != office):
                 continue
             flow = flows.get(letter.id)
             if flow is None:

@@ -17,8 +17,13 @@ from archive_service.models import Base, Department, Document, User
 KINDS = {"letter": "函", "minutes": "纪要"}
 URGENCIES = {"": "无", "加急": "加急", "特急": "特急"}
 RECIPIENT_ROLES = {"to": "主送", "cc": "抄送", "distribution": "分送"}
-INBOX_STATES = {"pending": "待签收", "received": "已签收", "registered": "已登记", "assigned": "承办中",
-                "replied": "已答复"}
+INBOX_STATES = {"pending": "待签收", "received": "已签收", "registered": "已登记", "reviewed": "已初审",
+                "returned": "已退回", "proposed": "已拟办", "assigned": "承办中", "replied": "已答复",
+                "closed": "已办结"}
+#: 收文办理 steps (条例 第二十四条) as the 收文处理单 names them
+INBOX_ACTIONS = {"receive": "签收", "register": "登记", "review": "初审", "return": "退回", "propose": "拟办",
+                 "assign": "批办", "circulate": "传阅", "read": "阅知", "remind": "催办", "reply": "答复",
+                 "close": "办结"}
 
 
 class AgencyCode(Base):
@@ -121,6 +126,10 @@ class LetterRecipient(Base):
     department: Mapped[Department] = relationship()
     handler: Mapped[User | None] = relationship(foreign_keys=[handler_id])
     reply_letter: Mapped[Letter | None] = relationship(foreign_keys=[reply_letter_id])
+    steps: Mapped[list[InboxStep]] = relationship(order_by="InboxStep.id", cascade="all, delete-orphan",
+                                                  lazy="selectin")
+    readings: Mapped[list[InboxReading]] = relationship(order_by="InboxReading.sent_at",
+                                                        cascade="all, delete-orphan", lazy="selectin")
 
     @property
     def role_label(self) -> str:
@@ -129,6 +138,34 @@ class LetterRecipient(Base):
     @property
     def state_label(self) -> str:
         return INBOX_STATES.get(self.state, self.state)
+
+
+class InboxStep(Base):
+    """One step of an incoming letter's handling (收文处理单): who, when, with which opinion."""
+    __tablename__ = "letter_inbox_steps"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("letter_recipients.id", ondelete="CASCADE"), index=True)
+    action: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    actor_name: Mapped[str] = mapped_column(String(64))
+    opinion: Mapped[str] = mapped_column(Text, default="")
+    at: Mapped[datetime] = mapped_column(DateTime)
+
+    @property
+    def action_label(self) -> str:
+        return INBOX_ACTIONS.get(self.action, self.action)
+
+
+class InboxReading(Base):
+    """传阅: a person the letter was circulated to, and when they read it (the read receipt)."""
+    __tablename__ = "letter_inbox_reads"
+    item_id: Mapped[int] = mapped_column(ForeignKey("letter_recipients.id", ondelete="CASCADE"), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    sent_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    sent_at: Mapped[datetime] = mapped_column(DateTime)
+    read_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
 
 
 class LetterAttachment(Base):

@@ -99,7 +99,7 @@ def upload_pdf(rt, session, username: str, title: str, pages: int = 1, text: str
 
 
 def issue_letter(rt, session, title: str, drafter: str = "drafter", reviewer: str = "reviewer",
-                 signer: str = "signer", to=("县市场监督管理局",)):
+                 signer: str = "signer", to=("县市场监督管理局",), clerk: str = "clerk"):
     from correspondence.issuing import Issuing
     from correspondence.pki import key_source
 
@@ -109,10 +109,10 @@ def issue_letter(rt, session, title: str, drafter: str = "drafter", reviewer: st
                                           note="联系人：张伟，电话：0797-1234567")
     sha = letter.content_sha256
     for who, action, opinion in ((drafter, "submit", ""), (reviewer, "pass", ""), (signer, "sign", "同意"),
-                                 (drafter, "recheck", "")):
+                                 (clerk, "recheck", "")):
         issuing.letters.act(u[who], letter, action, sha, opinion)
-    issuing.register(u[drafter], letter, sha)
-    issuing.issue(u[drafter], letter, sha)
+    issuing.register(u[clerk], letter, sha)
+    issuing.issue(u[clerk], letter, sha)
     session.commit()
     return letter
 

@@ -30,7 +30,7 @@ def draft(clients, who="drafter", **overrides):
 
 
 SIGN_OFF = (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意印发"),
-            ("drafter", "recheck", ""), ("drafter", "register", ""))
+            ("clerk", "recheck", ""), ("clerk", "register", ""))
 
 
 def signed_off(clients, letter, chain=SIGN_OFF):

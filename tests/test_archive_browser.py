@@ -22,12 +22,12 @@ def token(base, username):
 
 
 def issued_letter(base, title):
-    who = {u: token(base, u) for u in ("drafter", "reviewer", "signer")}
+    who = {u: token(base, u) for u in ("drafter", "reviewer", "signer", "clerk")}
     letter = requests.post(base + "/api/v1/letters", headers=who["drafter"], json={
         "title": title, "to": ["县市场监督管理局"], "body": ["特此函告。"],
         "note": "联系人：张伟，电话：0797-1234567"}).json()
     for user, action, opinion in (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"),
-                                  ("drafter", "recheck", ""), ("drafter", "register", ""), ("drafter", "issue", "")):
+                                  ("clerk", "recheck", ""), ("clerk", "register", ""), ("clerk", "issue", "")):
         resp = requests.post(f"{base}/api/v1/letters/{letter['id']}/actions", headers=who[user],
                              json={"action": action, "version_sha256": letter["version_sha256"], "opinion": opinion})
         assert resp.status_code == 200, (action, resp.text)

@@ -69,28 +69,43 @@ def test_letter_from_draft_to_reply(live_server, chromium):
     act(signer, "sign", "同意印发")
     assert signer.locator(".letter-state").inner_text() == "复核"
 
-    page.goto(letter_url)
-    act(page, "recheck")
-    act(page, "register")
-    number = page.locator(".letter-number").inner_text()
+    cctx, clerk = login(chromium, live_server, "clerk")  # the bureau's 办公室
+    clerk.goto(letter_url)
+    act(clerk, "recheck")
+    act(clerk, "register")
+    number = clerk.locator(".letter-number").inner_text()
     assert re.fullmatch(r"石审批函〔\d{4}〕[1-9]\d*号", number)
-    act(page, "issue")
-    assert page.locator(".letter-state").inner_text() == "已印发"
-    with page.expect_download() as info:
-        page.click("text=下载 PDF（已签名）")
+    clerk.once("dialog", lambda dialog: dialog.accept())  # 印发 asks for confirmation
+    act(clerk, "issue")
+    assert clerk.locator(".letter-state").inner_text() == "已印发"
+    with clerk.expect_download() as info:
+        clerk.click("text=下载 PDF（已签名）")
     assert info.value.suggested_filename == f"{number}.pdf"
 
-    gctx, regulator = login(chromium, live_server, "scjg_staff")
-    regulator.goto(live_server + "/inbox")
-    row = regulator.locator("tr.inbox-row", has_text=TITLE)
+    octx, office = login(chromium, live_server, "scjg_clerk")  # the regulator's 办公室
+    office.goto(live_server + "/inbox")
+    row = office.locator("tr.inbox-row", has_text=TITLE)
     row.locator("button:has-text('签收')").click()
-    regulator.wait_for_load_state()
-    assert "已签收" in regulator.locator("tr.inbox-row", has_text=TITLE).inner_text()
-    regulator.locator("tr.inbox-row", has_text=TITLE).locator("button:has-text('登记')").click()
-    regulator.wait_for_load_state()
-    regulator.locator("tr.inbox-row", has_text=TITLE).locator("a", has_text=TITLE).click()
-    regulator.click("button:has-text('交办')")
-    regulator.wait_for_selector("text=已交办")
+    office.wait_for_load_state()
+    assert "已签收" in office.locator("tr.inbox-row", has_text=TITLE).inner_text()
+    office.locator("tr.inbox-row", has_text=TITLE).locator("button:has-text('登记')").click()
+    office.wait_for_load_state()
+    office.locator("tr.inbox-row", has_text=TITLE).locator("a", has_text=TITLE).click()
+    office.click("button:has-text('初审通过')")
+    office.wait_for_selector("text=初审通过，请拟办")
+    office.fill("input[name=opinion][required][size='30']", "请市场经办人研究答复")
+    office.click("button:has-text('拟办')")
+    office.wait_for_selector("text=已拟办")
+    item_url = office.url
+
+    lctx, leader = login(chromium, live_server, "scjg_leader")
+    leader.goto(item_url)
+    leader.select_option("select[name=handler]", label="市场经办人（县市场监督管理局）")
+    leader.click("button:has-text('批办（交办）')")
+    leader.wait_for_selector("text=已交办")
+
+    gctx, regulator = login(chromium, live_server, "scjg_staff")
+    regulator.goto(item_url)
     assert regulator.locator(".inbox-state").inner_text() == "承办中"
     regulator.click("button:has-text('答复（起草复函）')")
     regulator.wait_for_selector("text=已起草复函")
@@ -99,5 +114,5 @@ def test_letter_from_draft_to_reply(live_server, chromium):
     assert number in regulator.content()  # the reply names and links the original
     regulator.click(f"a:has-text('{TITLE}')")
     assert regulator.locator(".letter-thread").count() == 1
-    for context in (ctx, rctx, sctx, gctx):
+    for context in (ctx, rctx, sctx, cctx, octx, lctx, gctx):
         context.close()

@@ -9,7 +9,7 @@ from archive_service.workdays import load_calendar
 from letters_support import act, draft, post, signed_off
 
 
-def issue(clients, letter, who="drafter"):
+def issue(clients, letter, who="clerk"):
     resp = act(clients, who, letter, "issue")
     assert resp.status_code == 200, resp.get_json()
     return resp.get_json()
@@ -41,7 +41,7 @@ def test_issue_then_inbox_reply_thread(clients, rt):
     assert spec["signer"] == "局长李明" and spec["attachments"] == ["材料清单"] and spec["date"] == "2026-11-27"
     issued = issue(clients, letter)
     assert issued["state"] == "issued" and issued["number"].startswith("石审批函〔2026〕")
-    assert act(clients, "drafter", letter, "issue").status_code == 409  # only once
+    assert act(clients, "clerk", letter, "issue").status_code == 409  # only once
 
     client, scjg = clients("scjg_staff")
     base = f"/api/v1/letters/{letter['id']}"
@@ -70,24 +70,30 @@ def test_issue_then_inbox_reply_thread(clients, rt):
     _, wjw = clients("wjw_staff")
     [copy] = client.get("/api/v1/inbox", headers=wjw).get_json()["items"]
     assert copy["role"] == "cc" and copy["state"] == "pending"
-    assert inbox_act(clients, "wjw_staff", copy["id"], "receive").status_code == 200
-    resp = inbox_act(clients, "wjw_staff", copy["id"], "register")
+    assert inbox_act(clients, "wjw_staff", copy["id"], "receive").status_code == 403  # the 办公室 signs for it
+    assert inbox_act(clients, "wjw_clerk", copy["id"], "receive").status_code == 200
+    resp = inbox_act(clients, "wjw_clerk", copy["id"], "register")
     assert resp.status_code == 409 and "抄送" in resp.get_json()["error"]["message"]
     assert inbox_act(clients, "zjj_staff", copy["id"], "receive").status_code == 404
 
     [item] = client.get("/api/v1/inbox", headers=scjg).get_json()["items"]
     assert (item["role"], item["state"], item["number"]) == ("to", "pending", issued["number"])
-    resp = inbox_act(clients, "scjg_staff", item["id"], "register")
+    resp = inbox_act(clients, "scjg_clerk", item["id"], "register")
     assert resp.status_code == 409 and "待签收" in resp.get_json()["error"]["message"]
     assert inbox_act(clients, "scjg_staff", item["id"], "reply").status_code == 409
-    received = inbox_act(clients, "scjg_staff", item["id"], "receive").get_json()["item"]
+    resp = inbox_act(clients, "scjg_staff", item["id"], "receive")
+    assert resp.status_code == 403 and "文书" in resp.get_json()["error"]["message"]
+    received = inbox_act(clients, "scjg_clerk", item["id"], "receive").get_json()["item"]
     assert received["state"] == "received" and received["received_at"].startswith("2026-11-27")
-    assert inbox_act(clients, "scjg_staff", item["id"], "receive").status_code == 409
-    registered = inbox_act(clients, "scjg_staff", item["id"], "register").get_json()["item"]
+    assert inbox_act(clients, "scjg_clerk", item["id"], "receive").status_code == 409
+    registered = inbox_act(clients, "scjg_clerk", item["id"], "register").get_json()["item"]
     assert registered["incoming_number"] == "石市监收〔2026〕1号"
-    resp = inbox_act(clients, "scjg_staff", item["id"], "assign", handler="sfj_staff")
+    assert inbox_act(clients, "scjg_clerk", item["id"], "review").status_code == 200
+    assert inbox_act(clients, "scjg_clerk", item["id"], "propose", opinion="请市场经办人研究答复").status_code == 200
+    resp = inbox_act(clients, "scjg_leader", item["id"], "assign", handler="sfj_staff")
     assert resp.status_code == 422  # a handler of another department
-    assigned = inbox_act(clients, "scjg_staff", item["id"], "assign", handler="scjg_staff").get_json()["item"]
+    assert inbox_act(clients, "scjg_clerk", item["id"], "assign", handler="scjg_staff").status_code == 403  # 批办
+    assigned = inbox_act(clients, "scjg_leader", item["id"], "assign", handler="scjg_staff").get_json()["item"]
     with rt.factory() as s:
         expected = load_calendar(s).add_workdays(rt.clock.today(), rt.settings.handling_days)
     assert assigned["due_on"] == expected.isoformat() and not assigned["overdue"]
@@ -97,10 +103,10 @@ def test_issue_then_inbox_reply_thread(clients, rt):
     reply = client.get(f"/api/v1/letters/{reply_id}", headers=headers).get_json()
     assert reply["to"] == ["县行政审批局"] and reply["reply_to_id"] == letter["id"] and "复函" in reply["title"]
     chain = (("scjg_staff", "submit", ""), ("scjg_leader", "pass", ""), ("scjg_leader", "sign", "同意"),
-             ("scjg_staff", "recheck", ""), ("scjg_staff", "register", ""))
+             ("scjg_clerk", "recheck", ""), ("scjg_clerk", "register", ""))
     reply = signed_off(clients, reply, chain)
     assert reply["number"] == "石市监函〔2026〕1号"
-    issue(clients, reply, "scjg_staff")
+    issue(clients, reply, "scjg_clerk")
     done = client.get("/api/v1/inbox", headers=scjg).get_json()["items"][0]
     assert done["state"] == "replied" and done["reply_letter_id"] == reply_id
 
@@ -119,12 +125,18 @@ def test_overdue_items_are_marked(clients, rt, make, county):
     letter = issue(clients, signed_off(clients, draft(clients, cc=[])))
     client, scjg = clients("scjg_staff")
     [item] = client.get("/api/v1/inbox", headers=scjg).get_json()["items"]
-    for action in ("receive", "register"):
-        inbox_act(clients, "scjg_staff", item["id"], action)
-    resp = inbox_act(clients, "scjg_staff", item["id"], "assign", handler="scjg_staff", days=2)
+    steps = (("receive", {}), ("register", {}), ("review", {}), ("propose", {"opinion": "拟请经办人办理"}))
+    for action, extra in steps:
+        assert inbox_act(clients, "scjg_clerk", item["id"], action, **extra).status_code == 200
+    resp = inbox_act(clients, "scjg_leader", item["id"], "assign", handler="scjg_staff", days=2)
     assert resp.get_json()["item"]["due_on"] == "2026-12-01"  # Fri → Mon, Tue
-    rt.clock.advance(days=5)
-    assert client.get("/api/v1/inbox", headers=scjg).get_json()["items"][0]["overdue"] is True
+    assert resp.get_json()["item"]["reminder"] == "临近办理期限（还有 2 个工作日）"  # 催办 before the due date
+    rt.clock.advance(days=5)  # Wednesday 2 December: one working day late
+    late = client.get("/api/v1/inbox", headers=scjg).get_json()["items"][0]
+    assert late["overdue"] is True and late["reminder"] == "已逾期 1 个工作日"
+    reminded = inbox_act(clients, "scjg_clerk", item["id"], "remind", opinion="请抓紧办理").get_json()
+    assert "已逾期 1 个工作日" in reminded["message"]
+    assert [s["label"] for s in reminded["item"]["steps"]] == ["签收", "登记", "初审", "拟办", "批办", "催办"]
     b = make.browser(county["scjg_staff"])
     assert "已逾期" in b.get("/inbox").get_data(as_text=True)
     assert "已逾期" in b.get("/").get_data(as_text=True)
@@ -145,7 +157,7 @@ def test_a_failure_during_issue_leaves_no_half_issued_letter(clients, rt):
     with rt.factory() as s:
         before = s.scalar(select(func.count()).select_from(Document))
     with FlushFailure(rt.factory).armed(12):  # well into the issue: after documents and grants
-        failed = act(clients, "drafter", letter, "issue")
+        failed = act(clients, "clerk", letter, "issue")
     assert failed.status_code == 500
     with rt.factory() as s:
         row = s.get(Letter, letter["id"])

@@ -67,7 +67,7 @@ def test_32_parallel_registrations_get_exactly_1_to_32(rt, county):
         for i in range(32):
             letter = svc.create_draft(users["drafter"], **{**LETTER, "title": f"并发登记测试函{i}"})
             for who, action, op in [("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"),
-                                    ("drafter", "recheck", "")]:
+                                    ("clerk", "recheck", "")]:
                 svc.act(users[who], letter, action, letter.content_sha256, op)
             ids.append(letter.id)
     barrier = threading.Barrier(32)
@@ -77,7 +77,7 @@ def test_32_parallel_registrations_get_exactly_1_to_32(rt, county):
         barrier.wait()  # before taking a connection: the pool holds fewer than 32
         try:
             with rt.transaction() as s:  # each registration is one unit of work
-                user = s.scalar(select(User).where(User.username == "drafter"))
+                user = s.scalar(select(User).where(User.username == "clerk"))
                 issuing = Issuing(s, rt.documents(s), rt.clock)
                 letter = issuing.letters.get(user, letter_id)
                 numbers.append(issuing.register(user, letter, letter.content_sha256))

@@ -6,7 +6,10 @@ import io
 import pdfplumber
 
 from archive_service.directory import Directory, find_department
-from letters_support import act, draft, signed_off
+from letters_support import LETTER, act, draft, signed_off
+
+SIGN_ONLY = (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意印发"))
+LETTER_BODY = {**LETTER, "title": "关于办公室核稿测试的函"}
 
 
 def pdf_text(data: bytes) -> str:
@@ -23,7 +26,7 @@ def set_full_name(rt, code: str, full_name: str) -> None:
 def test_issued_letter_prints_the_full_name_and_the_certificate_carries_it(clients, rt):
     set_full_name(rt, "SPJ", "石城县行政审批局")
     letter = signed_off(clients, draft(clients))
-    resp = act(clients, "drafter", letter, "issue")
+    resp = act(clients, "clerk", letter, "issue")
     assert resp.status_code == 200, resp.get_json()
     client, scjg = clients("scjg_staff")
     base = f"/api/v1/letters/{letter['id']}"
@@ -74,3 +77,104 @@ def test_system_roles_are_never_held_by_one_user(make, county, rt):
                                       "roles": ["secadmin", "drafter"], "password": "secret-password-1"})
     assert ok.status_code == 302
 
+
+
+# -- the 办公室 in the chain ---------------------------------------------------------------------------
+def test_only_a_clerk_of_the_issuing_organisation_rechecks_registers_and_issues(clients, make, county, rt):
+    signed = signed_off(clients, draft(clients), SIGN_ONLY)
+    for who in ("drafter", "reviewer", "signer"):
+        resp = act(clients, who, signed, "recheck")
+        assert resp.status_code == 403, (who, resp.get_json())
+    assert "文书" in act(clients, "signer", signed, "recheck").get_json()["error"]["message"]
+    assert act(clients, "scjg_clerk", signed, "recheck").status_code == 404  # another organisation's 办公室
+    # a drafter who is also a clerk still cannot take the office's steps on their own letter
+    with rt.transaction() as s:
+        from archive_service.models import User, UserRole
+
+        person = s.get_one(User, county["drafter"].id)
+        person.role_rows.append(UserRole(role="clerk"))
+    resp = act(clients, "drafter", signed, "recheck")
+    assert resp.status_code == 403
+    message = resp.get_json()["error"]["message"]
+    assert "拟稿人不能复核本人起草的公文" in message and "第十九、二十条" in message
+    for action in ("recheck", "register"):
+        assert act(clients, "clerk", signed, action).status_code == 200
+    assert act(clients, "drafter", signed, "issue").status_code == 403
+    resp = act(clients, "clerk", signed, "issue")
+    assert resp.status_code == 200 and resp.get_json()["state"] == "issued"
+
+
+def test_the_office_clerk_sees_every_sections_letters_and_the_section_head_or_office_passes(make, county, rt):
+    office = make.department("section", name="办公室", code="BGS", parent=find_department(make.s, "SPJ"))
+    office_clerk = make.user(office, "clerk", username="bgs_clerk")
+    c = make.client()
+    drafter, clerk = make.token(county["drafter"]), make.token(office_clerk)
+    created = c.post("/api/v1/letters", json=LETTER_BODY, headers=drafter).get_json()
+    listed = c.get("/api/v1/letters", headers=clerk).get_json()
+    assert created["id"] in [x["id"] for x in listed["other"]]  # a section's draft, before 核稿
+    seen = c.get(f"/api/v1/letters/{created['id']}", headers=clerk).get_json()
+    assert seen["state"] == "drafting" and "steps" in seen  # internal view: the chain and its history
+    c.post(f"/api/v1/letters/{created['id']}/actions", headers=drafter,
+           json={"action": "submit", "version_sha256": created["version_sha256"]})
+    passed = c.post(f"/api/v1/letters/{created['id']}/actions", headers=clerk,
+                    json={"action": "pass", "version_sha256": created["version_sha256"]})
+    assert passed.status_code == 200 and passed.get_json()["state"] == "signing"  # 核稿 by the 办公室
+    signer = make.token(county["signer"])
+    c.post(f"/api/v1/letters/{created['id']}/actions", headers=signer,
+           json={"action": "sign", "opinion": "同意", "version_sha256": created["version_sha256"]})
+    listed = c.get("/api/v1/letters", headers=clerk).get_json()
+    assert created["id"] in [x["id"] for x in listed["process"]]  # waiting for the 办公室's 复核
+    other = make.token(county["scjg_clerk"])
+    assert c.get(f"/api/v1/letters/{created['id']}", headers=other).status_code == 404
+
+
+
+# -- 收文 in the recipient's 办公室 ----------------------------------------------------------------------
+def test_incoming_letter_goes_to_the_office_which_may_return_it_and_circulate_it(clients, make, county):
+    letter = signed_off(clients, draft(clients, cc=[]))
+    assert act(clients, "clerk", letter, "issue").status_code == 200
+    client, office = clients("scjg_clerk")
+    [item] = client.get("/api/v1/inbox", headers=office).get_json()["items"]
+    url = f"/api/v1/inbox/{item['id']}/actions"
+    for action in ("receive", "register"):
+        assert client.post(url, headers=office, json={"action": action}).status_code == 200
+    no_reason = client.post(url, headers=office, json={"action": "return"})
+    assert no_reason.status_code == 422
+    # 传阅 with read receipts, before deciding
+    _, leader = clients("scjg_leader")
+    sent = client.post(url, headers=office, json={"action": "circulate", "readers": ["scjg_leader", "scjg_staff"]})
+    assert sent.status_code == 200
+    assert [(r["user"], r["read_at"]) for r in sent.get_json()["item"]["readings"]] == [
+        ("scjg_leader", None), ("scjg_staff", None)]
+    read = client.post(url, headers=leader, json={"action": "read"}).get_json()["item"]
+    assert [r["read_at"] is not None for r in read["readings"]] == [True, False]
+    _, zjj = clients("zjj_clerk")
+    assert client.post(url, headers=zjj, json={"action": "read"}).status_code == 404
+    returned = client.post(url, headers=office,
+                           json={"action": "return", "opinion": "非本单位职责，请改送县卫生健康委员会"})
+    assert returned.status_code == 200 and returned.get_json()["item"]["state"] == "returned"
+    # the issuing side sees that it came back, and why
+    _, sczr = clients("drafter")
+    seen = client.get(f"/api/v1/letters/{letter['id']}", headers=sczr).get_json()
+    [rec] = seen["recipients"]
+    assert (rec["state"], rec["returned_reason"]) == ("returned", "非本单位职责，请改送县卫生健康委员会")
+    assert client.post(url, headers=office, json={"action": "propose", "opinion": "x"}).status_code == 409
+
+
+def test_a_letter_to_the_bureau_lands_with_its_office_clerk(clients, make, county):
+    office = make.department("section", name="办公室", code="BGS", parent=find_department(make.s, "SPJ"))
+    office_clerk = make.user(office, "clerk", username="bgs_clerk")
+    reply = {"title": "关于协助核查的函", "to": ["县行政审批局"], "cc": [], "body": ["请协助核查。"],
+             "note": "联系人：市场经办人，电话：0797-7654321"}
+    c = make.client()
+    staff = make.token(county["scjg_staff"])
+    created = c.post("/api/v1/letters", json=reply, headers=staff).get_json()
+    chain = (("scjg_staff", "submit", ""), ("scjg_leader", "pass", ""), ("scjg_leader", "sign", "同意"),
+             ("scjg_clerk", "recheck", ""), ("scjg_clerk", "register", ""), ("scjg_clerk", "issue", ""))
+    signed_off(clients, created, chain)
+    h = make.token(office_clerk)
+    [item] = c.get("/api/v1/inbox", headers=h).get_json()["items"]
+    assert item["title"] == "关于协助核查的函"
+    received = c.post(f"/api/v1/inbox/{item['id']}/actions", headers=h, json={"action": "receive"})
+    assert received.status_code == 200
+    assert c.get("/api/v1/inbox", headers=make.token(county["drafter"])).get_json()["items"] == []  # a section

@@ -29,8 +29,8 @@ def test_draft_review_return_edit_sign_recheck_register(clients):
     sign_step = next(s for s in signed["steps"] if s["action"] == "sign")
     assert (sign_step["actor"], sign_step["opinion"], sign_step["version_sha256"]) == (
         "局长李明", "同意印发", v2["version_sha256"])
-    assert act(clients, "drafter", v2, "recheck").status_code == 200
-    registered = act(clients, "drafter", v2, "register").get_json()
+    assert act(clients, "clerk", v2, "recheck").status_code == 200
+    registered = act(clients, "clerk", v2, "register").get_json()
     assert registered["state"] == "registered"
     m = NUMBER_RE.match(registered["number"])
     assert m and (m["prefix"], m["seq"]) == ("石审批函", "1")
@@ -39,8 +39,8 @@ def test_draft_review_return_edit_sign_recheck_register(clients):
 def test_every_illegal_transition_answers_409_with_the_reason(clients):
     letter = draft(clients)
     cases = [  # (who, action, opinion) tried in state drafting
-        ("reviewer", "pass", ""), ("signer", "sign", "同意"), ("drafter", "recheck", ""),
-        ("drafter", "register", ""), ("drafter", "issue", ""), ("reviewer", "return", "改"),
+        ("reviewer", "pass", ""), ("signer", "sign", "同意"), ("clerk", "recheck", ""),
+        ("clerk", "register", ""), ("clerk", "issue", ""), ("reviewer", "return", "改"),
     ]
     for who, action, opinion in cases:
         resp = act(clients, who, letter, action, opinion)
@@ -61,10 +61,10 @@ def test_every_illegal_transition_answers_409_with_the_reason(clients):
     assert resp.status_code == 409
     for who, action in [("drafter", "register"), ("drafter", "issue")]:
         assert act(clients, who, letter, action).status_code == 409
-    act(clients, "drafter", letter, "recheck")
-    assert act(clients, "drafter", letter, "issue").status_code == 409  # 登记 first
-    act(clients, "drafter", letter, "register")
-    assert act(clients, "drafter", letter, "register").status_code == 409
+    act(clients, "clerk", letter, "recheck")
+    assert act(clients, "clerk", letter, "issue").status_code == 409  # 登记 first
+    act(clients, "clerk", letter, "register")
+    assert act(clients, "clerk", letter, "register").status_code == 409
     client, headers = clients("drafter")
     resp = client.patch(f"/api/v1/letters/{letter['id']}", headers=headers, json={"title": "改标题"})
     assert resp.status_code == 409 and "已登记" in resp.get_json()["error"]["message"]
@@ -95,7 +95,7 @@ def test_edit_after_signing_voids_the_signature(clients):
     edited = resp.get_json()
     assert resp.status_code == 200 and edited["state"] == "signing" and edited["written_on"] is None
     assert [s["voided"] for s in edited["steps"] if s["action"] == "sign"] == [True]
-    assert act(clients, "drafter", edited, "recheck").status_code == 409
+    assert act(clients, "clerk", edited, "recheck").status_code == 409
     assert act(clients, "signer", letter, "sign", "同意").status_code == 409  # the old digest
     assert act(clients, "signer", edited, "sign", "同意（修改后）").get_json()["state"] == "rechecking"
     resp = client.patch(f"/api/v1/letters/{letter['id']}", headers=headers,  # edited from a stale copy
@@ -107,7 +107,7 @@ def test_joint_letter_needs_the_countersignature(clients):
     letter = draft(clients, co_issuers=["县市场监督管理局"], to=["县住房和城乡建设局"], cc=[])
     for who, action, op in [("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意")]:
         assert act(clients, who, letter, action, op).status_code == 200
-    assert act(clients, "drafter", letter, "recheck").status_code == 409  # waiting for 会签
+    assert act(clients, "clerk", letter, "recheck").status_code == 409  # waiting for 会签
     resp = act(clients, "scjg_leader", letter, "sign", "会签同意")
     assert resp.status_code == 200, resp.get_json()
     assert resp.get_json()["state"] == "rechecking"

@@ -128,14 +128,14 @@ def test_issuing_the_minutes_letter_marks_them_issued_and_notifies_everyone(held
     letters = LetterService(s, rt.documents(s), rt.clock)
     letter = s.get(Letter, minutes.letter_id)
     for who, action, opinion in (("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"),
-                                 ("drafter", "recheck", "")):
+                                 ("clerk", "recheck", "")):
         letters.act(u[who], letter, action, letter.content_sha256, opinion)
     spec = spec_for(letters, letter)
     assert spec["masthead"] == "石城县审管协调联动联席会议纪要" and not spec.get("to")
     issuing = Issuing(s, rt.documents(s), rt.clock, keys=key_source(rt.settings))
-    issuing.register(u["drafter"], letter, letter.content_sha256)
+    issuing.register(u["clerk"], letter, letter.content_sha256)
     rt.clock.at = at_china(date(2025, 10, 13))
-    issuing.issue(u["drafter"], letter, letter.content_sha256)
+    issuing.issue(u["clerk"], letter, letter.content_sha256)
     s.refresh(minutes)
     assert minutes.issued_at == rt.clock.at and not svc.status(minutes).issued_late
     notes = MeetingService(s, rt.clock).notifications(u["wjw_staff"], m)

@@ -38,7 +38,7 @@ def test_no_template_has_inline_script():
 
 def test_page_and_api_preview_follow_one_rule(clients):
     letter = signed_off(clients, draft(clients))
-    assert act(clients, "drafter", letter, "issue").status_code == 200
+    assert act(clients, "clerk", letter, "issue").status_code == 200
     client, drafter = clients("drafter")
     _, scjg = clients("scjg_staff")  # 主送: reads the issued letter, not its draft
     for url in (f"/api/v1/letters/{letter['id']}/preview", f"/letters/{letter['id']}/preview.pdf"):

@@ -13,9 +13,9 @@ def test_markup_in_title_and_opinion_prints_literally(clients, tmp_path):
     tag = f'<img src="{png}" width="40" height="40"/>'
     letter = draft(clients, title=f"关于A<B及{tag}的函")
     chain = (("drafter", "submit", ""), ("reviewer", "pass", f"意见{tag}&amp;"), ("signer", "sign", "同意<b>印发</b>"),
-             ("drafter", "recheck", ""), ("drafter", "register", ""))
+             ("clerk", "recheck", ""), ("clerk", "register", ""))
     letter = signed_off(clients, letter, chain)
-    resp = act(clients, "drafter", letter, "issue")
+    resp = act(clients, "clerk", letter, "issue")
     assert resp.status_code == 200, resp.get_json()
     client, headers = clients("drafter")
     sheet = client.get(f"/api/v1/letters/{letter['id']}/files/sheet", headers=headers)

@@ -18,7 +18,8 @@ def chain(rt):
     scjg = make.department("regulator", code="SCJG")
     users = {"drafter": make.user(bureau, "drafter"), "reviewer": make.user(bureau, "reviewer"),
              "signer": make.user(bureau, "signer", "reviewer", full_name="局长李明"),
-             "scjg_leader": make.user(scjg, "reviewer", "signer")}
+             "scjg_leader": make.user(scjg, "reviewer", "signer"), "clerk": make.user(bureau, "clerk"),
+             "scjg_clerk": make.user(scjg, "clerk")}
     yield s, Signoff(s, rt.clock), users, bureau
     s.close()
 
@@ -34,9 +35,9 @@ def test_full_chain_with_a_return(chain):
     so.act(flow, u["reviewer"], "pass", V2)
     step = so.act(flow, u["signer"], "sign", V2, "同意印发")
     assert (step.actor_name, step.opinion, step.version_sha256) == ("局长李明", "同意印发", V2)
-    so.act(flow, u["drafter"], "recheck", V2)
-    so.act(flow, u["drafter"], "register", V2)
-    so.act(flow, u["drafter"], "issue", V2)
+    so.act(flow, u["clerk"], "recheck", V2)
+    so.act(flow, u["clerk"], "register", V2)
+    so.act(flow, u["clerk"], "issue", V2)
     assert flow.state == "issued"
     actions = s.scalars(select(AuditEvent.action).where(AuditEvent.action.startswith("signoff."))
                         .order_by(AuditEvent.id)).all()
@@ -93,9 +94,24 @@ def test_issued_flow_cannot_be_revised(chain):
     _s, so, u, bureau = chain
     flow = so.start("letter", 5, bureau, V1)
     for user, action, op in [("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"),
-                             ("drafter", "recheck", ""), ("drafter", "register", ""), ("drafter", "issue", "")]:
+                             ("clerk", "recheck", ""), ("clerk", "register", ""), ("clerk", "issue", "")]:
         so.act(flow, u[user], action, V1, op)
     with pytest.raises(InvalidTransition):
         so.revise(flow, u["drafter"], V2)
     with pytest.raises(InvalidTransition):
-        so.act(flow, u["drafter"], "issue", V1)
+        so.act(flow, u["clerk"], "issue", V1)
+
+
+def test_office_steps_belong_to_a_clerk_of_the_issuer_never_the_drafter(chain):
+    s, so, u, bureau = chain
+    scjg = s.scalar(select(Department).where(Department.code == "SCJG"))
+    flow = so.start("letter", 6, bureau, V1, co_departments=[scjg])
+    for user, action, op in [("drafter", "submit", ""), ("reviewer", "pass", ""), ("signer", "sign", "同意"),
+                             ("scjg_leader", "sign", "会签同意")]:
+        so.act(flow, u[user], action, V1, op)
+    with pytest.raises(Forbidden, match=r"只有.*的人员可以复核"):
+        so.act(flow, u["scjg_clerk"], "recheck", V1)   # the co-issuer's 办公室 is not the issuer's
+    with pytest.raises(Forbidden, match="文书"):
+        so.act(flow, u["signer"], "recheck", V1)
+    so.act(flow, u["clerk"], "recheck", V1)
+    assert flow.state == "registering"

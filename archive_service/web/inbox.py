@@ -6,12 +6,12 @@ from dataclasses import dataclass
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..directory import find_user
-from ..errors import BadRequest, DomainError
+from ..errors import BadRequest, DomainError, Unprocessable
 from . import mywork
 from .apispec import validate
 from .context import db, signed_in_user
 from .errors import status_of
-from .letters_common import department_users, inbox
+from .letters_common import inbox
 from .letters_schemas import InboxAction
 from .pages import login_required
 from .paging import keyset_args
@@ -28,7 +28,16 @@ def index():
     page = service.page(signed_in_user(), **keyset_args(50))
     items = page.items
     return render_template("ui/letters/inbox.html", items=items, overdue={i.id for i in items if service.overdue(i)},
-                           handlers=department_users(signed_in_user().department_id), page=page)
+                           due_soon=_due_soon(service, items), page=page)
+
+
+def _due_soon(service, items) -> set[int]:
+    """Items within the reminder window before their due date (催办 in working days)."""
+    return {i.id for i in items if (service.reminder(i) or ("", 0))[0] == "due_soon"}
+
+
+ACTIONS = ("receive", "register", "review", "return", "propose", "assign", "circulate", "read", "remind", "reply",
+           "close")
 
 
 @dataclass(frozen=True)
@@ -50,10 +59,34 @@ def run_action(user, item_id: int, values: InboxAction) -> ActionOutcome:
     if action == "register":
         service.register(user, item)
         return ActionOutcome(f"已登记，收文编号：{item.incoming_number}")
+    if action == "review":
+        service.review(user, item, values.opinion or "")
+        return ActionOutcome("初审通过，请拟办")
+    if action == "return":
+        service.send_back(user, item, values.opinion or "")
+        return ActionOutcome("已退回来文机关")
+    if action == "propose":
+        service.propose(user, item, values.opinion or "")
+        return ActionOutcome("已拟办，请负责人批办")
     if action == "assign":
         handler = find_user(db(), values.handler)
-        service.assign(user, item, handler, days=values.days, due_on=values.due_on)
+        service.assign(user, item, handler, days=values.days, due_on=values.due_on, opinion=values.opinion or "")
         return ActionOutcome(f"已交办，办理期限：{item.due_on.isoformat()}")
+    if action == "circulate":
+        readers = [find_user(db(), r) for r in values.readers or []]
+        if any(r is None for r in readers):
+            raise Unprocessable("传阅人员不存在", field="readers")
+        service.circulate(user, item, [r for r in readers if r is not None])
+        return ActionOutcome("已传阅")
+    if action == "read":
+        service.mark_read(user, item)
+        return ActionOutcome("已阅知")
+    if action == "remind":
+        step = service.remind(user, item, values.opinion or "")
+        return ActionOutcome(f"已催办：{step.opinion}")
+    if action == "close":
+        service.close(user, item, values.opinion or "")
+        return ActionOutcome("已办结")
     body = values.body
     if isinstance(body, str):
         body = [p for p in body.splitlines() if p.strip()] or None
@@ -63,9 +96,12 @@ def run_action(user, item_id: int, values: InboxAction) -> ActionOutcome:
 
 def form_action(action: str, form) -> InboxAction:
     """The inbox form's fields (blank ones left out) validated by the API's model."""
-    values = {k: v for k, v in form.items() if k in InboxAction.model_fields and k != "action" and v.strip()}
-    if action not in {"receive", "register", "assign", "reply"}:
-        raise BadRequest(f"未知操作：{action}（可选：receive、register、assign、reply）")
+    values: dict[str, object] = {k: v for k, v in form.items()
+                                 if k in InboxAction.model_fields and k not in {"action", "readers"} and v.strip()}
+    if form.getlist("readers"):
+        values["readers"] = [r for r in form.getlist("readers") if r.strip()]
+    if action not in ACTIONS:
+        raise BadRequest(f"未知操作：{action}（可选：{'、'.join(ACTIONS)}）")
     return validate(InboxAction, {**values, "action": action})
 
 
@@ -81,7 +117,7 @@ def act(item_id: int, action: str):
         items = service.items(user)
         return render_template("ui/letters/inbox.html", items=items, error=exc.message,
                                overdue={i.id for i in items if service.overdue(i)},
-                               handlers=department_users(user.department_id)), status_of(exc)
+                               due_soon=_due_soon(service, items)), status_of(exc)
     flash(outcome.message)
     if outcome.reply_letter_id is not None:
         return redirect(url_for("letters.edit", letter_id=outcome.reply_letter_id))

@@ -143,9 +143,9 @@ def _detail_page(letter_id: int, error: str | None = None):
 
 
 def _handlers(item):
-    from .letters_common import department_users
+    from ..directory import organisation_users
 
-    return department_users(item.department_id) if item is not None else []
+    return organisation_users(db(), item.department_id) if item is not None else []
 
 
 @bp.post("/letters/<int:letter_id>/act")

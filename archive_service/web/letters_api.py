@@ -40,8 +40,9 @@ def letter_json(letter, service, user) -> dict:
         out["steps"] = [{"action": s.action, "label": s.action_label, "actor": s.actor_name, "opinion": s.opinion,
                          "at": s.at.isoformat() + "Z", "version_sha256": s.version_sha256, "voided": s.voided}
                         for s in flow.steps]
-        out["recipients"] = [{"department": r.department.name, "role": r.role, "state": r.state}
-                             for r in letter.recipients]
+        out["recipients"] = [{"department": r.department.name, "role": r.role, "state": r.state,
+                              "returned_reason": next((x.opinion for x in reversed(r.steps) if x.action == "return"),
+                                                      None)} for r in letter.recipients]
     item = inbox().item_for_letter(user, letter)
     if item is not None:
         out["inbox_item"] = item_json(item)
@@ -49,12 +50,27 @@ def letter_json(letter, service, user) -> dict:
 
 
 def item_json(item) -> dict:
+    reminder = inbox().reminder(item)
     return {"id": item.id, "letter_id": item.letter_id, "number": item.letter.number, "title": item.letter.title,
             "issuer": item.letter.issuer.name, "role": item.role, "state": item.state,
+            "state_label": item.state_label,
             "received_at": item.received_at.isoformat() + "Z" if item.received_at else None,
             "incoming_number": item.incoming_number, "handler": item.handler.username if item.handler else None,
             "due_on": item.due_on.isoformat() if item.due_on else None,
-            "overdue": inbox().overdue(item), "reply_letter_id": item.reply_letter_id}
+            "overdue": inbox().overdue(item), "reply_letter_id": item.reply_letter_id,
+            "reminder": reminder_label(reminder),
+            "steps": [{"action": s.action, "label": s.action_label, "actor": s.actor_name, "opinion": s.opinion,
+                       "at": s.at.isoformat() + "Z"} for s in item.steps],
+            "readings": [{"user": r.user.username, "name": r.user.full_name, "sent_at": r.sent_at.isoformat() + "Z",
+                          "read_at": r.read_at.isoformat() + "Z" if r.read_at else None} for r in item.readings]}
+
+
+def reminder_label(reminder) -> str | None:
+    """催办 as a person reads it: 临近办理期限（还有 N 个工作日） / 已逾期 N 个工作日."""
+    if reminder is None:
+        return None
+    kind, days = reminder
+    return f"已逾期 {days} 个工作日" if kind == "overdue" else f"临近办理期限（还有 {days} 个工作日）"
 
 
 @bp.get("/letters")
@@ -172,7 +188,8 @@ def inbox_items(query: KeysetQuery):
 
 @bp.post("/inbox/<int:item_id>/actions")
 @api_login_required
-@operation("收文办理：签收、登记、承办（交办，期限按工作日）、答复（起草复函）", body=ls.InboxAction,
+@operation("收文办理：签收、登记、初审（或退回）、拟办、批办（交办，期限按工作日）、传阅、阅知、催办、答复（起草复函）、办结",
+           body=ls.InboxAction,
            responses={200: ls.InboxResult}, errors=(403, 409))
 def inbox_action(item_id: int, body: ls.InboxAction):
     from .inbox import run_action

@@ -96,7 +96,13 @@ class InboxAction(Input):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [
         {"action": "receive"}, {"action": "assign", "handler": "scjg_staff", "days": 5}]})
 
-    action: Literal["receive", "register", "assign", "reply"]
+    action: Literal["receive", "register", "review", "return", "propose", "assign", "circulate", "read", "remind",
+                    "reply", "close"] = Field(
+        description="签收、登记、初审、退回、拟办、批办（交办）、传阅、阅知、催办、答复、办结")
+    opinion: Annotated[str, Field(max_length=1000)] | None = Field(
+        default=None, description="初审/退回理由/拟办/批办/催办/办结意见")
+    readers: list[Id | Annotated[str, Field(max_length=64, min_length=1)]] | None = Field(
+        default=None, max_length=100, description="传阅人员（用户编号或用户名）")
     handler: Id | Annotated[str, Field(max_length=64, min_length=1)] | None = Field(
         default=None, description="承办人（用户编号或用户名）")
     days: int | None = Field(default=None, ge=1, le=365, description="办理时限（工作日）")
@@ -156,6 +162,10 @@ class InboxItem(BaseModel):
     due_on: str | None
     overdue: bool
     reply_letter_id: int | None
+    state_label: str | None = None
+    reminder: str | None = Field(default=None, description="催办：临近期限或已逾期（工作日）")
+    steps: list[dict] | None = Field(default=None, description="收文处理单：各环节的办理人、时间、意见")
+    readings: list[dict] | None = Field(default=None, description="传阅及阅知回执")
 
 
 class Letter(BaseModel):

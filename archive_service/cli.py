@@ -14,9 +14,13 @@ from .settings import Settings
 
 def _runtime():
     """The command's Runtime, with every feature of the wiring layer installed."""
+    from .settings import ConfigError
     from .wiring import build_runtime
 
-    return build_runtime(Settings.from_env())
+    try:
+        return build_runtime(Settings.from_env())
+    except ConfigError as exc:  # e.g. a seal image that is not a transparent PNG: no start, the file named
+        raise click.ClickException(str(exc)) from None
 
 
 def _existing_runtime():
@@ -37,7 +41,12 @@ def _existing_runtime():
         root = Path(unquote(urlsplit(settings.storage_url).path))
         if not root.is_dir():
             raise click.ClickException(f"对象存储目录不存在：{root}。请设置 ARCHIVE_INSTANCE 或 ARCHIVE_STORAGE_URL")
-    rt = build_runtime(settings)
+    from .settings import ConfigError
+
+    try:
+        rt = build_runtime(settings)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     click.echo(f"instance: {settings.instance}", err=True)
     click.echo(f"database: {rt.engine.url.render_as_string(hide_password=True)}", err=True)
     return rt

@@ -13,6 +13,7 @@ def init_signing(rt) -> None:
     from sqlalchemy import select
 
     from correspondence.pki import Pkcs12Keys, ensure_pki, key_source
+    from correspondence.seal import Seals
 
     from .errors import DomainError
     from .models import Department
@@ -20,6 +21,9 @@ def init_signing(rt) -> None:
     with rt.factory() as session:
         departments = list(session.scalars(select(Department).order_by(Department.code)))
     keys = key_source(rt.settings)
+    generated = Seals.from_settings(rt.settings).ensure(departments)
+    click.echo(f"seals: {len(departments) - len(generated)} configured in ARCHIVE_SEAL_DIR, "
+               f"{len(generated)} demo seal(s) in {rt.settings.instance / 'seals'}")
     if isinstance(keys, Pkcs12Keys):
         missing = keys.missing(departments)
         click.echo(f"signing keys: PKCS#12 files in {keys.folder}"

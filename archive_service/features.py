@@ -38,6 +38,9 @@ class Feature:
     #: ``setup()`` registers the feature with registries other packages own (the archive's sources,
     #: the documents' write guards); run when a Runtime is built with the feature, idempotent
     setup: Callable[[], None] | None = None
+    #: ``check(settings)`` validates the feature's configuration when a Runtime is built (start-up); it
+    #: raises ValueError naming what is wrong (a file, a setting), and the process does not start
+    check: Callable[[Any], None] | None = None
     #: periodic worker jobs: ``make(runtime) -> job()``, run with the core's housekeeping
     jobs: Sequence[Callable[[Any], Callable[[], Any]]] = ()
     #: worker jobs run on every pass of the worker's loop (each must be cheap when there is nothing to do)
@@ -60,6 +63,11 @@ class FeatureSet:
         for f in self.features:
             if f.setup is not None:
                 f.setup()
+
+    def check(self, settings) -> None:
+        for f in self.features:
+            if f.check is not None:
+                f.check(settings)
 
     def migration_locations(self) -> list[Path]:
         return [f.migrations for f in self.features if f.migrations is not None]

@@ -44,6 +44,7 @@ class Runtime:
         factory = make_session_factory(engine, settings.audit_key)
         store.use_locator(blob_locator(factory))  # readers name blobs by digest; the database knows the key
         installed = FeatureSet(features)
+        installed.check(settings)  # configuration errors stop the start, naming the file or setting
         installed.setup()
         return cls(settings, engine, factory, store, clock or Clock(), installed)
 

@@ -49,6 +49,8 @@ SETTINGS: dict[str, str] = {
     "ARCHIVE_DIGEST_HOUR": "local hour (China time) from which the worker sends the daily digest (default 8)",
     "ARCHIVE_SIGNING_PKCS12_DIR": "folder of <department code>.p12 signing keys (default: the instance's local CA)",
     "ARCHIVE_SIGNING_PKCS12_PASSWORD": "password of the PKCS#12 signing files (default none)",
+    "ARCHIVE_SEAL_DIR": ("folder of <department code>.png seal images (transparent PNG, at most 2 MB; checked at "
+                         "start-up); default: demo seals generated into the instance"),
     "ARCHIVE_SIGNING_TRUST_ROOTS": "PEM file of further root certificates trusted when verifying signatures",
     "ARCHIVE_S3_CONNECT_TIMEOUT": "seconds to wait for a connection to the S3 store (default 3)",
     "ARCHIVE_S3_READ_TIMEOUT": "seconds to wait for each read from or write to the S3 store (default 20)",
@@ -93,6 +95,7 @@ class Settings:
     smtp_from: str = "archive@localhost"
     digest_hour: int = 8
     signing_pkcs12_dir: Path | None = None
+    seal_dir: Path | None = None
     signing_pkcs12_password: str | None = None
     signing_trust_roots: Path | None = None
     s3_connect_timeout: float = 3.0
@@ -144,6 +147,7 @@ class Settings:
             signing_pkcs12_dir=_path_or_none(env.get("ARCHIVE_SIGNING_PKCS12_DIR")),
             signing_pkcs12_password=env.get("ARCHIVE_SIGNING_PKCS12_PASSWORD") or None,
             signing_trust_roots=_path_or_none(env.get("ARCHIVE_SIGNING_TRUST_ROOTS")),
+            seal_dir=_path_or_none(env.get("ARCHIVE_SEAL_DIR")),
             s3_connect_timeout=float(env.get("ARCHIVE_S3_CONNECT_TIMEOUT") or 3),
             s3_read_timeout=float(env.get("ARCHIVE_S3_READ_TIMEOUT") or 20),
             s3_retries=int(env.get("ARCHIVE_S3_RETRIES") or 2),
@@ -175,6 +179,10 @@ class Settings:
                       max_pixels=int(self.extract_max_megapixels * 1_000_000), max_ocr_pages=self.ocr_max_pages,
                       memory_mb=self.extract_memory_mb, cpu_seconds=self.extract_cpu_seconds,
                       wall_seconds=self.extract_timeout)
+
+
+class ConfigError(ValueError):
+    """A setting or a configured file cannot be used; the message (Chinese) names it. Raised at start-up."""
 
 
 def _path_or_none(value: str | None) -> Path | None:

@@ -143,16 +143,21 @@ def _header_texts(spec: RenderSpec, variant: dict, h: L.Header) -> list[HeaderTe
 
 
 def _signature(spec: RenderSpec, f: dict[str, Face]) -> list[Para]:
-    """署名 two characters from the right, the date two characters right of the 署名's start."""
+    """Unsealed (GB/T 9704 7.3.5.2): 署名 two characters from the right, the date two characters right of the
+    署名's start. Sealed (7.3.5.1): the date four characters from the right, the 署名 centred on the date."""
     cp = L.CHAR_PITCH
     w = _width_fn(f["fangsong"], L.BODY_PT, L.BODY_CHAR_SPACE_PT)
     name, dt = spec.issuer, cn_date(spec.date)
     wn, wd = w(name) * L.PT, w(dt) * L.PT
-    name_x = L.BODY_W - 2 * cp - wn
-    date_x = name_x + 2 * cp
-    if date_x + wd > L.BODY_W - 2 * cp + 0.01:
-        date_x = L.BODY_W - 2 * cp - wd
-        name_x = date_x - 2 * cp
+    if spec.sealed:
+        date_x = L.BODY_W - L.SEALED_DATE_RIGHT_CHARS * cp - wd
+        name_x = min(date_x + (wd - wn) / 2, L.BODY_W - wn)
+    else:
+        name_x = L.BODY_W - 2 * cp - wn
+        date_x = name_x + 2 * cp
+        if date_x + wd > L.BODY_W - 2 * cp + 0.01:
+            date_x = L.BODY_W - 2 * cp - wd
+            name_x = date_x - 2 * cp
     cs = L.BODY_CHAR_SPACE_PT
     return [Para("blank"),
             Para("signature", name, align="left", char_space=cs, first_x=max(name_x, 0), cont_x=max(name_x, 0),
@@ -301,6 +306,24 @@ def _paginate(paras: list[Para], colophon: list[Para], first_slot: int, variant:
         if variant["colophon_rules"]:
             pages[-1].rules.extend(L.colophon_rules(first_row, inner))
     return flow, pages
+
+
+def seal_position(plan: Plan) -> tuple[int, float, float] | None:
+    """(page number, centre x, centre y in mm from the page's top-left) of the seal over the 署名 and
+    成文日期 (layout.seal_centre), or None when the format has no 署名."""
+    where: dict[str, tuple[int, int, Placed]] = {}
+    for page in plan.pages:
+        for slot, pl in page.slots.items():
+            if pl.para.kind in {"signature", "date"} and pl.index == 0:
+                where[pl.para.kind] = (page.number, slot, pl)
+    if "signature" not in where or "date" not in where:
+        return None
+    page_no, sig_slot, _ = where["signature"]
+    _, date_slot, date = where["date"]
+    p = date.para
+    w = _width_fn(plan.faces[p.role], p.size, p.char_space)(date.text) * L.PT
+    cx, cy = L.seal_centre(sig_slot, date_slot, p.first_x, w)
+    return page_no, cx, cy
 
 
 def compose(spec: RenderSpec, fonts: FontConfig | None = None) -> Plan:

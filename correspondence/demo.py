@@ -11,6 +11,7 @@ from archive_service.workdays import load_calendar
 from .issuing import Issuing
 from .meetings import MeetingService
 from .models import Letter
+from .seal import Seals
 
 BODY = [
     "根据《石城县行政审批与监管协调联动管理办法（试行）》第二十二条规定，现就城东农贸市场食品经营许可有关问题函商如下：",
@@ -28,7 +29,7 @@ def load_correspondence_demo(session: Session, rt, keys) -> bool:
     if session.scalar(select(Letter.id).limit(1)) is not None:
         return False
     users = {u.username: u for u in session.scalars(select(User))}
-    issuing = Issuing(session, rt.documents(session), rt.clock, keys)
+    issuing = Issuing(session, rt.documents(session), rt.clock, keys, Seals.from_settings(rt.settings))
     letters = issuing.letters
 
     issued = letters.create_draft(users["drafter"], title="关于商请协助研究城东农贸市场食品经营许可有关问题的函",
@@ -36,10 +37,10 @@ def load_correspondence_demo(session: Session, rt, keys) -> bool:
                                   note="联系人：张伟，电话：0797-1234567")
     sha = issued.content_sha256
     for who, action, opinion in (("drafter", "submit", ""), ("reviewer", "pass", "文稿无误"),
-                                 ("signer", "sign", "同意印发"), ("drafter", "recheck", "")):
+                                 ("signer", "sign", "同意印发"), ("clerk", "recheck", "")):
         letters.act(users[who], issued, action, sha, opinion)
-    issuing.register(users["drafter"], issued, sha)
-    issuing.issue(users["drafter"], issued, sha)
+    issuing.register(users["clerk"], issued, sha)  # the bureau's 办公室 registers and issues
+    issuing.issue(users["clerk"], issued, sha)
 
     pending = letters.create_draft(users["drafter"], title="关于推送建设工程消防设计审查结果的函",
                                    to=["县住房和城乡建设局"],

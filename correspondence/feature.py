@@ -11,6 +11,7 @@ from archive_service.features import Feature
 from . import archive_source, meeting_models, models
 from .demo import load_correspondence_demo
 from .pki import key_source
+from .seal import check_seal_dir
 from .search_fields import RECORD_EXTENDERS
 
 
@@ -27,4 +28,5 @@ FEATURE = Feature(
     record_extenders=RECORD_EXTENDERS,
     demo=_demo,
     setup=archive_source.register,  # issued letters and minutes are archive sources
+    check=check_seal_dir,  # ARCHIVE_SEAL_DIR: transparent PNGs of at most 2 MB, or no start
 )

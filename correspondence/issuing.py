@@ -24,14 +24,17 @@ from archive_service.permissions import same_organisation
 from archive_service.signoff import ACTIONS
 
 from . import segment
+from .compose import compose, seal_position
+from .layout import SEAL_DIAMETER
 from .letters import SUBJECT, LetterService
 from .minutes import mark_minutes_issued
 from .models import Letter
 from .numbering import Numbering
 from .processing_sheet import render_processing_sheet
 from .render_docx import render_docx
-from .render_pdf import render_pdf
-from .signing import sign_pdf
+from .render_pdf import render_pdf, render_plan
+from .seal import Seals
+from .signing import SealStamp, sign_pdf
 
 
 def render_functions():
@@ -43,7 +46,7 @@ def spec_for(service: LetterService, letter: Letter, number: str | None = None,
              on: date | None = None) -> dict:
     """The render spec (correspondence.spec) of the letter's current version."""
     data = letter.data
-    spec = {"kind": letter.kind, "issuer": letter.issuer.official_name, "title": data["title"],
+    spec = {"kind": letter.kind, "issuer": letter.issuer.official_name, "title": data["title"], "sealed": True,
             "body": data["body"], "attachments": [a["name"] for a in data.get("attachments", [])],
             "note": data.get("note", ""), "date": (on or letter.written_on or service.clock.today()).isoformat(),
             "number": number or letter.number, "urgency": data.get("urgency") or None}
@@ -76,11 +79,15 @@ def render_preview(service: LetterService, letter: Letter) -> bytes:
 
 
 class Issuing:
-    def __init__(self, session: Session, documents: DocumentService, clock: Clock, keys=None):
+    def __init__(self, session: Session, documents: DocumentService, clock: Clock, keys=None,
+                 seals: Seals | None = None):
         self.s = session
         self.documents = documents
         self.clock = clock
         self.keys = keys  # correspondence.pki key source; None → the issued PDF cannot be signed
+        instance = getattr(keys, "instance_dir", None)
+        # the seal images (ARCHIVE_SEAL_DIR, else demo seals generated into the instance)
+        self.seals = seals or (Seals(instance) if instance is not None else None)
         self.letters = LetterService(session, documents, clock)
 
     # -- 登记 --------------------------------------------------------------------------------------
@@ -106,8 +113,11 @@ class Issuing:
             raise Unprocessable("未配置签名密钥，不能印发")
         spec = parsed_spec(self.letters, letter)
         now = self.clock.now()
-        pdf, docx = render_pdf(spec, created=now), render_docx(spec, created=now)
-        signed = sign_pdf(pdf, letter.issuer, signer_name=user.full_name, reason="印发", keys=self.keys)
+        plan = compose(spec)
+        pdf, docx = render_plan(plan, created=now), render_docx(spec, created=now)
+        approver = self.letters.signer_name(letter) or user.full_name  # the 签发人, not who pressed 印发
+        signed = sign_pdf(pdf, letter.issuer, signer_name=approver, reason="印发", keys=self.keys,
+                          seal=self._seal(letter, plan), roles=[("签发人", approver), ("印发", user.full_name)])
         sheet = self.processing_sheet(letter, flow, user)
         base = letter.number or f"公文{letter.id}"
         docs = self.documents
@@ -137,6 +147,14 @@ class Issuing:
         mark_minutes_issued(self.s, letter)
         self.s.flush()
         return letter
+
+    def _seal(self, letter: Letter, plan) -> SealStamp | None:
+        """The issuer's seal over the 署名 and 成文日期 (GB/T 9704 7.3.5.1), as the signature's appearance."""
+        where = seal_position(plan)
+        if where is None or self.seals is None:
+            return None
+        page, cx, cy = where
+        return SealStamp(self.seals.path(letter.issuer), page, cx, cy, SEAL_DIAMETER)
 
     def _grant_internal(self, letter: Letter, flow, doc, clerk: User) -> None:
         """The drafting section, the issuer, the co-issuers and the issuing clerk's 办公室 keep the files."""

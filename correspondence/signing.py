@@ -17,11 +17,14 @@ The letter workflow calls::
 from __future__ import annotations
 
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime, timedelta, timezone
+from functools import lru_cache
+from pathlib import Path
 from typing import IO
 
+from asn1crypto import cms
 from asn1crypto import keys as asn1_keys
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509 as crypto_x509
@@ -30,6 +33,7 @@ from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
+from pyhanko.sign.ades.api import CAdESSignedAttrSpec, SignerAttrSpec
 from pyhanko.sign.fields import SigSeedSubFilter, enumerate_sig_fields
 from pyhanko.sign.general import SigningError
 from pyhanko.sign.validation import validate_pdf_signature
@@ -39,9 +43,11 @@ from pyhanko_certvalidator.registry import SimpleCertificateStore
 
 from archive_service.errors import Unprocessable
 
+from .layout import PAGE_H
 from .pki import DepartmentLike, SigningMaterial
 
 BYTES_RESERVED = 16384
+SEAL_PX = 330  # the seal image's largest side in the signed PDF
 FIELD_PREFIX = "IssueSignature"
 CHINA = timezone(timedelta(hours=8))
 
@@ -76,22 +82,83 @@ def _field_name(reader: PdfFileReader) -> str:
     return f"{FIELD_PREFIX}{n}"
 
 
+@dataclass(frozen=True)
+class SealStamp:
+    """The visible appearance of a signature: the seal image, centred at (cx, cy) mm from the top-left
+    corner of page ``page`` (1-based), ``diameter`` mm across."""
+
+    image: Path
+    page: int
+    cx: float
+    cy: float
+    diameter: float = 42.0
+
+
+def _role(title: str, person: str) -> cms.AttCertAttribute:
+    """A claimed role (CAdES signer-attributes-v2): e.g. 签发人 局长李明."""
+    name = asn1_x509.GeneralName(name="directory_name", value=asn1_x509.Name.build(
+        {"common_name": person, "title": title}, use_printable=False))
+    return cms.AttCertAttribute({"type": "role", "values": [cms.RoleSyntax({"role_name": name})]})
+
+
+@lru_cache(maxsize=32)
+def _seal_image(path: str, _mtime: int):
+    """The seal image as RGBA at most SEAL_PX across (42 mm at about 200 dpi): big seal files are
+    reduced once per process, not at every 印发."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        image = img.convert("RGBA")
+    if max(image.size) > SEAL_PX:
+        image = image.resize((SEAL_PX, SEAL_PX * image.height // image.width), Image.Resampling.LANCZOS)
+    return image
+
+
+def _stamp(seal: SealStamp, page_height_pt: float):
+    """pyHanko's stamp style and field spec placing the seal image."""
+    from pyhanko.pdf_utils.images import PdfImage
+    from pyhanko.sign.fields import SigFieldSpec
+    from pyhanko.stamp import StaticStampStyle
+
+    mm = 72 / 25.4
+    r = seal.diameter / 2
+    box = (round((seal.cx - r) * mm), round(page_height_pt - (seal.cy + r) * mm),
+           round((seal.cx + r) * mm), round(page_height_pt - (seal.cy - r) * mm))  # whole points
+    image = _seal_image(str(seal.image), seal.image.stat().st_mtime_ns)
+    style = StaticStampStyle(background=PdfImage(image), background_opacity=1.0, border_width=0)
+    return style, lambda name: SigFieldSpec(name, on_page=seal.page - 1, box=box)
+
+
 def sign_pdf(pdf_bytes: bytes, department: DepartmentLike, signer_name: str | None = None,
-             reason: str = "印发", location: str = "石城县", *, keys) -> bytes:
+             reason: str = "印发", location: str = "石城县", *, keys, seal: SealStamp | None = None,
+             roles: Sequence[tuple[str, str]] = ()) -> bytes:
     """Return ``pdf_bytes`` with a PAdES B-B signature of ``department`` appended.
 
     ``keys`` is a key source from ``correspondence.pki.key_source(settings)``; with the local CA the
-    department's certificate is issued on first use. ``signer_name`` (the person who issued) goes
-    into the signature dictionary's /Name; the certificate identifies the department.
+    department's certificate is issued on first use. ``signer_name`` (at 印发: the 签发人 who approved the
+    letter) goes into the signature dictionary's /Name; the certificate identifies the department.
+    ``roles`` — (title, person) pairs such as ("签发人", "局长李明"), ("印发", "文书周丽") — are signed
+    attributes (CAdES signer-attributes-v2, claimed roles). ``seal`` makes the seal image the
+    signature's visible appearance on the page.
     """
     _require_pdf_header(pdf_bytes[:1024])
     signer = make_signer(keys.material(department))
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
+        field_name = _field_name(writer.prev)
+        cades = None
+        if roles:
+            cades = CAdESSignedAttrSpec(signer_attributes=SignerAttrSpec(
+                claimed_attrs=[_role(title, person) for title, person in roles], certified_attrs=[]))
         meta = signers.PdfSignatureMetadata(
-            field_name=_field_name(writer.prev), md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES,
-            reason=reason, location=location, name=signer_name)
-        out = signers.sign_pdf(writer, meta, signer, bytes_reserved=BYTES_RESERVED)
+            field_name=field_name, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES,
+            reason=reason, location=location, name=signer_name, cades_signed_attr_spec=cades)
+        if seal is None:
+            out = signers.sign_pdf(writer, meta, signer, bytes_reserved=BYTES_RESERVED)
+        else:
+            style, field_spec = _stamp(seal, PAGE_H * 72 / 25.4)  # issued letters are A4
+            out = signers.PdfSigner(meta, signer, stamp_style=style, new_field_spec=field_spec(field_name)) \
+                .sign_pdf(writer, bytes_reserved=BYTES_RESERVED)
     except (PdfError, SigningError, ValueError, KeyError) as exc:
         raise Unprocessable(f"PDF 签名失败：{exc}") from None
     return out.getvalue()

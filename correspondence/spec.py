@@ -70,6 +70,8 @@ class RenderSpec(BaseModel):
     masthead: str | None = Field(default=None, max_length=40)
     printer: str | None = Field(default=None, max_length=60)
     print_date: Date | None = None
+    sealed: bool = Field(default=False, description="加盖印章的版式（GB/T 9704 7.3.5.1）：成文日期右空四字，"
+                                                    "署名以成文日期为准居中，印章下压署名和成文日期")
 
     @field_validator("number")
     @classmethod

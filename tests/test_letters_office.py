@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import io
+import os
 
 import pdfplumber
 
@@ -178,3 +179,87 @@ def test_a_letter_to_the_bureau_lands_with_its_office_clerk(clients, make, count
     received = c.post(f"/api/v1/inbox/{item['id']}/actions", headers=h, json={"action": "receive"})
     assert received.status_code == 200
     assert c.get("/api/v1/inbox", headers=make.token(county["drafter"])).get_json()["items"] == []  # a section
+
+
+# -- the seal (印章) -----------------------------------------------------------------------------------
+def test_the_seal_is_the_signatures_appearance_over_the_signature_and_the_signer_is_the_approver(clients, rt):
+    from pyhanko.pdf_utils.reader import PdfFileReader
+
+    set_full_name(rt, "SPJ", "石城县行政审批局")
+    letter = signed_off(clients, draft(clients))
+    assert act(clients, "clerk", letter, "issue").status_code == 200
+    client, scjg = clients("scjg_staff")
+    data = client.get(f"/api/v1/letters/{letter['id']}/files/pdf", headers=scjg).data
+    [sig] = PdfFileReader(io.BytesIO(data)).embedded_signatures
+    assert sig.sig_object["/Name"] == "局长李明"  # the 签发人, not the clerk who pressed 印发
+    claimed = sig.signer_info["signed_attrs"]
+    roles = [v.native for a in claimed if a["type"].native == "signer_attributes_v2"
+             for v in a["values"]]
+    assert "局长李明" in str(roles) and "文书周丽" in str(roles) and "签发人" in str(roles)
+    annot = sig.sig_field["/Kids"][0] if "/Kids" in sig.sig_field else sig.sig_field
+    x1, y1, x2, y2 = (float(v) for v in annot["/Rect"])
+    assert round((x2 - x1) / 72 * 25.4) == 42  # a 42 mm round seal
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        page = pdf.pages[-1]  # the 署名 page
+        words = page.extract_words()
+        name = next(w for w in words if w["text"].startswith("石城县行政审批局") and w["top"] > 300)
+        date = next(w for w in words if w["text"].endswith("日") and w["top"] > name["top"])
+        top, bottom, centre_x = page.height - y2, page.height - y1, (x1 + x2) / 2
+        # the signature widget (its appearance: the seal) sits on this page
+        assert any(abs(a["x0"] - x1) < 1 and abs(a["top"] - top) < 1 for a in page.annots), page.annots
+    # the stamp presses the 署名 and the 成文日期: centred on them, both at or below its centre
+    for w in (name, date):
+        assert abs((w["x0"] + w["x1"]) / 2 - centre_x) < 3, (w, (x1, top, x2, bottom))
+        assert top < w["top"] and w["bottom"] < bottom
+        assert (w["top"] + w["bottom"]) / 2 >= (top + bottom) / 2 - 1
+    assert x1 < date["x0"] and date["x1"] < x2
+    # the date four characters from the right edge of the 版心 (sealed layout)
+    right = page.width - 26 / 25.4 * 72
+    assert abs((right - date["x1"]) / (72 / 25.4) - 4 * 156 / 28) < 1.5
+    # the signature's appearance stream draws the seal image (an image XObject with transparency)
+    ap = annot["/AP"]["/N"]
+    images = []
+
+    def walk(xobj, depth=0):
+        for x in (xobj.get("/Resources", {}).get("/XObject", {}) or {}).values():
+            x = x.get_object()
+            if x.get("/Subtype") == "/Image":
+                images.append(x)
+            elif depth < 4:
+                walk(x, depth + 1)
+
+    walk(ap)
+    assert images and any("/SMask" in x for x in images)
+
+
+def test_a_seal_that_is_not_a_transparent_png_of_at_most_2_mb_stops_the_start(settings, tmp_path):
+    from dataclasses import replace
+
+    from PIL import Image
+
+    from archive_service.runtime import Runtime
+    from archive_service.settings import ConfigError
+    from archive_service.wiring import FEATURES
+    from correspondence.seal import generate_seal
+
+    folder = tmp_path / "seals"
+    folder.mkdir()
+    (folder / "SPJ.png").write_bytes(generate_seal("石城县行政审批局"))
+    configured = replace(settings, seal_dir=folder)
+    Runtime.build(configured, features=FEATURES).close()  # a transparent PNG is accepted
+    Image.new("RGB", (200, 200), (255, 255, 255)).save(folder / "SCJG.png")  # white background
+    bad = [(folder / "SCJG.png", "透明"),
+           (folder / "WJW.png", "PNG 格式"),
+           (folder / "ZJJ.png", "2 MB")]
+    (folder / "WJW.png").write_bytes(b"GIF89a not a png")
+    Image.frombytes("RGBA", (800, 800), os.urandom(800 * 800 * 4)).save(folder / "ZJJ.png")  # incompressible
+    assert (folder / "ZJJ.png").stat().st_size > 2 * 1024 * 1024
+    for path, reason in bad:
+        try:
+            Runtime.build(configured, features=FEATURES).close()
+        except ConfigError as exc:
+            assert path.name in str(exc) and reason in str(exc), str(exc)
+        else:
+            raise AssertionError(f"{path.name} was accepted")
+        path.unlink()
+    Runtime.build(configured, features=FEATURES).close()

@@ -44,6 +44,21 @@ LETTER_NUMBER_GAP = 7 / 8 * BODY_PT * PT  # 7/8 of a 3号 character below the do
 TITLE_GAP_LINES = 2  # title two blank lines below the last header element
 
 
+# Seal (印章), GB/T 9704 §7.3.5.1: a round seal over the 署名 and 成文日期, which sit below its centre.
+SEAL_DIAMETER = 42.0
+SEALED_DATE_RIGHT_CHARS = 4  # the 成文日期 four characters from the right in the sealed layout
+
+
+def seal_centre(signature_slot: int, date_slot: int, date_x: float, date_w: float) -> tuple[float, float]:
+    """Centre (mm from the page's top-left) of the seal pressing the 署名 and the date: centred on the date
+    horizontally, vertically at the middle of the 署名 line so that the 署名 and the date lie at or below
+    the centre ("居印章中心偏下") and the seal's top stays within a line of the text above it."""
+    del date_slot  # the date is the line below the 署名: below the centre by construction
+    cx = LEFT + date_x + date_w / 2
+    cy = slot_top(signature_slot) + LINE_PITCH / 2
+    return cx, cy
+
+
 def slot_top(index: int) -> float:
     return TOP + index * LINE_PITCH
 

@@ -20,6 +20,7 @@ from correspondence.meetings import MeetingService
 from correspondence.minutes import MinutesService
 from correspondence.numbering import Numbering
 from correspondence.pki import key_source
+from correspondence.seal import Seals
 
 from ..archive.import_runs import ImportRuns
 from ..archive.service import ArchiveService, archive_for
@@ -61,7 +62,8 @@ class Services:
 
     @cached_property
     def issuing(self) -> Issuing:
-        return Issuing(self.session, self.documents, self.rt.clock, keys=key_source(self.rt.settings))
+        return Issuing(self.session, self.documents, self.rt.clock, keys=key_source(self.rt.settings),
+                       seals=Seals.from_settings(self.rt.settings))
 
     @cached_property
     def inbox(self) -> InboxService:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from archive_service.audit import AuditLog
@@ -86,6 +86,17 @@ class InboxService:
              .options(selectinload(LetterRecipient.letter).joinedload(Letter.issuer),
                       joinedload(LetterRecipient.handler)))
         return keyset_rows(self.s, q, Letter.issued_at, LetterRecipient.id, size, after, before, start)
+
+    def unread_count(self, user: User) -> int:
+        """收文 waiting for the user: items of their desks not yet signed for (签收), plus letters circulated
+        to them (传阅) they have not read — the number beside 收文 in the top navigation."""
+        pending = self.s.scalar(
+            select(func.count()).select_from(LetterRecipient).join(Letter, LetterRecipient.letter_id == Letter.id)
+            .where(LetterRecipient.department_id.in_(self.desks(user)), LetterRecipient.state == "pending",
+                   Letter.issued_at.is_not(None))) or 0
+        unread = self.s.scalar(select(func.count()).select_from(InboxReading).where(
+            InboxReading.user_id == user.id, InboxReading.read_at.is_(None))) or 0
+        return int(pending) + int(unread)
 
     def item(self, user: User, item_id: int) -> LetterRecipient:
         row = self.s.get(LetterRecipient, item_id)

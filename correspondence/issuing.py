@@ -193,7 +193,29 @@ class Issuing:
                           "at": local_time(self.clock.now())[:16], "opinion": ""})
         return steps
 
+    def sheet_fields(self, letter: Letter) -> list[tuple[str, str]]:
+        """The 发文稿纸's fields: who issues, who drafted, to whom, 密级, 紧急程度, 份数, 公开属性, 附件."""
+        data = letter.data
+        to = data.get("to") or data.get("distribution") or []
+        cc = data.get("cc") or []
+        names = [a["name"] for a in data.get("attachments", [])]
+        return [("发文机关", letter.issuer.official_name),
+                ("拟稿", f"{letter.creator.full_name}（{letter.department.name}）"),
+                ("主送" if data.get("to") else "分送", "、".join(to) or "无"), ("抄送", "、".join(cc) or "无"),
+                ("密级", "非密"), ("紧急程度", letter.urgency or "无"),
+                ("份数", f"{len(to) + len(cc)}份（电子公文）"),
+                ("公开属性", data.get("disclosure") or "未标注"),
+                ("附件", "、".join(names) or "无")]
+
     def processing_sheet(self, letter: Letter, flow, issuer: User | None = None) -> bytes:
-        return render_processing_sheet(letter.title, letter.number or "", self.sheet_steps(letter, flow, issuer),
-                                       created=self.clock.now())
+        """The 发文稿纸 (fields and every step with person, time and opinion), signed by the issuer's key when
+        it is issued."""
+        sheet = render_processing_sheet(letter.title, letter.number or "", self.sheet_steps(letter, flow, issuer),
+                                        created=self.clock.now(), heading="发文稿纸",
+                                        fields=self.sheet_fields(letter))
+        if issuer is None or self.keys is None:
+            return sheet
+        approver = self.letters.signer_name(letter) or issuer.full_name
+        return sign_pdf(sheet, letter.issuer, signer_name=approver, reason="发文稿纸", keys=self.keys,
+                        roles=[("签发人", approver), ("印发", issuer.full_name)])
 

@@ -29,8 +29,12 @@ def _text(value) -> str:
 
 
 def render_processing_sheet(title: str, number: str | None, steps: list[dict],
-                            fonts: FontConfig | None = None, created: datetime | None = None) -> bytes:
-    """PDF of the processing sheet; ``steps`` are dicts {action, actor, at, opinion} in order."""
+                            fonts: FontConfig | None = None, created: datetime | None = None,
+                            heading: str = "公文处理单", fields: list[tuple[str, str]] | None = None) -> bytes:
+    """PDF of the processing sheet; ``steps`` are dicts {action, actor, at, opinion} in order.
+
+    ``heading`` 发文稿纸 / 收文处理单; ``fields`` (label, value) rows above the steps: 主送, 抄送, 密级, 紧急程度,
+    份数, 公开属性, 附件 …"""
     f = faces(fonts)
     body, head = f["fangsong"].name, f["heiti"].name
     cell = ParagraphStyle("cell", fontName=body, bulletFontName=body, fontSize=11, leading=15, wordWrap="CJK")
@@ -51,11 +55,19 @@ def render_processing_sheet(title: str, number: str | None, steps: list[dict],
     ]))
     buf = io.BytesIO()
     doc = SimpleDocTemplate(buf, pagesize=A4, leftMargin=28 * mm, rightMargin=26 * mm, topMargin=37 * mm,
-                            bottomMargin=35 * mm, title=f"公文处理单 {title}", author="archive-service",
+                            bottomMargin=35 * mm, title=f"{heading} {title}", author="archive-service",
                             initialFontName=body, initialFontSize=11)
-    story = [Paragraph("公文处理单", h1), Spacer(1, 6 * mm),
+    story = [Paragraph(_text(heading), h1), Spacer(1, 6 * mm),
              Paragraph(f"标题：{_text(title)}", meta), Paragraph(f"文号：{_text(number or '（未编号）')}", meta),
-             Spacer(1, 4 * mm), table]
+             Spacer(1, 4 * mm)]
+    if fields:
+        grid = Table([[Paragraph(_text(k), th), Paragraph(_text(v), cell)] for k, v in fields],
+                     colWidths=[28 * mm, 128 * mm])
+        grid.setStyle(TableStyle([("FONT", (0, 0), (-1, -1), body, 11),
+                                  ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                                  ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+        story += [grid, Spacer(1, 4 * mm)]
+    story.append(table)
     # no unembedded Helvetica; saved as PDF/A-2b
     doc.build(story, canvasmaker=partial(PdfACanvas, initialFontName=body, created=created))
     return buf.getvalue()

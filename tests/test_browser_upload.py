@@ -36,7 +36,7 @@ def test_upload_and_download_byte_identical(live_server, chromium, tmp_path):
     download.save_as(target)
     assert target.read_bytes() == PDF
     page.goto(page.url)
-    assert "document.download" in page.content()
+    assert "下载文档" in page.content()
     context.close()
 
 

@@ -56,7 +56,7 @@ def test_issue_then_inbox_reply_thread(clients, rt):
     sheet = client.get(base + "/files/sheet", headers=sczr).data
     with pdfplumber.open(io.BytesIO(sheet)) as pdf:
         text = "".join(p.extract_text() or "" for p in pdf.pages)
-    assert "公文处理单" in text and "局长李明" in text and "同意印发" in text
+    assert "发文稿纸" in text and "局长李明" in text and "同意印发" in text
     att_id = [d for d in client.get("/api/v1/documents", headers=scjg).get_json()["items"] if d["title"] == "材料清单"]
     assert len(att_id) == 1  # the recipient reads the attachment too
 

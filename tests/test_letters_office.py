@@ -263,3 +263,67 @@ def test_a_seal_that_is_not_a_transparent_png_of_at_most_2_mb_stops_the_start(se
             raise AssertionError(f"{path.name} was accepted")
         path.unlink()
     Runtime.build(configured, features=FEATURES).close()
+
+
+# -- the county measure's title in every template and example ----------------------------------------
+MEASURE = "《石城县行政审批与监管协调联动管理办法（试行）》"
+
+
+def test_templates_and_examples_cite_the_county_measure_by_its_title():
+    import json
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    files = [*sorted((root / "templates" / "documents").rglob("*.json")), root / "archive_service" / "web" /
+             "render_api.py", root / "correspondence" / "demo.py", root / "archive_service" / "demo.py"]
+    cited = 0
+    for path in files:
+        text = path.read_text("utf-8")
+        for title in re.findall(r"《石城县[^》]*》", text):
+            assert title == MEASURE, (path.name, title)
+            cited += 1
+    assert cited >= 6
+    change = json.loads((root / "templates" / "documents" / "letters" / "change_revocation.json").read_text("utf-8"))
+    body = "".join(change["body"])
+    assert all(word in body for word in ("变更", "撤销", "注销", "吊销"))
+    assert "推送" not in body  # it promises no push the system does not make
+
+
+def test_the_issuing_sheet_has_the_usual_fields_and_is_signed(clients, rt):
+    from correspondence.pki import key_source
+    from correspondence.signing import verify_pdf
+
+    letter = signed_off(clients, draft(clients))
+    assert act(clients, "clerk", letter, "issue").status_code == 200
+    client, sczr = clients("drafter")
+    sheet = client.get(f"/api/v1/letters/{letter['id']}/files/sheet", headers=sczr).data
+    text = pdf_text(sheet).replace(" ", "")
+    for label in ("发文稿纸", "发文机关", "主送", "县市场监督管理局", "抄送", "县卫生健康委员会", "密级", "非密",
+                  "紧急程度", "加急", "份数", "2份", "公开属性", "附件", "核稿", "签发", "复核", "登记", "印发",
+                  "文书周丽", "局长李明"):
+        assert label in text, label
+    report = verify_pdf(sheet, key_source(rt.settings).trust_roots())
+    assert report.ok and report.signatures[0].signer_name == "局长李明"
+
+
+# -- clerk-facing pages ------------------------------------------------------------------------------
+def test_audit_list_speaks_chinese_and_filters_by_chinese_names(clients, make, county):
+    letter = signed_off(clients, draft(clients))
+    assert act(clients, "clerk", letter, "issue").status_code == 200
+    b = make.browser(county["auditor"])
+    page = b.get("/audit/", query_string={"action": "印发", "actor": "文书周丽"}).get_data(as_text=True)
+    assert "<td>印发</td>" in page and "县行政审批局" in page  # Chinese action and department names
+    assert "<td>签发</td>" not in page  # only the 印发 events, only the clerk's
+    assert "<summary>详情</summary>" in page
+    nothing = b.get("/audit/", query_string={"action": "印发", "actor": "局长李明"}).get_data(as_text=True)
+    assert "<td>印发</td>" not in nothing
+
+
+def test_inbox_in_the_navigation_counts_what_waits_and_issue_asks_for_confirmation(clients, make, county):
+    letter = signed_off(clients, draft(clients))
+    page = make.browser(county["clerk"]).get(f"/letters/{letter['id']}").get_data(as_text=True)
+    assert 'data-action="issue" data-confirm="' in page
+    assert act(clients, "clerk", letter, "issue").status_code == 200
+    nav = make.browser(county["scjg_clerk"]).get("/").get_data(as_text=True)
+    assert "收文<span aria-hidden=\"true\">（1）</span>" in nav

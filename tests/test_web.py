@@ -28,13 +28,13 @@ def test_upload_list_detail_download(make):
                   data={"title": "会议材料", "file": (io.BytesIO("联席会议材料".encode()), "会议材料.txt")})
     assert resp.status_code == 302
     detail = b.get(resp.headers["Location"]).get_data(as_text=True)
-    assert "会议材料" in detail and "SM3" in detail and "document.upload" in detail
+    assert "会议材料" in detail and "SM3" in detail and "上传文档" in detail
     listing = b.get("/documents").get_data(as_text=True)
     assert "会议材料.txt" in listing and "text/plain" in listing
     doc_id = resp.headers["Location"].rstrip("/").split("/")[-1]
     download = b.get(f"/documents/{doc_id}/download")
     assert download.data == "联席会议材料".encode()
-    assert "document.download" in b.get(f"/documents/{doc_id}").get_data(as_text=True)
+    assert "下载文档" in b.get(f"/documents/{doc_id}").get_data(as_text=True)
 
 
 def test_upload_without_csrf_stores_nothing(rt, make):

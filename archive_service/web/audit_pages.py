@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from .. import permissions
-from ..activity import audit_page, audit_rows
+from ..activity import audit_page, audit_rows, department_names
 from ..audit import AuditLog, export_csv, verify_chain
 from .apispec import parse_query
 from .context import db, runtime, signed_in_user
@@ -23,7 +23,7 @@ def index():
     chain = verify_chain(db()) if request.args.get("verify") else None
     filters = {k: request.args[k] for k in ("action", "actor", "target", "from") if request.args.get(k)}
     return render_template("ui/audit.html", events=page.items, page=page, chain=chain, args=request.args,
-                           filters=filters)
+                           filters=filters, departments=department_names(db()))
 
 
 @bp.get("/export.csv")

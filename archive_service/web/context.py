@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from flask import Flask, current_app, g, make_response, request, session
 
+from ..activity import action_label
 from ..clock import local_time
 from ..errors import BadRequest, Unauthorized
 from ..models import DEPARTMENT_KINDS, ROLES, User
@@ -161,7 +162,7 @@ def init_app(app: Flask) -> None:
     def _template_helpers():
         return {"current_user": current_user(), "csrf_token": csrf_token, "ROLES": ROLES,
                 "DEPARTMENT_KINDS": DEPARTMENT_KINDS, "local_time": local_time, "human_size": human_size,
-                "estimated_note": estimated_note}
+                "estimated_note": estimated_note, "action_label": action_label}
 
 
 def estimated_note(start, day) -> str:

@@ -9,7 +9,7 @@ from ..directory import find_user
 from ..errors import BadRequest, DomainError, Unprocessable
 from . import mywork
 from .apispec import validate
-from .context import db, signed_in_user
+from .context import current_user, db, signed_in_user
 from .errors import status_of
 from .letters_common import inbox
 from .letters_schemas import InboxAction
@@ -125,6 +125,15 @@ def act(item_id: int, action: str):
     if back:
         return redirect(back)
     return redirect(url_for("inbox.index"))
+
+
+@bp.app_context_processor
+def _unread_inbox():
+    def unread_inbox() -> int:
+        user = current_user()
+        return inbox().unread_count(user) if user is not None else 0
+
+    return {"unread_inbox": unread_inbox}
 
 
 def work_sections(user, session):

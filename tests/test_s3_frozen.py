@@ -61,12 +61,15 @@ def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, dat
                                        "--threads", "8"], env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(200):
+            started = time.monotonic() + 180  # a loaded machine may take a while to import and migrate
+            while True:
                 try:
                     urllib.request.urlopen(base + "/healthz", timeout=1)
                     break
                 except OSError:
-                    time.sleep(0.1)
+                    assert server.poll() is None and time.monotonic() < started, \
+                        (tmp_path / "server.log").read_text(errors="replace")[-2000:]
+                    time.sleep(0.2)
             body, ctype = multipart([("title", "冻结测试", None), ("file", PDF, "a.pdf")])
             status, data, _ = _request(base + "/api/v1/documents", "POST", body, {**auth, "Content-Type": ctype})
             assert status == 201, data

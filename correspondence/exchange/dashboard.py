@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 
-from sqlalchemy import func, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 
 from archive_service import permissions
@@ -61,10 +61,11 @@ def require_leader(user: User) -> None:
 def _by_day(session: Session, cols, day_col, year: int, where=()) -> list:
     """Counts grouped by (day, department, state…) in the order of a covering index (a streaming
     aggregate over the index alone); the months are summed here from at most 366 × departments rows."""
-    q = (select(day_col, *cols, func.count()).where(day_col >= date(year, 1, 1), day_col < date(year + 1, 1, 1),
-                                                    *where)
+    # the day as text ('YYYY-MM-DD' on both dialects): no date object is built per row
+    q = (select(cast(day_col, String(10)), *cols, func.count())
+         .where(day_col >= date(year, 1, 1), day_col < date(year + 1, 1, 1), *where)
          .group_by(day_col, *cols))
-    return list(session.execute(q))
+    return [(str(row[0])[:7], *row[1:]) for row in session.execute(q)]
 
 
 def _rows(session: Session, counts: dict, columns: dict[str, str]) -> list[Row]:
@@ -81,18 +82,18 @@ def dashboard(session: Session, user: User, today: date, year: int | None = None
     pushes: dict = {}
     for day, dept, state, late, n in _by_day(session, (Push.regulator_id, Push.state, Push.claim_late),
                                              Push.pushed_on, year):
-        c = pushes.setdefault((dept, f"{day:%Y-%m}"), {})
+        c = pushes.setdefault((dept, day), {})
         c["total"] = c.get("total", 0) + n
         key = {"claimed": "late" if late else "on_time", "auto_claimed": "auto"}.get(state, state)
         c[key] = c.get(key, 0) + n
     for day, dept, n in _by_day(session, (Push.regulator_id,), Push.pushed_on, year,
                                 (Push.state == "unclaimed", Push.due_on < today)):
-        c = pushes.setdefault((dept, f"{day:%Y-%m}"), {})
+        c = pushes.setdefault((dept, day), {})
         c["overdue"] = c.get("overdue", 0) + n
     revocations: dict = {}
     for day, dept, state, late, n in _by_day(session, (Revocation.regulator_id, Revocation.state, Revocation.late),
                                              Revocation.pushed_on, year):
-        c = revocations.setdefault((dept, f"{day:%Y-%m}"), {})
+        c = revocations.setdefault((dept, day), {})
         c["total"] = c.get("total", 0) + n
         if late:
             c["late"] = c.get("late", 0) + n

@@ -37,7 +37,7 @@ KNOWN_PAGES = [
     "/letters/agency-codes", "/meetings/1/minutes", "/admin/", "/account/tokens",
     "/lookups", "/lookups?q=材料", "/lookups/queue",
     "/exchange/matters", "/exchange/pushes", "/exchange/claims", "/exchange/revocations", "/exchange/notices",
-    "/exchange/dashboard", "/liaisons",
+    "/exchange/dashboard", "/liaisons", "/admin/calendar?year=2027",
     "/handovers", "/handovers/incoming",
     "/no-such-page",  # the error page
 ]

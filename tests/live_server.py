@@ -34,15 +34,16 @@ def live_server(tmp_path_factory):
         proc = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port)], env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
+        deadline = time.monotonic() + 180  # importing the app takes seconds on a busy 2-core machine
+        while True:
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)
                 break
             except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    proc.kill()
+                    raise RuntimeError((instance / "server.log").read_text()) from None
                 time.sleep(0.1)
-        else:
-            proc.kill()
-            raise RuntimeError((instance / "server.log").read_text())
         yield base
         proc.terminate()
         proc.wait(10)

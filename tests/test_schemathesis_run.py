@@ -51,11 +51,14 @@ def server(tmp_path, database_url):
         proc = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port), "--no-worker"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
-        for _ in range(300):
+        deadline = time.monotonic() + 180  # importing the app takes seconds on a busy 2-core machine
+        while True:
             try:
                 urllib.request.urlopen(base + "/healthz", timeout=1)
                 break
             except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(log_path.read_text()) from None
                 time.sleep(0.1)
         yield base, log_path
         proc.terminate()

@@ -688,3 +688,56 @@ def test_unread_count_and_the_daily_digest_through_a_real_smtp_server(ex, make):
                                  ).get_json()["unread"] == 0
     finally:
         controller.stop()
+
+
+def test_acl_matrix_of_the_exchange_endpoints(ex, make):
+    """Every endpoint of this part, for the bureau's drafter, the owning regulator's staff, another
+    regulator's staff and an unrelated department: who may act (2xx), who is refused (403) and to whom
+    the object does not exist (404)."""
+    _rt, county, clients, matters = ex
+    client, drafter = clients("drafter")
+    mid = matters["SC-001"]["id"]
+    [p] = client.post("/api/v1/pushes", headers=drafter, json=push_body(mid)).get_json()["items"]
+    client.post(f"/api/v1/pushes/{p['id']}/claim", headers=clients("scjg_liaison")[1], json={})
+    rev = client.post("/api/v1/revocations", headers=clients("scjg_staff")[1], json={
+        "matter_id": mid, "licensee": "某公司", "discovered_on": "2025-09-29", "action": "revoke",
+        "facts": "x"}).get_json()
+    notice = client.post("/api/v1/notices", headers=clients("scjg_staff")[1], json={
+        "title": "某政策", "effective_on": "2025-10-01", "summary": "s", "matter_ids": [mid],
+        "draft_letter": False}).get_json()
+    info = client.post(f"/api/v1/pushes/{p['id']}/info-requests", headers=clients("scjg_staff")[1],
+                       json={"question": "q"}).get_json()
+    fb = {"kind": "inspection", "title": "检查", "decided_on": "2025-09-30"}
+
+    def statuses(who: str) -> dict:
+        h = make.token(county[who])
+        c = make.client()
+        return {
+            "push": c.get(f"/api/v1/pushes/{p['id']}", headers=h).status_code,
+            "feedback": c.post(f"/api/v1/pushes/{p['id']}/feedback", headers=h, json=fb).status_code,
+            "ask": c.post(f"/api/v1/pushes/{p['id']}/info-requests", headers=h, json={"question": "q"}).status_code,
+            "revocation": c.get(f"/api/v1/revocations/{rev['id']}", headers=h).status_code,
+            "notice": c.get(f"/api/v1/notices/{notice['id']}", headers=h).status_code,
+            "dashboard": c.get("/api/v1/dashboard", headers=h).status_code,
+            "liaisons": c.get("/api/v1/liaisons", headers=h).status_code,
+            "notifications": c.get("/api/v1/notifications", headers=h).status_code,
+        }
+
+    assert statuses("scjg_staff") == {"push": 200, "feedback": 201, "ask": 201, "revocation": 200, "notice": 200,
+                                      "dashboard": 403, "liaisons": 200, "notifications": 200}
+    assert statuses("drafter") == {"push": 200, "feedback": 404, "ask": 404, "revocation": 200, "notice": 200,
+                                   "dashboard": 403, "liaisons": 200, "notifications": 200}
+    closed = {"push": 404, "feedback": 404, "ask": 404, "revocation": 404, "notice": 404, "dashboard": 403,
+              "liaisons": 200, "notifications": 200}
+    assert statuses("zjj_staff") == closed
+    assert statuses("sfj_staff") == closed
+    assert statuses("zjj_leader") == {**closed, "dashboard": 200}  # a leader sees 督办 across departments
+    # acting on the bureau's side: answer and acknowledge; the regulator may not
+    for who, answer, ack in (("scjg_staff", 404, 403), ("zjj_staff", 404, 404), ("drafter", 200, 200)):
+        h = make.token(county[who])
+        c = make.client()
+        assert c.post(f"/api/v1/info-requests/{info['id']}/answer", headers=h,
+                      json={"answer": "a"}).status_code == answer, who
+        assert c.post(f"/api/v1/notices/{notice['id']}/ack", headers=h).status_code == ack, who
+    assert make.client().post(f"/api/v1/revocations/{rev['id']}/letter",
+                              headers=make.token(county["zjj_staff"])).status_code == 404

@@ -25,16 +25,17 @@ from archive_service.signoff import ACTIONS
 
 from . import segment
 from .compose import compose, seal_position
+from .fonts import FontConfig
 from .layout import SEAL_DIAMETER
 from .letters import SUBJECT, LetterService
 from .minutes import mark_minutes_issued
 from .models import Letter
 from .numbering import Numbering
 from .processing_sheet import render_processing_sheet
-from .render_docx import render_docx
+from .render_docx import render_docx, render_plan_docx
 from .render_pdf import render_pdf, render_plan
 from .seal import Seals
-from .signing import SealStamp, sign_pdf
+from .signing import SealStamp, make_signer, sign_pdf
 
 
 def render_functions():
@@ -113,12 +114,13 @@ class Issuing:
             raise Unprocessable("未配置签名密钥，不能印发")
         spec = parsed_spec(self.letters, letter)
         now = self.clock.now()
-        plan = compose(spec)
-        pdf, docx = render_plan(plan, created=now), render_docx(spec, created=now)
+        plan = compose(spec)  # one page plan for the PDF, the DOCX and the seal's place
+        pdf, docx = render_plan(plan, created=now), render_plan_docx(plan, FontConfig.from_env(), created=now)
         approver = self.letters.signer_name(letter) or user.full_name  # the 签发人, not who pressed 印发
-        signed = sign_pdf(pdf, letter.issuer, signer_name=approver, reason="印发", keys=self.keys,
+        signer = make_signer(self.keys.material(letter.issuer))  # the issuer's key, for the letter and its sheet
+        signed = sign_pdf(pdf, letter.issuer, signer_name=approver, reason="印发", keys=self.keys, signer=signer,
                           seal=self._seal(letter, plan), roles=[("签发人", approver), ("印发", user.full_name)])
-        sheet = self.processing_sheet(letter, flow, user)
+        sheet = self.processing_sheet(letter, flow, user, signer=signer)
         base = letter.number or f"公文{letter.id}"
         docs = self.documents
         # Write order: every blob first, then one transaction for all the rows (no half-issued letter).
@@ -207,7 +209,7 @@ class Issuing:
                 ("公开属性", data.get("disclosure") or "未标注"),
                 ("附件", "、".join(names) or "无")]
 
-    def processing_sheet(self, letter: Letter, flow, issuer: User | None = None) -> bytes:
+    def processing_sheet(self, letter: Letter, flow, issuer: User | None = None, signer=None) -> bytes:
         """The 发文稿纸 (fields and every step with person, time and opinion), signed by the issuer's key when
         it is issued."""
         sheet = render_processing_sheet(letter.title, letter.number or "", self.sheet_steps(letter, flow, issuer),
@@ -217,5 +219,5 @@ class Issuing:
             return sheet
         approver = self.letters.signer_name(letter) or issuer.full_name
         return sign_pdf(sheet, letter.issuer, signer_name=approver, reason="发文稿纸", keys=self.keys,
-                        roles=[("签发人", approver), ("印发", issuer.full_name)])
+                        roles=[("签发人", approver), ("印发", issuer.full_name)], signer=signer)
 

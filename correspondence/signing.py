@@ -131,7 +131,7 @@ def _stamp(seal: SealStamp, page_height_pt: float):
 
 def sign_pdf(pdf_bytes: bytes, department: DepartmentLike, signer_name: str | None = None,
              reason: str = "印发", location: str = "石城县", *, keys, seal: SealStamp | None = None,
-             roles: Sequence[tuple[str, str]] = ()) -> bytes:
+             roles: Sequence[tuple[str, str]] = (), signer: signers.Signer | None = None) -> bytes:
     """Return ``pdf_bytes`` with a PAdES B-B signature of ``department`` appended.
 
     ``keys`` is a key source from ``correspondence.pki.key_source(settings)``; with the local CA the
@@ -139,10 +139,11 @@ def sign_pdf(pdf_bytes: bytes, department: DepartmentLike, signer_name: str | No
     letter) goes into the signature dictionary's /Name; the certificate identifies the department.
     ``roles`` — (title, person) pairs such as ("签发人", "局长李明"), ("印发", "文书周丽") — are signed
     attributes (CAdES signer-attributes-v2, claimed roles). ``seal`` makes the seal image the
-    signature's visible appearance on the page.
+    signature's visible appearance on the page. ``signer`` (``make_signer``) saves loading the key again
+    when one department signs several files in a row.
     """
     _require_pdf_header(pdf_bytes[:1024])
-    signer = make_signer(keys.material(department))
+    signer = signer or make_signer(keys.material(department))  # ``signer``: made once for several files
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
         field_name = _field_name(writer.prev)

@@ -1,6 +1,8 @@
 """Views hold no queries: every query lives in a service or a core module, looked up by the views
-(web/services.py). A view may pass the request's session on (``audit_page(db(), ...)``) and end the
-unit of work (commit, rollback), but neither imports SQLAlchemy nor calls the session's query methods.
+(web/services.py). A view may pass the request's session on (``audit_page(db(), ...)``) and roll back
+what a caught error left half done, but it neither imports SQLAlchemy, nor calls the session's query
+methods, nor commits: the request is one unit of work that commits once after the response
+(web/context.py); what must follow the commit is registered with ``after_commit``.
 
 (`lint-imports` checks the import half too; this test also catches ``db().get(Model, id)``.)"""
 import ast
@@ -12,7 +14,7 @@ WEB = Path(__file__).resolve().parents[1] / "archive_service" / "web"
 OWNERS = {"context.py", "services.py"}
 # Methods of a session (or of its results) that run or stage a query.
 SESSION_METHODS = {"query", "execute", "scalars", "scalar", "get", "get_one", "add", "add_all", "delete", "merge",
-                   "flush", "refresh", "expunge", "connection"}
+                   "flush", "refresh", "expunge", "connection", "commit"}
 ALWAYS_QUERIES = {"query", "execute", "scalars", "scalar", "get_one"}
 # Calls whose value (or `with ... as` target) is a session.
 SESSION_MAKERS = {"db", "factory", "independent_unit", "transaction"}
@@ -53,7 +55,10 @@ def violations(source: str, name: str) -> list[str]:
             on_session = _called_name(receiver) in SESSION_MAKERS or (
                 isinstance(receiver, ast.Name) and receiver.id in sessions)
             always = method in ALWAYS_QUERIES and _is_query_receiver(receiver)
-            if (method in SESSION_METHODS and on_session) or always:
+            if method == "commit":  # any receiver: only the request's unit of work commits
+                found.append(f"{name}:{node.lineno}: .commit() in a view (use the request's unit of work, "
+                             "after_commit for what must follow it)")
+            elif (method in SESSION_METHODS and on_session) or always:
                 found.append(f"{name}:{node.lineno}: .{method}(...) on the session")
     return found
 
@@ -82,12 +87,14 @@ def view():
     s.add(row)
     with factory() as own:
         own.execute(q)
+    db().commit()
+    svc.session.commit()
     return session.query(Department).all()
 '''
-    assert len(violations(bad, "bad.py")) == 6
+    assert len(violations(bad, "bad.py")) == 8
     good = '''
 def view():
-    db().commit()
+    after_commit(lambda: svc.apply_retention(item))
     db().rollback()
     page = audit_page(db(), {}, 50)
     with independent_unit() as s:

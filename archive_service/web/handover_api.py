@@ -8,10 +8,10 @@ from flask import Blueprint, jsonify
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..handover.models import Handover, HandoverRevision
-from ..handover.service import HandoverService, handover_for
+from ..handover.service import HandoverService
 from .api import api_login_required
 from .apispec import operation
-from .context import db, runtime, signed_in_user
+from .context import after_commit, runtime, signed_in_user
 from .schemas import Id, Query
 from .services import services
 from .upload_marks import streaming_upload
@@ -102,20 +102,8 @@ class ReceiptReport(BaseModel):
 
 
 def service() -> HandoverService:
-    """The handover service with the archive (to file the 交接文据) and PAdES signing by department keys
-    (correspondence's signing module: the wiring layer may name it, the handover package may not)."""
-    from correspondence.pki import ensure_pki, key_source
-    from correspondence.signing import sign_pdf
-
-    rt = runtime()
-    keys = key_source(rt.settings)
-    if not keys.trust_roots():  # a fresh instance: the local CA first, so the archive's verifier trusts it
-        ensure_pki(rt.settings.instance, [])
-
-    def signer(pdf: bytes, department, name: str, reason: str) -> bytes:
-        return sign_pdf(pdf, department, signer_name=name or None, reason=reason, keys=keys)
-
-    return handover_for(rt, db(), pdf_signer=signer, archive=services().archive)
+    """The request's handover service (web/services.py)."""
+    return services().handover
 
 
 def _day(d) -> str | None:
@@ -173,7 +161,6 @@ def list_handovers():
 def create_handover(body: NewHandover):
     svc = service()
     h = create_from(svc, body)
-    db().commit()
     return jsonify(handover_json(svc, h)), 201
 
 
@@ -203,7 +190,6 @@ def get_handover(handover_id: int):
 def patch_handover(handover_id: int, body: HandoverPatch):
     svc = service()
     h = svc.edit(signed_in_user(), svc.get(signed_in_user(), handover_id), body.items, body.name, body.description)
-    db().commit()
     return jsonify(handover_json(svc, h))
 
 
@@ -215,19 +201,18 @@ def act(handover_id: int, body: HandoverAction):
     svc = service()
     h = svc.act(signed_in_user(), svc.get(signed_in_user(), handover_id), body.action, body.reason,
                 [e.model_dump() for e in body.exceptions])
-    db().commit()
-    lock_records(svc, h)
+    after_commit(lambda: lock_records(svc, h))
     return jsonify(handover_json(svc, h))
 
 
 def lock_records(svc: HandoverService, h: Handover) -> None:
-    """Once a handover is accepted (and committed), lock its filed 交接文据's blobs (committed rows)."""
+    """Once a handover is accepted (and committed), lock its filed 交接文据's blobs (committed rows).
+    Runs after the request's commit (``after_commit``), which commits what it records."""
     if h.state == "accepted" and svc.archive is not None:
         for item_id in (h.sender_record_item_id, h.receiver_record_item_id):
             item = svc.archive.find_item(item_id) if item_id else None
             if item is not None:
                 svc.archive.apply_retention(item)
-        db().commit()
 
 
 @bp.get("/<int:handover_id>/record.<fmt>")
@@ -287,7 +272,6 @@ class PackageUpload(BaseModel):
 def package(handover_id: int):
     from flask import Response
 
-    from ..audit import AuditLog
     from ..errors import InvalidTransition
     from ..handover import bag
     from .transfer import content_disposition
@@ -300,8 +284,7 @@ def package(handover_id: int):
     ids = [ln.item_id for ln in h.current.lines]
     items = (services().archive).items_by_id(ids)
     spec = bag.export_spec(h, items)  # read now: the response streams after the request's session is gone
-    AuditLog(db(), runtime().clock).record(user, "handover.package", "handover", h.id, {"revision": h.revision})
-    db().commit()
+    services().audit.record(user, "handover.package", "handover", h.id, {"revision": h.revision})
     chunks = bag.export_chunks(spec, runtime().store, runtime().clock.today())
     resp = Response(chunks, mimetype="application/zip", direct_passthrough=True)
     resp.headers["Content-Disposition"] = content_disposition(f"{spec.name}.zip")
@@ -342,11 +325,9 @@ def import_bag():
         package = bag.open_package(zpath, work / "bag", limit)
         svc = service()
         h = import_package(svc, svc.archive, user, package)
-        db().commit()
         arch = services().archive
-        for line in h.current.lines:
-            arch.apply_retention(line.item)
-        db().commit()
+        lines = list(h.current.lines)
+        after_commit(lambda: [arch.apply_retention(line.item) for line in lines])
         return jsonify(handover_json(svc, h)), 201
     finally:
         bag.remove(work)

@@ -13,7 +13,7 @@ from ..handover.service import organisation
 from ..permissions import has_role
 from . import mywork
 from .apispec import query_dict, validate_form
-from .context import db, signed_in_user
+from .context import after_commit, db, signed_in_user
 from .handover_api import (
     HandoverAction,
     HandoverPatch,
@@ -56,7 +56,6 @@ def index():
                                            "select": select or None, "query": query or None})
         try:
             h = create_from(svc, body)
-            db().commit()
             return redirect(url_for("handover_pages.show", handover_id=h.id))
         except DomainError as exc:
             db().rollback()
@@ -110,8 +109,7 @@ def act(handover_id: int):
     try:
         h = svc.get(user, handover_id)
         svc.act(user, h, action, body.reason, [e.model_dump() for e in body.exceptions])
-        db().commit()
-        lock_records(svc, h)
+        after_commit(lambda: lock_records(svc, h))
         flash(f"已{ACTION_LABELS.get(action, action)}，当前状态：{h.state_label}")
     except DomainError as exc:
         db().rollback()
@@ -143,7 +141,6 @@ def edit(handover_id: int):
     try:
         h = svc.get(user, handover_id)
         svc.edit(user, h, body.items)
-        db().commit()
         flash(f"已修改，当前为第 {h.revision} 版")
     except DomainError as exc:
         db().rollback()

@@ -28,6 +28,7 @@ from ..audit import AuditLog
 from ..auth import Authenticator
 from ..directory import Directory
 from ..documents import DocumentService
+from ..handover.service import HandoverService, handover_for
 from ..lookup.service import LookupService
 from ..models import User
 from ..runtime import Runtime
@@ -105,6 +106,22 @@ class Services:
     @cached_property
     def import_runs(self) -> ImportRuns:
         return ImportRuns(self.session, self.rt.clock, self.rt.settings.instance)
+
+    @cached_property
+    def handover(self) -> HandoverService:
+        """The handover service with the archive (to file the 交接文据) and PAdES signing by department keys
+        (correspondence's signing module: the wiring layer may name it, the handover package may not)."""
+        from correspondence.pki import ensure_pki
+        from correspondence.signing import sign_pdf
+
+        keys = key_source(self.rt.settings)
+        if not keys.trust_roots():  # a fresh instance: the local CA first, so the archive's verifier trusts it
+            ensure_pki(self.rt.settings.instance, [])
+
+        def signer(pdf: bytes, department, name: str, reason: str) -> bytes:
+            return sign_pdf(pdf, department, signer_name=name or None, reason=reason, keys=keys)
+
+        return handover_for(self.rt, self.session, pdf_signer=signer, archive=self.archive)
 
     # -- archive lookup (档案调阅) -------------------------------------------------------------------
     @cached_property

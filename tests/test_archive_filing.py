@@ -125,7 +125,7 @@ def test_an_issued_letter_files_as_one_item_and_the_original_still_verifies(arch
         item = svc.file(u["archivist"], svc.bundle(u["archivist"], letter_id=letter.id), "Y", "SCZR")
         s.commit()
         assert item.archival_code.startswith("J001-WS·") and item.archival_code.endswith("-Y-SCZR-0001")
-        assert item.doc_number == letter.number and item.responsible == "石城县行政审批局"
+        assert item.doc_number == letter.number and item.responsible == letter.issuer.official_name
         assert item.doc_type == "函"  # 责任者: the 全称
         roles = [p.role for p in item.parts]
         assert roles == ["main", "docx", "sheet", "stamped"]

@@ -327,3 +327,10 @@ def test_inbox_in_the_navigation_counts_what_waits_and_issue_asks_for_confirmati
     assert act(clients, "clerk", letter, "issue").status_code == 200
     nav = make.browser(county["scjg_clerk"]).get("/").get_data(as_text=True)
     assert "收文<span aria-hidden=\"true\">（1）</span>" in nav
+
+
+def test_deactivating_a_user_and_withdrawing_a_liaison_ask_for_confirmation(make, county):
+    make.liaison(county["scjg_liaison"], find_department(make.s, "SPJ"))
+    b = make.browser(county["admin"])
+    assert 'data-confirm="停用后' in b.get("/admin/users").get_data(as_text=True)
+    assert 'data-confirm="撤销后该联络员' in b.get("/admin/liaisons").get_data(as_text=True)

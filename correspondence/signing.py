@@ -129,9 +129,53 @@ def _stamp(seal: SealStamp, page_height_pt: float):
     return style, lambda name: SigFieldSpec(name, on_page=seal.page - 1, box=box)
 
 
+@dataclass(frozen=True)
+class FieldBox:
+    """An empty signature field (a reserved box for a later signer): ``page`` 1-based, ``box`` in points
+    (x1, y1, x2, y2) from the page's bottom-left corner."""
+
+    name: str
+    page: int
+    box: tuple[int, int, int, int]
+
+
+@lru_cache(maxsize=1)
+def stamp_font_file() -> str:
+    """A single-face TrueType file with CJK glyphs for text stamps (pyHanko embeds a subset): the 楷体
+    role's face (LXGW WenKai where installed); a face of a .ttc collection is extracted once into the
+    font cache."""
+    from archive_service.rendering.fontbuild import cache_dir
+    from archive_service.rendering.fonts import default_files
+
+    spec = default_files()["kaiti"]
+    path, _, index = spec.partition("#")
+    if not index and not path.lower().endswith(".ttc"):
+        return path
+    from fontTools.ttLib import TTCollection
+
+    out = cache_dir() / f"stamp-{Path(path).stem}-{index or 0}.ttf"
+    if not out.exists():
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = out.with_suffix(".tmp")
+        TTCollection(path).fonts[int(index or 0)].save(str(tmp))
+        tmp.replace(out)
+    return str(out)
+
+
+def _text_stamp(text: str, font_size: int = 8):
+    from pyhanko.pdf_utils.font.opentype import GlyphAccumulatorFactory
+    from pyhanko.pdf_utils.text import TextBoxStyle
+    from pyhanko.stamp import TextStampStyle
+
+    box = TextBoxStyle(font=GlyphAccumulatorFactory(stamp_font_file(), font_size=font_size), font_size=font_size,
+                       leading=round(font_size * 1.5))
+    return TextStampStyle(stamp_text=text.replace("%", "%%"), text_box_style=box, border_width=0)
+
+
 def sign_pdf(pdf_bytes: bytes, department: DepartmentLike, signer_name: str | None = None,
              reason: str = "印发", location: str = "石城县", *, keys, seal: SealStamp | None = None,
-             roles: Sequence[tuple[str, str]] = (), signer: signers.Signer | None = None) -> bytes:
+             roles: Sequence[tuple[str, str]] = (), signer: signers.Signer | None = None,
+             field: str | None = None, stamp_text: str | None = None, reserve: Sequence[FieldBox] = ()) -> bytes:
     """Return ``pdf_bytes`` with a PAdES B-B signature of ``department`` appended.
 
     ``keys`` is a key source from ``correspondence.pki.key_source(settings)``; with the local CA the
@@ -141,12 +185,21 @@ def sign_pdf(pdf_bytes: bytes, department: DepartmentLike, signer_name: str | No
     attributes (CAdES signer-attributes-v2, claimed roles). ``seal`` makes the seal image the
     signature's visible appearance on the page. ``signer`` (``make_signer``) saves loading the key again
     when one department signs several files in a row.
+
+    ``reserve`` adds empty signature fields in the same revision (covered by this signature), so a later
+    signer can sign into one (``field``) as an allowed modification that keeps this signature valid;
+    ``stamp_text`` (lines of Chinese text) is then that later signature's visible appearance in the box.
     """
     _require_pdf_header(pdf_bytes[:1024])
     signer = signer or make_signer(keys.material(department))  # ``signer``: made once for several files
     try:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf_bytes))
-        field_name = _field_name(writer.prev)
+        field_name = field or _field_name(writer.prev)
+        if reserve:
+            from pyhanko.sign.fields import SigFieldSpec, append_signature_field
+
+            for spec in reserve:
+                append_signature_field(writer, SigFieldSpec(spec.name, on_page=spec.page - 1, box=spec.box))
         cades = None
         if roles:
             cades = CAdESSignedAttrSpec(signer_attributes=SignerAttrSpec(
@@ -154,7 +207,10 @@ def sign_pdf(pdf_bytes: bytes, department: DepartmentLike, signer_name: str | No
         meta = signers.PdfSignatureMetadata(
             field_name=field_name, md_algorithm="sha256", subfilter=SigSeedSubFilter.PADES,
             reason=reason, location=location, name=signer_name, cades_signed_attr_spec=cades)
-        if seal is None:
+        if stamp_text is not None:
+            out = signers.PdfSigner(meta, signer, stamp_style=_text_stamp(stamp_text)) \
+                .sign_pdf(writer, bytes_reserved=BYTES_RESERVED)
+        elif seal is None:
             out = signers.sign_pdf(writer, meta, signer, bytes_reserved=BYTES_RESERVED)
         else:
             style, field_spec = _stamp(seal, PAGE_H * 72 / 25.4)  # issued letters are A4

@@ -78,6 +78,8 @@ class HandoverRevision(Base):
     decision_reason: Mapped[str] = mapped_column(Text, default="")  # rejection reason
     exceptions: Mapped[str] = mapped_column(Text, default="[]")  # JSON [{item_id, check, reason}] at acceptance
     accepted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the receiving archivist
+    # SHA-256 of the 交接文据 PDF signed by the sender's department when its signer signed (a store record)
+    sender_record_sha256: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime)
 
     handover: Mapped[Handover] = relationship(back_populates="revisions")

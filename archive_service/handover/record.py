@@ -5,6 +5,12 @@ The fields: 交接工作名称, 内容描述, 移交电子档案数量, 移交�
 sides 填表人, 审核人, 单位 (印章: the department's PAdES signature) and 日期; the annex lists every file's
 digest with the algorithm named. The PDF uses the shared rendering module's CJK font (A4, the form's
 table); user text reaches reportlab's markup escaped.
+
+The signed PDF grows in two revisions: when the sender's signer signs the manifest, the form is rendered
+with the sender's side filled in and the receiver's column left as one reserved box (``slot``), and signed
+by the sender's department with an empty signature field over that box; at acceptance the receiver's
+department signs into that field, its visible appearance (``receiver_stamp``) carrying the receiver's
+检验内容, 单位, 填表人, 审核人 and 日期 — an allowed modification, so the sender's signature stays valid.
 """
 from __future__ import annotations
 
@@ -18,6 +24,9 @@ from ..rendering.layout import MM
 from .models import Handover, HandoverRevision
 
 TITLE = "电子档案移交与接收登记表"
+RECEIVER_FIELD = "ReceiverSignature"
+SLOT_W, SLOT_H = 63 * MM, 34 * MM  # the receiver's box (points)
+SIDE_ROWS = (("单位（印章）", "unit"), ("填表人", "filled_by"), ("审核人", "reviewed_by"), ("日期", "date"))
 CHECK_NAMES = (("准确性", "真实性"), ("完整性", "完整性"), ("可用性", "可用性"), ("安全性", "安全性"))
 
 
@@ -73,11 +82,30 @@ def fields(h: Handover, rev: HandoverRevision, sender: Side, receiver: Side) -> 
         manifest_digest=rev.digest)
 
 
-def render_pdf(f: RecordFields) -> bytes:
+def receiver_stamp(f: RecordFields) -> str:
+    """The receiver's column as the text of its signature appearance (one line each)."""
+    checks = list(f.checks.items())
+    pairs = ["　".join(f"{k}：{v}" for k, v in checks[i:i + 2]) for i in range(0, len(checks), 2)]
+    return "\n".join([f"单位（印章）：{f.receiver.unit}", f"填表人：{f.receiver.filled_by}",
+                      f"审核人：{f.receiver.reviewed_by}", f"日期：{f.receiver.date}", "检验内容：", *pairs])
+
+
+def render_pdf(f: RecordFields, slot: list | None = None) -> bytes:
+    """The form as PDF. With ``slot`` (a list), the receiver's column and the 检验内容 are left to the
+    receiver's signature box, whose place is appended to ``slot`` as (page, (x1, y1, x2, y2)) in points."""
     from reportlab.lib import colors
     from reportlab.lib.pagesizes import A4
     from reportlab.lib.styles import ParagraphStyle
-    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+    from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+    class Slot(Flowable):
+        def wrap(self, *_args):
+            return SLOT_W, SLOT_H
+
+        def draw(self):
+            x, y = self.canv.absolutePosition(0, 0)
+            assert slot is not None
+            slot.append((self.canv.getPageNumber(), (round(x), round(y), round(x + SLOT_W), round(y + SLOT_H))))
 
     face = faces(roles=("fangsong",))["fangsong"].name
     body = ParagraphStyle("body", fontName=face, fontSize=11, leading=15, wordWrap="CJK")
@@ -87,15 +115,21 @@ def render_pdf(f: RecordFields) -> bytes:
     def p(text: str, style=body) -> Paragraph:
         return Paragraph(escape(text), style)
 
-    rows = [[p(k), p(v)] for k, v in f.table_rows()]
+    table_rows = f.table_rows()
+    if slot is not None:
+        table_rows = [(k, "由接收单位检验后填写（见接收单位签章栏）" if k == "检验内容" else v) for k, v in table_rows]
+    rows = [[p(k), p(v)] for k, v in table_rows]
     t = Table(rows, colWidths=[40 * MM, 130 * MM])
     grid = TableStyle([("GRID", (0, 0), (-1, -1), 0.6, colors.black), ("VALIGN", (0, 0), (-1, -1), "MIDDLE")])
     t.setStyle(grid)
-    sides = [[p(""), p("移交单位"), p("接收单位")]]
-    for label, attr in (("单位（印章）", "unit"), ("填表人", "filled_by"), ("审核人", "reviewed_by"), ("日期", "date")):
-        sides.append([p(label), p(getattr(f.sender, attr)), p(getattr(f.receiver, attr))])
+    sides: list[list] = [[p(""), p("移交单位"), p("接收单位")]]
+    for i, (label, attr) in enumerate(SIDE_ROWS):
+        theirs = p(getattr(f.receiver, attr)) if slot is None else (Slot() if i == 0 else "")
+        sides.append([p(label), p(getattr(f.sender, attr)), theirs])
     s = Table(sides, colWidths=[40 * MM, 65 * MM, 65 * MM])
     s.setStyle(grid)
+    if slot is not None:
+        s.setStyle(TableStyle([("SPAN", (2, 1), (2, len(SIDE_ROWS)))]))
     annex = [[p("序号", small), p("档号", small), p("文件", small), p("SHA-256", small)]]
     annex += [[p(str(n), small), p(code, small), p(name, small), p(sha, small)] for n, code, name, sha in f.digests]
     a = Table(annex, colWidths=[12 * MM, 45 * MM, 38 * MM, 75 * MM], repeatRows=1)
@@ -129,7 +163,7 @@ def render_docx(f: RecordFields) -> bytes:
     s = d.add_table(rows=1, cols=3)
     s.style = "Table Grid"
     s.rows[0].cells[1].text, s.rows[0].cells[2].text = "移交单位", "接收单位"
-    for label, attr in (("单位（印章）", "unit"), ("填表人", "filled_by"), ("审核人", "reviewed_by"), ("日期", "date")):
+    for label, attr in SIDE_ROWS:
         cells = s.add_row().cells
         cells[0].text, cells[1].text, cells[2].text = label, getattr(f.sender, attr), getattr(f.receiver, attr)
     d.add_page_break()

@@ -15,11 +15,13 @@ and the other gets 409. Services flush and never commit.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Protocol
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
@@ -55,9 +57,19 @@ def line_digest(lines: list[HandoverLine]) -> str:
     return hashlib.sha256(json.dumps(canon, ensure_ascii=False, sort_keys=True).encode()).hexdigest()
 
 
-#: ``sign(pdf, department, signer_name, reason) -> signed pdf``: a PAdES signature with the department's
-#: key, injected by the wiring layer (the signing module lives in a feature package above this one)
-PdfSigner = Callable[[bytes, Department, str, str], bytes]
+class PdfSigner(Protocol):
+    """``sign(pdf, department, signer_name, reason, ...) -> signed pdf``: a PAdES signature with the
+    department's key as an incremental update, injected by the wiring layer (the signing module lives in
+    a feature package above this one). ``reserve`` = [(field, page, box)] adds empty signature fields
+    covered by this signature; ``field`` signs into such a field with ``stamp_text`` as its appearance."""
+
+    def __call__(self, pdf: bytes, department: Department, name: str, reason: str, *, field: str | None = None,
+                 stamp_text: str | None = None, reserve: Sequence[tuple[str, int, tuple]] = ()) -> bytes: ...
+
+
+def record_name(sha256: str) -> str:
+    """The store record holding a sender-signed 交接文据 PDF (content-addressed: written once)."""
+    return f"handover-records/{sha256}.pdf"
 
 
 class HandoverService:
@@ -311,6 +323,9 @@ class HandoverService:
                 raise InvalidTransition("清单已修改，原签署作废，请重新提交")
             self._move(h, {"submitted"}, "signed")
             self.signoff.act(sender_flow, user, "sign", rev.digest, reason or "同意移交")
+            if self.pdf_signer is not None:
+                self._sign_sender_record(h, rev)
+                detail["record_sha256"] = rev.sender_record_sha256
         elif action == "receive":
             self._move(h, {"signed"}, "received")
             report = receipt_checks(self.s, self.store, rev, h.from_department_id, self.verifier)
@@ -388,21 +403,52 @@ class HandoverService:
                              side(h.to_department, accepter, self.flow(rev, "receiver")))
 
     def render_record(self, h: Handover, fmt: str) -> bytes:
-        """The 交接文据 as it stands (unsigned; the signed copies are filed at acceptance)."""
+        """The 交接文据 as it stands: the PDF signed by the sender's department once its signer signed the
+        current revision, else an unsigned preview (the copies signed by both sides are filed at acceptance)."""
+        if fmt == "pdf" and h.current.sender_record_sha256:
+            return self.sender_record(h.current)
         f = self.record_fields(h, h.current)
         return record.render_pdf(f) if fmt == "pdf" else record.render_docx(f)
 
+    def sender_record(self, rev: HandoverRevision) -> bytes:
+        """The sender-signed 交接文据 PDF of ``rev`` as stored (its digest checked)."""
+        assert rev.sender_record_sha256
+        data = self.store.read_record(record_name(rev.sender_record_sha256))
+        if hashlib.sha256(data).hexdigest() != rev.sender_record_sha256:
+            raise InvalidTransition("移交方签名的交接文据与登记的摘要不符")
+        return data
+
+    def _sign_sender_record(self, h: Handover, rev: HandoverRevision) -> bytes:
+        """Render the form with the sender's side, sign it with the sender department's key (reserving the
+        receiver's signature box) and keep it in the store; its digest goes on the revision."""
+        assert self.pdf_signer is not None
+        f = self.record_fields(h, rev)
+        slot: list = []
+        pdf = record.render_pdf(f, slot=slot)
+        page, box = slot[0]
+        pdf = self.pdf_signer(pdf, h.from_department, f.sender.reviewed_by, "档案移交",
+                              reserve=[(record.RECEIVER_FIELD, page, box)])
+        sha = hashlib.sha256(pdf).hexdigest()
+        with contextlib.suppress(Conflict):  # the same bytes are there already
+            self.store.put_record(record_name(sha), pdf)
+        rev.sender_record_sha256 = sha
+        return pdf
+
     def _file_records(self, h: Handover, rev: HandoverRevision) -> None:
-        """Render, sign (sender's key, then receiver's) and file the 交接文据 as an item of each side."""
+        """Sign the sender-signed 交接文据 with the receiver's key and file it as an item of each side (an
+        imported package, never signed here by a sender, gets both signatures now)."""
         if self.archive is None:
             return
         from ..archive.sources import SourceBundle, SourcePart
 
         f = self.record_fields(h, rev)
-        pdf, docx_bytes = record.render_pdf(f), record.render_docx(f)
-        if self.pdf_signer is not None:
-            pdf = self.pdf_signer(pdf, h.from_department, f.sender.reviewed_by, "档案移交")
-            pdf = self.pdf_signer(pdf, h.to_department, f.receiver.reviewed_by, "档案接收")
+        docx_bytes = record.render_docx(f)
+        if self.pdf_signer is None:
+            pdf = record.render_pdf(f)
+        else:  # the receiver's signature is an incremental update of the sender-signed PDF
+            sent = self.sender_record(rev) if rev.sender_record_sha256 else self._sign_sender_record(h, rev)
+            pdf = self.pdf_signer(sent, h.to_department, f.receiver.reviewed_by, "档案接收",
+                                  field=record.RECEIVER_FIELD, stamp_text=record.receiver_stamp(f))
         accepter = self.s.get_one(User, rev.accepted_by)
         docs = self.archive.docs
         title = f"{h.name}电子档案移交与接收登记表"[:300]

@@ -217,8 +217,9 @@ def lock_records(svc: HandoverService, h: Handover) -> None:
 
 @bp.get("/<int:handover_id>/record.<fmt>")
 @api_login_required
-@operation("档案交接文据（电子档案移交与接收登记表）：接收后为双方单位签名并归档的文本（本方一份），"
-           "之前为未签名的预览", responses={200: ("PDF 或 DOCX", "application/octet-stream", None)},
+@operation("档案交接文据（电子档案移交与接收登记表）：接收后为双方单位签名并归档的文本（本方一份）；"
+           "移交方签署后至接收前，PDF 为移交单位签名的文本；之前为未签名的预览",
+           responses={200: ("PDF 或 DOCX", "application/octet-stream", None)},
            path_enums={"fmt": ("pdf", "docx")})
 def record(handover_id: int, fmt: str):
     from flask import Response
@@ -243,7 +244,8 @@ def record(handover_id: int, fmt: str):
     mime = "application/pdf" if fmt == "pdf" else \
         "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
     resp = Response(data, mimetype=mime)
-    resp.headers["Content-Disposition"] = content_disposition(f"交接文据-{h.id}-预览.{fmt}")
+    kind = "移交方签名" if fmt == "pdf" and h.current.sender_record_sha256 else "预览"
+    resp.headers["Content-Disposition"] = content_disposition(f"交接文据-{h.id}-{kind}.{fmt}")
     return resp
 
 

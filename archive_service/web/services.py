@@ -112,14 +112,16 @@ class Services:
         """The handover service with the archive (to file the 交接文据) and PAdES signing by department keys
         (correspondence's signing module: the wiring layer may name it, the handover package may not)."""
         from correspondence.pki import ensure_pki
-        from correspondence.signing import sign_pdf
+        from correspondence.signing import FieldBox, sign_pdf
 
         keys = key_source(self.rt.settings)
         if not keys.trust_roots():  # a fresh instance: the local CA first, so the archive's verifier trusts it
             ensure_pki(self.rt.settings.instance, [])
 
-        def signer(pdf: bytes, department, name: str, reason: str) -> bytes:
-            return sign_pdf(pdf, department, signer_name=name or None, reason=reason, keys=keys)
+        def signer(pdf: bytes, department, name: str, reason: str, *, field=None, stamp_text=None,
+                   reserve=()) -> bytes:
+            return sign_pdf(pdf, department, signer_name=name or None, reason=reason, keys=keys, field=field,
+                            stamp_text=stamp_text, reserve=[FieldBox(n, page, box) for n, page, box in reserve])
 
         return handover_for(self.rt, self.session, pdf_signer=signer, archive=self.archive)
 

@@ -20,6 +20,7 @@ from archive_service.classification import NON_CLASSIFIED
 from archive_service.clock import Clock
 from archive_service.documents import DocumentService, clean_title
 from archive_service.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
+from archive_service.listing import Cursor, KeysetPage, keyset_rows
 from archive_service.models import Department, Document, DocumentGrant, User
 from archive_service.signoff import Signoff, SignoffFlow, SignoffStep
 
@@ -81,7 +82,12 @@ class LetterService:
         return flow
 
     def visible(self, user: User) -> list[Letter]:
-        """Letters whose draft or final document the user may read, newest change first (at most 500).
+        """Letters whose draft or final document the user may read, newest change first (at most 500)."""
+        return self.visible_page(user, 500).items
+
+    def visible_page(self, user: User, size: int, after: Cursor | None = None) -> KeysetPage:
+        """One keyset page of the letters the user may read, newest change first (``after``: the
+        cursor of the previous page's last letter, by ``(updated_at, id)``, index ix_letters_updated_at_id).
 
         Walks letters by ``updated_at`` and checks each one's documents by primary key, so the cost
         follows the letters read, not the size of the department's document table."""
@@ -93,15 +99,16 @@ class LetterService:
              .where(or_(draft.department_id == user.department_id, final.department_id == user.department_id,
                         Letter.document_id.in_(granted), Letter.final_document_id.in_(granted),
                         Letter.issuer_id == (office or -1)))
-             .order_by(Letter.updated_at.desc(), Letter.id.desc()).limit(500)
              .options(selectinload(Letter.document)))
-        return list(self.s.scalars(q))
+        return keyset_rows(self.s, q, Letter.updated_at, Letter.id, size, after=after)
 
-    def worklists(self, user: User) -> dict[str, list[tuple[Letter, SignoffFlow]]]:
-        """drafts / review / sign / process (recheck, register, issue) / issued, for ``user``."""
+    def worklists(self, user: User,
+                  letters: list[Letter] | None = None) -> dict[str, list[tuple[Letter, SignoffFlow]]]:
+        """drafts / review / sign / process (recheck, register, issue) / issued, for ``user``: of the
+        given letters (a page of ``visible_page``), by default of ``visible(user)``."""
         out: dict[str, list[tuple[Letter, SignoffFlow]]] = {
             "drafts": [], "review": [], "sign": [], "process": [], "issued": [], "other": []}
-        letters = self.visible(user)
+        letters = self.visible(user) if letters is None else letters
         flows = self.signoff.flows_for(SUBJECT, [letter.id for letter in letters])  # one query, not one per letter
         granted_drafts = set(self.s.scalars(permissions.granted_document_ids(user).where(
             DocumentGrant.document_id.in_([letter.document_id for letter in letters])))) if letters else set()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 from typing import BinaryIO
 
-from sqlalchemy import or_, select
+from sqlalchemy import literal, or_, select, tuple_
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from archive_service import permissions
@@ -21,6 +21,7 @@ from archive_service.clock import Clock
 from archive_service.directory import find_department
 from archive_service.documents import DocumentService
 from archive_service.errors import Forbidden, InvalidTransition, NotFound, Unprocessable
+from archive_service.listing import Cursor
 from archive_service.models import Department, DocumentGrant, User
 from archive_service.workdays import load_calendar
 
@@ -225,14 +226,26 @@ class MeetingService:
 
     def visible(self, user: User, limit: int = 200) -> list[Meeting]:
         """Meetings the user may see, newest meeting date first."""
+        return self.visible_page(user, limit)[0]
+
+    def visible_page(self, user: User, size: int, after: Cursor | None = None) -> tuple[list[Meeting], Cursor | None]:
+        """One keyset page of the meetings the user may see, newest meeting date first, and the cursor of
+        the next page (None on the last): ``after`` is ``(meeting_date, id)`` of the previous page's last
+        row read (index ix_meetings_date_id). A fixed number of queries per page."""
         dept_ids = [user.department_id] + ([user.department.parent_id] if user.department.parent_id else [])
-        q = (select(Meeting).where(or_(
+        q = select(Meeting).where(or_(
             Meeting.convener_id.in_(dept_ids),
             Meeting.id.in_(select(MeetingParticipant.meeting_id).where(or_(
                 MeetingParticipant.department_id == user.department_id, MeetingParticipant.user_id == user.id))),
-        )).order_by(Meeting.meeting_date.desc(), Meeting.id.desc()).limit(limit)
+        ))
+        if after is not None:
+            q = q.where(tuple_(Meeting.meeting_date, Meeting.id) < tuple_(literal(after.at.date()), literal(after.id)))
+        q = (q.order_by(Meeting.meeting_date.desc(), Meeting.id.desc()).limit(size + 1)
              .options(selectinload(Meeting.participants), joinedload(Meeting.convener), joinedload(Meeting.chair)))
-        return [m for m in self.s.scalars(q) if self.can_view(user, m)]  # a fixed number of queries per list
+        rows = list(self.s.scalars(q))
+        more, rows = len(rows) > size, rows[:size]
+        following = Cursor(datetime.combine(rows[-1].meeting_date, time()), rows[-1].id) if more else None
+        return [m for m in rows if self.can_view(user, m)], following
 
     def notifications(self, user: User, meeting: Meeting | None = None, unread_only: bool = False):
         q = select(MeetingNotification).where(or_(

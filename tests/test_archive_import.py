@@ -175,7 +175,11 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(rt, arch_bro
     assert resp.status_code == 202, resp.get_json()
     assert resp.get_json()["status"] == "queued"  # the worker imports it, not the web process
     run_id = resp.get_json()["id"]
-    assert ArchiveJobs(rt).run_queued_imports() == 1
+    jobs = ArchiveJobs(rt)  # the worker loop's job: the import runs in a thread of the worker process
+    assert jobs.start_queued_imports() is True
+    assert jobs._importing is not None
+    jobs._importing.join(120)
+    assert jobs.start_queued_imports() is False  # nothing waits any more
     state = client.get(f"/api/v1/archive/imports/{run_id}", headers=h).get_json()
     assert state["status"] == "done", state
     assert (state["total"], state["done"], state["imported"], state["failed"]) == (3, 3, 2, 1)

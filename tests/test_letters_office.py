@@ -334,3 +334,10 @@ def test_deactivating_a_user_and_withdrawing_a_liaison_ask_for_confirmation(make
     b = make.browser(county["admin"])
     assert 'data-confirm="停用后' in b.get("/admin/users").get_data(as_text=True)
     assert 'data-confirm="撤销后该联络员' in b.get("/admin/liaisons").get_data(as_text=True)
+
+
+def test_the_letter_page_shows_where_the_letter_is_in_the_chain(clients, make, county):
+    letter = signed_off(clients, draft(clients), SIGN_ONLY)
+    page = make.browser(county["clerk"]).get(f"/letters/{letter['id']}").get_data(as_text=True)
+    assert 'aria-current="step" class="current">复核</li>' in page
+    assert page.count('class="done"') == 3  # 拟稿, 核稿, 签发

@@ -37,7 +37,9 @@ class ArchiveJobs:
         with self.rt.factory() as session:
             if session.scalar(select(ImportRun.id).where(self._claimable(self.rt.clock.now())).limit(1)) is None:
                 return False
-        self._importing = threading.Thread(target=self.run_queued_imports, name="archive-import", daemon=True)
+        # not a daemon: `worker --once` (and a normal exit) waits for the import to finish its runs; a
+        # killed process leaves the run to its lease
+        self._importing = threading.Thread(target=self.run_queued_imports, name="archive-import", daemon=False)
         self._importing.start()
         return True
 

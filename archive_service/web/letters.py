@@ -6,7 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from ..directory import get_department
 from ..errors import DomainError, Forbidden, NotFound, Unprocessable
 from ..permissions import issuing_organisation, require_admin
-from ..signoff import ACTIONS, CHAIN_ACTIONS
+from ..signoff import ACTIONS, CHAIN_ACTIONS, STATES
 from . import mywork
 from .apispec import parse_form, query_dict, validate_form
 from .context import current_user, db, runtime, signed_in_user
@@ -139,7 +139,7 @@ def _detail_page(letter_id: int, error: str | None = None):
         actions=actions, action_labels=ACTION_LABELS, can_edit=flow is not None and service.can_edit(user, letter)
         and flow.state not in {"registered", "issued"}, item=item, thread=service.thread(user, letter),
         overdue=item is not None and inbox().overdue(item), today=runtime().clock.today(),
-        handlers=_handlers(item), error=error)
+        handlers=_handlers(item), error=error, chain_states=STATES)
 
 
 def _handlers(item):

@@ -10,7 +10,7 @@ from .api import api_login_required
 from .apispec import operation
 from .context import current_user, db, signed_in_user
 from .letters_common import final_version, inbox, issuing, letter_preview_pdf, letters, verification
-from .paging import page_json
+from .paging import next_link, page_json
 from .schemas import KeysetQuery, SignatureReport
 from .services import services
 from .transfer import send_audited
@@ -75,12 +75,15 @@ def reminder_label(reminder) -> str | None:
 
 @bp.get("/letters")
 @api_login_required
-@operation("我的公文工作清单（草稿、待核稿、待签发、待印发、已印发）", responses={200: ls.LetterLists})
-def list_letters():
-    service, user = letters(), current_user()
-    lists = service.worklists(user)
-    return jsonify({key: [{"id": letter.id, "title": letter.title, "number": letter.number, "state": flow.state}
-                          for letter, flow in rows] for key, rows in lists.items()})
+@operation("我的公文工作清单（草稿、待核稿、待签发、待印发、已印发；按游标翻页）", query=ls.LetterListQuery,
+           responses={200: ls.LetterLists})
+def list_letters(query: ls.LetterListQuery):
+    service, user = letters(), signed_in_user()
+    page = service.visible_page(user, query.size, query.cursor())
+    lists = service.worklists(user, page.items)
+    body: dict = {key: [{"id": letter.id, "title": letter.title, "number": letter.number, "state": flow.state}
+                        for letter, flow in rows] for key, rows in lists.items()}
+    return jsonify({**body, "next_cursor": page.next_cursor, "next": next_link(page.next_cursor)})
 
 
 @bp.post("/letters")

@@ -13,7 +13,7 @@ from ..classification import NON_CLASSIFIED
 from ..documents import MAX_TITLE
 from ..signoff import CHAIN_ACTIONS
 from .limits import MAX_ID
-from .schemas import Day, Id, Input
+from .schemas import AfterQuery, Day, Id, Input
 
 
 def _bounded_digits(value: str) -> str:
@@ -209,9 +209,15 @@ class LetterRow(BaseModel):
 
 
 class LetterLists(BaseModel):
-    """我的公文工作清单（按环节分组）"""
+    """我的公文工作清单（按环节分组；一页至多 size 件公文，按最近变更排序，next 为下一页）"""
 
     model_config = ConfigDict(extra="allow")
+    next_cursor: str | None = Field(None, description="下一页游标（作为 after 传回）；没有更多时为 null")
+    next: str | None = Field(None, description="下一页的地址")
+
+
+class LetterListQuery(AfterQuery):
+    size: int = Field(default=500, ge=1, le=500, description="每页公文件数（默认 500）")
 
 
 class LetterTemplates(BaseModel):

@@ -13,6 +13,7 @@ from .api import api_login_required
 from .apispec import operation
 from .context import signed_in_user
 from .meetings import bp, meetings, minutes, schedule_from
+from .paging import next_link
 from .upload_marks import streaming_upload
 from .uploads import open_upload
 
@@ -54,9 +55,12 @@ def minutes_json(svc: MinutesService, row: MeetingMinutes) -> dict:
 
 @bp.get("/api/v1/meetings")
 @api_login_required
-@operation("我可见的会议（召集单位、参会单位、参会人员）", responses={200: ms.MeetingList})
-def api_list():
-    return jsonify({"items": [meeting_json(m) for m in meetings().visible(signed_in_user())]})
+@operation("我可见的会议（召集单位、参会单位、参会人员；按游标翻页）", query=ms.MeetingListQuery,
+           responses={200: ms.MeetingList})
+def api_list(query: ms.MeetingListQuery):
+    rows, following = meetings().visible_page(signed_in_user(), query.size, query.cursor())
+    cursor = following.encode() if following else None
+    return jsonify({"items": [meeting_json(m) for m in rows], "next_cursor": cursor, "next": next_link(cursor)})
 
 
 @bp.post("/api/v1/meetings")

@@ -7,7 +7,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from correspondence.meeting_models import ATTENDANCE, CAPACITIES, MEETING_KINDS, TOPIC_CATEGORIES
 
-from .schemas import Day, Id, Input, Query
+from .schemas import AfterQuery, Day, Id, Input, Query
 
 
 class TopicIn(Input):
@@ -145,9 +145,15 @@ class Meeting(BaseModel):
 
 
 class MeetingList(BaseModel):
-    """我可见的会议"""
+    """我可见的会议（按会议日期由近及远；next 为下一页）"""
 
     items: list[Meeting]
+    next_cursor: str | None = Field(None, description="下一页游标（作为 after 传回）；没有更多时为 null")
+    next: str | None = Field(None, description="下一页的地址")
+
+
+class MeetingListQuery(AfterQuery):
+    size: int = Field(default=200, ge=1, le=200, description="每页会议数（默认 200）")
 
 
 class Deadline(BaseModel):

@@ -116,6 +116,19 @@ class KeysetQuery(Query):
         return {"size": self.size or default_size, "after": after, "before": before, "start": start}
 
 
+class AfterQuery(Query):
+    """Forward keyset paging of a list read whole by most clients: ``after`` is the ``next_cursor`` a page returned."""
+
+    after: Annotated[str, Field(max_length=200, description="下一页：上一页返回的 next_cursor")] | None = None
+
+    def cursor(self) -> Cursor | None:
+        """The decoded ``after`` cursor (None on the first page); a bad one is 400."""
+        cursor = Cursor.decode(self.after, "after")
+        if cursor is not None and not 0 <= cursor.id <= MAX_ID:
+            raise BadRequest("after 参数不是有效的翻页游标（请使用上一页返回的 next_cursor）", field="after")
+        return cursor
+
+
 class ListQuery(KeysetQuery):
     page: int | None = Field(default=None, ge=1, le=MAX_PAGE, description="页码（按页码翻页，深页较慢）")
 

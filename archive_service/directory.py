@@ -334,3 +334,53 @@ def find_user_by_name(session: Session, username: str) -> User | None:
 def find_department_ref(session: Session, ref: str) -> Department | None:
     """A department by code or full name (None when there is none)."""
     return session.scalar(select(Department).where((Department.code == ref) | (Department.name == ref)))
+
+
+class Roster:
+    """The directory's look-ups bound to one session (a unit of work): departments, people and
+    liaisons, as the views reach them through the service registry (``services().roster``)."""
+
+    def __init__(self, session: Session):
+        self.s = session
+
+    def find_department(self, code_or_name: str) -> Department:
+        return find_department(self.s, code_or_name)
+
+    def find_department_ref(self, ref: str) -> Department | None:
+        return find_department_ref(self.s, ref)
+
+    def get_department(self, dept_id: int) -> Department:
+        return get_department(self.s, dept_id)
+
+    def departments_by_kind(self, kinds: tuple[str, ...] | None = None) -> list[Department]:
+        return departments_by_kind(self.s, kinds)
+
+    def organisations(self, by_code: bool = False) -> list[Department]:
+        return organisations(self.s, by_code)
+
+    def addressable_departments(self, user: User | None = None) -> list[Department]:
+        return addressable_departments(self.s, user)
+
+    def find_user(self, ref) -> User | None:
+        return find_user(self.s, ref)
+
+    def find_user_by_name(self, username: str) -> User | None:
+        return find_user_by_name(self.s, username)
+
+    def all_users(self, active_only: bool = False) -> list[User]:
+        return all_users(self.s, active_only)
+
+    def active_users(self, department_id: int) -> list[User]:
+        return active_users(self.s, department_id)
+
+    def organisation_users(self, department_id: int) -> list[User]:
+        return organisation_users(self.s, department_id)
+
+    def liaison_gaps(self) -> list[LiaisonGap]:
+        return liaison_gaps(self.s)
+
+    def liaison_directory(self) -> list[Liaison]:
+        return liaison_directory(self.s)
+
+    def liaison_registry(self) -> tuple[list[Liaison], list[CorrespondenceLink]]:
+        return liaison_registry(self.s)

@@ -7,7 +7,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from .. import permissions
 from ..calendar import PACKAGE_LAST_YEAR
-from ..directory import Directory, all_users, departments_by_kind, find_department, liaison_gaps, liaison_registry
+from ..directory import Directory
 from ..errors import Unprocessable
 from ..models import Department, Liaison, User
 from ..workdays import (
@@ -55,7 +55,7 @@ def _done(message: str, endpoint: str):
 
 
 def _departments():
-    return departments_by_kind(db())
+    return services().roster.departments_by_kind()
 
 
 @bp.get("/")
@@ -69,7 +69,7 @@ def index():
 def departments():
     if request.method == "POST":
         f = parse_form(DepartmentForm)
-        parent = find_department(db(), f.parent) if f.parent else None
+        parent = services().roster.find_department(f.parent) if f.parent else None
         if f.id:
             _directory().update_department(_get(Department, f.id), f.name or "", f.code or "", f.kind or "",
                                             f.full_name)
@@ -84,10 +84,10 @@ def departments():
 def users():
     if request.method == "POST":
         f = parse_form(UserForm)
-        dept = find_department(db(), f.department)
+        dept = services().roster.find_department(f.department)
         _directory().add_user(f.username or "", f.full_name or "", dept, f.roles, f.password)
         return _done("用户已添加", "admin.users")
-    rows = all_users(db())
+    rows = services().roster.all_users()
     return render_template("ui/admin/users.html", users=rows, departments=_departments())
 
 
@@ -105,7 +105,7 @@ def update_user(user_id: int):
     elif action == "password":
         d.set_password(user, f.password)
     elif action == "department":
-        d.move_user(user, find_department(db(), f.department))
+        d.move_user(user, services().roster.find_department(f.department))
     else:
         raise Unprocessable("未知操作")
     return _done(f"已更新用户 {user.username}", "admin.users")
@@ -117,19 +117,20 @@ def liaisons():
     if request.method == "POST":
         f, d = parse_form(LiaisonForm), _directory()
         if f.action == "file":
-            d.file_liaison(_get(User, f.user_id or 0), find_department(db(), f.filed_with), f.phone)
+            d.file_liaison(_get(User, f.user_id or 0), services().roster.find_department(f.filed_with), f.phone)
         elif f.action == "withdraw":
             d.withdraw_liaison(_get(Liaison, f.liaison_id or 0))
         elif f.action == "link":
-            d.link(find_department(db(), f.section), find_department(db(), f.regulator))
+            d.link(services().roster.find_department(f.section), services().roster.find_department(f.regulator))
         else:
-            d.unlink(find_department(db(), f.section), find_department(db(), f.regulator))
+            d.unlink(services().roster.find_department(f.section), services().roster.find_department(f.regulator))
         return _done("联络员登记已更新", "admin.liaisons")
-    rows, links = liaison_registry(db())
+    rows, links = services().roster.liaison_registry()
     depts = {x.id: x for x in _departments()}
-    candidates = all_users(db(), active_only=True)
+    candidates = services().roster.all_users(active_only=True)
     return render_template("ui/admin/liaisons.html", liaisons=rows, links=links, depts=depts,
-                           gaps=liaison_gaps(db()), candidates=[u for u in candidates if "liaison" in u.roles])
+                           gaps=services().roster.liaison_gaps(),
+                           candidates=[u for u in candidates if "liaison" in u.roles])
 
 
 @bp.route("/calendar", methods=["GET", "POST"])

@@ -6,7 +6,7 @@ from functools import wraps
 from flask import Blueprint, g, jsonify, request
 
 from .. import permissions
-from ..directory import can_maintain_liaisons, find_user, liaison_directory, liaison_gaps
+from ..directory import can_maintain_liaisons
 from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessable
 from ..models import Document, Liaison
 from . import schemas as s
@@ -140,7 +140,7 @@ def document_content(doc_id: int, query: s.VersionQuery):
 @api_login_required
 @operation("联络员备案缺口（第二十一条）", responses={200: s.LiaisonGaps})
 def liaison_gap_list():
-    gaps = liaison_gaps(db())
+    gaps = services().roster.liaison_gaps()
     return jsonify({"gaps": [{"department": gp.department.name, "department_code": gp.department.code,
                               "filed_with": gp.filed_with.name, "filed_with_code": gp.filed_with.code,
                               "message": gp.message} for gp in gaps], "total": len(gaps)})
@@ -158,7 +158,7 @@ def liaison_json(row: Liaison) -> dict:
 @operation("联络员名录（第二十一条）：各部门备案的联络员、电话、备案对象；所有登录用户可见",
            responses={200: s.LiaisonList})
 def liaison_list():
-    return jsonify({"items": [liaison_json(r) for r in liaison_directory(db())]})
+    return jsonify({"items": [liaison_json(r) for r in services().roster.liaison_directory()]})
 
 
 @bp.post("/liaisons")
@@ -166,16 +166,15 @@ def liaison_list():
 @operation("备案联络员（系统管理员，或本部门签发人、联络员）", body=s.LiaisonInput, responses={201: s.LiaisonOut},
            errors=(403, 409))
 def liaison_file(body: s.LiaisonInput):
-    from ..directory import find_department
 
     actor = signed_in_user()
-    user = find_user(db(), body.user)
+    user = services().roster.find_user(body.user)
     if user is None:
         raise Unprocessable(f"用户不存在：{body.user}", field="user")
     if not can_maintain_liaisons(actor, user.department):
         raise Forbidden("只有系统管理员或本部门的签发人、联络员可以备案联络员")
     try:
-        filed_with = find_department(db(), body.filed_with)
+        filed_with = services().roster.find_department(body.filed_with)
     except NotFound:
         raise Unprocessable(f"部门不存在：{body.filed_with}", field="filed_with") from None
     row = services().directory(actor).file_liaison(user, filed_with, body.phone)

@@ -14,7 +14,7 @@ from ..archive.service import ArchiveService
 from ..errors import NotFound
 from .api import api_login_required
 from .apispec import operation
-from .context import after_commit, current_user, db, runtime, signed_in_user
+from .context import after_commit, current_user, runtime, signed_in_user
 from .schemas import Day, Id, Query
 from .services import services
 from .transfer import content_disposition, send_audited
@@ -458,12 +458,12 @@ def fonds_json(f) -> dict:
 
 
 def save_fonds(data: FondsIn):
-    from ..directory import find_department
     from ..permissions import require_admin
 
     require_admin(signed_in_user())
-    dept = find_department(db(), data.department)
-    units = [(u.code, u.name, find_department(db(), u.department).id if u.department else None) for u in data.units]
+    roster = services().roster
+    dept = roster.find_department(data.department)
+    units = [(u.code, u.name, roster.find_department(u.department).id if u.department else None) for u in data.units]
     return archive().fondses.set(signed_in_user(), dept, data.code, units)
 
 

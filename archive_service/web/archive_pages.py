@@ -8,7 +8,6 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from ..archive.checks import PROPERTIES, report_from_json
 from ..archive.models import RETENTIONS
 from ..archive.service import holding_organisation
-from ..directory import organisations
 from ..errors import DomainError
 from ..permissions import can_view_archive, has_role
 from . import mywork
@@ -229,7 +228,7 @@ def fonds_page():
         except DomainError as exc:
             db().rollback()
             error, status = exc.message, status_of(exc)
-    depts = organisations(db())
+    depts = services().roster.organisations()
     return render_template("ui/archive/fonds.html", fonds=archive().fondses.all(), departments=depts,
                            error=error), status
 

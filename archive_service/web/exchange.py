@@ -21,7 +21,6 @@ from correspondence.exchange.models import (
 from correspondence.exchange.service import ExchangeService
 
 from ..clock import local_time
-from ..directory import departments_by_kind
 from ..errors import DomainError
 from ..models import User
 from . import exchange_schemas as xs
@@ -111,11 +110,11 @@ def _is_bureau(user) -> bool:
 
 
 def _regulators():
-    return departments_by_kind(db(), ("regulator",))
+    return services().roster.departments_by_kind(("regulator",))
 
 
 def _sections():
-    return sorted(departments_by_kind(db(), ("bureau", "section")), key=lambda d: d.id)
+    return sorted(services().roster.departments_by_kind(("bureau", "section")), key=lambda d: d.id)
 
 
 # -- 事项清单 ---------------------------------------------------------------------------------------
@@ -577,10 +576,9 @@ def api_notifications_read():
 @operation("设置本部门接收每日提醒邮件的邮箱（空为取消；本部门签发人、联络员或系统管理员）", body=xs.MailboxInput,
            responses={200: xs.MailboxOut}, errors=(403,))
 def api_mailbox(body: xs.MailboxInput):
-    from ..directory import find_department
 
     user = _me()
-    dept = find_department(db(), body.department) if body.department else None
+    dept = services().roster.find_department(body.department) if body.department else None
     box = services().exchange.set_mailbox(user, body.address, dept)
     return jsonify({"department": (dept or user.department).name, "address": box.address if box else ""})
 

@@ -6,7 +6,6 @@ import json
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..archive.models import RETENTIONS
-from ..directory import organisations
 from ..errors import DomainError, Unprocessable
 from ..handover.models import PURPOSES, STATES
 from ..handover.service import organisation
@@ -25,6 +24,7 @@ from .handover_api import (
     service,
 )
 from .pages import login_required
+from .services import services
 
 bp = Blueprint("handover_pages", __name__)
 ACTION_LABELS = {"submit": "提交", "sign": "签署", "receive": "接收并检验", "accept": "同意接收", "reject": "退回"}
@@ -61,7 +61,7 @@ def index():
             db().rollback()
             flash(exc.message)
     mine = [h for h in svc.mine(user) if h.from_department_id == org.id]
-    departments = [d for d in organisations(db(), by_code=True) if d.id != org.id]
+    departments = [d for d in services().roster.organisations(by_code=True) if d.id != org.id]
     return render_template("ui/handover/list.html", rows=mine, STATES=STATES, PURPOSES=PURPOSES,
                            departments=departments, RETENTIONS=RETENTIONS, incoming=False,
                            can_create=has_role(user, "archivist"))

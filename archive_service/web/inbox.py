@@ -5,7 +5,6 @@ from dataclasses import dataclass
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
-from ..directory import find_user
 from ..errors import BadRequest, DomainError, Unprocessable
 from . import mywork
 from .apispec import validate
@@ -69,11 +68,11 @@ def run_action(user, item_id: int, values: InboxAction) -> ActionOutcome:
         service.propose(user, item, values.opinion or "")
         return ActionOutcome("已拟办，请负责人批办")
     if action == "assign":
-        handler = find_user(db(), values.handler)
+        handler = services().roster.find_user(values.handler)
         service.assign(user, item, handler, days=values.days, due_on=values.due_on, opinion=values.opinion or "")
         return ActionOutcome(f"已交办，办理期限：{item.due_on.isoformat()}")
     if action == "circulate":
-        readers = [find_user(db(), r) for r in values.readers or []]
+        readers = [services().roster.find_user(r) for r in values.readers or []]
         if any(r is None for r in readers):
             raise Unprocessable("传阅人员不存在", field="readers")
         service.circulate(user, item, [r for r in readers if r is not None])

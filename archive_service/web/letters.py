@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
-from ..directory import get_department
 from ..errors import DomainError, Forbidden, NotFound, Unprocessable
 from ..permissions import issuing_organisation, require_admin
 from ..signoff import ACTIONS, CHAIN_ACTIONS, STATES
@@ -143,9 +142,8 @@ def _detail_page(letter_id: int, error: str | None = None):
 
 
 def _handlers(item):
-    from ..directory import organisation_users
 
-    return organisation_users(db(), item.department_id) if item is not None else []
+    return services().roster.organisation_users(item.department_id) if item is not None else []
 
 
 @bp.post("/letters/<int:letter_id>/act")
@@ -249,7 +247,7 @@ def agency_codes():
     if request.method == "POST":
         try:
             form = parse_form(AgencyCodeSet)
-            dept = get_department(db(), form.department_id)
+            dept = services().roster.get_department(form.department_id)
             numbering.set_prefix(user, dept, form.kind, form.prefix)
             flash("机关代字已保存")
             return redirect(url_for("letters.agency_codes"))

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify
 
-from ..directory import get_department
 from ..permissions import require_admin
 from . import letters_schemas as ls
 from .api import api_login_required
 from .apispec import operation
-from .context import current_user, db, signed_in_user
+from .context import current_user, signed_in_user
 from .letters_common import final_version, inbox, issuing, letter_preview_pdf, letters, verification
 from .paging import next_link, page_json
 from .schemas import KeysetQuery, SignatureReport
@@ -221,6 +220,6 @@ def agency_codes():
 def set_agency_code(body: ls.AgencyCodeSet):
 
     require_admin(signed_in_user())
-    dept = get_department(db(), body.department_id)
+    dept = services().roster.get_department(body.department_id)
     row = services().numbering.set_prefix(signed_in_user(), dept, body.kind, body.prefix)
     return jsonify({"department_id": dept.id, "kind": row.kind, "prefix": row.prefix})

@@ -1,10 +1,9 @@
 """Shared by the letters/inbox pages and API: building the services and reading letter input."""
 from __future__ import annotations
 
-from ..directory import active_users, addressable_departments
 from ..errors import NotFound
 from ..models import Department, DocumentVersion, User
-from .context import db, runtime
+from .context import runtime
 from .services import services
 
 
@@ -22,11 +21,11 @@ def inbox():
 
 def departments(user: User | None = None) -> list[Department]:
     """Departments a letter may be addressed to (not the user's own organisation), regulators first."""
-    return addressable_departments(db(), user)
+    return services().roster.addressable_departments(user)
 
 
 def department_users(dept_id: int) -> list[User]:
-    return active_users(db(), dept_id)
+    return services().roster.active_users(dept_id)
 
 
 def fields_from_form(form) -> dict:

@@ -14,7 +14,6 @@ from correspondence.meetings import MeetingService, cn_date
 from correspondence.minutes import MinutesService, render_preview
 
 from .. import permissions
-from ..directory import all_users, departments_by_kind, find_department_ref, find_user_by_name
 from ..errors import DomainError, Unprocessable
 from ..models import Department, User
 from . import meetings_schemas as ms
@@ -42,7 +41,7 @@ def minutes() -> MinutesService:
 def _user(username: str | None) -> User | None:
     if not username:
         return None
-    user = find_user_by_name(db(), username)
+    user = services().roster.find_user_by_name(username)
     if user is None:
         raise Unprocessable(f"用户不存在：{username}")
     return user
@@ -51,7 +50,7 @@ def _user(username: str | None) -> User | None:
 def _department(ref: str | None) -> Department | None:
     if not ref:
         return None
-    dept = find_department_ref(db(), ref)
+    dept = services().roster.find_department_ref(ref)
     if dept is None:
         raise Unprocessable(f"部门不存在：{ref}")
     return dept
@@ -77,11 +76,12 @@ def index():
 
 def _form_choices():
     user = signed_in_user()
-    conveners = sorted((d for d in departments_by_kind(db(), ("bureau", "regulator"))
-                        if permissions.belongs_to(user, d.id)), key=lambda d: d.id) or departments_by_kind(
-        db(), ("bureau",))
-    departments = departments_by_kind(db())
-    people = all_users(db(), active_only=True)
+    roster = services().roster
+    conveners = sorted((d for d in roster.departments_by_kind(("bureau", "regulator"))
+                        if permissions.belongs_to(user, d.id)), key=lambda d: d.id) or roster.departments_by_kind(
+        ("bureau",))
+    departments = roster.departments_by_kind()
+    people = roster.all_users(active_only=True)
     chairs = [u for u in people if "signer" in u.roles and any(permissions.belongs_to(u, c.id) for c in conveners)]
     return {"conveners": conveners, "departments": departments, "people": people, "chairs": chairs,
             "KINDS": MEETING_KINDS, "CATEGORIES": TOPIC_CATEGORIES, "CAPACITIES": CAPACITIES}

@@ -7,7 +7,6 @@ from flask import Blueprint, flash, g, redirect, render_template, request, sessi
 
 from .. import activity
 from ..clock import local_time
-from ..directory import liaison_directory, liaison_gaps
 from ..errors import DomainError, RateLimited, Unauthorized, Unprocessable
 from . import mywork
 from .apispec import parse_form, parse_query
@@ -69,7 +68,7 @@ def home():
     user = signed_in_user()
     recent = services().documents.page(user, 10, with_total=False).items
     recent_events = activity.recent_activity(db(), user)
-    gaps = liaison_gaps(db()) if user.roles & {"admin", "liaison"} else []
+    gaps = services().roster.liaison_gaps() if user.roles & {"admin", "liaison"} else []
     return render_template("ui/home.html", recent=recent, activity=recent_events, gaps=gaps,
                            work=mywork.sections_for(user, db()))
 
@@ -78,7 +77,7 @@ def home():
 @login_required
 def liaisons():
     """联络员名录 (第二十一条): every filed liaison, for everyone."""
-    return render_template("ui/liaisons.html", liaisons=liaison_directory(db()))
+    return render_template("ui/liaisons.html", liaisons=services().roster.liaison_directory())
 
 
 @bp.get("/documents")

@@ -26,7 +26,7 @@ from ..archive.import_runs import ImportRuns
 from ..archive.service import ArchiveService, archive_for
 from ..audit import AuditLog
 from ..auth import Authenticator
-from ..directory import Directory
+from ..directory import Directory, Roster
 from ..documents import DocumentService
 from ..handover.service import HandoverService, handover_for
 from ..lookup.service import LookupService
@@ -52,6 +52,11 @@ class Services:
     @cached_property
     def audit(self) -> AuditLog:
         return AuditLog(self.session, self.rt.clock)
+
+    @cached_property
+    def roster(self) -> Roster:
+        """Look-ups of departments, people and liaisons."""
+        return Roster(self.session)
 
     def directory(self, actor: User | None) -> Directory:
         return Directory(self.session, self.rt.clock, actor)

@@ -58,3 +58,18 @@ def chromium():                 # asyncio.run() (pyHanko signing) fails in later
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True, args=["--no-sandbox"])
         yield browser
         browser.close()
+
+
+def login(chromium, base: str, username: str, **context_args):
+    """A new browser context logged in as ``username`` (demo password) through the login form; (context, page).
+    ``context_args`` go to new_context (the flows that download pass accept_downloads=True)."""
+    from archive_service.demo import DEMO_PASSWORD
+
+    context = chromium.new_context(**context_args)
+    page = context.new_page()
+    page.goto(base + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", DEMO_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(base + "/")
+    return context, page

@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from archive_service.demo import DEMO_PASSWORD
+from live_server import login
 
 pytestmark = pytest.mark.browser
 
@@ -71,17 +71,6 @@ def axe_violations(page) -> list[dict]:
     return [{"rule": v["id"], "impact": v["impact"], "help": v["help"],
              "nodes": [n["target"] for n in v["nodes"]][:5], "count": len(v["nodes"])}
             for v in result["violations"]]
-
-
-def login(chromium, base, username, **context_args):
-    ctx = chromium.new_context(**context_args)
-    page = ctx.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-    return ctx, page
 
 
 def same_site_links(page, base) -> list[str]:

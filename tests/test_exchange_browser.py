@@ -7,21 +7,10 @@ import uuid
 
 import pytest
 
-from archive_service.demo import DEMO_PASSWORD
+from live_server import login
 from test_accessibility import AXE, axe_violations
 
 pytestmark = pytest.mark.browser
-
-
-def login(chromium, base, username):
-    ctx = chromium.new_context()
-    page = ctx.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-    return ctx, page
 
 
 def test_push_claim_feedback_dashboard(live_server, chromium):

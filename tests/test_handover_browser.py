@@ -11,6 +11,7 @@ import requests
 
 from archive_service.demo import DEMO_PASSWORD
 from archive_support import make_pdf
+from live_server import login as live_login
 from test_accessibility import AXE, axe_violations
 
 pytestmark = pytest.mark.browser
@@ -23,14 +24,7 @@ def token(base, username):
 
 
 def login(chromium, base, username):
-    context = chromium.new_context(accept_downloads=True)
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-    return context, page
+    return live_login(chromium, base, username, accept_downloads=True)
 
 
 def assert_accessible(page):

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from archive_service.demo import DEMO_PASSWORD
+from live_server import login as live_login
 
 pytestmark = pytest.mark.browser
 
@@ -12,14 +12,7 @@ TITLE = "关于商请协助研究食品经营许可有关问题的函（浏览�
 
 
 def login(chromium, base, username):
-    context = chromium.new_context(accept_downloads=True)
-    page = context.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-    return context, page
+    return live_login(chromium, base, username, accept_downloads=True)
 
 
 def act(page, action, opinion=None):

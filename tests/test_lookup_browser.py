@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from archive_service.demo import DEMO_PASSWORD
 from archive_support import make_pdf
+from live_server import login as live_login
 from test_accessibility import AXE, axe_violations
 
 pytestmark = pytest.mark.browser
@@ -25,14 +26,7 @@ def token(base, username):
 
 
 def login(chromium, base, username):
-    ctx = chromium.new_context(accept_downloads=True)
-    page = ctx.new_page()
-    page.goto(base + "/login")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", DEMO_PASSWORD)
-    page.click("button[type=submit]")
-    page.wait_for_url(base + "/")
-    return ctx, page
+    return live_login(chromium, base, username, accept_downloads=True)
 
 
 def test_search_request_approve_read_copy_return(live_server, chromium):

@@ -31,8 +31,9 @@ def test_letter_from_draft_to_reply(live_server, chromium):
     page.fill("input[name=subject]", "食品经营许可")
     page.click("button:has-text('套用模板')")
     page.fill("input[name=title]", TITLE)
-    page.select_option("select[name=to]", label="县市场监督管理局")
-    page.select_option("select[name=cc]", label="县卫生健康委员会")
+    page.fill("fieldset.picker-to input[type=search]", "市场")  # the searchable picker
+    page.check("fieldset.picker-to label[data-name='县市场监督管理局'] input")
+    page.check("fieldset.picker-cc label[data-name='县卫生健康委员会'] input")
     page.click("button:has-text('保存草稿')")
     page.wait_for_selector("h1:has-text('浏览器测试')")
     letter_url = page.url

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from .listing import Cursor, KeysetPage
@@ -94,7 +94,7 @@ def trail(session: Session, target_type: str, target_id) -> list[AuditEvent]:
                                 .order_by(AuditEvent.id)))
 
 
-def audit_query(args) -> Select:
+def audit_query(session: Session, args) -> Select:
     """The auditor's view: newest first, filtered by action prefix, actor and target."""
     q = select(AuditEvent).order_by(AuditEvent.id.desc())
     if args.get("action"):
@@ -104,8 +104,10 @@ def audit_query(args) -> Select:
         q = q.where(AuditEvent.action.in_(keys) if keys else AuditEvent.action.startswith(action))
     if args.get("actor"):
         actor = args["actor"].strip()  # a user name, or a person's name (局长李明)
-        q = q.where(or_(AuditEvent.actor_name == actor,
-                        AuditEvent.actor_name.in_(select(User.username).where(User.full_name == actor))))
+        # the names are resolved first: one user name is one range of ix_audit_events_actor_name_id, read
+        # newest first with no sort (an OR with a subquery made SQLite merge and sort every match)
+        names = sorted({actor, *session.scalars(select(User.username).where(User.full_name == actor))})
+        q = q.where(AuditEvent.actor_name == names[0] if len(names) == 1 else AuditEvent.actor_name.in_(names))
     if args.get("target"):
         q = q.where(AuditEvent.target_id == args["target"].strip())
     return q
@@ -113,12 +115,12 @@ def audit_query(args) -> Select:
 
 def audit_offset_page(session, args, page: int, size: int) -> list[AuditEvent]:
     """Events newest first by page number (OFFSET paging, kept for older clients; deep pages are slow)."""
-    return list(session.scalars(audit_query(args).offset((page - 1) * size).limit(size)))
+    return list(session.scalars(audit_query(session, args).offset((page - 1) * size).limit(size)))
 
 
 def audit_rows(session, args) -> Iterator[AuditEvent]:
     """Every event the filters select, newest first, streamed in batches (the CSV export)."""
-    yield from session.scalars(audit_query(args).execution_options(yield_per=1000))
+    yield from session.scalars(audit_query(session, args).execution_options(yield_per=1000))
 
 
 def audit_page(session, args, size: int, after: Cursor | None = None, before: Cursor | None = None,
@@ -126,7 +128,7 @@ def audit_page(session, args, size: int, after: Cursor | None = None, before: Cu
     """Events newest first by id, by keyset (``id < cursor``); ``start`` jumps to the last event before it.
 
     Every filter has an index ending in ``id`` (migration firsthour_0001), so a page is one range scan."""
-    q = audit_query(args)
+    q = audit_query(session, args)
     if start is not None:  # ids grow with time (the chain appends): find the boundary through the `at` index
         boundary = session.scalar(select(AuditEvent.id).where(AuditEvent.at < start)
                                   .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(1))

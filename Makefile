@@ -23,16 +23,8 @@ test: system-packages-test $(BIN)/.installed-test fonts tests/a11y/node_modules/
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	@# The two database legs run side by side: the PostgreSQL leg spends much of its time waiting on the
-	@# server, so the two cores stay busy. Its output is printed after the SQLite leg's; either failing fails.
-	@ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not dbless" tests \
-	  > .pg-leg.log 2>&1 & pg=$$!; \
-	echo "== SQLite leg (and, side by side, the PostgreSQL leg: tests that touch the database) =="; \
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests; sqlite=$$?; \
-	wait $$pg; postgres=$$?; \
-	echo "== PostgreSQL leg =="; cat .pg-leg.log; \
-	echo "SQLite leg exit $$sqlite, PostgreSQL leg exit $$postgres"; \
-	test $$sqlite -eq 0 -a $$postgres -eq 0
+	$(BIN)/python -m pytest -q -p no:cacheprovider tests
+	ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not dbless" tests
 
 # ruff (config in pyproject.toml) and mypy on archive_service, correspondence and search (also run by `make test`).
 lint: $(BIN)/.installed-test

@@ -93,8 +93,13 @@ TEST_AUDIT_KEY = "test-audit-key"  # one audit key for the template databases an
 
 
 def _settings(instance, url: str) -> Settings:
+    """Settings over ``url`` whose instance holds TEST_AUDIT_KEY as its audit_key file, so a CLI command
+    a test runs on the same instance (`verify`) checks the chain with the key the templates were built with."""
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "audit_key").write_text(TEST_AUDIT_KEY)
+    (instance / "audit_key").chmod(0o600)
     return Settings.from_env(env={"ARCHIVE_INSTANCE": str(instance), "ARCHIVE_DATABASE_URL": url,
-                                  "ARCHIVE_AUDIT_KEY": TEST_AUDIT_KEY, "ARCHIVE_MAX_UPLOAD_MB": "5"}, testing=True)
+                                  "ARCHIVE_MAX_UPLOAD_MB": "5"}, testing=True)
 
 
 class DatabaseTemplates:

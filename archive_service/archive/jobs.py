@@ -55,25 +55,24 @@ class ArchiveJobs:
         return done
 
     def _claim_import(self) -> int | None:
+        """The oldest claimable run, leased to this worker (one unit of work per run looked at: a run
+        given up on is marked failed and the next one is looked at)."""
         clock = self.rt.clock
         while True:
-            with self.rt.factory() as session:
+            with self.rt.transaction() as session:
                 now = clock.now()
                 run = session.scalar(select(ImportRun).where(self._claimable(now))
                                      .order_by(ImportRun.id).limit(1).with_for_update(skip_locked=True))
                 if run is None:
                     return None
                 run.attempts = (run.attempts or 0) + 1
-                if not run.folder or run.attempts > IMPORT_ATTEMPTS:
-                    run.status, run.finished_at = "failed", now
-                    run.message = ("导入中断：服务重启时上传的文件已不可用，请重新上传" if not run.folder
-                                   else f"导入多次中断（{IMPORT_ATTEMPTS} 次），请检查文件后点击“继续导入”")
-                    session.commit()
-                    continue
-                run.status, run.worker = "running", f"{socket.gethostname()}:{os.getpid()}"
-                run.lease_until = now + IMPORT_LEASE
-                session.commit()
-                return run.id
+                if run.folder and run.attempts <= IMPORT_ATTEMPTS:
+                    run.status, run.worker = "running", f"{socket.gethostname()}:{os.getpid()}"
+                    run.lease_until = now + IMPORT_LEASE
+                    return run.id
+                run.status, run.finished_at = "failed", now
+                run.message = ("导入中断：服务重启时上传的文件已不可用，请重新上传" if not run.folder
+                               else f"导入多次中断（{IMPORT_ATTEMPTS} 次），请检查文件后点击“继续导入”")
 
     @staticmethod
     def _claimable(now):
@@ -82,6 +81,8 @@ class ArchiveJobs:
         return or_(ImportRun.status == "queued", stale)
 
     def _import(self, run_id: int) -> None:
+        """One uploaded import. Each chunk of rows is its own unit of work (committed as the chunk ends,
+        with the lease renewed), so a run cut off half-way resumes after its last chunk."""
         rt = self.rt
         with rt.factory() as session:
             run = session.get_one(ImportRun, run_id)
@@ -116,34 +117,31 @@ class ArchiveJobs:
         """归档章 copies of items filed by a bulk import, a batch per unit of work, until none is left."""
         total = 0
         while True:
-            with self.rt.factory() as session:
+            with self.rt.transaction() as session:
                 svc = archive_for(self.rt, session)
                 items = svc.pending_stamps(batch)
                 for item in items:
                     svc.derive_stamp(item)
-                session.commit()
             total += len(items)
             if len(items) < batch:
                 return total
 
     def apply_pending_retention(self) -> int:
-        with self.rt.factory() as session:
+        with self.rt.transaction() as session:
             svc = archive_for(self.rt, session)
             items = svc.pending_retention()
             for item in items:
                 svc.apply_retention(item)
-            session.commit()
-            return len(items)
+        return len(items)
 
     def check_sample(self) -> int:
-        with self.rt.factory() as session:
+        with self.rt.transaction() as session:
             svc = archive_for(self.rt, session)
             items = svc.sample_for_checks(self.sample)
             for item, report in zip(items, svc.check_many(items, "worker"), strict=True):
                 if not report.passed:
                     log.warning("archive item %s failed its checks: %s", item.archival_code, report.summary())
-            session.commit()
-            return len(items)
+        return len(items)
 
     def run(self) -> None:
         self.run_queued_imports()

@@ -208,7 +208,7 @@ def test_pages_for_each_side(ex, make):
 def test_change_revocation_template_names_the_four_actions_and_claims_nothing(ex):
     from correspondence.doc_templates import fill, load_letter_template
     from correspondence.exchange.models import Revocation
-    from correspondence.exchange.service import revocation_letter_values
+    from correspondence.exchange.revocations import revocation_letter_values
 
     rt, _county, clients, matters = ex
     template = load_letter_template("change_revocation")

@@ -12,7 +12,8 @@ from flask import g
 from sqlalchemy.orm import Session
 
 from correspondence.exchange.notices import NoticeService, RevocationLetters
-from correspondence.exchange.service import ExchangeService, RevocationHandling
+from correspondence.exchange.revocations import RevocationHandling
+from correspondence.exchange.service import ExchangeService
 from correspondence.inbox import InboxService
 from correspondence.issuing import Issuing
 from correspondence.letters import LetterService

@@ -21,7 +21,8 @@ from correspondence.letters import LetterService
 from correspondence.models import Letter
 
 from .models import NOTICE_KINDS, OUTCOMES, Matter, Notice, NoticeDocument, NoticeMatter, NoticeRecipient, Revocation
-from .service import ExchangeService, revocation_letter_values
+from .revocations import revocation_letter_values
+from .service import ExchangeService
 
 INSTRUCTION = re.compile(r"（请[^）]*）")
 

@@ -99,8 +99,9 @@ def import_command(folder, catalogue, department, username, dry_run, errors_out,
     """Import digitised records: files in FOLDER described by a catalogue; idempotent and resumable."""
     from tqdm import tqdm
 
+    from .archive.fonds import holding_organisation
     from .archive.importer import Importer, error_report_csv
-    from .archive.service import archive_for, holding_organisation
+    from .archive.service import archive_for
     from .directory import find_department
     from .errors import DomainError
     from .models import User, UserRole

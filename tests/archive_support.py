@@ -9,7 +9,8 @@ from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
 
-from archive_service.archive.service import Fondses, archive_for
+from archive_service.archive.fonds import Fondses
+from archive_service.archive.service import archive_for
 from archive_service.models import Department, User
 from factories import Make, small_county
 

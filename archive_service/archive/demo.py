@@ -6,8 +6,8 @@ from sqlalchemy.orm import Session
 
 from ..clock import Clock
 from ..models import Department
+from .fonds import Fondses
 from .models import Fonds
-from .service import Fondses
 
 DEMO_FONDS = {"SPJ": "J001", "SCJG": "J011", "ZJJ": "J012", "ZRZY": "J013", "STHJ": "J014", "WJW": "J015",
               "WGLY": "J016", "SFJ": "J021", "WBB": "J022"}

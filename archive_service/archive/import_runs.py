@@ -14,9 +14,9 @@ from sqlalchemy.orm import Session
 from ..clock import Clock
 from ..errors import Conflict, DomainError, Forbidden, NotFound, TooLarge
 from ..models import User
+from .fonds import holding_organisation
 from .importer import extract_zip
 from .models import ImportRun
-from .service import holding_organisation
 
 
 def receive_zip(stream: BinaryIO, instance: Path, limit: int) -> tuple[str, Path]:

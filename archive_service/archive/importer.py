@@ -31,8 +31,9 @@ from ..models import Department, User
 from ..zipcheck import zip_refusal
 from .bulk import NewItem, file_new_items
 from .codes import code_problem, parse_code
+from .fonds import holding_organisation
 from .models import RETENTIONS, ArchiveItem, ImportRun
-from .service import ArchiveService, holding_organisation
+from .service import ArchiveService
 from .sources import SourceBundle, SourcePart
 
 KNOWN = ["序号", "档号", "文号", "责任者", "题名", "日期", "密级", "页数", "备注", "文件名", "保管期限", "机构", "文种"]

@@ -6,8 +6,8 @@ from typing import Any
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 
 from ..archive.checks import PROPERTIES, report_from_json
+from ..archive.fonds import holding_organisation
 from ..archive.models import RETENTIONS
-from ..archive.service import holding_organisation
 from ..errors import DomainError
 from ..permissions import can_view_archive, has_role
 from . import mywork

@@ -23,6 +23,21 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
+def wait_until_serving(base: str, proc: subprocess.Popen, log_path: Path, seconds: float = 180) -> None:
+    """Wait for ``base``/healthz to answer; importing the app takes seconds on a busy 2-core machine. A server
+    that exits, or is not up after ``seconds``, is killed and fails the test with the end of its log."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            urllib.request.urlopen(base + "/healthz", timeout=1)
+            return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                proc.kill()
+                raise RuntimeError(log_path.read_text(errors="replace")[-4000:]) from None
+            time.sleep(0.1)
+
+
 @pytest.fixture(scope="session")
 def live_server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("live-instance")
@@ -34,16 +49,7 @@ def live_server(tmp_path_factory):
         proc = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port)], env=env,
                                 stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180  # importing the app takes seconds on a busy 2-core machine
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    proc.kill()
-                    raise RuntimeError((instance / "server.log").read_text()) from None
-                time.sleep(0.1)
+        wait_until_serving(base, proc, instance / "server.log")
         yield base
         proc.terminate()
         proc.wait(10)

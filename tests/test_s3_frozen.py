@@ -20,6 +20,7 @@ from pathlib import Path
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.wiring import FEATURES
+from live_server import wait_until_serving
 from s3peer import ACCESS_KEY, SECRET_KEY, free_port, moto_process
 from storage_support import make_uploader, multipart
 
@@ -61,15 +62,7 @@ def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, dat
                                        "--threads", "8"], env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
         try:
-            started = time.monotonic() + 180  # a loaded machine may take a while to import and migrate
-            while True:
-                try:
-                    urllib.request.urlopen(base + "/healthz", timeout=1)
-                    break
-                except OSError:
-                    assert server.poll() is None and time.monotonic() < started, \
-                        (tmp_path / "server.log").read_text(errors="replace")[-2000:]
-                    time.sleep(0.2)
+            wait_until_serving(base, server, tmp_path / "server.log")
             body, ctype = multipart([("title", "冻结测试", None), ("file", PDF, "a.pdf")])
             status, data, _ = _request(base + "/api/v1/documents", "POST", body, {**auth, "Content-Type": ctype})
             assert status == 201, data

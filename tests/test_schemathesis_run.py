@@ -14,11 +14,12 @@ import re
 import socket
 import subprocess
 import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
+
+from live_server import wait_until_serving
 
 BIN = Path(sys.executable).parent
 SEED = 20261201
@@ -51,15 +52,7 @@ def server(tmp_path, database_url):
         proc = subprocess.Popen([str(BIN / "archive-service"), "serve", "--port", str(port), "--no-worker"],
                                 env=env, stdout=log, stderr=subprocess.STDOUT)
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 180  # importing the app takes seconds on a busy 2-core machine
-        while True:
-            try:
-                urllib.request.urlopen(base + "/healthz", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(log_path.read_text()) from None
-                time.sleep(0.1)
+        wait_until_serving(base, proc, log_path)
         yield base, log_path
         proc.terminate()
         proc.wait(10)

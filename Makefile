@@ -6,6 +6,9 @@ BIN := $(VENV)/bin
 ARCHIVE_INSTANCE ?= $(CURDIR)/instance
 export ARCHIVE_INSTANCE
 PG_URL ?= postgresql+psycopg://root@127.0.0.1:5432/test
+# pytest-xdist workers per database leg; a file's tests stay on one worker (module fixtures start once)
+TEST_WORKERS ?= 2
+PYTEST := $(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist loadfile
 
 RUN_PACKAGES := libmagic1 fonts-arphic-uming fonts-arphic-ukai fonts-wqy-zenhei fonts-noto-cjk fonts-lxgw-wenkai fontconfig poppler-utils tesseract-ocr tesseract-ocr-chi-sim
 TEST_PACKAGES := $(RUN_PACKAGES) chromium libreoffice-writer-nogui curl
@@ -23,8 +26,8 @@ test: system-packages-test $(BIN)/.installed-test fonts tests/a11y/node_modules/
 	$(BIN)/lint-imports
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q -p no:cacheprovider tests
-	ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(BIN)/python -m pytest -q -p no:cacheprovider -m "not dbless" tests
+	$(PYTEST) tests
+	ARCHIVE_TEST_DATABASE_URL=$(PG_URL) $(PYTEST) -m "not dbless" tests
 
 # ruff (config in pyproject.toml) and mypy on archive_service, correspondence and search (also run by `make test`).
 lint: $(BIN)/.installed-test

@@ -20,6 +20,7 @@ _hasher = PasswordHasher()
 # Verified against when the user does not exist, so timing does not reveal valid user names.
 _DUMMY_HASH = _hasher.hash("not a password")
 RATE_WINDOW = timedelta(minutes=15)
+TOKEN_USE_RESOLUTION = timedelta(hours=1)  # how stale a token's shown last use may be
 LOGIN_FAILED = "用户名或密码错误"
 
 
@@ -116,12 +117,31 @@ class Authenticator:
 
     def user_for_token(self, token: str) -> User | None:
         """The token's user while the token is neither revoked nor expired and the user active."""
+        row = self.valid_token(token)
+        return row.user if row is not None else None
+
+    def valid_token(self, token: str) -> ApiToken | None:
+        """The token's row (its user loaded) while the token is neither revoked nor expired and the user
+        active."""
         # one query: the token, its user and the user's roles (every API request starts here)
         row = self.session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token))
                                   .options(joinedload(ApiToken.user).joinedload(User.role_rows)))
         if row is None or row.revoked_at is not None or row.expires_at <= self.clock.now() or not row.user.active:
             return None
-        return row.user
+        return row
+
+    def use_is_unrecorded(self, row: ApiToken) -> bool:
+        """Whether ``last_used_at`` is older than its resolution: a read request then records its use
+        once, instead of every API request writing a row."""
+        return row.last_used_at is None or self.clock.now() - row.last_used_at >= TOKEN_USE_RESOLUTION
+
+    def record_token_use(self, token_id: int) -> None:
+        """``last_used_at`` = now, unless another request already recorded a use within the resolution."""
+        now = self.clock.now()
+        self.session.execute(update(ApiToken).where(
+            ApiToken.id == token_id,
+            (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= now - TOKEN_USE_RESOLUTION),
+        ).values(last_used_at=now))
 
     def tokens(self, user: User) -> list[ApiToken]:
         """The user's tokens, newest first (revoked and expired ones too, for the account page)."""

@@ -1,10 +1,12 @@
 """The /api/v1 contract: tokens, documents, downloads, errors as JSON."""
 import hashlib
 import io
+from datetime import datetime
 from urllib.parse import quote
 
 from sqlalchemy import func, select
 
+from archive_service.clock import FixedClock
 from archive_service.models import Blob, Document
 from factories import PASSWORD
 
@@ -100,6 +102,24 @@ def test_token_revocation(make):
     assert client.get("/api/v1/me", headers=h).status_code == 200
     assert client.delete("/api/v1/auth/token", headers=h).status_code == 204
     assert client.get("/api/v1/me", headers=h).status_code == 401
+
+
+def test_a_tokens_last_use_is_recorded_once_an_hour_and_shown(make, rt):
+    rt.clock = FixedClock(datetime(2026, 12, 1, 2, 0))  # 10:00 in China
+    user = make.user(username="drafter")
+    client, headers = make.api(user)
+    browser = make.browser(user)
+    assert "未使用" in browser.get("/account/tokens").get_data(as_text=True)
+
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    rt.clock.advance(minutes=30)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200  # within the hour: no new write
+    page = browser.get("/account/tokens").get_data(as_text=True)
+    assert "2026-12-01 10:00" in page and "未使用" not in page
+
+    rt.clock.advance(minutes=31)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert "2026-12-01 11:01" in browser.get("/account/tokens").get_data(as_text=True)
 
 
 def test_login_rate_limit(make):

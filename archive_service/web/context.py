@@ -61,8 +61,14 @@ def current_user() -> User | None:
         g.via_token = False
         header = request.headers.get("Authorization", "")
         if header.lower().startswith("bearer "):
-            g.user = runtime().authenticator(db()).user_for_token(header[7:].strip())
-            g.via_token = g.user is not None
+            auth = runtime().authenticator(db())
+            row = auth.valid_token(header[7:].strip())
+            g.user = row.user if row is not None else None
+            g.via_token = row is not None
+            if row is not None and auth.use_is_unrecorded(row):
+                token_id = row.id
+                # after the request's own commit: a failed bookkeeping write never fails the request
+                after_commit(lambda: runtime().authenticator(db()).record_token_use(token_id))
         elif session.get("uid"):
             user = db().get(User, session["uid"])
             if user is not None and user.active and session.get("sv") == user.session_version:

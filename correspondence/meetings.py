@@ -248,6 +248,16 @@ class MeetingService:
         return [m for m in rows if self.can_view(user, m)], following
 
     def notifications(self, user: User, meeting: Meeting | None = None, unread_only: bool = False):
+        """The user's notifications, each event once: a person named in a meeting whose department also
+        takes part has a personal and a department row for the same event; they see the personal one."""
+        once: dict[tuple, MeetingNotification] = {}
+        for n in self._notification_rows(user, meeting, unread_only):
+            key = (n.meeting_id, n.kind, n.created_at, n.message)
+            if key not in once or n.user_id is not None:
+                once[key] = n
+        return sorted(once.values(), key=lambda n: n.id, reverse=True)
+
+    def _notification_rows(self, user: User, meeting: Meeting | None = None, unread_only: bool = False):
         q = select(MeetingNotification).where(or_(
             MeetingNotification.user_id == user.id,
             (MeetingNotification.user_id.is_(None)) & (MeetingNotification.department_id == user.department_id)))
@@ -262,7 +272,7 @@ class MeetingService:
                                    .order_by(MeetingNotification.id)))
 
     def mark_read(self, user: User, meeting: Meeting) -> int:
-        rows = self.notifications(user, meeting, unread_only=True)
+        rows = self._notification_rows(user, meeting, unread_only=True)  # both rows of an event
         for n in rows:
             n.read_at, n.read_by = self.clock.now(), user.id
         return len(rows)

@@ -134,3 +134,21 @@ def test_bad_input_is_refused_with_a_clear_message_and_changes_nothing(ctx):
         schedule(svc, u["drafter"], date(2025, 9, 19), urgent_reason="补记")
     s.rollback()
     assert s.scalars(select(Meeting)).all() == []
+
+
+def test_a_person_named_and_in_a_participant_department_is_notified_once(ctx):
+    s, svc, u, _rt = ctx
+    m = schedule(svc, u["drafter"], date(2025, 10, 9),
+                 participants=[{"department": "SCJG"}, {"user": "scjg_leader", "capacity": "observer"}])
+    s.commit()
+    svc.send_materials(u["drafter"], m)
+    s.commit()
+    rows = s.scalars(select(MeetingNotification).where(MeetingNotification.department_id == u["scjg_leader"]
+                                                       .department_id)).all()
+    assert len(rows) == 4  # a department row and a personal row for each of the two events
+    assert [n.kind for n in svc.notifications(u["scjg_leader"], unread_only=True)] == ["materials", "scheduled"]
+    assert all(n.user_id == u["scjg_leader"].id for n in svc.notifications(u["scjg_leader"]))
+    assert [n.kind for n in svc.notifications(u["scjg_staff"])] == ["materials", "scheduled"]
+    svc.mark_read(u["scjg_leader"], m)
+    s.commit()
+    assert svc.notifications(u["scjg_leader"], unread_only=True) == []

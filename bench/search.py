@@ -1,6 +1,13 @@
 """Search benchmark over the shared corpus (147,288 articles).
 
     .venv/bin/python bench/search.py [--limit N] [--queries 200] [--instance DIR] [--skip-drain]
+                                     [--reuse]
+
+Every timed phase prints wall time, the process's CPU time (``time.process_time``: all threads of
+this process, so the in-process server's work is included) and the load average, because the
+machine is shared. ``--reuse`` with ``--instance`` skips import and indexing when the instance
+already holds the corpus (for repeated query runs); ``--profile`` writes a cProfile of the API
+query phase.
 
 1. imports the articles through the real import path (``import-corpus``: blob first, document,
    version, audit event, outbox row), timing it;
@@ -19,6 +26,7 @@ import argparse
 import gzip
 import http.client
 import json
+import os
 import random
 import re
 import socket
@@ -40,6 +48,26 @@ CJK = re.compile(r"[\u4e00-\u9fff]+")
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))] * 1000
+
+
+def load_avg() -> str:
+    return "load {:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+
+
+class Phase:
+    """Wall and CPU time of one phase (CPU: every thread of this process)."""
+
+    def __enter__(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def __exit__(self, *exc):
+        self.wall = time.perf_counter() - self.wall
+        self.cpu = time.process_time() - self.cpu
+
+    def figures(self, n: int, unit: str) -> str:
+        return (f"{n} in {self.wall:.1f} s wall = {n / self.wall:.0f} {unit}/s; CPU {self.cpu:.1f} s "
+                f"= {n / max(self.cpu, 1e-9):.0f} {unit}/CPU-s; {load_avg()}")
 
 
 def load(limit, path=CORPUS):
@@ -108,6 +136,7 @@ def main():
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--instance", default=None)
     ap.add_argument("--skip-drain", action="store_true")
+    ap.add_argument("--reuse", action="store_true", help="skip import/indexing if --instance holds documents")
     ap.add_argument("--corpus", type=Path, default=CORPUS, help="articles.jsonl.gz (default ../shared/corpus)")
     args = ap.parse_args()
 
@@ -127,37 +156,44 @@ def main():
     inst = Path(args.instance or tempfile.mkdtemp(prefix="bench-search-"))
     rt = Runtime.build(Settings.from_env(env={"ARCHIVE_INSTANCE": str(inst)}), features=FEATURES)
     rt.migrate()
-    with rt.transaction() as s:
-        load_demo(s, rt.clock, rt.documents)
-        user = s.scalar(select(User).where(User.username == "drafter"))
-    arts = load(args.limit, args.corpus)
-    print(f"instance {inst}; articles {len(arts)}", flush=True)
-
     from sqlalchemy import func
 
     from archive_service.models import Document
 
     with rt.factory() as s:
-        base = (s.scalar(select(func.max(Document.id))) or 0) + 1  # article i becomes document base + i
-    t = time.perf_counter()
+        reuse = args.reuse and (s.scalar(select(func.count()).select_from(Document)) or 0) > 0
+    if not reuse:
+        with rt.transaction() as s:
+            load_demo(s, rt.clock, rt.documents)
     with rt.factory() as s:
-        user = s.merge(user)
-        rep = BulkImporter(rt.factory, rt.store, rt.clock, user, batch=1000).run(iter(arts))
-    dt = time.perf_counter() - t
-    print(f"import (blob + document + version + audit + outbox): {rep.imported} in {dt:.1f} s "
-          f"= {rep.imported / dt:.0f}/s", flush=True)
+        user = s.scalar(select(User).where(User.username == "drafter"))
+        s.expunge(user)
+    arts = load(args.limit, args.corpus)
+    print(f"instance {inst}; articles {len(arts)}; {load_avg()}", flush=True)
 
-    t = time.perf_counter()
-    n = reindex(rt.factory, rt.search_engine, rt.store, rt.clock)
-    dt = time.perf_counter() - t
-    print(f"bulk index (reindex from database): {n} in {dt:.1f} s = {n / dt:.0f} articles/s", flush=True)
-    if not args.skip_drain:
-        worker = rt.worker(batch=1000)
-        t, drained = time.perf_counter(), 0
-        while k := worker.drain_outbox():
-            drained += k
-        dt = time.perf_counter() - t
-        print(f"outbox drain (worker, incremental path): {drained} in {dt:.1f} s = {drained / dt:.0f}/s", flush=True)
+    with rt.factory() as s:
+        if reuse:  # the corpus is the last len(arts) documents
+            base = (s.scalar(select(func.max(Document.id))) or 0) + 1 - len(arts)
+        else:
+            base = (s.scalar(select(func.max(Document.id))) or 0) + 1  # article i becomes document base + i
+    if not reuse:
+        with Phase() as ph, rt.factory() as s:
+            user = s.merge(user)
+            rep = BulkImporter(rt.factory, rt.store, rt.clock, user, batch=1000).run(iter(arts))
+            s.expunge(user)
+        print(f"import (blob + document + version + audit + outbox): {ph.figures(rep.imported, 'documents')}",
+              flush=True)
+
+        with Phase() as ph:
+            n = reindex(rt.factory, rt.search_engine, rt.store, rt.clock)
+        print(f"bulk index (reindex from database): {ph.figures(n, 'articles')}", flush=True)
+        if not args.skip_drain:
+            worker = rt.worker(batch=1000)
+            drained = 0
+            with Phase() as ph:
+                while k := worker.drain_outbox():
+                    drained += k
+            print(f"outbox drain (worker, incremental path): {ph.figures(drained, 'documents')}", flush=True)
 
     # the HTTP API on a loopback port
     from waitress.server import create_server
@@ -191,17 +227,19 @@ def main():
     db.commit()
     print(f"FTS5 trigram build: {time.perf_counter() - t:.1f} s", flush=True)
 
-    print(f"\n{'class':9} {'n':>4} {'API p50':>8} {'p95':>7} {'p99':>7} {'recall':>7} | "
+    print(f"\nqueries from {load_avg()}")
+    print(f"{'class':9} {'n':>4} {'API p50':>8} {'p95':>7} {'p99':>7} {'CPU/q':>6} {'recall':>7} | "
           f"{'FTS5 p50':>8} {'p95':>8} {'p99':>8} {'FTS5 recall':>11}")
     for name, qs in classes.items():
-        api_lat, fts_lat, recalls, fts_recalls = [], [], [], []
+        api_lat, api_cpu, fts_lat, recalls, fts_recalls = [], [], [], [], []
         for q in qs:
             path = f"/api/v1/search?q={quote(q)}&size=20"
-            t = time.perf_counter()
+            c, t = time.process_time(), time.perf_counter()
             conn.request("GET", path, headers=headers)
             resp = conn.getresponse()
             body = resp.read()
             api_lat.append(time.perf_counter() - t)
+            api_cpu.append(time.process_time() - c)
             assert resp.status == 200, body[:300]
             exp = expected_ids(q, texts)
             got = {str(int(x) - base) for x in rt.search_engine.matching_ids(parse(q), viewer)
@@ -230,9 +268,11 @@ def main():
             fts_recalls.append(len(exp & fts_got) / len(exp) if exp else 1.0)
             del rows
         print(f"{name:9} {len(qs):>4} {pct(api_lat, 50):7.1f}ms {pct(api_lat, 95):6.1f}ms {pct(api_lat, 99):6.1f}ms "
-              f"{statistics.mean(recalls):7.3f} | {pct(fts_lat, 50):7.1f}ms {pct(fts_lat, 95):7.1f}ms "
+              f"{statistics.mean(api_cpu) * 1000:4.1f}ms {statistics.mean(recalls):7.3f} | "
+              f"{pct(fts_lat, 50):7.1f}ms {pct(fts_lat, 95):7.1f}ms "
               f"{pct(fts_lat, 99):7.1f}ms {statistics.mean(fts_recalls):11.3f}", flush=True)
     server.close()
+    print(f"queries done at {load_avg()}")
     print("\nFTS5 timings include MATCH ORDER BY rank LIMIT 20 + count(*) (the API returns top-20 and the total); "
           "FTS5 recall counts its full match set. 1-char, 2-char and AND-of-2-char rows use a full scan "
           "(instr) because FTS5 trigram MATCH returns no rows for strings under 3 characters.")

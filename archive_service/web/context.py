@@ -168,7 +168,7 @@ def init_app(app: Flask) -> None:
     def _template_helpers():
         return {"current_user": current_user(), "csrf_token": csrf_token, "ROLES": ROLES,
                 "DEPARTMENT_KINDS": DEPARTMENT_KINDS, "local_time": local_time, "human_size": human_size,
-                "estimated_note": estimated_note, "action_label": action_label}
+                "estimated_note": estimated_note, "action_label": action_label, "file_kind": file_kind}
 
 
 def estimated_note(start, day) -> str:
@@ -191,3 +191,18 @@ def human_size(n: int) -> str:
             return f"{n} {unit}" if unit == "B" else f"{size:.1f} {unit}"
         size /= 1024
     return str(size)
+
+
+FILE_KINDS = {"application/pdf": "PDF 文档", "application/json": "数据文件",
+              "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "Word 文档",
+              "application/msword": "Word 文档", "application/vnd.oasis.opendocument.text": "ODF 文档",
+              "application/zip": "压缩包", "application/xml": "XML 文件", "text/xml": "XML 文件"}
+
+
+def file_kind(media_type: str | None) -> str:
+    """A clerk's word for a file's format (PDF 文档, 图片…); the MIME type itself goes behind 详情."""
+    mt = (media_type or "").split(";")[0].strip().lower()
+    if mt in FILE_KINDS:
+        return FILE_KINDS[mt]
+    major = mt.split("/")[0]
+    return {"image": "图片", "text": "文本文件", "audio": "音频", "video": "视频"}.get(major, "其他文件")

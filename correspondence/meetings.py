@@ -231,12 +231,16 @@ class MeetingService:
     def visible_page(self, user: User, size: int, after: Cursor | None = None) -> tuple[list[Meeting], Cursor | None]:
         """One keyset page of the meetings the user may see, newest meeting date first, and the cursor of
         the next page (None on the last): ``after`` is ``(meeting_date, id)`` of the previous page's last
-        row read (index ix_meetings_date_id). A fixed number of queries per page."""
+        row read (index ix_meetings_date_id). A fixed number of queries per page. Participation is an
+        EXISTS per meeting read (an index search by meeting_id): an ``id IN (subquery)`` made SQLite scan
+        every participant row on each request."""
         dept_ids = [user.department_id] + ([user.department.parent_id] if user.department.parent_id else [])
         q = select(Meeting).where(or_(
             Meeting.convener_id.in_(dept_ids),
-            Meeting.id.in_(select(MeetingParticipant.meeting_id).where(or_(
-                MeetingParticipant.department_id == user.department_id, MeetingParticipant.user_id == user.id))),
+            select(MeetingParticipant.id).where(
+                MeetingParticipant.meeting_id == Meeting.id,
+                or_(MeetingParticipant.department_id == user.department_id, MeetingParticipant.user_id == user.id),
+            ).exists(),
         ))
         if after is not None:
             q = q.where(tuple_(Meeting.meeting_date, Meeting.id) < tuple_(literal(after.at.date()), literal(after.id)))

@@ -133,6 +133,7 @@ def test_list_pages_issue_a_fixed_number_of_queries(rt, make, county, clients):
         return len(seen)
 
     _make_docs(rt, "wjw_staff", 3)
+    client.get("/api/v1/documents?size=1", headers=h)  # a token's first use in the hour is recorded (one write)
     small = [count(lambda: client.get("/api/v1/documents?size=20", headers=h)),
              count(lambda: page.get("/documents")), count(lambda: page.get("/")),
              count(lambda: auditor.get("/audit/")),
@@ -221,6 +222,7 @@ def test_letter_inbox_and_meeting_lists_issue_a_fixed_number_of_queries(rt, make
 
     _issued_letters(rt, make, county, 2)
     meetings(1)
+    all_counts()  # a token's first use in the hour is recorded (one write, not counted)
     small = all_counts()
     _issued_letters(rt, make, county, 9, start=datetime(2024, 3, 1))
     meetings(4)

@@ -14,8 +14,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import date
 
-from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.orm import Session, attributes
 
 from .. import mediatype
 from ..audit import event_intact
@@ -24,7 +24,7 @@ from ..hashing import digest_stream
 from ..models import AuditEvent, Blob, DocumentVersion
 from ..storage.base import ObjectStore
 from .codes import FONDS_RE, UNIT_RE, code_problem, format_code
-from .models import CATEGORY, RETENTIONS, ArchiveItem
+from .models import CATEGORY, RETENTIONS, ArchiveItem, ItemPart
 
 PROPERTIES = {"authenticity": "真实性", "integrity": "完整性", "usability": "可用性", "security": "安全性"}
 
@@ -90,6 +90,18 @@ def _chunks(values: list, n: int = 500):
         yield values[i:i + n]
 
 
+def load_parts(session: Session, items: list[ArchiveItem]) -> None:
+    """Load the parts of every item whose parts are not loaded yet, in one query."""
+    todo = {it.id: it for it in items if "parts" not in it.__dict__}
+    found: dict[int, list[ItemPart]] = {i: [] for i in todo}
+    for part in _chunks(sorted(todo)):
+        for p in session.scalars(select(ItemPart).where(ItemPart.item_id.in_(part))
+                                 .order_by(ItemPart.item_id, ItemPart.position)):
+            found[p.item_id].append(p)
+    for item_id, parts in found.items():
+        attributes.set_committed_value(todo[item_id], "parts", parts)
+
+
 def prefetch(session: Session, items: list[ArchiveItem]) -> Facts:
     """The :class:`Facts` for ``items`` (a few queries, whatever their number)."""
     codes = sorted({it.archival_code for it in items})
@@ -98,12 +110,14 @@ def prefetch(session: Session, items: list[ArchiveItem]) -> Facts:
         code_counts.update(session.execute(select(ArchiveItem.archival_code, func.count())
                                            .where(ArchiveItem.archival_code.in_(part))
                                            .group_by(ArchiveItem.archival_code)).all())
-    groups = {}
-    for key in {(it.fonds, it.year, it.retention, it.unit) for it in items}:
-        f, y, r, u = key
-        n, top = session.execute(select(func.count(), func.max(ArchiveItem.item_number)).where(
-            ArchiveItem.fonds == f, ArchiveItem.year == y, ArchiveItem.retention == r, ArchiveItem.unit == u)).one()
-        groups[key] = (n, top or 0)
+    wanted_groups = {(it.fonds, it.year, it.retention, it.unit) for it in items}
+    groups = dict.fromkeys(wanted_groups, (0, 0))
+    cols = (ArchiveItem.fonds, ArchiveItem.year, ArchiveItem.retention, ArchiveItem.unit)
+    for part in _chunks(sorted(wanted_groups), 200):  # one grouped query, not one per group
+        for f, y, r, u, n, top in session.execute(
+                select(*cols, func.count(), func.max(ArchiveItem.item_number))
+                .where(tuple_(*cols).in_(part)).group_by(*cols)):
+            groups[(f, y, r, u)] = (n, top or 0)
     doc_ids = sorted({str(p.document_id) for it in items for p in it.parts})
     item_ids = sorted({str(it.id) for it in items})
     events: dict[tuple[str, str], list] = {}

@@ -430,26 +430,27 @@ class ArchiveService:
         """``check`` for many items (``archive-service check`` over a fonds, the worker's sample): what the
         checks look up in the database is fetched once per ``batch`` items, the reports and their audit
         events are written together."""
-        from sqlalchemy.orm import selectinload
+        from sqlalchemy import insert
 
-        from .checks import prefetch
+        from .checks import load_parts, prefetch
 
         out: builtins.list[Report] = []
         for i in range(0, len(items), batch):
             part = items[i:i + batch]
-            self.s.execute(select(ArchiveItem).where(ArchiveItem.id.in_([it.id for it in part]))
-                           .options(selectinload(ArchiveItem.parts)))  # every item's parts in one query
+            load_parts(self.s, part)  # every item's parts in one query (not one lazy load per item)
             facts = prefetch(self.s, part)
             reports = [run_checks(self.s, self.store, item, self.verifier, facts=facts) for item in part]
             now = self.clock.now()
             events = []
+            rows = []
             for item, report in zip(part, reports, strict=True):
-                self.s.add(CheckReport(item_id=item.id, at=now, trigger=trigger, passed=report.passed,
-                                       results=report.to_json(), actor_id=getattr(actor, "id", None)))
+                rows.append({"item_id": item.id, "at": now, "trigger": trigger, "passed": report.passed,
+                             "results": report.to_json(), "actor_id": getattr(actor, "id", None)})
                 item.last_checked_at, item.last_check_passed = now, report.passed
                 if trigger == "demand" or not report.passed:
                     events.append(("archive.check", "archive_item", item.id, {
                         "trigger": trigger, "passed": report.passed, "failed": [c.name for c in report.failures]}))
+            self.s.execute(insert(CheckReport), rows)  # one batch, no ids returned row by row
             self.s.flush()
             if events:
                 AuditLog(self.s, self.clock).record_many(actor, events)

@@ -9,9 +9,10 @@ import bisect
 import html
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
 
-from .analysis import CJK_CLASS, fold
+from .analysis import fold
+from .matching import PIECES as _PIECES
+from .matching import Pattern, pattern_of
 from .query import ParsedQuery
 
 FACETS = ("kind", "dept", "year", "retention")
@@ -52,26 +53,10 @@ def can_read(record: dict, viewer: Viewer) -> bool:
     return record.get("dept") == viewer.department_id or viewer.department_id in (record.get("grants") or [])
 
 
-_PIECES = re.compile(f"[{CJK_CLASS}]+|[a-z0-9]+")
-
-
-def _pattern(pq: ParsedQuery, include_numbers: bool = True) -> re.Pattern | None:
-    """One regex over the folded text matching every positive unit (separators between words loose)."""
+def _pattern(pq: ParsedQuery, include_numbers: bool = True) -> re.Pattern | Pattern | None:
+    """One matcher over the folded text for every positive unit (separators between words loose)."""
     units = [u for g in pq.groups for u in g] + (list(pq.numbers) if include_numbers else [])
-    return _pattern_of(tuple(u.text for u in units))
-
-
-@lru_cache(maxsize=1024)
-def _pattern_of(texts: tuple[str, ...]) -> re.Pattern | None:
-    parts = []
-    for text in texts:
-        pieces = _PIECES.findall(text)
-        if pieces:
-            parts.append(f"[^{CJK_CLASS}a-z0-9]+".join(map(re.escape, pieces)))
-    if not parts:
-        return None
-    parts.sort(key=len, reverse=True)
-    return re.compile("|".join(parts))
+    return pattern_of(tuple(u.text for u in units))
 
 
 def _folded_map(text: str) -> tuple[str, list[int]]:
@@ -86,7 +71,7 @@ def _folded_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
-def _spans(text: str, pat: re.Pattern | None) -> list[tuple[int, int]]:
+def _spans(text: str, pat: re.Pattern | Pattern | None) -> list[tuple[int, int]]:
     """Original-text spans of the matches of ``pat`` (searched in the folded text)."""
     if pat is None:
         return []
@@ -117,7 +102,7 @@ def highlight_title(title: str, pq: ParsedQuery) -> str:
 _CHUNK, _OVERLAP = 4096, 1024  # the overlap is longer than any query (MAX_QUERY = 500)
 
 
-def _first(text: str, pat: re.Pattern | None) -> int | None:
+def _first(text: str, pat: re.Pattern | Pattern | None) -> int | None:
     """The original-text offset of the first match of ``pat`` (searched in the folded text).
 
     The text is folded a chunk at a time, so a match near the start costs no fold of a long body."""

@@ -615,7 +615,7 @@ def test_dashboard_figures_equal_counts_from_the_rows(ex, make):
     # the page: an SVG chart per measure with the figures in tables; the CSV export
     b = make.browser(county["signer"])
     page = b.get("/exchange/dashboard?year=2025").get_data(as_text=True)
-    assert page.count("<svg") == 3 and "系统自动认领" in page and "县住房和城乡建设局" in page
+    assert page.count("<svg") == 5 and "系统自动认领" in page and "县住房和城乡建设局" in page
     assert "<script" not in page.split("<main")[1].split("</main>")[0]
     resp = b.get("/exchange/dashboard.csv?year=2025")
     assert resp.status_code == 200 and resp.mimetype == "text/csv"

@@ -173,23 +173,24 @@ def _board():
                           2000 <= int(year) <= 2100 else None)
 
 
+CHART_KEYS = {"pushes": ("审批推送认领", ["on_time", "late", "auto", "unclaimed"]),
+              "revocations": ("撤销建议推送与办理", ["handled", "open"]),
+              "info": ("审批信息请求答复", ["answered", "overdue"]),
+              "letters": ("来函办理与复函", ["on_time", "late", "closed", "open"]),
+              "minutes": ("会议纪要印发", ["on_time", "late", "pending"])}
+
+
 @bp.get("/exchange/dashboard")
 @login_required
 def dashboard_page():
     board = _board()
-    charts = [
-        (Markup(dash.bar_chart(f"{board.year}年审批推送认领情况（按监管部门）",
-                               board.by_department(board.pushes, dash.PUSH_COLUMNS), dash.PUSH_COLUMNS,
-                               ["on_time", "late", "auto", "unclaimed"])), board.pushes, dash.PUSH_COLUMNS,
-         "审批推送认领"),
-        (Markup(dash.bar_chart(f"{board.year}年撤销建议推送与办理（按监管部门）",
-                               board.by_department(board.revocations, dash.REVOCATION_COLUMNS),
-                               dash.REVOCATION_COLUMNS, ["handled", "open"])), board.revocations,
-         dash.REVOCATION_COLUMNS, "撤销建议"),
-        (Markup(dash.bar_chart(f"{board.year}年审批信息请求答复（按监管部门）",
-                               board.by_department(board.info, dash.INFO_COLUMNS), dash.INFO_COLUMNS,
-                               ["answered", "overdue"])), board.info, dash.INFO_COLUMNS, "审批信息请求"),
-    ]
+    charts = []
+    for title, attr, columns in dash.SECTIONS:
+        rows = getattr(board, attr)
+        chart_title, keys = CHART_KEYS[attr]
+        svg = Markup(dash.bar_chart(f"{board.year}年{chart_title}（按部门）", board.by_department(rows, columns),
+                                    columns, keys))
+        charts.append((svg, rows, columns, title, attr))
     return render_template("ui/exchange/dashboard.html", board=board, charts=charts, dash=dash)
 
 
@@ -206,7 +207,8 @@ def dashboard_csv():
 @bp.get("/api/v1/dashboard")
 @api_login_required
 @operation("督办数据：按部门、月份统计推送认领（按期/逾期人工/系统自动/待认领）、撤销建议（逾期推送/办结）、"
-           "审批信息请求（答复/逾期）；仅单位负责人（签发人）与系统管理员", query=xs.DashboardQuery,
+           "审批信息请求（答复/逾期）、来函复函（按期/逾期）、会议纪要印发（按期/逾期）及全年按期率；"
+           "仅单位负责人（签发人）与系统管理员", query=xs.DashboardQuery,
            responses={200: xs.DashboardOut}, errors=(403,))
 def api_dashboard(query: xs.DashboardQuery):
     board = dash.dashboard(db(), _me(), runtime().clock.today(), query.year)
@@ -215,7 +217,10 @@ def api_dashboard(query: xs.DashboardQuery):
         return [{"department": r.department, "month": r.month, **r.counts} for r in items]
 
     return jsonify({"year": board.year, "pushes": rows(board.pushes), "revocations": rows(board.revocations),
-                    "info_requests": rows(board.info),
-                    "totals": {"pushes": board.totals(board.pushes, dash.PUSH_COLUMNS),
-                               "revocations": board.totals(board.revocations, dash.REVOCATION_COLUMNS),
-                               "info_requests": board.totals(board.info, dash.INFO_COLUMNS)}})
+                    "info_requests": rows(board.info), "letters": rows(board.letters),
+                    "minutes": rows(board.minutes),
+                    "totals": {"info_requests" if attr == "info" else attr: board.totals(getattr(board, attr), columns)
+                               for _, attr, columns in dash.SECTIONS},
+                    "rates": {"info_requests" if attr == "info" else attr:
+                              dash.rate(attr, board.totals(getattr(board, attr), columns))
+                              for _, attr, columns in dash.SECTIONS}})

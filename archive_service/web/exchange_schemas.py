@@ -289,12 +289,36 @@ class DashboardInfoRow(BaseModel):
     overdue: int
 
 
+class DashboardLetterRow(BaseModel):
+    department: str = Field(description="收文部门")
+    month: str = Field(description="办理期限所在月份")
+    total: int = Field(description="有办理期限的来函")
+    on_time: int = Field(description="期限内复函")
+    late: int = Field(description="逾期复函")
+    closed: int = Field(description="办结未复函（含退回）")
+    open: int
+    overdue: int = Field(description="逾期仍未办结")
+
+
+class DashboardMinutesRow(BaseModel):
+    department: str = Field(description="召集单位")
+    month: str = Field(description="印发期限所在月份")
+    total: int = Field(description="已签发、应印发的纪要")
+    on_time: int = Field(description="签发后 3 个工作日内印发")
+    late: int
+    pending: int
+    overdue: int = Field(description="逾期仍未印发")
+
+
 class DashboardOut(BaseModel):
     year: int
     pushes: list[DashboardPushRow]
     revocations: list[DashboardRevocationRow]
     info_requests: list[DashboardInfoRow]
+    letters: list[DashboardLetterRow]
+    minutes: list[DashboardMinutesRow]
     totals: dict[str, dict[str, int]]
+    rates: dict[str, str] = Field(description="全年按期率（百分比，无可计数据为 —）")
 
 
 class NotificationOut(BaseModel):

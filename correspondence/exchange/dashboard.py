@@ -1,29 +1,55 @@
 """督办: per department and month, the figures behind the leaders' charts — pushes claimed on time by
 hand, claimed late by hand, claimed by the system, still unclaimed (and overdue); revocation requests
-pushed, pushed late, handled and open; information requests answered and overdue. Counted by GROUP BY
-in the database (no row is loaded), and drawn as server-side SVG bars (``bar_chart``)."""
+pushed, pushed late, handled and open; information requests answered and overdue; letters with a
+handling deadline replied on time or late (复函); meeting minutes issued on time or late (第二十五条).
+Pushes, revocations and information requests are read from the counters (``counts``) the services keep;
+the overdue figures, letters and minutes are counted from their open or dated rows, which are few.
+Drawn as server-side SVG bars (``bar_chart``)."""
 from __future__ import annotations
 
 import csv
 import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 from html import escape
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_service import permissions
+from archive_service.clock import CHINA
 from archive_service.errors import Forbidden
 from archive_service.models import Department, User
+from correspondence.inbox import DONE
+from correspondence.meeting_models import Meeting, MeetingMinutes
+from correspondence.models import LetterRecipient
 
-from .models import InfoRequest, Push, Revocation
+from . import counts
+from .models import InfoRequest, Push
 
 PUSH_COLUMNS = {"total": "推送数", "on_time": "按期认领", "late": "逾期人工认领", "auto": "系统自动认领",
                 "unclaimed": "待认领", "overdue": "逾期未认领"}
 REVOCATION_COLUMNS = {"total": "撤销建议数", "late": "逾期推送", "handled": "已办结", "open": "办理中"}
 INFO_COLUMNS = {"total": "信息请求数", "answered": "已答复", "overdue": "逾期未答复"}
+LETTER_COLUMNS = {"total": "限期办理来函", "on_time": "按期复函", "late": "逾期复函", "closed": "办结未复函",
+                  "open": "办理中", "overdue": "逾期未办结"}
+MINUTES_COLUMNS = {"total": "应印发纪要", "on_time": "按期印发", "late": "逾期印发", "pending": "待印发",
+                   "overdue": "逾期未印发"}
+#: on-time rate per measure: (numerator keys, denominator keys)
+RATES = {"pushes": (("on_time",), ("on_time", "late", "auto"), "按期认领率"),
+         "revocations": (("total",), ("total",), "按期推送率"),  # minus the late ones, see ``rate``
+         "info": (("answered",), ("total",), "答复率"),
+         "letters": (("on_time",), ("on_time", "late"), "按期复函率"),
+         "minutes": (("on_time",), ("on_time", "late"), "按期印发率")}
+
+
+def rate(kind: str, c: dict[str, int]) -> str:
+    """The on-time rate as a percentage (— when nothing is due yet)."""
+    num_keys, den_keys, _ = RATES[kind]
+    den = sum(c.get(k, 0) for k in den_keys)
+    num = sum(c.get(k, 0) for k in num_keys) - (c.get("late", 0) if kind == "revocations" else 0)
+    return f"{100 * num / den:.1f}%" if den else "—"
 
 
 @dataclass
@@ -39,6 +65,8 @@ class Dashboard:
     pushes: list[Row]
     revocations: list[Row]
     info: list[Row]
+    letters: list[Row] = field(default_factory=list)
+    minutes: list[Row] = field(default_factory=list)
 
     def totals(self, rows: list[Row], columns: dict[str, str]) -> dict[str, int]:
         return {k: sum(r.counts.get(k, 0) for r in rows) for k in columns}
@@ -58,61 +86,79 @@ def require_leader(user: User) -> None:
         raise Forbidden("督办页面仅供各单位负责人（签发人）查看")
 
 
-def _by_day(session: Session, cols, day_col, year: int, where=()) -> list:
-    """Counts grouped by (day, department, state…) in the order of a covering index (a streaming
-    aggregate over the index alone); the months are summed here from at most 366 × departments rows."""
-    # the day as text ('YYYY-MM-DD' on both dialects): no date object is built per row
-    q = (select(cast(day_col, String(10)), *cols, func.count())
-         .where(day_col >= date(year, 1, 1), day_col < date(year + 1, 1, 1), *where)
-         .group_by(day_col, *cols))
-    return [(str(row[0])[:7], *row[1:]) for row in session.execute(q)]
+def _rows(names: dict[int, str], figures: dict, columns: dict[str, str]) -> list[Row]:
+    return [Row(names.get(dept_id, str(dept_id)), month, {k: c.get(k, 0) for k in columns})
+            for (dept_id, month), c in sorted(figures.items())]
 
 
-def _rows(session: Session, counts: dict, columns: dict[str, str]) -> list[Row]:
-    names: dict[int, str] = {i: n for i, n in session.execute(select(Department.id, Department.name))}
-    out = []
-    for (dept_id, month), c in sorted(counts.items()):
-        out.append(Row(names.get(dept_id, str(dept_id)), month, {k: c.get(k, 0) for k in columns}))
-    return out
+def _add(figures: dict, dept: int, month: str, key: str, n: int = 1) -> None:
+    c = figures.setdefault((dept, month), {})
+    c[key] = c.get(key, 0) + n
+
+
+def _day_end_utc(day: date) -> datetime:
+    """The first instant after ``day`` in China, as the naive UTC the database keeps."""
+    return datetime.combine(day + timedelta(days=1), time(), CHINA).astimezone(UTC).replace(tzinfo=None)
 
 
 def dashboard(session: Session, user: User, today: date, year: int | None = None) -> Dashboard:
     require_leader(user)
     year = year or today.year
-    pushes: dict = {}
-    for day, dept, state, late, n in _by_day(session, (Push.regulator_id, Push.state, Push.claim_late),
-                                             Push.pushed_on, year):
-        c = pushes.setdefault((dept, day), {})
-        c["total"] = c.get("total", 0) + n
-        key = {"claimed": "late" if late else "on_time", "auto_claimed": "auto"}.get(state, state)
-        c[key] = c.get(key, 0) + n
-    for day, dept, n in _by_day(session, (Push.regulator_id,), Push.pushed_on, year,
-                                (Push.state == "unclaimed", Push.due_on < today)):
-        c = pushes.setdefault((dept, day), {})
-        c["overdue"] = c.get("overdue", 0) + n
-    revocations: dict = {}
-    for day, dept, state, late, n in _by_day(session, (Revocation.regulator_id, Revocation.state, Revocation.late),
-                                             Revocation.pushed_on, year):
-        c = revocations.setdefault((dept, day), {})
-        c["total"] = c.get("total", 0) + n
-        if late:
-            c["late"] = c.get("late", 0) + n
-        key = "handled" if state in {"done", "not_done"} else "open"
-        c[key] = c.get(key, 0) + n
-    info: dict = {}
-    q = (select(InfoRequest.due_on, Push.regulator_id, InfoRequest.answered_at.is_not(None), func.count())
-         .select_from(InfoRequest).join(Push, InfoRequest.push_id == Push.id)
-         .where(InfoRequest.due_on >= date(year, 1, 1), InfoRequest.due_on < date(year + 1, 1, 1))
-         .group_by(InfoRequest.due_on, Push.regulator_id, InfoRequest.answered_at.is_not(None)))
-    for day, dept, answered, n in session.execute(q):
-        c = info.setdefault((dept, f"{day:%Y-%m}"), {})
-        c["total"] = c.get("total", 0) + n
-        if answered:
-            c["answered"] = c.get("answered", 0) + n
-        elif day < today:
-            c["overdue"] = c.get("overdue", 0) + n
-    return Dashboard(year, _rows(session, pushes, PUSH_COLUMNS), _rows(session, revocations, REVOCATION_COLUMNS),
-                     _rows(session, info, INFO_COLUMNS))
+    first, after = date(year, 1, 1), date(year + 1, 1, 1)
+    by_kind: dict[str, dict] = {"push": {}, "revocation": {}, "info": {}}
+    for (kind, month, dept, measure), n in counts.read(session, year).items():
+        if kind in by_kind:
+            _add(by_kind[kind], dept, month, measure, n)
+    # overdue: unclaimed pushes past their due day (the worker claims them on its next pass)
+    for pushed_on, dept in session.execute(select(Push.pushed_on, Push.regulator_id).where(
+            Push.state == "unclaimed", Push.due_on < today, Push.pushed_on >= first, Push.pushed_on < after)):
+        _add(by_kind["push"], dept, counts.month_of(pushed_on), "overdue")
+    for info_due, dept in session.execute(
+            select(InfoRequest.due_on, Push.regulator_id).join(Push, InfoRequest.push_id == Push.id).where(
+                InfoRequest.answered_at.is_(None), InfoRequest.due_on < today, InfoRequest.due_on >= first)):
+        if info_due < after:
+            _add(by_kind["info"], dept, counts.month_of(info_due), "overdue")
+    letters: dict = {}
+    for dept, due_on, state, replied_at in session.execute(
+            select(LetterRecipient.department_id, LetterRecipient.due_on, LetterRecipient.state,
+                   LetterRecipient.replied_at).where(LetterRecipient.due_on >= first, LetterRecipient.due_on < after)):
+        if due_on is None:  # (the WHERE excludes it)
+            continue
+        month = counts.month_of(due_on)
+        _add(letters, dept, month, "total")
+        if state == "replied" and replied_at is not None:
+            _add(letters, dept, month, "on_time" if replied_at < _day_end_utc(due_on) else "late")
+        elif state in DONE:
+            _add(letters, dept, month, "closed")
+        else:
+            _add(letters, dept, month, "open")
+            if today > due_on:
+                _add(letters, dept, month, "overdue")
+    minutes: dict = {}
+    for dept, due, issued_at in session.execute(
+            select(Meeting.convener_id, MeetingMinutes.issue_due, MeetingMinutes.issued_at)
+            .join(Meeting, MeetingMinutes.meeting_id == Meeting.id)
+            .where(MeetingMinutes.issue_due >= first, MeetingMinutes.issue_due < after)):
+        if due is None:  # (the WHERE excludes it)
+            continue
+        month = counts.month_of(due)
+        _add(minutes, dept, month, "total")
+        if issued_at is not None:
+            _add(minutes, dept, month, "on_time" if issued_at < _day_end_utc(due) else "late")
+        else:
+            _add(minutes, dept, month, "pending")
+            if today > due:
+                _add(minutes, dept, month, "overdue")
+    names: dict[int, str] = {i: n for i, n in session.execute(select(Department.id, Department.name))}
+    return Dashboard(year, _rows(names, by_kind["push"], PUSH_COLUMNS),
+                     _rows(names, by_kind["revocation"], REVOCATION_COLUMNS),
+                     _rows(names, by_kind["info"], INFO_COLUMNS), _rows(names, letters, LETTER_COLUMNS),
+                     _rows(names, minutes, MINUTES_COLUMNS))
+
+
+SECTIONS = (("审批推送", "pushes", PUSH_COLUMNS), ("撤销建议", "revocations", REVOCATION_COLUMNS),
+            ("审批信息请求", "info", INFO_COLUMNS), ("来函办理与复函", "letters", LETTER_COLUMNS),
+            ("会议纪要印发", "minutes", MINUTES_COLUMNS))
 
 
 def csv_rows(board: Dashboard) -> Iterator[str]:
@@ -122,11 +168,9 @@ def csv_rows(board: Dashboard) -> Iterator[str]:
     buf = io.StringIO()
     writer = csv.writer(buf)
     yield "\ufeff"
-    for title, rows, columns in (("审批推送", board.pushes, PUSH_COLUMNS),
-                                 ("撤销建议", board.revocations, REVOCATION_COLUMNS),
-                                 ("审批信息请求", board.info, INFO_COLUMNS)):
+    for title, attr, columns in SECTIONS:
         writer.writerow(["类别", "部门", "月份", *columns.values()])
-        for r in rows:
+        for r in getattr(board, attr):
             writer.writerow([title, csv_cell(r.department), r.month, *[r.counts.get(k, 0) for k in columns]])
             yield buf.getvalue()
             buf.seek(0)

@@ -13,6 +13,7 @@ from archive_service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from archive_service.models import User
 from archive_service.signoff import Signoff, SignoffFlow
 
+from . import counts
 from .models import OUTCOMES, Revocation
 from .service import ExchangeService
 
@@ -101,6 +102,9 @@ class RevocationHandling:
         self.signoff.act(flow, user, action, version_sha256 or flow.version_sha256, note)
         if action == "sign" and flow.state == "rechecking":
             row.state = row.outcome
+            month = counts.month_of(row.pushed_on)
+            counts.bump(self.s, {("revocation", month, row.regulator_id, "open"): -1,
+                                 ("revocation", month, row.regulator_id, "handled"): 1})
             msg = (f"{row.section.name}已办结撤销建议：{row.matter.name}（{row.licensee}），"
                    f"{OUTCOMES[row.outcome]}：{row.result}")
             self.exchange._notify(row.regulator_id, msg, revocation=row)

@@ -20,6 +20,7 @@ from archive_service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from archive_service.models import Department, Document, DocumentGrant, User
 from archive_service.workdays import load_calendar
 
+from . import counts
 from .models import (
     DECISIONS,
     FEEDBACK_KINDS,
@@ -194,6 +195,8 @@ class ExchangeService:
                        state="unclaimed", liaison_id=routed[r.id][0].id if routed[r.id] else None) for r in regs]
         self.s.add_all(pushes)
         self.s.flush()
+        month = counts.month_of(today)
+        counts.bump(self.s, [(("push", month, r.id, m), 1) for r in regs for m in ("total", "unclaimed")])
         for p, r in zip(pushes, regs, strict=True):
             to = f"，联络员：{routed[r.id][0].full_name}" if routed[r.id] else ""
             self._notify(r.id, f"审批结果推送待认领：{matter.name}（{record.applicant}），请于{due.isoformat()}前认领"
@@ -245,6 +248,9 @@ class ExchangeService:
         if done.rowcount != 1:
             raise Conflict("该推送已被认领")
         self.s.refresh(p)
+        month = counts.month_of(p.pushed_on)
+        counts.bump(self.s, {("push", month, p.regulator_id, "unclaimed"): -1,
+                             ("push", month, p.regulator_id, counts.push_state_key("claimed", p.claim_late)): 1})
         self._grant(p)
         self._notify(p.record.department_id, f"{p.regulator.name}已认领审批结果推送：{p.record.matter.name}"
                                              f"（{p.record.applicant}）", push=p)
@@ -291,6 +297,8 @@ class ExchangeService:
             notes.append({"department_id": p.record.department_id, "push_id": p.id,
                           "message": f"{p.regulator.name}：{msg}"[:500], "created_at": now})
         self.s.execute(insert(ExchangeNotification), notes)
+        counts.bump(self.s, [((("push", counts.month_of(p.pushed_on), p.regulator_id, m), d))
+                             for p in pushes for m, d in (("unclaimed", -1), ("auto", 1))])
         self.s.flush()
         self.audit.record_many(None, [("exchange.auto_claimed", "push", p.id, {"due_on": p.due_on.isoformat()})
                                       for p in pushes])
@@ -366,6 +374,7 @@ class ExchangeService:
                           due_on=due, answer="")
         self.s.add(row)
         self.s.flush()
+        counts.bump(self.s, {("info", counts.month_of(due), p.regulator_id, "total"): 1})
         self._notify(p.record.department_id, f"{p.regulator.name}请求提供审批信息：{p.record.matter.name}"
                                              f"（{p.record.applicant}），请于{due.isoformat()}前答复", push=p)
         self.audit.record(actor, "exchange.info_requested", "push", p.id, {"info_request": row.id})
@@ -389,6 +398,7 @@ class ExchangeService:
             self._grant_document(d.id, row.push.regulator_id, "info")
         self.s.flush()
         p = row.push
+        counts.bump(self.s, {("info", counts.month_of(row.due_on), p.regulator_id, "answered"): 1})
         self._notify(p.regulator_id, f"{p.record.department.name}已答复审批信息请求：{p.record.matter.name}"
                                      f"（{p.record.applicant}）", push=p)
         self.audit.record(actor, "exchange.info_answered", "push", p.id,
@@ -499,6 +509,9 @@ class ExchangeService:
                          documents=[RevocationDocument(document_id=d.id) for d in docs])
         self.s.add(row)
         self.s.flush()
+        month = counts.month_of(today)
+        counts.bump(self.s, [(("revocation", month, row.regulator_id, m), 1)
+                             for m in ("total", "open", *(("late",) if row.late else ()))])
         now = self.clock.now()
         for d in docs:
             self.s.add(DocumentGrant(document_id=d.id, department_id=matter.section_id, reason="revocation",

@@ -24,7 +24,7 @@ from archive_service.listing import Cursor, KeysetPage, keyset_rows
 from archive_service.models import Department, Document, DocumentGrant, User
 from archive_service.signoff import Signoff, SignoffFlow, SignoffStep
 
-from .models import KINDS, URGENCIES, Letter, LetterAttachment, LetterRecipient
+from .models import DISCLOSURES, KINDS, URGENCIES, Letter, LetterAttachment, LetterRecipient
 
 if TYPE_CHECKING:
     from .meeting_models import Meeting
@@ -203,6 +203,10 @@ class LetterService:
         urgency = (fields.get("urgency") or "").strip()
         if urgency not in URGENCIES:
             raise Unprocessable("紧急程度只能为“特急”“加急”或不标注", field="urgency")
+        disclosure = (fields.get("disclosure") or "").strip()
+        if disclosure and disclosure not in DISCLOSURES:
+            raise Unprocessable("公开属性只能为" + "、".join(f"“{d}”" for d in DISCLOSURES) + "或不标注",
+                                field="disclosure")
         attendance = fields.get("attendance") or None
         if attendance is not None:
             if not isinstance(attendance, dict) or not set(attendance) <= {"出席", "请假", "列席"}:
@@ -212,7 +216,7 @@ class LetterService:
         masthead = (fields.get("masthead") or "").strip()[:40] or None
         return {"kind": kind, "template": str(fields.get("template") or "")[:40], "title": title,
                 "issuer": issuer, "to": to, "cc": cc, "distribution": dist, "co_issuers": co, "body": body,
-                "urgency": urgency, "upward": bool(fields.get("upward")), "note": note,
+                "urgency": urgency, "disclosure": disclosure, "upward": bool(fields.get("upward")), "note": note,
                 "attendance": attendance, "meeting_id": fields.get("meeting_id"), "masthead": masthead,
                 "reply_to_id": fields.get("reply_to_id")}
 
@@ -224,6 +228,7 @@ class LetterService:
                 "classification": "非密", "upward": c["upward"], "note": c["note"],
                 "attendance": c["attendance"], "meeting_id": c["meeting_id"], "reply_to_id": c["reply_to_id"],
                 "masthead": c["masthead"],
+                **({"disclosure": c["disclosure"]} if c["disclosure"] else {}),  # unmarked: as before the field
                 "attachments": [{"name": a.name, "sha256": a.document.versions[-1].blob_sha256}
                                 for a in attachments]}
 
@@ -280,7 +285,7 @@ class LetterService:
         if seen_sha256 and seen_sha256 != letter.content_sha256:
             raise InvalidTransition("文稿已有新版本，请刷新后基于最新版本修改")
         current = letter.data
-        merged = {k: current.get(k) for k in ("template", "title", "body", "urgency", "upward", "note",
+        merged = {k: current.get(k) for k in ("template", "title", "body", "urgency", "disclosure", "upward", "note",
                                                "attendance", "meeting_id", "reply_to_id", "masthead")}
         for key in ("to", "cc", "distribution", "co_issuers"):
             merged[key] = current.get(key) or []

@@ -16,6 +16,9 @@ from archive_service.models import Base, Department, Document, User
 
 KINDS = {"letter": "函", "minutes": "纪要"}
 URGENCIES = {"": "无", "加急": "加急", "特急": "特急"}
+#: 公开属性 (政府信息公开条例): decided when the letter is drafted, shown on its pages and the 发文稿纸 and
+#: 收文处理单; "" is not yet marked.
+DISCLOSURES = ("主动公开", "依申请公开", "删减后公开", "不予公开")
 RECIPIENT_ROLES = {"to": "主送", "cc": "抄送", "distribution": "分送"}
 INBOX_STATES = {"pending": "待签收", "received": "已签收", "registered": "已登记", "reviewed": "已初审",
                 "returned": "已退回", "proposed": "已拟办", "assigned": "承办中", "replied": "已答复",

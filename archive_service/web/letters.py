@@ -73,7 +73,7 @@ def new():
         flash(f"已保存草稿：{letter.title}")
         return redirect(url_for("letters.detail", letter_id=letter.id))
     values = {"template": "", "title": "", "to": [], "cc": [], "co_issuers": [], "body": [], "note": "",
-              "urgency": "", "upward": False, "classification": "非密"}
+              "urgency": "", "upward": False, "classification": "非密", "disclosure": ""}
     template_id = request.args.get("template")
     if template_id:
         filled = _template_fill(template_id, request.args.get("subject", ""))

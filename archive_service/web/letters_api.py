@@ -24,6 +24,7 @@ def letter_json(letter, service, user) -> dict:
     internal = service.is_internal(user, letter)
     out = {"id": letter.id, "kind": letter.kind, "title": letter.title, "issuer": letter.issuer.name,
            "department": letter.department.name, "number": letter.number, "urgency": letter.urgency,
+           "disclosure": data.get("disclosure", ""),
            "to": data["to"], "cc": data["cc"], "distribution": data.get("distribution", []),
            "co_issuers": data.get("co_issuers", []), "body": data["body"], "note": data.get("note", ""),
            "attachments": data.get("attachments", []), "attendance": data.get("attendance"),

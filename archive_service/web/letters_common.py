@@ -40,6 +40,7 @@ def fields_from_form(form) -> dict:
         "co_issuers": form.getlist("co_issuers") if "co_issuers" in form else None,
         "body": form.get("body", "").splitlines(), "note": form.get("note", ""),
         "urgency": form.get("urgency", ""), "upward": form.get("upward") == "1",
+        "disclosure": form.get("disclosure", "") if "disclosure" in form else None,
         "classification": form.get("classification") or "非密",
     }
     validate(LetterFields, {k: v for k, v in fields.items() if v is not None})

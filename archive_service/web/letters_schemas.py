@@ -5,7 +5,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator
 
-from correspondence.models import KINDS, URGENCIES
+from correspondence.models import DISCLOSURES, KINDS, URGENCIES
 from correspondence.numbering import NUMBER_KINDS
 from correspondence.spec import SECRECY_REFUSED, Attendance
 
@@ -42,6 +42,8 @@ class LetterFields(Input):
     note: Annotated[str, Field(max_length=1000, description="附注（保存前 200 字）")] | None = None
     urgency: Literal[tuple(URGENCIES)] | None = Field(default=None, description="紧急程度")  # type: ignore[valid-type]
     upward: bool | None = Field(default=None, description="上行文（标注签发人）")
+    disclosure: Annotated[str, Field(max_length=10, json_schema_extra={"enum": ["", *DISCLOSURES]})] | None = \
+        Field(default=None, description="公开属性：主动公开、依申请公开、删减后公开、不予公开（空：未标注）")
     classification: Annotated[str, Field(max_length=10, json_schema_extra={"enum": list(NON_CLASSIFIED)})] | None = \
         Field(default=None, description="密级：只接受非密，其他取值 422")
     attendance: Attendance | None = Field(default=None, description="纪要的出席、请假、列席名单")
@@ -53,6 +55,13 @@ class LetterFields(Input):
     def _non_classified(cls, v: str | None) -> str | None:
         if v is not None and v.strip() not in NON_CLASSIFIED:
             raise ValueError(SECRECY_REFUSED)
+        return v
+
+    @field_validator("disclosure")
+    @classmethod
+    def _disclosure(cls, v: str | None) -> str | None:
+        if v is not None and v.strip() and v.strip() not in DISCLOSURES:
+            raise ValueError("公开属性只能为" + "、".join(f"“{d}”" for d in DISCLOSURES) + "或不标注")
         return v
 
     def fields(self) -> dict:
@@ -67,7 +76,8 @@ class LetterCreate(LetterFields):
     model_config = ConfigDict(extra="forbid", json_schema_extra={"examples": [{
         "kind": "letter", "template": "consult", "title": "关于商请协助核查有关情况的函", "to": ["县市场监督管理局"],
         "cc": [], "body": ["根据工作需要，现就有关事项函商如下：", "一、基本情况", "特此函商。"],
-        "note": "联系人：张三，电话：0797-5700000", "urgency": "", "classification": "非密"}]})
+        "note": "联系人：张三，电话：0797-5700000", "urgency": "", "classification": "非密",
+        "disclosure": "依申请公开"}]})
 
     kind: Literal[tuple(KINDS)] = "letter"  # type: ignore[valid-type]
     reply_to_id: Id | None = Field(default=None, description="答复的来文编号（复函）")
@@ -178,6 +188,7 @@ class Letter(BaseModel):
     department: str
     number: str | None
     urgency: str
+    disclosure: str = Field(description="公开属性（空：未标注）")
     to: list[str]
     cc: list[str]
     distribution: list[str]

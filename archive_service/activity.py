@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
+from .audit import ChainReport, verify_chain
 from .listing import Cursor, KeysetPage
 from .models import AuditEvent, Department, User
 
@@ -149,3 +150,30 @@ def audit_page(session, args, size: int, after: Cursor | None = None, before: Cu
         page.next_cursor = Cursor(rows[-1].at, rows[-1].id).encode() if more_older else None
         page.prev_cursor = Cursor(rows[0].at, rows[0].id).encode() if more_newer else None
     return page
+
+
+class ActivityReader:
+    """The audit log as the pages read it, over a unit of work's session (the web's service registry
+    builds one per request): a user's recent events, an object's trail, the auditor's filtered pages."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def recent(self, user: User, limit: int = 15) -> list[AuditEvent]:
+        return recent_activity(self.session, user, limit)
+
+    def trail(self, target_type: str, target_id) -> list[AuditEvent]:
+        return trail(self.session, target_type, target_id)
+
+    def department_names(self) -> dict[int, str]:
+        return department_names(self.session)
+
+    def page(self, args, size: int, after: Cursor | None = None, before: Cursor | None = None,
+             start: datetime | None = None) -> KeysetPage:
+        return audit_page(self.session, args, size, after, before, start)
+
+    def offset_page(self, args, page: int, size: int) -> list[AuditEvent]:
+        return audit_offset_page(self.session, args, page, size)
+
+    def verify_chain(self) -> ChainReport:
+        return verify_chain(self.session)

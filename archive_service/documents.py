@@ -196,8 +196,20 @@ class DocumentService:
         """A version's text extraction row (or None) and, while it is pending, its queued job (or None)."""
         return extraction.state_of(self.session, version.id if version is not None else None)
 
+    def searchable_copy(self, version: DocumentVersion, sandbox) -> bytes | None:
+        """A searchable PDF of an OCR'd version, built in ``sandbox`` (None when it was not OCR'd)."""
+        return extraction.searchable_copy(self.session, self.store, sandbox, version.id)
+
     def get(self, user: User, doc_id: int) -> Document:
         return permissions.ensure_readable(user, self.session.get(Document, doc_id))
+
+    def ensure_writable(self, doc: Document) -> None:
+        """Conflict (409) with the reason when a registered write guard freezes ``doc``."""
+        ensure_writable(self.session, doc)
+
+    def ensure_downloadable(self, user: User, doc: Document) -> None:
+        """Forbidden (403) with the reason when a registered guard closes the original to ``user``."""
+        ensure_downloadable(self.session, user, doc)
 
     def version(self, user: User, doc_id: int, number: int | None = None) -> DocumentVersion:
         doc = self.get(user, doc_id)

@@ -94,3 +94,36 @@ def delete_override(session: Session, clock: Clock, actor: User | None, day: dat
 def list_overrides(session: Session) -> list[CalendarOverride]:
     """The administrators' overrides, by day."""
     return list(session.scalars(select(CalendarOverride).order_by(CalendarOverride.day)))
+
+
+class CalendarAdmin:
+    """The administrators' calendar page over a unit of work's session: the overrides, the entered State
+    Council notices and their edits (each audited by the functions above)."""
+
+    def __init__(self, session: Session, clock: Clock):
+        self.session = session
+        self.clock = clock
+
+    def calendar(self) -> Calendar:
+        return load_calendar(self.session)
+
+    def overrides(self) -> list[CalendarOverride]:
+        return list_overrides(self.session)
+
+    def notices(self) -> list[CalendarNotice]:
+        return list_notices(self.session)
+
+    def set_override(self, actor: User | None, day: date, is_workday: bool, note: str = "") -> CalendarOverride:
+        return set_override(self.session, self.clock, actor, day, is_workday, note)
+
+    def delete_override(self, actor: User | None, day: date) -> None:
+        delete_override(self.session, self.clock, actor, day)
+
+    def confirm_year(self, actor: User | None, year: int, title: str = "") -> CalendarNotice:
+        return confirm_year(self.session, self.clock, actor, year, title)
+
+    def withdraw_notice(self, actor: User | None, year: int) -> None:
+        withdraw_notice(self.session, self.clock, actor, year)
+
+    def import_notice(self, actor: User | None, year: int, text: str, title: str = "") -> int:
+        return import_notice(self.session, self.clock, actor, year, text, title)

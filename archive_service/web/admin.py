@@ -10,19 +10,9 @@ from ..calendar import PACKAGE_LAST_YEAR
 from ..directory import Directory
 from ..errors import Unprocessable
 from ..models import Department, Liaison, User
-from ..workdays import (
-    confirm_year,
-    delete_override,
-    import_notice,
-    list_notices,
-    list_overrides,
-    load_calendar,
-    set_override,
-    withdraw_notice,
-)
 from .admin_schemas import CalendarForm, CalendarQuery, DepartmentForm, LiaisonForm, UserForm, UserUpdateForm
 from .apispec import parse_form, parse_query
-from .context import current_user, db, runtime, signed_in_user
+from .context import current_user, runtime, signed_in_user
 from .pages import login_required
 from .services import services
 from .upload_marks import streaming_upload
@@ -136,28 +126,29 @@ def liaisons():
 @bp.route("/calendar", methods=["GET", "POST"])
 @admin_required
 def calendar():
+    admin = services().calendar_admin
     if request.method == "POST":
         f = parse_form(CalendarForm)
         if f.action == "delete" and f.day is not None:
-            delete_override(db(), runtime().clock, current_user(), f.day)
+            admin.delete_override(current_user(), f.day)
         elif f.action == "confirm_year" and f.year is not None:
-            confirm_year(db(), runtime().clock, current_user(), f.year, f.note)
+            admin.confirm_year(current_user(), f.year, f.note)
             return _done(f"已确认 {f.year} 年的国务院节假日安排", "admin.calendar")
         elif f.action == "withdraw_notice" and f.year is not None:
-            withdraw_notice(db(), runtime().clock, current_user(), f.year)
+            admin.withdraw_notice(current_user(), f.year)
             return _done(f"已撤回 {f.year} 年的通知确认，该年恢复估算", "admin.calendar")
         elif f.day is None:
             raise Unprocessable("请填写日期")
         else:
-            set_override(db(), runtime().clock, current_user(), f.day, f.is_workday == "1", f.note)
+            admin.set_override(current_user(), f.day, f.is_workday == "1", f.note)
         return _done("工作日历已更新", "admin.calendar")
     year = parse_query(CalendarQuery).year or runtime().clock.today().year
-    cal = load_calendar(db())
-    rows = list_overrides(db())
+    cal = admin.calendar()
+    rows = admin.overrides()
     estimated = cal.estimated_years(range(year, year + 2))
     return render_template("ui/admin/calendar.html", overrides=rows, year=year, estimated=estimated,
                            estimated_days=sorted(cal.estimated_holidays(year).items()),
-                           notices=list_notices(db()), package_last_year=PACKAGE_LAST_YEAR,
+                           notices=admin.notices(), package_last_year=PACKAGE_LAST_YEAR,
                            months=_month_grid(cal, year))
 
 
@@ -186,8 +177,8 @@ def calendar_notice():
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
             raise Unprocessable("通知文件须为 UTF-8 或 GB18030 编码的 CSV/ICS 文本") from None
-    count = import_notice(db(), runtime().clock, current_user(), year, text,
-                          fields.get("title") or upload.fields.get("title") or "")
+    count = services().calendar_admin.import_notice(current_user(), year, text,
+                                                    fields.get("title") or upload.fields.get("title") or "")
     return _done(f"已导入 {year} 年国务院节假日安排（{count} 天），该年不再估算", "admin.calendar")
 
 

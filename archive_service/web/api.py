@@ -11,7 +11,7 @@ from ..errors import BadRequest, Forbidden, NotFound, Unauthorized, Unprocessabl
 from ..models import Document, Liaison
 from . import schemas as s
 from .apispec import openapi_document, operation
-from .context import authenticate, current_user, db, signed_in_user
+from .context import authenticate, current_user, signed_in_user
 from .limits import read_json
 from .paging import page_json
 from .services import services
@@ -198,16 +198,14 @@ def liaison_withdraw(liaison_id: int):
 @operation("审计日志（安全审计员；按游标翻页，带 page 时按页码翻页）", query=s.AuditQuery, responses={200: s.AuditPage},
            errors=(403,))
 def audit_events(query: s.AuditQuery):
-    from ..activity import audit_offset_page, audit_page
-
     permissions.require_auditor(signed_in_user())
     filters = query.model_dump(include={"action", "actor", "target"}, exclude_none=True)
     if query.page is not None:  # OFFSET paging, kept for older clients (deep pages are slow)
         page, size = query.page, query.size or 50
-        rows = audit_offset_page(db(), filters, page, size)
+        rows = services().activity.offset_page(filters, page, size)
         extra = {"page": page, "size": size}
     else:
-        result = audit_page(db(), filters, **query.keyset(50))
+        result = services().activity.page(filters, **query.keyset(50))
         rows, extra = result.items, page_json(result)
     return jsonify({"items": [{"id": e.id, "at": e.at.isoformat() + "Z", "actor": e.actor_name,
                                "department_id": e.department_id, "action": e.action,

@@ -181,7 +181,7 @@ def disposal_page():
     return render_template("ui/archive/disposal.html", rows=rows, flows=flows)
 
 
-def work_sections(user, session):
+def work_sections(user):
     """我的工作: archivists see what waits to be filed and items whose last check failed; leaders see
     disposal proposals to sign."""
     sections = []

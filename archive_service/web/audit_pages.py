@@ -4,13 +4,14 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from .. import permissions
-from ..activity import audit_page, audit_rows, department_names
-from ..audit import AuditLog, export_csv, verify_chain
+from ..activity import audit_rows
+from ..audit import export_csv
 from .apispec import parse_query
-from .context import db, runtime, signed_in_user
+from .context import runtime, signed_in_user
 from .pages import login_required
 from .paging import keyset_args
 from .schemas import AuditFilter
+from .services import services
 
 bp = Blueprint("audit", __name__, url_prefix="/audit")
 
@@ -19,20 +20,20 @@ bp = Blueprint("audit", __name__, url_prefix="/audit")
 @login_required
 def index():
     permissions.require_auditor(signed_in_user())
-    page = audit_page(db(), parse_query(AuditFilter).model_dump(exclude_none=True), **keyset_args(50))
-    chain = verify_chain(db()) if request.args.get("verify") else None
+    reader = services().activity
+    page = reader.page(parse_query(AuditFilter).model_dump(exclude_none=True), **keyset_args(50))
+    chain = reader.verify_chain() if request.args.get("verify") else None
     filters = {k: request.args[k] for k in ("action", "actor", "target", "from") if request.args.get(k)}
     return render_template("ui/audit.html", events=page.items, page=page, chain=chain, args=request.args,
-                           filters=filters, departments=department_names(db()))
+                           filters=filters, departments=reader.department_names())
 
 
 @bp.get("/export.csv")
 @login_required
 def export():
     permissions.require_auditor(signed_in_user())
-    session = db()
-    AuditLog(session, runtime().clock).record(signed_in_user(), "audit.exported", "audit", "csv",
-                                              {k: v for k, v in request.args.items()})
+    services().audit.record(signed_in_user(), "audit.exported", "audit", "csv",
+                            {k: v for k, v in request.args.items()})
     # committed by the request's unit of work before the body streams
     filters = parse_query(AuditFilter).model_dump(exclude_none=True)
     factory = runtime().factory

@@ -436,7 +436,7 @@ def revocation_letter_form(revocation_id: int):
 
 
 # -- 我的工作 ---------------------------------------------------------------------------------------
-def work_sections(user, session) -> list:
+def work_sections(user) -> list:
     svc = services().exchange
     today = runtime().clock.today()
     items: list = []

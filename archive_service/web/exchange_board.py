@@ -169,8 +169,7 @@ def api_mailbox(body: xs.MailboxInput):
 # -- 督办 -----------------------------------------------------------------------------------------
 def _board():
     year = request.args.get("year", "")
-    return dash.dashboard(db(), _me(), runtime().clock.today(), int(year) if year.isdigit() and
-                          2000 <= int(year) <= 2100 else None)
+    return services().dashboard.board(_me(), int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None)
 
 
 CHART_KEYS = {"pushes": ("审批推送认领", ["on_time", "late", "auto", "unclaimed"]),
@@ -211,7 +210,7 @@ def dashboard_csv():
            "仅单位负责人（签发人）与系统管理员", query=xs.DashboardQuery,
            responses={200: xs.DashboardOut}, errors=(403,))
 def api_dashboard(query: xs.DashboardQuery):
-    board = dash.dashboard(db(), _me(), runtime().clock.today(), query.year)
+    board = services().dashboard.board(_me(), query.year)
 
     def rows(items):
         return [{"department": r.department, "month": r.month, **r.counts} for r in items]

@@ -148,7 +148,7 @@ def edit(handover_id: int):
     return redirect(url_for("handover_pages.show", handover_id=handover_id))
 
 
-def work_sections(user, session):
+def work_sections(user):
     """我的工作: manifests to submit, sign, receive or accept, and rejected ones to fix."""
     if not has_role(user, "archivist", "signer"):
         return []

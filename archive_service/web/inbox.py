@@ -135,7 +135,7 @@ def _unread_inbox():
     return {"unread_inbox": unread_inbox}
 
 
-def work_sections(user, session):
+def work_sections(user):
 
     service = services().inbox
     items = service.items(user, include_done=False, limit=100)

@@ -257,7 +257,7 @@ def agency_codes():
     return render_template("ui/letters/agency_codes.html", rows=numbering.table(), kinds=NUMBER_KINDS, error=error)
 
 
-def work_sections(user, session):
+def work_sections(user):
 
     lists = services().letters.worklists(user)
     url = lambda letter: url_for("letters.detail", letter_id=letter.id)  # noqa: E731

@@ -132,7 +132,7 @@ def queue():
     return render_template("ui/lookup/queue.html", rows=svc.queue(user), svc=svc)
 
 
-def work_sections(user, session):
+def work_sections(user):
     """我的工作: requests to decide (with the working-day due date), grants ending within one working
     day, and overdue decisions on both sides; leaders see their department's requests to approve."""
     svc = lookups()

@@ -228,7 +228,7 @@ def minutes_preview(meeting_id: int):
 
 
 # -- 我的工作 ---------------------------------------------------------------------------------------
-def work_sections(user, session) -> list:
+def work_sections(user) -> list:
     svc = services().meetings
     today = runtime().clock.today()
     items = []

@@ -5,7 +5,6 @@ from functools import wraps
 
 from flask import Blueprint, flash, g, redirect, render_template, request, session, url_for
 
-from .. import activity
 from ..clock import local_time
 from ..errors import DomainError, RateLimited, Unauthorized, Unprocessable
 from . import mywork
@@ -67,10 +66,10 @@ def logout():
 def home():
     user = signed_in_user()
     recent = services().documents.page(user, 10, with_total=False).items
-    recent_events = activity.recent_activity(db(), user)
+    recent_events = services().activity.recent(user)
     gaps = services().roster.liaison_gaps() if user.roles & {"admin", "liaison"} else []
     return render_template("ui/home.html", recent=recent, activity=recent_events, gaps=gaps,
-                           work=mywork.sections_for(user, db()))
+                           work=mywork.sections_for(user))
 
 
 @bp.get("/liaisons")
@@ -106,7 +105,7 @@ def upload():
 @login_required
 def document(doc_id: int):
     doc = services().documents.get(signed_in_user(), doc_id)
-    trail = activity.trail(db(), "document", doc.id)
+    trail = services().activity.trail("document", doc.id)
     return render_template("ui/document.html", doc=doc, trail=trail)
 
 

@@ -14,11 +14,10 @@ from search.results import SearchResult, Viewer, group_hits
 
 from ..clock import local_time
 from ..errors import BadRequest, DomainError, ErrorKind, NotFound, Unauthorized, Unprocessable
-from ..extraction import searchable_copy
 from ..indexing_models import EXTRACTION_STATUS
 from ..sandbox import SandboxError
 from .apispec import operation, parse_query
-from .context import current_user, db, runtime, signed_in_user
+from .context import current_user, runtime, signed_in_user
 from .pages import login_required
 from .schemas import SearchPage, SearchQuery
 from .services import services
@@ -145,7 +144,7 @@ def searchable_pdf(doc_id: int):
     doc = service.get(signed_in_user(), doc_id)  # 404 for a document the user may not read
     version = doc.versions[-1]
     try:
-        pdf = searchable_copy(db(), runtime().store, runtime().sandbox, version.id)
+        pdf = service.searchable_copy(version, runtime().sandbox)
     except SandboxError as exc:
         raise Unprocessable(str(exc)) from None
     if pdf is None:

@@ -11,6 +11,7 @@ from functools import cached_property
 from flask import g
 from sqlalchemy.orm import Session
 
+from correspondence.exchange.dashboard import DashboardService
 from correspondence.exchange.notices import NoticeService, RevocationLetters
 from correspondence.exchange.revocations import RevocationHandling
 from correspondence.exchange.service import ExchangeService
@@ -23,6 +24,7 @@ from correspondence.numbering import Numbering
 from correspondence.pki import key_source
 from correspondence.seal import Seals
 
+from ..activity import ActivityReader
 from ..archive.import_runs import ImportRuns
 from ..archive.service import ArchiveService, archive_for
 from ..audit import AuditLog
@@ -33,6 +35,7 @@ from ..handover.service import HandoverService, handover_for
 from ..lookup.service import LookupService
 from ..models import User
 from ..runtime import Runtime
+from ..workdays import CalendarAdmin
 from .context import db, runtime
 
 
@@ -61,6 +64,15 @@ class Services:
 
     def directory(self, actor: User | None) -> Directory:
         return Directory(self.session, self.rt.clock, actor)
+
+    @cached_property
+    def activity(self) -> ActivityReader:
+        """The audit log as pages read it (recent events, trails, the auditor's filtered pages)."""
+        return ActivityReader(self.session)
+
+    @cached_property
+    def calendar_admin(self) -> CalendarAdmin:
+        return CalendarAdmin(self.session, self.rt.clock)
 
     # -- correspondence --------------------------------------------------------------------------
     @cached_property
@@ -99,6 +111,11 @@ class Services:
     @cached_property
     def revocation_letters(self) -> RevocationLetters:
         return RevocationLetters(self.session, self.rt.clock, self.letters)
+
+    @cached_property
+    def dashboard(self) -> DashboardService:
+        """督办 counts for leaders."""
+        return DashboardService(self.session, self.rt.clock)
 
     @cached_property
     def revocation_handling(self) -> RevocationHandling:

@@ -7,7 +7,7 @@ from urllib.parse import quote
 from flask import Response, request
 
 from ..models import Document, DocumentVersion, User
-from .context import db, runtime
+from .context import runtime
 from .schemas import DocumentFields
 from .services import services
 from .uploads import open_upload
@@ -30,11 +30,9 @@ def receive_upload(user: User, require_csrf: bool) -> Document:
 def receive_version(user: User, doc_id: int) -> DocumentVersion:
     """Stream the request's ``file`` part in as a new version of a document the user may read; a
     frozen document (e.g. filed in the archive) is refused with 409 before anything is stored."""
-    from ..documents import ensure_writable
-
     service = services().documents
     doc = service.get(user, doc_id)
-    ensure_writable(db(), doc)
+    service.ensure_writable(doc)
     upload = open_upload()
     service.policy.check_name(upload.filename)
     stored, media_type = service.store_bytes(upload.part)
@@ -67,20 +65,19 @@ def content_disposition(filename: str, inline: bool = False, doc_id: int | None 
 def download_response(user: User, doc_id: int, number: int | None) -> Response:
     """A version's bytes (``number``, default current) for a reader; whole downloads are audited."""
     from ..audit import AuditLog
-    from ..documents import ensure_downloadable
     from ..errors import Forbidden
     from .context import independent_unit
 
-    doc = services().documents.find(doc_id)
+    service = services().documents
+    doc = service.find(doc_id)
     if doc is not None:  # a guard only closes documents the user holds a grant row for (no leak)
         try:
-            ensure_downloadable(db(), user, doc)
+            service.ensure_downloadable(user, doc)
         except Forbidden as exc:  # the refused download is kept although the request fails
             with independent_unit() as s:
                 AuditLog(s, runtime().clock).record(user, "document.download_refused", "document", doc_id,
                                                     {"reason": exc.message})
             raise
-    service = services().documents
     return send_audited(user, service.version(user, doc_id, number))
 
 

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_service import permissions
-from archive_service.clock import CHINA
+from archive_service.clock import CHINA, Clock
 from archive_service.errors import Forbidden
 from archive_service.models import Department, User
 from correspondence.inbox import DONE
@@ -159,6 +159,18 @@ def dashboard(session: Session, user: User, today: date, year: int | None = None
 SECTIONS = (("审批推送", "pushes", PUSH_COLUMNS), ("撤销建议", "revocations", REVOCATION_COLUMNS),
             ("审批信息请求", "info", INFO_COLUMNS), ("来函办理与复函", "letters", LETTER_COLUMNS),
             ("会议纪要印发", "minutes", MINUTES_COLUMNS))
+
+
+class DashboardService:
+    """The 督办 dashboard over a unit of work's session (the web looks it up in its service registry)."""
+
+    def __init__(self, session: Session, clock: Clock):
+        self.session = session
+        self.clock = clock
+
+    def board(self, user: User, year: int | None = None) -> Dashboard:
+        """The year's counts (this year by default) for a leader or administrator; Forbidden otherwise."""
+        return dashboard(self.session, user, self.clock.today(), year)
 
 
 def csv_rows(board: Dashboard) -> Iterator[str]:

@@ -230,3 +230,25 @@ def test_multipart_bodies_without_a_file_are_4xx(clients):
     for url in ("/api/v1/verify-pdf", "/api/v1/documents", "/api/v1/archive/imports"):
         resp = client.post(url, data=body, headers={**h, "Content-Type": "multipart/form-data; boundary=b"})
         assert 400 <= resp.status_code < 500, (url, resp.status_code)
+
+
+def test_notice_upload_notifications_and_archive_lists_are_checked_by_models(make, county, rt):
+    import io
+
+    admin = make.browser(county["admin"])
+    before = _counts(rt)
+    csv = b"2027-01-01,\xe4\xbc\x91,\xe5\x85\x83\xe6\x97\xa6\n"  # 2027-01-01,休,元旦
+    for fields in ({"year": "abc"}, {"year": "1999"}, {}, {"year": "2027", "title": "长" * 201}):
+        resp = admin.client.post("/admin/calendar/notice", data={"csrf_token": admin.csrf, **fields,
+                                                                 "file": (io.BytesIO(csv), "n.csv")})
+        assert resp.status_code == 422, (fields, resp.status_code)
+        assert any(word in resp.get_data(as_text=True) for word in ("年度", "标题")), fields
+    assert "2027 年尚无国务院节假日安排" in admin.get("/admin/calendar?year=2027").get_data(as_text=True)
+    for form in ({"what": "explode"}, {"what": "mailbox", "address": "a" * 250 + "@x.cn"}):
+        page = admin.post("/exchange/notifications", data=form)
+        text = page.get_data(as_text=True)
+        assert page.status_code == 422 and ("操作" in text or "邮箱地址" in text), (form, page.status_code)
+    for url in ("/archive?year=abc", "/archive?retention=forever", "/archive?fonds=TOOLONG",
+                "/archive/file?year=abc", "/archive/file?source_type=" + "x" * 21):
+        assert admin.get(url).status_code == 400, url
+    assert _counts(rt) == before

@@ -10,7 +10,15 @@ from ..calendar import PACKAGE_LAST_YEAR
 from ..directory import Directory
 from ..errors import Unprocessable
 from ..models import Department, Liaison, User
-from .admin_schemas import CalendarForm, CalendarQuery, DepartmentForm, LiaisonForm, UserForm, UserUpdateForm
+from .admin_schemas import (
+    CalendarForm,
+    CalendarNoticeFields,
+    CalendarQuery,
+    DepartmentForm,
+    LiaisonForm,
+    UserForm,
+    UserUpdateForm,
+)
 from .apispec import parse_form, parse_query
 from .context import current_user, runtime, signed_in_user
 from .pages import login_required
@@ -166,10 +174,7 @@ def calendar_notice():
     fields = upload.finish()
     if len(raw) > NOTICE_LIMIT:
         raise Unprocessable("通知文件过大（不超过 256 KB）")
-    try:
-        year = int(fields.get("year") or upload.fields.get("year") or "")
-    except ValueError:
-        raise Unprocessable("请填写年份") from None
+    notice = upload.fields_as(CalendarNoticeFields, fields)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -177,9 +182,8 @@ def calendar_notice():
             text = raw.decode("gb18030")
         except UnicodeDecodeError:
             raise Unprocessable("通知文件须为 UTF-8 或 GB18030 编码的 CSV/ICS 文本") from None
-    count = services().calendar_admin.import_notice(current_user(), year, text,
-                                                    fields.get("title") or upload.fields.get("title") or "")
-    return _done(f"已导入 {year} 年国务院节假日安排（{count} 天），该年不再估算", "admin.calendar")
+    count = services().calendar_admin.import_notice(current_user(), notice.year, text, notice.title)
+    return _done(f"已导入 {notice.year} 年国务院节假日安排（{count} 天），该年不再估算", "admin.calendar")
 
 
 def _month_grid(cal, year: int):

@@ -68,3 +68,9 @@ class CalendarForm(Form):
 
 class CalendarQuery(Form):
     year: int | None = Field(default=None, ge=1900, le=2199)
+
+
+class CalendarNoticeFields(Form):
+    """The fields of a State Council notice upload (besides the file), before or after it."""
+    year: int = Field(ge=2000, le=2100)
+    title: Annotated[str, Field(max_length=200)] = ""

@@ -200,7 +200,7 @@ FORM_LABELS = {
     "retention": "保管期限", "unit": "机构（问题）代码", "ref": "文件", "description": "说明",
     "to_department": "接收单位", "fonds": "全宗号", "year": "年度", "query": "查询", "exceptions": "例外说明",
     "version_sha256": "版本摘要", "revoke": "令牌编号", "info_id": "信息请求", "outcome": "处理结果",
-    "result": "处理情况",
+    "result": "处理情况", "address": "邮箱地址", "what": "操作", "source_type": "来源", "after": "翻页位置",
 }
 
 

@@ -11,11 +11,13 @@ from ..archive.models import RETENTIONS
 from ..errors import DomainError
 from ..permissions import can_view_archive, has_role
 from . import mywork
-from .apispec import parse_form, query_dict, validate_form
+from .apispec import parse_form, parse_query, query_dict, validate_form
 from .archive_api import (
+    CandidatesQuery,
     DisposalProposal,
     DisposalTarget,
     FileBatch,
+    ListQuery,
     SignOpinion,
     archive,
     import_json,
@@ -33,22 +35,14 @@ from .uploads import open_upload
 bp = Blueprint("archive_pages", __name__)
 
 
-def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
-
-
 @bp.get("/archive")
 @login_required
 def index():
     user = signed_in_user()
     svc = archive()
     args = request.args
-    retention = args.get("retention") if args.get("retention") in RETENTIONS else None
-    page = svc.list(user, args.get("fonds") or None, _int(args.get("year")), retention, args.get("unit") or None,
-                    args.get("after") or None, 50)
+    q = parse_query(ListQuery)
+    page = svc.list(user, q.fonds, q.year, q.retention, q.unit, q.after, 50)
     can_view = can_view_archive(user, holding_organisation(user.department))
     return render_template("ui/archive/list.html", page=page, facets=svc.facets(user), args=args,
                            RETENTIONS=RETENTIONS, can_view=can_view)
@@ -74,9 +68,8 @@ def file_page():
                                       batch.unit)
         after_commit(lambda: [svc.apply_retention(item) for item in filed])
         return render_template("ui/archive/filed.html", filed=filed, failed=failed)
-    year = _int(request.args.get("year"))
-    source_type = request.args.get("source_type") or None
-    rows = svc.candidates(user, year, source_type)
+    wanted = parse_query(CandidatesQuery)
+    rows = svc.candidates(user, wanted.year, wanted.source_type)
     fonds = None
     try:
         fonds = svc.fondses.for_department(user.department)

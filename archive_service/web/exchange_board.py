@@ -13,7 +13,7 @@ from ..clock import local_time
 from ..errors import DomainError
 from . import exchange_schemas as xs
 from .api import api_login_required
-from .apispec import operation, validate
+from .apispec import operation, parse_form, validate
 from .context import current_user, db, runtime
 from .errors import status_of
 from .exchange import _is_bureau, _me, _notification_url, _z, bp, exchange, notice_json
@@ -112,8 +112,9 @@ def notifications_page():
     error, status = None, 200
     if request.method == "POST":
         try:
-            if request.form.get("what") == "mailbox":
-                services().exchange.set_mailbox(user, request.form.get("address", ""))
+            form = parse_form(xs.NotificationsForm)
+            if form.what == "mailbox":
+                services().exchange.set_mailbox(user, form.address)
                 flash("部门邮箱已保存")
             else:
                 n = services().exchange.mark_all_read(user)

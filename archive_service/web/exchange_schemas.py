@@ -344,6 +344,12 @@ class MailboxInput(Input):
     department: Annotated[str, Field(max_length=100, description="部门代码或名称（系统管理员；省略为本部门）")] = ""
 
 
+class NotificationsForm(BaseModel):
+    """The notifications page's forms: mark every notification read, or set the department's mailbox."""
+    what: Literal["read", "mailbox"] = "read"
+    address: Annotated[str, Field(max_length=254)] = ""
+
+
 class MailboxOut(BaseModel):
     department: str
     address: str

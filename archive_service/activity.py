@@ -36,6 +36,7 @@ ACTION_LABELS = {
     "inbox.returned": "退回来文", "inbox.proposed": "拟办", "inbox.assigned": "批办（交办）",
     "inbox.circulated": "传阅",
     "inbox.read": "阅知", "inbox.reminded": "催办", "inbox.reply_drafted": "起草复函", "inbox.closed": "办结",
+    "inbox.sheet_certified": "出具收文处理单",
     "meeting.scheduled": "召集会议", "meeting.urgent_schedule": "紧急召集会议", "meeting.cancelled": "取消会议",
     "meeting.attendance": "登记出席", "meeting.material_added": "添加会议材料",
     "meeting.materials_sent": "送达会议材料",

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 
 from ..errors import BadRequest, DomainError, Unprocessable
 from . import mywork
@@ -102,6 +102,15 @@ def form_action(action: str, form) -> InboxAction:
     if action not in ACTIONS:
         raise BadRequest(f"未知操作：{action}（可选：{'、'.join(ACTIONS)}）")
     return validate(InboxAction, {**values, "action": action})
+
+
+@bp.get("/inbox/<int:item_id>/sheet.pdf")
+@login_required
+def sheet(item_id: int):
+    """The signed 收文处理单 as it stands (the receiving desk's people only)."""
+    pdf = services().inbox_sheets.pdf(signed_in_user(), item_id)
+    return Response(pdf, mimetype="application/pdf", headers={
+        "Content-Disposition": f"attachment; filename=inbox-sheet-{item_id}.pdf", "Cache-Control": "no-store"})
 
 
 @bp.post("/inbox/<int:item_id>/<action>")

@@ -138,7 +138,8 @@ def _detail_page(letter_id: int, error: str | None = None):
         actions=actions, action_labels=ACTION_LABELS, can_edit=flow is not None and service.can_edit(user, letter)
         and flow.state not in {"registered", "issued"}, item=item, thread=service.thread(user, letter),
         overdue=item is not None and inbox().overdue(item), today=runtime().clock.today(),
-        handlers=_handlers(item), error=error, chain_states=STATES)
+        handlers=_handlers(item), error=error, chain_states=STATES,
+        item_desk=item is not None and item.department_id in inbox().desks(user))
 
 
 def _handlers(item):

@@ -189,6 +189,16 @@ def inbox_items(query: KeysetQuery):
     return jsonify({"items": [item_json(i) for i in page.items], **page_json(page)})
 
 
+@bp.get("/inbox/<int:item_id>/sheet")
+@api_login_required
+@operation("收文处理单（PDF/A，收文单位签名；含各环节办理人、时间、意见和传阅回执）",
+           responses={200: ("PDF", "application/pdf", None)}, errors=(403,))
+def inbox_sheet(item_id: int):
+    return Response(services().inbox_sheets.pdf(signed_in_user(), item_id), mimetype="application/pdf",
+                    headers={"Content-Disposition": f"attachment; filename=inbox-sheet-{item_id}.pdf",
+                             "Cache-Control": "no-store"})
+
+
 @bp.post("/inbox/<int:item_id>/actions")
 @api_login_required
 @operation("收文办理：签收、登记、初审（或退回）、拟办、批办（交办，期限按工作日）、传阅、阅知、催办、答复（起草复函）、办结",

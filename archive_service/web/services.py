@@ -16,6 +16,7 @@ from correspondence.exchange.notices import NoticeService, RevocationLetters
 from correspondence.exchange.revocations import RevocationHandling
 from correspondence.exchange.service import ExchangeService
 from correspondence.inbox import InboxService
+from correspondence.inbox_sheet import InboxSheets
 from correspondence.issuing import Issuing
 from correspondence.letters import LetterService
 from correspondence.meetings import MeetingService
@@ -87,6 +88,10 @@ class Services:
     @cached_property
     def inbox(self) -> InboxService:
         return InboxService(self.session, self.documents, self.rt.clock, self.rt.settings.handling_days)
+
+    @cached_property
+    def inbox_sheets(self) -> InboxSheets:
+        return InboxSheets(self.session, self.rt.clock, self.inbox, keys=key_source(self.rt.settings))
 
     @cached_property
     def numbering(self) -> Numbering:

@@ -95,7 +95,10 @@ def verify_archival_codes(session) -> list[str]:
 @click.option("--errors", "errors_out", type=click.Path(dir_okay=False, path_type=Path), default=None,
               help="Write the per-row error report (CSV) here (default: next to the catalogue).")
 @click.option("--batch", default=50, show_default=True, help="Rows per transaction.")
-def import_command(folder, catalogue, department, username, dry_run, errors_out, batch) -> None:
+@click.option("--ocr/--no-ocr", default=True, show_default=True,
+              help="Extract the imported files' text (OCR for scans) before returning, with a progress bar; "
+                   "--no-ocr leaves it to the worker.")
+def import_command(folder, catalogue, department, username, dry_run, errors_out, batch, ocr) -> None:
     """Import digitised records: files in FOLDER described by a catalogue; idempotent and resumable."""
     from tqdm import tqdm
 
@@ -136,6 +139,8 @@ def import_command(folder, catalogue, department, username, dry_run, errors_out,
             bar.close()
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
+    if ocr and not dry_run and importer.documents:
+        extract_imported(rt, importer.documents)
     verb = "would import" if dry_run else "imported"
     click.echo(f"rows: {result.total}, {verb}: {result.imported}, already there: {result.skipped}, "
                f"failed: {result.failed}")
@@ -146,6 +151,52 @@ def import_command(folder, catalogue, department, username, dry_run, errors_out,
         for e in result.errors[:20]:
             click.echo(f"  row {e.row} {e.column}: {e.reason}")
         sys.exit(1)
+
+
+def extract_imported(rt, documents: list[int], poll: float = 1.0) -> None:
+    """Extract the text of the files an import just filed (OCR for scans) here, as the worker would,
+    with a progress bar: k/N 件 and, while a scan is read, 识别中 n/m 页 (the pages the extraction
+    records). Jobs a running worker holds are waited for (their pages shown as the worker records them)."""
+    import time
+
+    from tqdm import tqdm
+
+    from .extraction import ExtractionQueue, progress_of
+
+    ids = sorted(set(documents))
+    queue = ExtractionQueue(rt.store, rt.clock, rt.sandbox)
+    bar = tqdm(total=len(ids), unit="件", desc="文字识别", disable=None)
+    plain = bar.disable  # no terminal: one line per page read instead of a bar
+
+    shown = [""]
+
+    def show_pages(done: int, total: int) -> None:
+        text = f"识别中 {done}/{total} 页"
+        if text == shown[0]:
+            return
+        shown[0] = text
+        if plain:
+            click.echo(f"OCR: {text}")
+        else:
+            bar.set_postfix_str(text)
+
+    queue.on_pages = lambda _doc, done, total: show_pages(done, total)
+    try:
+        while True:
+            with rt.factory() as session:
+                progress = progress_of(session, ids)
+            bar.n = progress.done
+            bar.refresh()
+            if not progress.waiting:
+                break
+            if not queue.run_batch(rt.factory, "archive-service import", ids):
+                if progress.pages_total:  # leased by a running worker (or waiting for a retry)
+                    show_pages(progress.pages_done, progress.pages_total)
+                time.sleep(poll)
+    finally:
+        bar.close()
+        rt.sandbox.close()
+    click.echo(f"text: {len(ids)} file(s) extracted (the worker indexes their full text)")
 
 
 commands = [check_command, import_command]

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -58,6 +59,8 @@ class _Pages:
         if done < total and time.monotonic() - self.last >= PARTIAL_EVERY:
             partial, self.last = "\n".join(self.pages), time.monotonic()
         self.queue._progress(self.factory, self.job, done, total, partial)
+        if self.queue.on_pages is not None:
+            self.queue.on_pages(self.job.document_id, done, total)
 
 
 def enqueue_many(session: Session, clock: Clock, versions: list[tuple[int, int]]) -> None:
@@ -139,15 +142,19 @@ class ExtractionQueue:
         self.clock = clock
         self.sandbox = sandbox
         self.lease = timedelta(seconds=sandbox.limits.wall_seconds + 60)
+        #: called with (document id, pages read, pages in all) as OCR pages finish (a progress bar)
+        self.on_pages: Callable[[int, int, int], None] | None = None
 
-    def run_batch(self, factory: sessionmaker[Session], worker: str = "") -> int:
-        """Extract a batch of due jobs; returns how many were handled (0: none was due).
+    def run_batch(self, factory: sessionmaker[Session], worker: str = "",
+                  documents: Collection[int] | None = None) -> int:
+        """Extract a batch of due jobs (only those of ``documents`` when given: the files an import
+        just filed); returns how many were handled (0: none was due).
 
         Results are stored in one transaction per run of cheap (plain text) files; before any other
         file the results so far are stored, and after ``BATCH_SECONDS`` the unstarted rest of the
         batch is handed back, so a slow file never holds the text of the files claimed with it.
         """
-        jobs, handled = self._claim(factory, worker)
+        jobs, handled = self._claim(factory, worker, documents)
         done: list[tuple[_Claimed, Extraction]] = []
         started = time.monotonic()
         for i, job in enumerate(jobs):
@@ -184,11 +191,14 @@ class ExtractionQueue:
                                     progress=_Pages(self, factory, job))
 
     # -- the short transactions around the extraction ---------------------------------------------
-    def _claim(self, factory, worker: str) -> tuple[list[_Claimed], int]:
+    def _claim(self, factory, worker: str, documents: Collection[int] | None = None
+               ) -> tuple[list[_Claimed], int]:
         with factory() as s:
             now = self.clock.now()
-            rows = s.scalars(select(ExtractionJob).where(ExtractionJob.available_at <= now)
-                             .order_by(ExtractionJob.available_at, ExtractionJob.version_id).limit(BATCH)
+            q = select(ExtractionJob).where(ExtractionJob.available_at <= now)
+            if documents is not None:
+                q = q.where(ExtractionJob.document_id.in_(sorted(documents)))
+            rows = s.scalars(q.order_by(ExtractionJob.available_at, ExtractionJob.version_id).limit(BATCH)
                              .with_for_update(skip_locked=True)).all()
             if not rows:
                 s.rollback()

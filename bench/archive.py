@@ -3,7 +3,7 @@
 1. Writes N laws of ../shared/corpus/laws.jsonl.gz out as PDF files plus a catalogue (CSV), then runs
    `archive-service import DIR --catalogue … --department ZJJ` as a subprocess on a fresh embedded
    instance (SQLite, local store): items/s (digests, checks, filing, search outbox; the 归档章 copies
-   are left pending for the worker) and
+   are left pending for the worker, and so is the text extraction: --no-ocr) and
    the peak RSS of the import process.
 2. Four-property checks over up to 1,000 filed items (in process, one report stored per item).
 3. 归档文件目录 of 10,000 items as XLSX and as PDF (items made in memory; the export alone).
@@ -92,7 +92,8 @@ def run_import(instance: Path, folder: Path, cat: Path, database_url: str | None
     timer = ["/usr/bin/time", "-f", "%U %S %M", "-o", str(rss_file)] if Path("/usr/bin/time").exists() else []
     t0 = time.perf_counter()
     proc = subprocess.run([*timer, str(BIN / "archive-service"), "import", str(folder), "--catalogue", str(cat),
-                           "--department", "ZJJ", "--batch", str(batch)], env=env, capture_output=True, text=True)
+                           "--department", "ZJJ", "--batch", str(batch), "--no-ocr"],
+                          env=env, capture_output=True, text=True)
     elapsed = time.perf_counter() - t0
     if proc.returncode not in (0, 1):
         raise SystemExit(proc.stderr[-3000:])

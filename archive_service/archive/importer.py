@@ -212,6 +212,7 @@ class Importer:
     def __init__(self, session: Session, archive: ArchiveService, user: User, department: Department):
         self.s, self.archive, self.user = session, archive, user
         self._run_id: int | None = None
+        self.documents: list[int] = []  # the documents this run filed (their text extraction follows)
         self.org = holding_organisation(department)
         if holding_organisation(user.department).id != self.org.id:
             raise Unprocessable(f"导入人须属于{self.org.name}")
@@ -357,10 +358,11 @@ class Importer:
         self.archive.ensure_transaction()
         try:
             with self.s.begin_nested():
-                file_new_items(self.archive, self.user, self.org, [new for _, new in todo],
-                               import_run_id=self._run_id)
+                filed = file_new_items(self.archive, self.user, self.org, [new for _, new in todo],
+                                       import_run_id=self._run_id)
         except DomainError:
             return None
+        self.documents.extend(p.document_id for item in filed for p in item.parts)
         for row, _ in todo:
             outcomes[row.number] = "imported"
         return outcomes
@@ -392,6 +394,7 @@ class Importer:
                                      archival_code=clean["archival_code"], remarks=clean["remarks"],
                                      trigger="import", action="archive.import", defer_stamp=True, new_source=True)
             item.import_run_id = self._run_id
+        self.documents.append(doc.id)
         return "imported"
 
 

@@ -1,6 +1,7 @@
 """Passwords (argon2), login with rate limiting, and revocable API bearer tokens."""
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from dataclasses import dataclass
@@ -17,8 +18,20 @@ from .errors import DomainError, NotFound, RateLimited, Unauthorized
 from .models import ApiToken, LoginAttempt, User
 
 _hasher = PasswordHasher()
+
+
+@functools.cache
+def _dummy_hash() -> str:
+    """A hash to verify against when the user does not exist (same time as a wrong password); made on
+    first use (``warm_up``), not at import: every command imports this module, and a hash costs ~0.1 s."""
+    return _hasher.hash("not a password")
+
+
+def warm_up() -> None:
+    """Make the dummy hash now (the web app does, so no login pays for it)."""
+    _dummy_hash()
+
 # Verified against when the user does not exist, so timing does not reveal valid user names.
-_DUMMY_HASH = _hasher.hash("not a password")
 RATE_WINDOW = timedelta(minutes=15)
 TOKEN_USE_RESOLUTION = timedelta(hours=1)  # how stale a token's shown last use may be
 LOGIN_FAILED = "用户名或密码错误"
@@ -34,7 +47,7 @@ def hash_password(password: str) -> str:
 
 def check_password(user: User | None, password: str) -> bool:
     try:
-        return _hasher.verify(user.password_hash if user else _DUMMY_HASH, password) and user is not None
+        return _hasher.verify(user.password_hash if user else _dummy_hash(), password) and user is not None
     except (VerificationError, InvalidHashError):
         return False
 

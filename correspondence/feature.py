@@ -9,13 +9,14 @@ from sqlalchemy.orm import Session
 from archive_service.features import Feature
 
 from . import archive_source, meeting_models, models
-from .demo import load_correspondence_demo
 from .pki import key_source
 from .seal import check_seal_dir
 from .search_fields import RECORD_EXTENDERS
 
 
 def _demo(session: Session, runtime) -> str | None:
+    from .demo import load_correspondence_demo  # demo data (and what it imports) only for `init --demo`
+
     if load_correspondence_demo(session, runtime, key_source(runtime.settings)):
         return "demo letters and meeting created"
     return None

@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
+from .. import auth
 from ..runtime import Runtime
 from ..settings import Settings
 from ..wiring import build_runtime
@@ -65,6 +66,7 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     if isinstance(app.json, DefaultJSONProvider):
         app.json.ensure_ascii = False
     app.extensions["archive"] = runtime
+    auth.warm_up()  # logins of unknown users take as long as wrong passwords from the first one on
 
     app.url_map.converters["int"] = limits.BoundedIntConverter  # before any rule is added
     limits.init_app(app)  # first before_request hook: body limits before anything reads the body

@@ -9,11 +9,12 @@ from sqlalchemy.orm import Session
 from archive_service.features import Feature
 
 from . import models
-from .demo import load_exchange_demo
 from .jobs import make_auto_claim, make_digest
 
 
 def _demo(session: Session, runtime) -> str | None:
+    from .demo import load_exchange_demo  # demo data (and what it imports) only for `init --demo`
+
     return "demo matter register and pushes created" if load_exchange_demo(session, runtime) else None
 
 

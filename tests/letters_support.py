@@ -1,12 +1,6 @@
 """Helpers for the letters tests: a letter to draft and API shortcuts (the `clients` fixture is in conftest.py)."""
 from __future__ import annotations
 
-import pytest
-from sqlalchemy import select
-
-from archive_service.auth import Authenticator
-from archive_service.models import User
-
 LETTER = {"title": "关于商请协助研究食品经营许可有关问题的函", "to": ["县市场监督管理局"], "cc": ["县卫生健康委员会"],
           "body": ["根据第二十二条规定，现函商如下：", "一、基本情况", "（一）申请人情况", "1.经营场所", "(1)面积",
                    "特此函商。"],
@@ -39,20 +33,3 @@ def signed_off(clients, letter, chain=SIGN_OFF):
         assert resp.status_code == 200, (action, resp.get_json())
     return resp.get_json()
 
-
-@pytest.fixture
-def demo_clients(app, demo):
-    """Like `clients`, but in the demo county (for the tests that still load it); tokens issued directly."""
-    cache = {}
-    client = app.test_client()
-
-    def get(username):
-        if username not in cache:
-            with demo.factory() as s:
-                user = s.scalar(select(User).where(User.username == username))
-                token, _ = Authenticator(s, demo.clock).issue_token(user)
-                s.commit()
-            cache[username] = (client, {"Authorization": f"Bearer {token}"})
-        return cache[username]
-
-    return get

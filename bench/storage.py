@@ -32,9 +32,10 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 
 from minio import Minio  # noqa: E402
 
+from archive_service.hashing import DigestingReader  # noqa: E402
 from archive_service.storage.local import LocalStore  # noqa: E402
 from archive_service.storage.s3 import PART_SIZE, UPLOAD_THREADS, S3Store  # noqa: E402
-from s3peer import ACCESS_KEY, REGION, SECRET_KEY, moto_server  # noqa: E402
+from s3peer import ACCESS_KEY, REGION, SECRET_KEY, moto_process  # noqa: E402
 
 MiB = 1024 * 1024
 RAW_THREADS = 3  # minio put_object's default num_parallel_uploads
@@ -44,6 +45,20 @@ def timed(fn):
     t0 = time.perf_counter()
     result = fn()
     return time.perf_counter() - t0, result
+
+
+def proc_cpu(pid: int) -> float:
+    """CPU seconds (user + system) a process has used so far."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_timed(fn, server_pid: int):
+    """(wall seconds, this process's CPU seconds, the server's CPU seconds, result) of ``fn()``."""
+    c0, s0 = time.process_time(), proc_cpu(server_pid)
+    secs, result = timed(fn)
+    return secs, time.process_time() - c0, proc_cpu(server_pid) - s0, result
 
 
 def rate(nbytes: int, seconds: float) -> float:
@@ -108,22 +123,32 @@ def bench_local(src: Path, work: Path, repeat: int) -> None:
 def bench_s3(work: Path, size_mb: int, repeat: int) -> None:
     path = work / "s3.bin"
     make_file(path, size_mb)
+    load_before = " ".join(f"{x:.1f}" for x in os.getloadavg())
     size = path.stat().st_size
-    with moto_server() as endpoint:
+    with moto_process() as (endpoint, server):
         store = S3Store(endpoint, ACCESS_KEY, SECRET_KEY, "bench-adapter")
         raw = Minio(endpoint, access_key=ACCESS_KEY, secret_key=SECRET_KEY, secure=False, region=REGION)
         raw.make_bucket("bench-raw")
-        puts = {"raw": [], "adapter": []}
+        puts: dict[str, list[float]] = {"raw": [], "raw+digests": [], "adapter": []}
         gets = {"raw": [], "adapter": []}
         rss_growth = []
+        cpu: dict[str, list[tuple[float, float]]] = {"raw": [], "raw+digests": [], "adapter": []}
         for _ in range(repeat):
             with open(path, "rb") as f:
-                secs, _ = timed(lambda: raw.put_object(
-                    "bench-raw", "raw", f, length=size, part_size=PART_SIZE))
+                secs, own, peer, _ = cpu_timed(lambda: raw.put_object(
+                    "bench-raw", "raw", f, length=size, part_size=PART_SIZE), server.pid)
             puts["raw"].append(rate(size, secs))
+            cpu["raw"].append((own, peer))
+            with open(path, "rb") as f:  # control: the raw client reading through the adapter's digests
+                secs, own, peer, _ = cpu_timed(lambda: raw.put_object(
+                    "bench-raw", "raw-digested", DigestingReader(f), length=size, part_size=PART_SIZE), server.pid)
+            puts["raw+digests"].append(rate(size, secs))
+            cpu["raw+digests"].append((own, peer))
+            raw.remove_object("bench-raw", "raw-digested")
             with open(path, "rb") as f, PeakRSS(os.getpid()) as rss:
-                secs, result = timed(lambda: store.put_stream(f))
+                secs, own, peer, result = cpu_timed(lambda: store.put_stream(f), server.pid)
             puts["adapter"].append(rate(size, secs))
+            cpu["adapter"].append((own, peer))
             rss_growth.append(rss.growth)
 
             def raw_get():
@@ -148,6 +173,16 @@ def bench_s3(work: Path, size_mb: int, repeat: int) -> None:
         print(f"    S3Store {'put_stream' if op == 'put' else 'open':<18} {best(runs['adapter'])}")
         print(f"    adapter/raw {op}              {ratio:6.0%}   target >= 80 %  {verdict(ratio >= 0.8)}")
         if op == "put":
+            control = max(runs["raw+digests"])
+            print(f"    raw put_object reading through DigestingReader (SHA-256 + SM3, control) "
+                  f"{best(runs['raw+digests'])}")
+            print(f"    adapter/control put           {max(runs['adapter']) / control:6.0%}   "
+                  "(what the adapter costs beyond the digests the raw client does not compute)")
+            for who in ("raw", "raw+digests", "adapter"):
+                own = min(c for c, _ in cpu[who])
+                peer = min(p for _, p in cpu[who])
+                print(f"    CPU per put, {who:<11} client {own:5.2f} s, moto server {peer:5.2f} s (least of the runs)")
+            print(f"    load average before/after: {load_before} / {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
             print(f"    client RSS growth during put_stream: {', '.join(f'{g:.0f}' for g in rss_growth)} MiB"
                   f"   target <= 64  {verdict(max(rss_growth) <= 64)}")
 

@@ -159,10 +159,52 @@ def _signature(spec: RenderSpec, f: dict[str, Face]) -> list[Para]:
             date_x = L.BODY_W - 2 * cp - wd
             name_x = date_x - 2 * cp
     cs = L.BODY_CHAR_SPACE_PT
+    if spec.sealed and spec.co_issuers:
+        return [Para("blank"), *_joint_signatures([spec.issuer, *spec.co_issuers], date_x, wd, w),
+                Para("date", dt, align="left", char_space=cs, first_x=date_x, cont_x=date_x)]
     return [Para("blank"),
             Para("signature", name, align="left", char_space=cs, first_x=max(name_x, 0), cont_x=max(name_x, 0),
                  keep_with_next=True),
             Para("date", dt, align="left", char_space=cs, first_x=date_x, cont_x=date_x)]
+
+
+#: A row of a joint letter's 署名 holds up to two names; rows are this many lines apart so seals never touch.
+JOINT_ROW_LINES = int(L.SEAL_DIAMETER // L.LINE_PITCH) + 1
+JOINT_SEAL_GAP = 4.0  # mm between neighbouring seals in a row
+
+
+def _joint_signatures(names: list[str], date_x: float, wd: float, w) -> list[Para]:
+    """The 署名 of a joint letter, sealed (GB/T 9704 7.3.5.1): the issuers in order, two to a row, each seal
+    centred on its name, rows far enough apart that seals neither cross nor touch; the last name sits over
+    the 成文日期 (centred on it) and its seal presses both. A row is one line, its names separated by
+    ideographic spaces on the character grid; ``names`` on the Para keeps each name whole."""
+    cs, cp, space = L.BODY_CHAR_SPACE_PT, L.CHAR_PITCH, "\u3000"
+    right_cx = date_x + wd / 2
+    rows: list[tuple[list[str], float]] = []  # names of a row, and its first name's x
+    i = 0
+    while i < len(names):
+        wa = w(names[i]) * L.PT
+        if i + 1 < len(names):
+            wb = w(names[i + 1]) * L.PT
+            left_cx = right_cx - max(L.SEAL_DIAMETER + JOINT_SEAL_GAP, (wa + wb) / 2 + cp)
+            if left_cx - max(L.SEAL_DIAMETER, wa) / 2 >= 0 and right_cx + wb / 2 <= L.BODY_W:
+                rows.append((names[i:i + 2], left_cx - wa / 2))
+                i += 2
+                continue
+        rows.append(([names[i]], min(right_cx - wa / 2, L.BODY_W - wa)))
+        i += 1
+    out: list[Para] = []
+    for r, (row, first_x) in enumerate(rows):
+        text = row[0]
+        if len(row) == 2:
+            want = right_cx - w(row[1]) * L.PT / 2
+            gap = max(1, round((want - first_x - w(row[0]) * L.PT) / cp))
+            text = row[0] + space * gap + row[1]
+        if r:
+            out += [Para("blank", keep_with_next=True) for _ in range(JOINT_ROW_LINES - 1)]
+        out.append(Para("signature", text, align="left", char_space=cs, first_x=first_x, cont_x=first_x,
+                        keep_with_next=True, names=tuple(row)))
+    return out
 
 
 def _flow(spec: RenderSpec, variant: dict, f: dict[str, Face]) -> list[Para]:
@@ -306,6 +348,26 @@ def _paginate(paras: list[Para], colophon: list[Para], first_slot: int, variant:
         if variant["colophon_rules"]:
             pages[-1].rules.extend(L.colophon_rules(first_row, inner))
     return flow, pages
+
+
+def joint_seal_positions(plan: Plan) -> list[tuple[str, int, float, float]]:
+    """(name, page, centre x, centre y) of each issuer's seal on a joint letter's 署名 rows, in issuer order;
+    the last one is ``seal_position`` (over the last name and the 成文日期). Empty for a single issuer."""
+    rows = [(page.number, slot, pl) for page in plan.pages for slot, pl in sorted(page.slots.items())
+            if pl.para.kind == "signature" and pl.para.names]
+    last = seal_position(plan)
+    if not rows or last is None:
+        return []
+    out = []
+    for page_no, slot, pl in rows:
+        p = pl.para
+        w = _width_fn(plan.faces[p.role], p.size, p.char_space)
+        cy = L.slot_top(slot) + L.LINE_PITCH / 2
+        for name in p.names:
+            x = p.first_x + w(pl.text[:pl.text.index(name)]) * L.PT
+            out.append((name, page_no, L.LEFT + x + w(name) * L.PT / 2, cy))
+    out[-1] = (out[-1][0], *last)
+    return out
 
 
 def seal_position(plan: Plan) -> tuple[int, float, float] | None:

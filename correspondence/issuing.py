@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 from datetime import date
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from archive_service.clock import Clock, local_time
@@ -24,7 +25,7 @@ from archive_service.permissions import same_organisation
 from archive_service.signoff import ACTIONS
 
 from . import segment
-from .compose import compose, seal_position
+from .compose import compose, joint_seal_positions, seal_position
 from .fonts import FontConfig
 from .layout import SEAL_DIAMETER
 from .letters import SUBJECT, LetterService
@@ -58,9 +59,19 @@ def spec_for(service: LetterService, letter: Letter, number: str | None = None,
         spec["cc"] = data.get("distribution", [])
     else:
         spec["to"], spec["cc"] = data["to"], data["cc"]
+        spec["co_issuers"] = [d.official_name for d in co_issuers(service, letter)]
         if data.get("upward"):
             spec["signer"] = service.signer_name(letter) or None
     return spec
+
+
+def co_issuers(service: LetterService, letter: Letter) -> list[Department]:
+    """The joint letter's other issuing organisations (会签机关), in the order the drafter named them."""
+    names = letter.data.get("co_issuers") or []
+    if not names:
+        return []
+    found = {d.name: d for d in service.s.scalars(select(Department).where(Department.name.in_(names)))}
+    return [found[n] for n in names if n in found]
 
 
 def parsed_spec(service: LetterService, letter: Letter):
@@ -120,6 +131,7 @@ class Issuing:
         signer = make_signer(self.keys.material(letter.issuer))  # the issuer's key, for the letter and its sheet
         signed = sign_pdf(pdf, letter.issuer, signer_name=approver, reason="印发", keys=self.keys, signer=signer,
                           seal=self._seal(letter, plan), roles=[("签发人", approver), ("印发", user.full_name)])
+        signed = self._co_seal(letter, flow, plan, signed)
         sheet = self.processing_sheet(letter, flow, user, signer=signer)
         base = letter.number or f"公文{letter.id}"
         docs = self.documents
@@ -156,7 +168,32 @@ class Issuing:
         if where is None or self.seals is None:
             return None
         page, cx, cy = where
+        joint = joint_seal_positions(plan)
+        if joint:  # 联合发文: the issuer's name comes first, its seal over it (the last one presses the date)
+            _name, page, cx, cy = joint[0]
         return SealStamp(self.seals.path(letter.issuer), page, cx, cy, SEAL_DIAMETER)
+
+    def _co_seal(self, letter: Letter, flow, plan, pdf: bytes) -> bytes:
+        """联合发文: each co-issuer's own signature, its seal the appearance over its 署名 (GB/T 9704 7.3.5.1),
+        /Name the person who countersigned (会签) for it, appended after the issuer's."""
+        co = co_issuers(self.letters, letter)
+        places = joint_seal_positions(plan)
+        if not co or len(places) != len(co) + 1:
+            return pdf
+        countersigned = {s.department_id: s.actor_name for s in flow.steps
+                         if s.action == "countersign" and not s.voided}
+        # the issuer's seal is the appearance of its own signature; the last place (over the date) and
+        # the ones before it go to the co-issuers in order
+        order = [letter.issuer, *co]
+        for dept, (_name, page, cx, cy) in zip(order, places, strict=True):
+            if dept.id == letter.issuer_id:
+                continue
+            who = countersigned.get(dept.id) or next(
+                (n for d, n in countersigned.items() if same_organisation(self.s.get_one(Department, d), dept)), None)
+            seal = SealStamp(self.seals.path(dept), page, cx, cy, SEAL_DIAMETER) if self.seals else None
+            pdf = sign_pdf(pdf, dept, signer_name=who, reason="联合发文", keys=self.keys, seal=seal,
+                           roles=[("会签", who)] if who else ())
+        return pdf
 
     def _grant_internal(self, letter: Letter, flow, doc, clerk: User) -> None:
         """The drafting section, the issuer, the co-issuers and the issuing clerk's 办公室 keep the files."""

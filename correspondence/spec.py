@@ -72,6 +72,9 @@ class RenderSpec(BaseModel):
     print_date: Date | None = None
     sealed: bool = Field(default=False, description="加盖印章的版式（GB/T 9704 7.3.5.1）：成文日期右空四字，"
                                                     "署名以成文日期为准居中，印章下压署名和成文日期")
+    co_issuers: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(
+        default_factory=list, max_length=10,
+        description="联合发文的其他发文机关（按顺序）：加盖印章的版式中各机关署名按顺序排列，印章一一对应下压署名")
 
     @field_validator("number")
     @classmethod

@@ -24,8 +24,9 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, timedelta
+from typing import cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.orm import Session
 
 from .clock import Clock, local_time
@@ -108,10 +109,13 @@ class AuditLog:
         head.last_hash = ev.hash
         return ev
 
-    def record_many(self, actor, events: Sequence[tuple[str, str, object, dict | None]]) -> list[AuditEvent]:
+    def record_many(self, actor, events: Sequence[tuple[str, str, object, dict | None]]) -> int:
         """Append many events (``(action, target_type, target_id, details)``) as one batch: the head is
         locked once and the ids reserved first (``db.reserve_ids``), so every hash is computed before
-        the insert (a bulk import). On SQLite the transaction must have written already."""
+        one Core insert (no ORM object per event: a bulk import, a pass of the worker). On SQLite the
+        transaction must have written already. Returns the number of events."""
+        from types import SimpleNamespace
+
         from .db import reserve_ids
 
         s = self.session
@@ -122,18 +126,21 @@ class AuditLog:
             s.add(head)
         now = self.clock.now()
         ids = sorted(reserve_ids(s, AuditEvent.__table__, len(events)))
+        actor_id, department_id = getattr(actor, "id", None), getattr(actor, "department_id", None)
+        actor_name = getattr(actor, "username", None) or "system"
         rows = []
+        last = head.last_hash
         for ev_id, (action, target_type, target_id, details) in zip(ids, events, strict=True):
-            ev = AuditEvent(id=ev_id, at=now, actor_id=getattr(actor, "id", None),
-                            actor_name=getattr(actor, "username", None) or "system",
-                            department_id=getattr(actor, "department_id", None), action=action,
-                            target_type=target_type, target_id=str(target_id), details=canonical(details),
-                            prev_hash=head.last_hash, hash="", key_era=KEYED)
-            ev.hash = head.last_hash = event_hash(ev, key)
-            rows.append(ev)
-        s.add_all(rows)
+            row = {"id": ev_id, "at": now, "actor_id": actor_id, "actor_name": actor_name,
+                   "department_id": department_id, "action": action, "target_type": target_type,
+                   "target_id": str(target_id), "details": canonical(details), "prev_hash": last, "key_era": KEYED}
+            row["hash"] = last = event_hash(SimpleNamespace(**row), key)
+            rows.append(row)
+        if rows:
+            s.execute(insert(cast(Table, AuditEvent.__table__)), rows)
+        head.last_hash = last
         s.flush()
-        return rows
+        return len(rows)
 
 
 @dataclass

@@ -314,6 +314,19 @@ def filed_liaisons(session: Session, department_id: int, filed_with_ids) -> list
     return users
 
 
+def filed_liaisons_of(session: Session, department_ids, filed_with_ids) -> dict[int, list[User]]:
+    """``filed_liaisons`` for several departments in one query (a push to several regulators)."""
+    rows = list(session.scalars(_active_filings().where(Liaison.department_id.in_(list(department_ids)))
+                                .order_by(Liaison.id)))
+    order = {d: i for i, d in enumerate(filed_with_ids)}
+    rows.sort(key=lambda r: order.get(r.filed_with_id, len(order)))
+    out: dict[int, list[User]] = {d: [] for d in department_ids}
+    for r in rows:
+        if r.user not in out[r.department_id]:
+            out[r.department_id].append(r.user)
+    return out
+
+
 def can_maintain_liaisons(actor: User, department: Department) -> bool:
     """An administrator, or the department's own signer (its leader) or liaison, files and withdraws."""
     if permissions.can_administer(actor):

@@ -9,13 +9,13 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import cast
 
-from sqlalchemy import CursorResult, func, insert, or_, select, update
+from sqlalchemy import CursorResult, Table, func, insert, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from archive_service import permissions
 from archive_service.audit import AuditLog
 from archive_service.clock import Clock
-from archive_service.directory import filed_liaisons
+from archive_service.directory import filed_liaisons, filed_liaisons_of
 from archive_service.errors import Conflict, Forbidden, NotFound, Unprocessable
 from archive_service.models import Department, Document, DocumentGrant, User
 from archive_service.workdays import load_calendar
@@ -55,6 +55,19 @@ def _department(session: Session, ref: str) -> Department:
     if dept is None:
         raise Unprocessable(f"部门不存在：{ref}")
     return dept
+
+
+def _departments(session: Session, refs: Sequence[str]) -> list[Department]:
+    """Departments by code or name, in the order given (one query)."""
+    refs = [(r or "").strip() for r in refs]
+    found = list(session.scalars(select(Department).where(or_(Department.code.in_(refs), Department.name.in_(refs)))))
+    out = []
+    for ref in refs:
+        dept = next((d for d in found if ref in (d.code, d.name)), None)
+        if dept is None:
+            raise Unprocessable(f"部门不存在：{ref}")
+        out.append(dept)
+    return out
 
 
 class ExchangeService:
@@ -168,8 +181,7 @@ class ExchangeService:
             raise Unprocessable("决定日期不能晚于今天", field="decided_on")
         if regulators:
             regs = []
-            for ref in regulators:
-                reg = _department(self.s, ref)
+            for reg in _departments(self.s, regulators):
                 if reg.kind != "regulator":
                     raise Unprocessable(f"{reg.name}不是监管部门", field="regulators")
                 if reg not in regs:
@@ -184,23 +196,26 @@ class ExchangeService:
         record = ApprovalRecord(matter_id=matter.id, department_id=actor.department_id,
                                 applicant=applicant.strip(), credit_code=credit_code,
                                 licence_no=(licence_no or "").strip(), decision=decision, decided_on=decided_on,
-                                created_by=actor.id, created_at=now,
+                                created_by=actor.id, created_at=now, matter=matter,
                                 documents=[RecordDocument(document_id=d.id) for d in docs])
         self.s.add(record)
         due = load_calendar(self.s).add_workdays(today, PUSH_DAYS)
         org = permissions.issuing_organisation(actor.department)
-        routed = {r.id: filed_liaisons(self.s, r.id, [actor.department_id, matter.section_id, org.id])
-                  for r in regs}
-        pushes = [Push(record=record, regulator_id=r.id, pushed_at=now, pushed_on=today, due_on=due,
-                       state="unclaimed", liaison_id=routed[r.id][0].id if routed[r.id] else None) for r in regs]
+        routed = filed_liaisons_of(self.s, [r.id for r in regs], [actor.department_id, matter.section_id, org.id])
+        # relationships set (empty collections included) so that answering with the pushes loads nothing
+        pushes = [Push(record=record, regulator=r, pushed_at=now, pushed_on=today, due_on=due, state="unclaimed",
+                       claim_late=False, note="", liaison_id=routed[r.id][0].id if routed[r.id] else None,
+                       feedback=[], info_requests=[]) for r in regs]
         self.s.add_all(pushes)
         self.s.flush()
         month = counts.month_of(today)
         counts.bump(self.s, [(("push", month, r.id, m), 1) for r in regs for m in ("total", "unclaimed")])
+        notes = []
         for p, r in zip(pushes, regs, strict=True):
             to = f"，联络员：{routed[r.id][0].full_name}" if routed[r.id] else ""
-            self._notify(r.id, f"审批结果推送待认领：{matter.name}（{record.applicant}），请于{due.isoformat()}前认领"
-                               f"{to}", push=p)
+            notes.append({"department_id": r.id, "push_id": p.id, "created_at": now, "message": (
+                f"审批结果推送待认领：{matter.name}（{record.applicant}），请于{due.isoformat()}前认领{to}")[:500]})
+        self.s.execute(insert(ExchangeNotification), notes)
         self.audit.record(actor, "exchange.pushed", "approval_record", record.id,
                           {"matter": matter.code, "applicant": record.applicant, "decision": decision,
                            "regulators": [r.code for r in regs], "due_on": due.isoformat(),
@@ -267,20 +282,33 @@ class ExchangeService:
                                   .order_by(Push.id).limit(limit).with_for_update(skip_locked=True)))
         if not ids:
             return 0
-        claimed: list[int] = []
+        claimed: list = []  # (push id, regulator, pushed on, due on, record)
         for chunk in range(0, len(ids), 500):
             part = ids[chunk:chunk + 500]
-            claimed += list(self.s.scalars(
+            claimed += list(self.s.execute(
                 update(Push).where(Push.id.in_(part), Push.state == "unclaimed")
-                .values(state="auto_claimed", claimed_at=now).returning(Push.id)
+                .values(state="auto_claimed", claimed_at=now)
+                .returning(Push.id, Push.regulator_id, Push.pushed_on, Push.due_on, Push.record_id)
                 .execution_options(synchronize_session=False)))
         if not claimed:
             return 0
-        pushes = list(self.s.scalars(select(Push).where(Push.id.in_(claimed)).order_by(Push.id).options(
-            selectinload(Push.regulator),
-            selectinload(Push.record).selectinload(ApprovalRecord.matter),
-            selectinload(Push.record).selectinload(ApprovalRecord.documents))))
-        wanted = {(rd.document_id, p.regulator_id) for p in pushes for rd in p.record.documents}
+        claimed.sort()
+        # plain rows, no ORM object per push: the records' side, matter names, attachments, department names
+        record_ids = sorted({c[4] for c in claimed})
+        records: dict = {}
+        docs: dict[int, list[int]] = {}
+        for chunk in range(0, len(record_ids), 500):
+            part = record_ids[chunk:chunk + 500]
+            for rid, dept, applicant, matter in self.s.execute(
+                    select(ApprovalRecord.id, ApprovalRecord.department_id, ApprovalRecord.applicant, Matter.name)
+                    .join(Matter, ApprovalRecord.matter_id == Matter.id).where(ApprovalRecord.id.in_(part))):
+                records[rid] = (dept, applicant, matter)
+            for rid, doc_id in self.s.execute(select(RecordDocument.record_id, RecordDocument.document_id)
+                                              .where(RecordDocument.record_id.in_(part))):
+                docs.setdefault(rid, []).append(doc_id)
+        names = {i: n for i, n in self.s.execute(select(Department.id, Department.name)
+                                                 .where(Department.id.in_({c[1] for c in claimed})))}
+        wanted = {(doc_id, c[1]) for c in claimed for doc_id in docs.get(c[4], ())}
         if wanted:
             have = {(d, g) for d, g in self.s.execute(select(DocumentGrant.document_id, DocumentGrant.department_id)
                                                       .where(DocumentGrant.reason == "push",
@@ -289,20 +317,21 @@ class ExchangeService:
                 self.s.add(DocumentGrant(document_id=doc_id, department_id=dept_id, reason="push",
                                          granted_at=now, until=None))
         notes = []
-        for p in pushes:
-            msg = (f"审批结果推送已由系统自动认领（逾{PUSH_DAYS}个工作日未认领）：{p.record.matter.name}"
-                   f"（{p.record.applicant}）")
-            notes.append({"department_id": p.regulator_id, "push_id": p.id, "message": msg[:500],
+        for push_id, regulator_id, _pushed_on, _due_on, record_id in claimed:
+            bureau, applicant, matter = records[record_id]
+            msg = f"审批结果推送已由系统自动认领（逾{PUSH_DAYS}个工作日未认领）：{matter}（{applicant}）"
+            notes.append({"department_id": regulator_id, "push_id": push_id, "message": msg[:500],
                           "created_at": now})
-            notes.append({"department_id": p.record.department_id, "push_id": p.id,
-                          "message": f"{p.regulator.name}：{msg}"[:500], "created_at": now})
-        self.s.execute(insert(ExchangeNotification), notes)
-        counts.bump(self.s, [((("push", counts.month_of(p.pushed_on), p.regulator_id, m), d))
-                             for p in pushes for m, d in (("unclaimed", -1), ("auto", 1))])
+            notes.append({"department_id": bureau, "push_id": push_id,
+                          "message": f"{names[regulator_id]}：{msg}"[:500], "created_at": now})
+        # Core insert into the table: no ORM bulk bookkeeping per row
+        self.s.execute(insert(cast(Table, ExchangeNotification.__table__)), notes)
+        counts.bump(self.s, [(("push", counts.month_of(c[2]), c[1], m), d)
+                             for c in claimed for m, d in (("unclaimed", -1), ("auto", 1))])
         self.s.flush()
-        self.audit.record_many(None, [("exchange.auto_claimed", "push", p.id, {"due_on": p.due_on.isoformat()})
-                                      for p in pushes])
-        return len(pushes)
+        self.audit.record_many(None, [("exchange.auto_claimed", "push", c[0], {"due_on": c[3].isoformat()})
+                                      for c in claimed])
+        return len(claimed)
 
     def _grant(self, p: Push) -> None:
         for rd in p.record.documents:

@@ -172,8 +172,10 @@ class Blob(Base):
 
 class Document(Base):
     __tablename__ = "documents"
-    # the document list's filter and order (keyset paging: department, newest first)
-    __table_args__ = (Index("ix_documents_department_updated", "department_id", "updated_at", "id"),)
+    # the document list's filter and order (keyset paging: department, newest first); the archivist's
+    # 待归档 list (per department, oldest first)
+    __table_args__ = (Index("ix_documents_department_updated", "department_id", "updated_at", "id"),
+                      Index("ix_documents_department_created", "department_id", "created_at", "id"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     title: Mapped[str] = mapped_column(String(300))
     kind: Mapped[str] = mapped_column(String(30), default="file")

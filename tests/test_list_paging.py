@@ -356,3 +356,18 @@ def test_meeting_list_walks_its_date_index_and_checks_participation_by_index(rt,
         assert "Sort" not in plan and "Seq Scan on meeting" not in plan, plan
     else:
         assert "TEMP B-TREE" not in plan and "SCAN meeting_participants" not in plan, plan
+
+
+def test_archive_candidates_read_each_departments_documents_oldest_first_by_index(rt, clients):
+    """待归档: one ordered range of ix_documents_department_created per department of the organisation,
+    not every document of the organisation read and sorted on each request (the archivist's home page)."""
+    ids = _make_docs(rt, "drafter", 3)  # 审批局's archivist holds its sections' records (SCZR among them)
+    client, h = clients("archivist")
+    with statements(rt.engine) as seen:
+        body = client.get("/api/v1/archive/candidates", headers=h).get_json()
+    assert set(ids) <= {b["ref"].get("document_id") for b in body["items"]}
+    [(statement, parameters)] = [(st, p) for st, p in seen if "FROM documents" in st and "LIMIT" in st
+                                 and "created_at" in st.split("ORDER BY")[-1]][:1]
+    plan = _plan(rt.engine, statement, parameters)
+    assert "ix_documents_department_created" in plan, plan
+    assert "Sort" not in plan and "TEMP B-TREE" not in plan, plan

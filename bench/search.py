@@ -5,9 +5,9 @@
 
 Every timed phase prints wall time, the process's CPU time (``time.process_time``: all threads of
 this process, so the in-process server's work is included) and the load average, because the
-machine is shared. ``--reuse`` with ``--instance`` skips import and indexing when the instance
-already holds the corpus (for repeated query runs); ``--profile`` writes a cProfile of the API
-query phase.
+machine is shared. Per query class: ``CPU/q`` is the process's CPU per request (client and server),
+``srv`` the server thread's own CPU per request (p50, p99). ``--reuse`` with ``--instance`` skips
+import and indexing when the instance already holds the corpus (for repeated query runs).
 
 1. imports the articles through the real import path (``import-corpus``: blob first, document,
    version, audit event, outbox row), timing it;
@@ -68,6 +68,25 @@ class Phase:
     def figures(self, n: int, unit: str) -> str:
         return (f"{n} in {self.wall:.1f} s wall = {n / self.wall:.0f} {unit}/s; CPU {self.cpu:.1f} s "
                 f"= {n / max(self.cpu, 1e-9):.0f} {unit}/CPU-s; {load_avg()}")
+
+
+class ServerCpu:
+    """WSGI wrapper recording the server's CPU time per request (the handling thread's CPU clock, so
+    other processes on the shared machine do not count), as bench/pages.py does."""
+
+    def __init__(self, app):
+        self.app = app
+        self.samples: list[float] = []
+
+    def __call__(self, environ, start_response):
+        t = time.thread_time()
+        body = self.app(environ, start_response)
+        try:
+            chunks = list(body)
+        finally:
+            getattr(body, "close", lambda: None)()
+        self.samples.append(time.thread_time() - t)
+        return chunks
 
 
 def load(limit, path=CORPUS):
@@ -201,7 +220,8 @@ def main():
     from archive_service.web import create_app
 
     port = free_port()
-    server = create_server(create_app(rt), host="127.0.0.1", port=port, threads=4)
+    server_cpu = ServerCpu(create_app(rt))
+    server = create_server(server_cpu, host="127.0.0.1", port=port, threads=4)
     threading.Thread(target=server.run, daemon=True).start()
     conn = http.client.HTTPConnection("127.0.0.1", port)
     conn.request("POST", "/api/v1/auth/token", json.dumps({"username": "drafter", "password": DEMO_PASSWORD}),
@@ -219,6 +239,7 @@ def main():
 
     # FTS5 trigram baseline
     fts_path = inst / "fts5.sqlite3"
+    fts_path.unlink(missing_ok=True)  # built afresh by each run (--reuse)
     db = sqlite3.connect(fts_path)
     t = time.perf_counter()
     db.execute("CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize='trigram')")
@@ -228,10 +249,12 @@ def main():
     print(f"FTS5 trigram build: {time.perf_counter() - t:.1f} s", flush=True)
 
     print(f"\nqueries from {load_avg()}")
-    print(f"{'class':9} {'n':>4} {'API p50':>8} {'p95':>7} {'p99':>7} {'CPU/q':>6} {'recall':>7} | "
+    print(f"{'class':9} {'n':>4} {'API p50':>8} {'p95':>7} {'p99':>7} {'CPU/q':>6} {'srv p50':>7} {'p99':>6} "
+          f"{'recall':>7} | "
           f"{'FTS5 p50':>8} {'p95':>8} {'p99':>8} {'FTS5 recall':>11}")
     for name, qs in classes.items():
         api_lat, api_cpu, fts_lat, recalls, fts_recalls = [], [], [], [], []
+        server_cpu.samples.clear()
         for q in qs:
             path = f"/api/v1/search?q={quote(q)}&size=20"
             c, t = time.process_time(), time.perf_counter()
@@ -268,7 +291,9 @@ def main():
             fts_recalls.append(len(exp & fts_got) / len(exp) if exp else 1.0)
             del rows
         print(f"{name:9} {len(qs):>4} {pct(api_lat, 50):7.1f}ms {pct(api_lat, 95):6.1f}ms {pct(api_lat, 99):6.1f}ms "
-              f"{statistics.mean(api_cpu) * 1000:4.1f}ms {statistics.mean(recalls):7.3f} | "
+              f"{statistics.mean(api_cpu) * 1000:4.1f}ms {pct(server_cpu.samples, 50):5.1f}ms "
+              f"{pct(server_cpu.samples, 99):4.1f}ms "
+              f"{statistics.mean(recalls):7.3f} | "
               f"{pct(fts_lat, 50):7.1f}ms {pct(fts_lat, 95):7.1f}ms "
               f"{pct(fts_lat, 99):7.1f}ms {statistics.mean(fts_recalls):11.3f}", flush=True)
     server.close()

@@ -129,13 +129,21 @@ def snippet(body: str, pq: ParsedQuery, width: int = SNIPPET_CHARS) -> str:
     if not shown:
         return ""
     pat = _pattern(pq, include_numbers=False)
-    first = _first(shown, pat)
+    folded = fold(shown) if len(shown) <= _CHUNK else None
+    if pat is not None and folded is not None and len(folded) == len(shown):
+        # a short body (the usual case): fold it and find its matches once; the first starts the window
+        found = [m.span() for m in pat.finditer(folded) if m.end() > m.start()]
+        first: int | None = found[0][0] if found else None
+    else:
+        found, first = None, _first(shown, pat)
     if first is None:
         return html.escape(shown[:width]) + ("…" if len(shown) > width else "")
     start = max(0, first - width // 4)
     end = min(len(shown), start + width)
-    # a match may run past the window's end: look a little further, then clip
-    spans = [(a, b) for a, b in _spans(shown[start:min(len(shown), end + width)], pat) if a < end - start]
+    if found is not None:
+        spans = [(a - start, b - start) for a, b in found if a < end]
+    else:  # a match may run past the window's end: look a little further, then clip
+        spans = [(a, b) for a, b in _spans(shown[start:min(len(shown), end + width)], pat) if a < end - start]
     inside = [(a, min(b, end - start)) for a, b in spans]
     return ("…" if start else "") + _mark(shown[start:end], inside) + ("…" if end < len(shown) else "")
 

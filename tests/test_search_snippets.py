@@ -17,3 +17,16 @@ def test_full_width_and_several_marks_in_the_window():
     out = snippet(body, parse("gb 审批"))
     assert "<mark>\uff27\uff22</mark>" in out and out.count("<mark>审批</mark>") == 2
     assert snippet("没有匹配的正文", parse("审批")) == "没有匹配的正文"
+
+
+def test_short_body_snippet_marks_every_match_in_the_window_after_the_first():
+    """A short body is folded and searched once (the fast path): the window still starts before the
+    first match and marks each later match, full-width letters matching their folded query."""
+    from search.query import parse
+    from search.results import snippet
+
+    body = "前言" * 40 + "ＡＢ 审批事项，" + "审批" + "。" * 10 + "末尾"
+    out = snippet(body, parse("ab"))
+    assert out.startswith("…") and "<mark>ＡＢ</mark> 审批事项" in out
+    out = snippet(body, parse("审批"))
+    assert out.startswith("…") and out.count("<mark>审批</mark>") == 2

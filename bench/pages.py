@@ -206,10 +206,13 @@ def measure(rt, n_docs: int, runs: int):
     threading.Thread(target=server.run, daemon=True).start()
     web = Client(port).login("drafter")
     auditor = Client(port).login("auditor")
+    archivist = Client(port).login("archivist")  # 审批局's archivist: the drafter's documents wait to be filed
     api = Client(port).token("drafter")
     api_auditor = Client(port).token("auditor")
     pages = [
         ("home /", web, "/"),
+        ("home / (archivist: 待归档)", archivist, "/"),
+        ("待归档 /archive/file", archivist, "/archive/file"),
         ("documents, first page", web, "/documents"),
         ("documents, deep page (after=)", web, f"/documents?after={doc_cursor}"),
         ("documents, jump to date (from=)", web, "/documents?from=2017-06-01"),
@@ -247,7 +250,7 @@ def measure(rt, n_docs: int, runs: int):
         print(f"  {name:40} wall p50 {pct(lat, 50):6.1f} p95 {pct(lat, 95):6.1f} ms   "
               f"server CPU p50 {pct(cpu, 50):5.1f} p95 {pct(cpu, 95):5.1f} ms   load {os.getloadavg()[0]:.2f}",
               flush=True)
-    for client in (web, auditor, api, api_auditor):
+    for client in (web, auditor, archivist, api, api_auditor):
         client.conn.close()
     time.sleep(0.2)
     server.close()

@@ -120,7 +120,7 @@ class LetterRecipient(Base):
     registered_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     incoming_number: Mapped[str | None] = mapped_column(String(40))  # 收文编号
     handler_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    due_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date | None] = mapped_column(Date, index=True)  # 督办 counts replies by the due month
     assigned_at: Mapped[datetime | None] = mapped_column(DateTime)
     reply_letter_id: Mapped[int | None] = mapped_column(ForeignKey("letters.id"))
     replied_at: Mapped[datetime | None] = mapped_column(DateTime)

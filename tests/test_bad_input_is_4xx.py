@@ -252,3 +252,17 @@ def test_notice_upload_notifications_and_archive_lists_are_checked_by_models(mak
                 "/archive/file?year=abc", "/archive/file?source_type=" + "x" * 21):
         assert admin.get(url).status_code == 400, url
     assert _counts(rt) == before
+
+
+def test_page_queries_are_checked_by_models(make, county, rt):
+    from datetime import date
+
+    meeting = make.meeting(county["drafter"], date(2031, 3, 20), participants=[{"department": "SCJG"}])
+    admin, drafter = make.browser(county["admin"]), make.browser(county["drafter"])
+    for b, url in ((admin, "/exchange/dashboard?year=abc"), (admin, "/exchange/dashboard.csv?year=1999"),
+                   (drafter, "/lookups?after=abc"), (drafter, "/lookups?q=" + "档" * 201),
+                   (drafter, f"/meetings/{meeting.id}/minutes/preview.pdf?title=" + "长" * 201)):
+        resp = b.get(url)
+        assert resp.status_code == 400, (url, resp.status_code)
+        assert any("\u4e00" <= ch <= "\u9fff" for ch in resp.get_data(as_text=True)), url
+    assert admin.get("/exchange/dashboard?year=2031").status_code == 200

@@ -13,7 +13,7 @@ from ..clock import local_time
 from ..errors import DomainError
 from . import exchange_schemas as xs
 from .api import api_login_required
-from .apispec import operation, parse_form, validate
+from .apispec import operation, parse_form, parse_query, validate
 from .context import current_user, db, runtime
 from .errors import status_of
 from .exchange import _is_bureau, _me, _notification_url, _z, bp, exchange, notice_json
@@ -169,8 +169,7 @@ def api_mailbox(body: xs.MailboxInput):
 
 # -- 督办 -----------------------------------------------------------------------------------------
 def _board():
-    year = request.args.get("year", "")
-    return services().dashboard.board(_me(), int(year) if year.isdigit() and 2000 <= int(year) <= 2100 else None)
+    return services().dashboard.board(_me(), parse_query(xs.DashboardQuery).year)
 
 
 CHART_KEYS = {"pushes": ("审批推送认领", ["on_time", "late", "auto", "unclaimed"]),

@@ -11,13 +11,14 @@ from ..handover.models import PURPOSES, STATES
 from ..handover.service import organisation
 from ..permissions import has_role
 from . import mywork
-from .apispec import query_dict, validate_form
+from .apispec import parse_query, query_dict, validate_form
 from .context import after_commit, db, signed_in_user
 from .handover_api import (
     HandoverAction,
     HandoverPatch,
     ItemSelection,
     NewHandover,
+    RevisionQuery,
     create_from,
     handover_json,
     lock_records,
@@ -33,13 +34,6 @@ ACTION_LABELS = {"submit": "提交", "sign": "签署", "receive": "接收并检�
 def _ids(text: str | None) -> list[str]:
     """The item ids of a form field: separated by commas (either width) or spaces."""
     return [x for x in (text or "").replace("，", ",").replace(" ", ",").split(",") if x.strip()]
-
-
-def _int(value):
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 @bp.route("/handovers", methods=["GET", "POST"])
@@ -82,7 +76,7 @@ def show(handover_id: int):
     svc = service()
     h = svc.get(signed_in_user(), handover_id)
     data = handover_json(svc, h)
-    number = _int(request.args.get("revision"))
+    number = parse_query(RevisionQuery).revision
     report = svc.report(h, number)
     editable = h.state in {"draft", "rejected"} and has_role(signed_in_user(), "archivist") \
         and organisation(signed_in_user().department).id == h.from_department_id

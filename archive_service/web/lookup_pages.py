@@ -10,19 +10,12 @@ from ..lookup.models import DECISIONS, FORMS
 from ..lookup.service import TRIGRAM
 from ..permissions import has_role
 from . import mywork
-from .apispec import query_dict, validate_form
+from .apispec import parse_query, query_dict, validate_form
 from .context import db, signed_in_user
-from .lookup_api import LookupAction, NewLookup, _granted, _pdf, access_json, draft_letter, lookups
+from .lookup_api import CatalogueSearch, LookupAction, NewLookup, _granted, _pdf, access_json, draft_letter, lookups
 from .pages import login_required
 
 bp = Blueprint("lookup_pages", __name__)
-
-
-def _int(value) -> int | None:
-    try:
-        return int(value) if value not in (None, "") else None
-    except ValueError:
-        return None
 
 
 @bp.get("/lookups")
@@ -30,8 +23,9 @@ def _int(value) -> int | None:
 def index():
     user = signed_in_user()
     svc = lookups()
-    q = (request.args.get("q") or "").strip()[:200]
-    rows, next_after = svc.catalogue_page(q, 50, _int(request.args.get("after"))) if q else ([], None)
+    search = parse_query(CatalogueSearch)
+    q = search.q.strip()
+    rows, next_after = svc.catalogue_page(q, 50, search.after) if q else ([], None)
     found = [i for i in rows if i.department_id != user.department_id]
     return render_template("ui/lookup/index.html", mine=svc.mine(user), found=found, q=q, svc=svc, FORMS=FORMS,
                            next_after=next_after, short=0 < len(q) < TRIGRAM)

@@ -18,7 +18,7 @@ from ..errors import DomainError, Unprocessable
 from ..models import Department, User
 from . import meetings_schemas as ms
 from . import mywork
-from .apispec import parse_form, validate, validate_form
+from .apispec import parse_form, parse_query, validate, validate_form
 from .context import db, runtime, signed_in_user
 from .errors import status_of
 from .meetings_schemas import DeadlineQuery, MeetingInput
@@ -218,10 +218,11 @@ def minutes_preview(meeting_id: int):
     meeting = meetings().get(signed_in_user(), meeting_id)
     svc = minutes()
     row = svc.for_meeting(meeting)
-    lines = [x for x in request.args.get("decisions", "").splitlines() if x.strip()]
+    query = parse_query(ms.MinutesPreviewQuery)
+    lines = [x for x in query.decisions.splitlines() if x.strip()]
     if not lines and row is not None:
         lines = json.loads(row.decisions)
-    spec = svc.spec_for(meeting, lines, row.title if row else request.args.get("title"))
+    spec = svc.spec_for(meeting, lines, row.title if row else query.title)
     resp = Response(render_preview(spec), mimetype="application/pdf")
     resp.headers["Content-Disposition"] = "inline; filename=minutes-preview.pdf"
     return resp

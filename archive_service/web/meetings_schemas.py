@@ -69,6 +69,12 @@ class MinutesInput(Input):
     title: Annotated[str, Field(max_length=200)] | None = None
 
 
+class MinutesPreviewQuery(Query):
+    """The minutes preview's query: decisions one per line (the stored ones when absent) and a title."""
+    decisions: str = Field("", max_length=200 * 2000)
+    title: Annotated[str, Field(max_length=200)] | None = None
+
+
 class CancelInput(Input):
     reason: Annotated[str, Field(min_length=1, max_length=500, description="取消原因（通知参会单位）")]
 

@@ -23,7 +23,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import Select, delete, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -72,11 +72,14 @@ def enqueue_many(session: Session, clock: Clock, versions: list[tuple[int, int]]
     known |= set(session.scalars(select(TextExtraction.version_id).where(TextExtraction.version_id.in_(ids),
                                                                          TextExtraction.status != PARTIAL)))
     now = clock.now()
+    rows = []
     for version_id, document_id in versions:
         if version_id not in known:
             known.add(version_id)
-            session.add(ExtractionJob(version_id=version_id, document_id=document_id, attempts=0,
-                                      available_at=now, pages_done=0, pages_total=0))
+            rows.append(dict(version_id=version_id, document_id=document_id, attempts=0, available_at=now,
+                             pages_done=0, pages_total=0))
+    if rows:
+        session.execute(insert(ExtractionJob), rows)  # one batch of plain rows
 
 
 @dataclass(frozen=True)

@@ -20,12 +20,16 @@ def enqueue(session: Session, clock: Clock, document_id: int, revision: int, top
 
 def enqueue_many(session: Session, clock: Clock, entries: list[tuple[int, int]], topic: str = SEARCH) -> None:
     """``enqueue`` for many ``(document_id, revision)`` at once, inserted as one batch (ids reserved)."""
+    from sqlalchemy import insert
+
     from .db import reserve_ids
 
     now = clock.now()
     ids = reserve_ids(session, OutboxEntry.__table__, len(entries))
-    session.add_all([OutboxEntry(id=i, topic=topic, document_id=d, revision=r, created_at=now, available_at=now,
-                                 attempts=0) for i, (d, r) in zip(ids, entries, strict=True)])
+    if entries:
+        session.execute(insert(OutboxEntry), [
+            dict(id=i, topic=topic, document_id=d, revision=r, created_at=now, available_at=now, attempts=0)
+            for i, (d, r) in zip(ids, entries, strict=True)])
 
 
 def claim(session: Session, clock: Clock, topic: str, limit: int) -> list[OutboxEntry]:

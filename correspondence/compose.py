@@ -53,6 +53,7 @@ class Para:
     keep_with_next: bool = False
     forced: list[str] | None = None  # pre-broken lines (title)
     names: tuple[str, ...] = ()  # names in the text that a line break never splits (主送, 抄送, 出席)
+    fill: bool = False  # a blank line only pushing the 版记 to the page foot (the DOCX anchors it instead)
     lines: list[str] = field(default_factory=list)
 
     @property
@@ -331,7 +332,7 @@ def _paginate(paras: list[Para], colophon: list[Para], first_slot: int, variant:
         for _ in range(fill):
             if slot >= L.LINES:
                 new_page()
-            blank = Para("blank", lines=[""])
+            blank = Para("blank", lines=[""], fill=True)
             pages[-1].slots[slot] = Placed(blank, 0, "", 0)
             flow.append(blank)
             slot += 1

@@ -183,34 +183,46 @@ class _Writer:
     def body(self) -> None:
         self.header()
         rows = [p for p in self.plan.paras if p.kind in COLOPHON]
+        framed = bool(rows) and self.plan.variant["colophon_rules"]
         for p in self.plan.paras:
-            if p.kind not in COLOPHON:
+            if p.kind not in COLOPHON and not (framed and p.fill):
                 self.flow(p)
-        if rows and self.plan.variant["colophon_rules"]:
-            self.colophon_table(rows)
+        if framed:
+            self.colophon_frame(rows)
         else:
             for p in rows:
                 self.flow(p)
 
-    def colophon_table(self, rows: list[Para]) -> None:
-        """版记 as a one-column table: its rules are cell borders, so they stay with the text."""
-        trs = []
-        for i, p in enumerate(rows):
-            borders = (_border("top", L.COLOPHON_THICK if i == 0 else L.COLOPHON_THIN)
-                       + (_border("bottom", L.COLOPHON_THICK) if i == len(rows) - 1 else ""))
+    def _colophon_on_new_page(self) -> bool:
+        """The plan put the 版记 on a page of its own (no room left under the text)."""
+        pages = self.plan.pages
+        last_text = max((pg.number for pg in pages for pl in pg.slots.values()
+                         if not pl.para.fill and not pl.para.blank and pl.para.kind not in COLOPHON), default=1)
+        first_colophon = min(pg.number for pg in pages for pl in pg.slots.values() if pl.para.kind in COLOPHON)
+        return first_colophon > last_text
+
+    def colophon_frame(self, rows: list[Para]) -> None:
+        """版记 as a frame (w:framePr) whose last line ends on the bottom edge of the 版心 of the last page, by
+        construction: no blank lines push it down, so it stays at the foot whatever the word processor's
+        line heights. Its rules are the plan's, anchored at their page positions (LibreOffice turns the
+        framed paragraphs into one text frame only when their borders agree, and inlines floating tables)."""
+        if self._colophon_on_new_page():
+            self.xml.append('<w:p><w:pPr><w:spacing w:before="0" w:after="0" w:line="20" w:lineRule="exact"/>'
+                            '<w:snapToGrid w:val="0"/></w:pPr><w:r><w:br w:type="page"/></w:r></w:p>')
+        lines = sum(len(p.lines) for p in rows)
+        top = L.BODY_BOTTOM - lines * L.LINE_PITCH
+        frame = (f'<w:framePr w:w="{BODY_TW}" w:wrap="notBeside" w:vAnchor="page" w:hAnchor="margin" '
+                 f'w:xAlign="center" w:y="{_tw(top)}"/>')
+        for p in rows:
             mark = len(self.xml)
-            self.flow(p, exact=COLOPHON_LINE_TW)
-            paras = "".join(self.xml[mark:])
-            del self.xml[mark:]
-            trs.append(f'<w:tr><w:tc><w:tcPr><w:tcW w:w="{BODY_TW}" w:type="dxa"/><w:tcBorders>{borders}'
-                       f'</w:tcBorders></w:tcPr>{paras}</w:tc></w:tr>')
-        none = "".join(f'<w:{side} w:val="nil"/>' for side in ("top", "left", "bottom", "right", "insideH", "insideV"))
-        margins = "".join(f'<w:{side} w:w="0" w:type="dxa"/>' for side in ("top", "left", "bottom", "right"))
-        self.xml.append(f'<w:tbl><w:tblPr><w:tblW w:w="{BODY_TW}" w:type="dxa"/><w:tblBorders>{none}</w:tblBorders>'
-                        f'<w:tblLayout w:type="fixed"/><w:tblCellMar>{margins}</w:tblCellMar></w:tblPr>'
-                        f'<w:tblGrid><w:gridCol w:w="{BODY_TW}"/></w:tblGrid>{"".join(trs)}</w:tbl>')
-        # a document must not end with a table: a hairline paragraph follows it
-        self.para("", exact=20, grid=False)
+            self.flow(p)
+            for k in range(mark, len(self.xml)):
+                self.xml[k] = self.xml[k].replace("<w:widowControl", frame + "<w:widowControl", 1)
+        # the frame's anchor paragraph (the frame is made when it ends) carries the 版记 rules; on a one-page
+        # document the header already anchored them with the first page's rules
+        pages = self.plan.pages
+        rules = "".join(self.rect(r) for r in pages[-1].rules) if len(pages) > 1 else ""
+        self.para("", exact=20, grid=False, anchors=rules)
 
 
 def _section(document, plan: Plan, names: dict[str, str]) -> None:

@@ -183,7 +183,7 @@ class _Writer:
     def body(self) -> None:
         self.header()
         rows = [p for p in self.plan.paras if p.kind in COLOPHON]
-        framed = bool(rows) and self.plan.variant["colophon_rules"]
+        framed = bool(rows)  # 信函格式 too: its 抄送 sits at the foot without rules (GB/T 9704 10.1)
         for p in self.plan.paras:
             if p.kind not in COLOPHON and not (framed and p.fill):
                 self.flow(p)

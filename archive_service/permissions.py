@@ -163,12 +163,16 @@ def can_view_meeting(user: User, convener_id: int, department_ids: set[int], per
             or user.id in person_ids)
 
 
-def granted_department_ids_many(session, doc_ids: list[int], at: datetime | None = None) -> dict[int, list[int]]:
-    """``granted_department_ids`` for many documents in one query (search reindexing)."""
+def granted_department_ids_many(session, doc_ids: list[int], at: datetime | None = None,
+                                id_range: tuple[int, int] | None = None) -> dict[int, list[int]]:
+    """``granted_department_ids`` for many documents in one query (search reindexing); with ``id_range``
+    (first, last) the documents are selected by range (``doc_ids`` are then every id in it)."""
     at = at or _now()
     out: dict[int, list[int]] = {}
+    which = (DocumentGrant.document_id.between(*id_range) if id_range is not None
+             else DocumentGrant.document_id.in_(doc_ids))
     rows = session.execute(select(DocumentGrant.document_id, DocumentGrant.department_id).where(
-        DocumentGrant.document_id.in_(doc_ids), or_(DocumentGrant.until.is_(None), DocumentGrant.until >= at)))
+        which, or_(DocumentGrant.until.is_(None), DocumentGrant.until >= at)))
     for doc_id, dept_id in rows:
         out.setdefault(doc_id, []).append(dept_id)
     return out

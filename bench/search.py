@@ -238,8 +238,7 @@ def main():
     viewer = Viewer(user.department_id)
 
     # FTS5 trigram baseline
-    fts_path = inst / "fts5.sqlite3"
-    fts_path.unlink(missing_ok=True)  # built afresh by each run (--reuse)
+    fts_path = inst / f"fts5.{os.getpid()}.sqlite3"  # built afresh by each run (--reuse), removed at the end
     db = sqlite3.connect(fts_path)
     t = time.perf_counter()
     db.execute("CREATE VIRTUAL TABLE t USING fts5(title, body, tokenize='trigram')")
@@ -297,6 +296,8 @@ def main():
               f"{pct(fts_lat, 50):7.1f}ms {pct(fts_lat, 95):7.1f}ms "
               f"{pct(fts_lat, 99):7.1f}ms {statistics.mean(fts_recalls):11.3f}", flush=True)
     server.close()
+    db.close()
+    fts_path.unlink()
     print(f"queries done at {load_avg()}")
     print("\nFTS5 timings include MATCH ORDER BY rank LIMIT 20 + count(*) (the API returns top-20 and the total); "
           "FTS5 recall counts its full match set. 1-char, 2-char and AND-of-2-char rows use a full scan "

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 from datetime import datetime
 
 from sqlalchemy import Select, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
-from .audit import ChainReport, verify_chain
+from .audit import ChainReport, export_csv, verify_chain
 from .listing import Cursor, KeysetPage
 from .models import AuditEvent, Department, User
 
@@ -123,6 +123,13 @@ def audit_offset_page(session, args, page: int, size: int) -> list[AuditEvent]:
 def audit_rows(session, args) -> Iterator[AuditEvent]:
     """Every event the filters select, newest first, streamed in batches (the CSV export)."""
     yield from session.scalars(audit_query(session, args).execution_options(yield_per=1000))
+
+
+def export_lines(factory: sessionmaker, args) -> Iterator[str]:
+    """The CSV lines of the events ``args`` selects, read lazily by a session of its own (a streamed
+    response outlives the request's session)."""
+    with factory() as own:
+        yield from export_csv(audit_rows(own, args))
 
 
 def audit_page(session, args, size: int, after: Cursor | None = None, before: Cursor | None = None,

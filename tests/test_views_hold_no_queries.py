@@ -1,9 +1,10 @@
 """Views hold no queries: every query lives in a service or a core module, looked up by the views
 (web/services.py). A view may roll back what a caught error left half done (``db().rollback()``), but it
 neither imports SQLAlchemy, nor calls the session's query methods, nor hands the request's session to a
-function of its own choosing (``audit_page(db(), ...)``: look the service up instead), nor commits: the
-request is one unit of work that commits once after the response (web/context.py); what must follow the
-commit is registered with ``after_commit``.
+function of its own choosing (``audit_page(db(), ...)``: look the service up instead), nor opens a session
+of its own (``independent_unit()``, ``factory()``: the registry does, e.g. ``services().record_apart``),
+nor commits: the request is one unit of work that commits once after the response (web/context.py); what
+must follow the commit is registered with ``after_commit``.
 
 (`lint-imports` checks the import half too; this test also catches ``db().get(Model, id)``.)"""
 import ast
@@ -54,6 +55,9 @@ def violations(source: str, name: str) -> list[str]:
                 and id(node) not in rollbacks):
             found.append(f"{name}:{node.lineno}: db() in a view (reach the look-up through services(), "
                          "e.g. services().roster)")
+        elif isinstance(node, ast.Call) and _called_name(node) in SESSION_MAKERS - {"db"}:
+            found.append(f"{name}:{node.lineno}: a session of the view's own (the registry's services own them, "
+                         "e.g. services().record_apart)")
         if isinstance(node, ast.Import | ast.ImportFrom):
             modules = [node.module or ""] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names]
             found += [f"{name}:{node.lineno}: imports {m}" for m in modules if m.split(".")[0] == "sqlalchemy"]
@@ -99,14 +103,13 @@ def view():
     page = audit_page(db(), {}, 50)
     return session.query(Department).all()
 '''
-    assert len(violations(bad, "bad.py")) == 13  # (a db() followed by a query method counts twice)
+    assert len(violations(bad, "bad.py")) == 14  # (a db() followed by a query method counts twice)
     good = '''
 def view():
     after_commit(lambda: svc.apply_retention(item))
     db().rollback()
     page = services().activity.page({}, 50)
-    with independent_unit() as s:
-        AuditLog(s, clock).record(user, "x", "y", 1)
+    services().record_apart(user, "x", "y", 1)
     return request.args.get("q"), services().documents.get(user, 1)
 '''
     assert violations(good, "good.py") == []

@@ -4,10 +4,8 @@ from __future__ import annotations
 from flask import Blueprint, Response, render_template, request
 
 from .. import permissions
-from ..activity import audit_rows
-from ..audit import export_csv
 from .apispec import parse_query
-from .context import runtime, signed_in_user
+from .context import signed_in_user
 from .pages import login_required
 from .paging import keyset_args
 from .schemas import AuditFilter
@@ -36,13 +34,7 @@ def export():
                             {k: v for k, v in request.args.items()})
     # committed by the request's unit of work before the body streams
     filters = parse_query(AuditFilter).model_dump(exclude_none=True)
-    factory = runtime().factory
-
-    def rows():
-        with factory() as own:  # a session of its own: the stream outlives the request's session
-            yield from export_csv(audit_rows(own, filters))
-
-    resp = Response(rows(), mimetype="text/csv; charset=utf-8")
+    resp = Response(services().audit_csv(filters), mimetype="text/csv; charset=utf-8")
     resp.headers["Content-Disposition"] = ("attachment; filename=\"audit.csv\"; "
                                            "filename*=UTF-8''%E5%AE%A1%E8%AE%A1%E6%97%A5%E5%BF%97.csv")
     return resp

@@ -18,7 +18,7 @@ from ..lookup.models import DECISIONS, FORMS, LookupItem, LookupRequest
 from ..lookup.service import LookupService, Refusal
 from .api import api_login_required
 from .apispec import operation
-from .context import independent_unit, runtime, signed_in_user
+from .context import runtime, signed_in_user
 from .schemas import Id, Query
 from .services import services
 from .transfer import content_disposition
@@ -265,11 +265,10 @@ def _granted(item_id: int, form: str, page: int | None = None) -> LookupItem:
     address = request.remote_addr or ""
     if isinstance(got, Refusal):  # the refused attempt is kept although the request fails
         item = services().archive.find_item(item_id)
-        with independent_unit() as s:
-            LookupService(s, runtime().clock).audit(
-                user, "lookup.denied", got.request.id if got.request else "-",
-                {"item_id": item_id, "archival_code": item.archival_code if item and got.request else None,
-                 "form": form, "address": address, "reason": got.error.message})
+        services().record_apart(
+            user, "lookup.denied", "lookup", got.request.id if got.request else "-",
+            {"item_id": item_id, "archival_code": item.archival_code if item and got.request else None,
+             "form": form, "address": address, "reason": got.error.message})
         raise got.error
     svc.audit(user, f"lookup.{form}", got.request_id, {"item_id": item_id, "archival_code": got.item.archival_code,
                                                        "page": page, "address": address})

@@ -6,6 +6,7 @@ A feature's services are added here as properties (the web layer may name featur
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from functools import cached_property
 
 from flask import g
@@ -25,7 +26,7 @@ from correspondence.numbering import Numbering
 from correspondence.pki import key_source
 from correspondence.seal import Seals
 
-from ..activity import ActivityReader
+from ..activity import ActivityReader, export_lines
 from ..archive.import_runs import ImportRuns
 from ..archive.service import ArchiveService, archive_for
 from ..audit import AuditLog
@@ -70,6 +71,16 @@ class Services:
     def activity(self) -> ActivityReader:
         """The audit log as pages read it (recent events, trails, the auditor's filtered pages)."""
         return ActivityReader(self.session)
+
+    def audit_csv(self, filters: dict) -> Iterator[str]:
+        """The audit export's CSV lines, read by a session of its own once the response streams."""
+        return export_lines(self.rt.factory, filters)
+
+    def record_apart(self, actor: User | None, action: str, target_type: str, target_id, details=None) -> None:
+        """An audit event committed on its own whatever the request's outcome (a refused attempt). Call it
+        before the request's session has written anything: both append to the audit chain."""
+        with self.rt.transaction() as session:
+            AuditLog(session, self.rt.clock).record(actor, action, target_type, target_id, details)
 
     @cached_property
     def calendar_admin(self) -> CalendarAdmin:

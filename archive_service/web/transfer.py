@@ -64,9 +64,7 @@ def content_disposition(filename: str, inline: bool = False, doc_id: int | None 
 
 def download_response(user: User, doc_id: int, number: int | None) -> Response:
     """A version's bytes (``number``, default current) for a reader; whole downloads are audited."""
-    from ..audit import AuditLog
     from ..errors import Forbidden
-    from .context import independent_unit
 
     service = services().documents
     doc = service.find(doc_id)
@@ -74,9 +72,8 @@ def download_response(user: User, doc_id: int, number: int | None) -> Response:
         try:
             service.ensure_downloadable(user, doc)
         except Forbidden as exc:  # the refused download is kept although the request fails
-            with independent_unit() as s:
-                AuditLog(s, runtime().clock).record(user, "document.download_refused", "document", doc_id,
-                                                    {"reason": exc.message})
+            services().record_apart(user, "document.download_refused", "document", doc_id,
+                                    {"reason": exc.message})
             raise
     return send_audited(user, service.version(user, doc_id, number))
 

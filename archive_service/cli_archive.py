@@ -139,11 +139,11 @@ def import_command(folder, catalogue, department, username, dry_run, errors_out,
             bar.close()
         except DomainError as exc:
             raise click.ClickException(exc.message) from None
-    if ocr and not dry_run and importer.documents:
-        extract_imported(rt, importer.documents)
     verb = "would import" if dry_run else "imported"
     click.echo(f"rows: {result.total}, {verb}: {result.imported}, already there: {result.skipped}, "
                f"failed: {result.failed}")
+    if ocr and not dry_run and importer.documents:
+        extract_imported(rt, importer.documents)
     if result.errors:
         out = errors_out or catalogue.with_name(catalogue.stem + "-errors.csv")
         out.write_text(error_report_csv(result.errors), encoding="utf-8")

@@ -147,3 +147,24 @@ def test_libreoffice_converts_the_docx_to_the_same_pages_and_text(tmp_path):
         y, m, d = (int(x) for x in spec(name)["date"].split("-"))
         date = f"{y}年{m}月{d}日"
         assert any(date in re.sub(r"\s", "", line) for line in lines), (name, date)   # the date never wraps
+
+
+@pytest.mark.skipif(shutil.which("soffice") is None, reason="LibreOffice (libreoffice-writer-nogui) not installed")
+def test_a_joint_letters_signature_rows_convert_where_our_pdf_puts_them(tmp_path):
+    joint = {**spec("letter"), "sealed": True, "co_issuers": ["石城县市场监督管理局", "石城县卫生健康委员会"]}
+    (tmp_path / "joint.docx").write_bytes(render_docx(joint))
+    env = dict(os.environ, FONTCONFIG_FILE=str(fontconfig_file(tmp_path)), HOME=str(tmp_path))
+    subprocess.run(["soffice", f"-env:UserInstallation=file://{tmp_path}/lo-profile", "--headless",
+                    "--convert-to", "pdf", "--outdir", str(tmp_path / "out"), str(tmp_path / "joint.docx")],
+                   check=True, env=env, capture_output=True, timeout=180)
+
+    def names(pdf):
+        with pdfplumber.open(pdf) as doc:
+            words = doc.pages[-1].extract_words()
+            return len(doc.pages), [(round(w["x0"] * 25.4 / 72), round(w["top"] * 25.4 / 72)) for w in words
+                                    if w["text"].startswith("石城县")]
+
+    ours, theirs = names(io.BytesIO(render_pdf(joint))), names(tmp_path / "out" / "joint.pdf")
+    assert ours[0] == theirs[0] and len(ours[1]) == len(theirs[1]) == 3
+    for (x1, y1), (x2, y2) in zip(ours[1], theirs[1], strict=True):
+        assert abs(x1 - x2) <= 1 and abs(y1 - y2) <= 1  # two to a row, in order, within a millimetre

@@ -62,6 +62,9 @@ def test_counters_equal_a_recount_after_every_kind_of_change(ex, make):  # noqa:
     got = client.get("/api/v1/dashboard?year=2025", headers=signer).get_json()
     assert got["totals"]["pushes"]["auto"] == 6 and got["rates"]["pushes"] == "12.5%"  # 1 claimed on time of 8
     assert got["rates"]["revocations"] == "50.0%"
+    # discovered 10-09, due 10-11 (the make-up Saturday), pushed 10-15: late by 3 working days
+    assert [(o["kind"], o["title"], o["days"]) for o in got["overdue"]] == [
+        ("撤销建议推送", "食品经营许可（某公司）", 3)]
 
 
 def test_letter_replies_and_minutes_issuance_per_department_and_month(ex, make):  # noqa: F811
@@ -94,7 +97,11 @@ def test_letter_replies_and_minutes_issuance_per_department_and_month(ex, make):
     assert got["minutes"] == [{"department": "县行政审批局", "month": "2025-10", "total": 1,
                                "on_time": 1, "late": 0, "pending": 0, "overdue": 0}]
     assert got["rates"]["minutes"] == "100.0%"
+    # which items are overdue: the unreplied letter, 5 working days past 2025-10-20 on 2025-10-27
+    assert got["overdue"] == [{"kind": "来函办理", "department": "县行政审批局", "title": "关于商请协助的函2",
+                               "due_on": "2025-10-20", "days": 5}]
     page = make.browser(county["signer"]).get("/exchange/dashboard?year=2025").get_data(as_text=True)
     assert "来函办理与复函" in page and "会议纪要印发" in page and "按期复函率" in page
+    assert "逾期事项" in page and "关于商请协助的函2" in page
     csv_text = make.browser(county["signer"]).get("/exchange/dashboard.csv?year=2025").get_data(as_text=True)
     assert "来函办理与复函,县行政审批局,2025-10,4,1,1,1,1,1" in csv_text

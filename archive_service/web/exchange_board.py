@@ -190,7 +190,8 @@ def dashboard_page():
         svg = Markup(dash.bar_chart(f"{board.year}年{chart_title}（按部门）", board.by_department(rows, columns),
                                     columns, keys))
         charts.append((svg, rows, columns, title, attr))
-    return render_template("ui/exchange/dashboard.html", board=board, charts=charts, dash=dash)
+    overdue = services().dashboard.overdue(_me(), board.year)
+    return render_template("ui/exchange/dashboard.html", board=board, charts=charts, dash=dash, overdue=overdue)
 
 
 @bp.get("/exchange/dashboard.csv")
@@ -206,7 +207,8 @@ def dashboard_csv():
 @bp.get("/api/v1/dashboard")
 @api_login_required
 @operation("督办数据：按部门、月份统计推送认领（按期/逾期人工/系统自动/待认领）、撤销建议（逾期推送/办结）、"
-           "审批信息请求（答复/逾期）、来函复函（按期/逾期）、会议纪要印发（按期/逾期）及全年按期率；"
+           "审批信息请求（答复/逾期）、来函复函（按期/逾期）、会议纪要印发（按期/逾期）及全年按期率，"
+           "并列出逾期事项（每类最多 50 件）；"
            "仅单位负责人（签发人）与系统管理员", query=xs.DashboardQuery,
            responses={200: xs.DashboardOut}, errors=(403,))
 def api_dashboard(query: xs.DashboardQuery):
@@ -222,4 +224,7 @@ def api_dashboard(query: xs.DashboardQuery):
                                for _, attr, columns in dash.SECTIONS},
                     "rates": {"info_requests" if attr == "info" else attr:
                               dash.rate(attr, board.totals(getattr(board, attr), columns))
-                              for _, attr, columns in dash.SECTIONS}})
+                              for _, attr, columns in dash.SECTIONS},
+                    "overdue": [{"kind": o.kind, "department": o.department, "title": o.title,
+                                 "due_on": o.due_on.isoformat(), "days": o.days}
+                                for o in services().dashboard.overdue(_me(), board.year)]})

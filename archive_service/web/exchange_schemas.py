@@ -310,6 +310,14 @@ class DashboardMinutesRow(BaseModel):
     overdue: int = Field(description="逾期仍未印发")
 
 
+class DashboardOverdue(BaseModel):
+    kind: str = Field(description="来函办理、撤销建议推送、会议纪要印发或审批推送认领")
+    department: str = Field(description="承办部门（收文部门、监管部门或召集单位）")
+    title: str
+    due_on: str = Field(description="期限")
+    days: int = Field(description="逾期工作日数（撤销建议为逾期推送的工作日数）")
+
+
 class DashboardOut(BaseModel):
     year: int
     pushes: list[DashboardPushRow]
@@ -319,6 +327,7 @@ class DashboardOut(BaseModel):
     minutes: list[DashboardMinutesRow]
     totals: dict[str, dict[str, int]]
     rates: dict[str, str] = Field(description="全年按期率（百分比，无可计数据为 —）")
+    overdue: list[DashboardOverdue] = Field(description="逾期事项，期限最早的在前（每类最多 50 件）")
 
 
 class NotificationOut(BaseModel):

@@ -172,6 +172,13 @@ class DashboardService:
         """The year's counts (this year by default) for a leader or administrator; Forbidden otherwise."""
         return dashboard(self.session, user, self.clock.today(), year)
 
+    def overdue(self, user: User, year: int, limit: int = 50) -> list:
+        """Which items are overdue in the year (``overdue.overdue_items``), for a leader or administrator."""
+        from .overdue import overdue_items
+
+        require_leader(user)
+        return overdue_items(self.session, self.clock.today(), year, limit)
+
 
 def csv_rows(board: Dashboard) -> Iterator[str]:
     """The dashboard as CSV (with a BOM for spreadsheet programs), one line at a time."""

@@ -188,7 +188,8 @@ class ExchangeNotification(Base):
 class Revocation(Base):
     """A regulator's request to change or revoke an approval (第二十八条), due 2 working days after discovery."""
     __tablename__ = "exchange_revocations"
-    __table_args__ = (Index("ix_exchange_revocations_regulator", "regulator_id", "id"),)
+    __table_args__ = (Index("ix_exchange_revocations_regulator", "regulator_id", "id"),
+                      Index("ix_exchange_revocations_late", "late", "pushed_on"))  # 督办: pushed late
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     regulator_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
     matter_id: Mapped[int] = mapped_column(ForeignKey("exchange_matters.id"), index=True)

@@ -58,12 +58,20 @@ class LocalStore:
         reader = DigestingReader(stream, max_bytes)
         try:
             with os.fdopen(fd, "wb") as out:
-                pipe = ReadAhead(reader)  # hashing runs in its thread while this one writes
-                try:
-                    while chunk := pipe.read(CHUNK):
-                        out.write(chunk)
-                finally:
-                    pipe.close()
+                # The first two reads happen here: a small file (most letters and imported records) ends
+                # with them. Only a longer stream gets the read-ahead thread (hashing there while this one
+                # writes), whose start costs more than it saves on a few KB.
+                first = reader.read(CHUNK)
+                out.write(first)
+                more = reader.read(CHUNK) if first else b""
+                if more:
+                    out.write(more)
+                    pipe = ReadAhead(reader)
+                    try:
+                        while chunk := pipe.read(CHUNK):
+                            out.write(chunk)
+                    finally:
+                        pipe.close()
                 out.flush()
                 os.fsync(out.fileno())
             final = self._path(reader.sha256)

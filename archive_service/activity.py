@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import datetime
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, literal, select, tuple_
 from sqlalchemy.orm import Session, sessionmaker
 
 from .audit import ChainReport, export_csv, verify_chain
@@ -62,6 +62,9 @@ _PREFIX_LABELS = {"auth": "登录", "document": "文档", "admin": "系统管理
                   "exchange": "审管互动", "audit": "审计"}
 
 
+_MAX_ID = 2**62  # above any event id (an upper bound both databases compare as an integer)
+
+
 def action_label(action: str) -> str:
     """The Chinese name of an audit action (its key where none is known, with the area named)."""
     if action in ACTION_LABELS:
@@ -81,11 +84,17 @@ def department_names(session: Session) -> dict[int, str]:
 
 
 def recent_activity(session: Session, user: User, limit: int = 15) -> list[AuditEvent]:
-    """The user's own and their department's latest events: two index range scans, merged."""
+    """The user's own and their department's latest events: two index range scans, merged.
+
+    Each scan is written as a range of ``(column, id)`` ordered by both, which only the ``(column, id)``
+    index serves: with ``column = value ORDER BY id`` PostgreSQL may walk the primary key backwards and
+    filter, reading every newer event when the user's own are old (490k events: 173 ms for one page)."""
     scans = ((AuditEvent.actor_id, user.id), (AuditEvent.department_id, user.department_id))
     events = {e.id: e for column, value in scans
-              for e in session.scalars(select(AuditEvent).where(column == value)
-                                       .order_by(AuditEvent.id.desc()).limit(limit))}
+              for e in session.scalars(select(AuditEvent).where(
+                  tuple_(column, AuditEvent.id) >= tuple_(literal(value), literal(0)),
+                  tuple_(column, AuditEvent.id) <= tuple_(literal(value), literal(_MAX_ID)))
+                  .order_by(column.desc(), AuditEvent.id.desc()).limit(limit))}
     return sorted(events.values(), key=lambda e: e.id, reverse=True)[:limit]
 
 

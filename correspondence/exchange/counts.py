@@ -31,8 +31,10 @@ def month_of(day: date) -> str:
 
 
 def bump(session: Session, deltas: Mapping[Key, int] | Iterable[tuple[Key, int]]) -> None:
-    """Add the deltas to the counters in one upsert (rows in key order, so concurrent transactions lock
-    them in the same order and cannot deadlock on them)."""
+    """Add the deltas to the counters in one upsert, rows in key order. Callers bump after their audit
+    record: the audit head is locked first in every transaction that counts (the sign-off of a revocation
+    audits before its state changes), so two transactions never wait on each other's counter rows and
+    the audit head in opposite orders (a deadlock on PostgreSQL)."""
     total: Counter = Counter()
     for key, d in (deltas.items() if isinstance(deltas, Mapping) else deltas):
         total[key] += d

@@ -208,8 +208,6 @@ class ExchangeService:
                        feedback=[], info_requests=[]) for r in regs]
         self.s.add_all(pushes)
         self.s.flush()
-        month = counts.month_of(today)
-        counts.bump(self.s, [(("push", month, r.id, m), 1) for r in regs for m in ("total", "unclaimed")])
         notes = []
         for p, r in zip(pushes, regs, strict=True):
             to = f"，联络员：{routed[r.id][0].full_name}" if routed[r.id] else ""
@@ -220,6 +218,8 @@ class ExchangeService:
                           {"matter": matter.code, "applicant": record.applicant, "decision": decision,
                            "regulators": [r.code for r in regs], "due_on": due.isoformat(),
                            "documents": [d.id for d in docs]})
+        month = counts.month_of(today)
+        counts.bump(self.s, [(("push", month, r.id, m), 1) for r in regs for m in ("total", "unclaimed")])
         return pushes
 
     def pushes(self, user: User, state: str | None = None, limit: int = 500) -> list[Push]:
@@ -263,13 +263,13 @@ class ExchangeService:
         if done.rowcount != 1:
             raise Conflict("该推送已被认领")
         self.s.refresh(p)
-        month = counts.month_of(p.pushed_on)
-        counts.bump(self.s, {("push", month, p.regulator_id, "unclaimed"): -1,
-                             ("push", month, p.regulator_id, counts.push_state_key("claimed", p.claim_late)): 1})
         self._grant(p)
         self._notify(p.record.department_id, f"{p.regulator.name}已认领审批结果推送：{p.record.matter.name}"
                                              f"（{p.record.applicant}）", push=p)
         self.audit.record(user, "exchange.claimed", "push", p.id, {"note": p.note})
+        month = counts.month_of(p.pushed_on)
+        counts.bump(self.s, {("push", month, p.regulator_id, "unclaimed"): -1,
+                             ("push", month, p.regulator_id, counts.push_state_key("claimed", p.claim_late)): 1})
         return p
 
     def auto_claim(self, limit: int = 5000) -> int:
@@ -326,11 +326,11 @@ class ExchangeService:
                           "message": f"{names[regulator_id]}：{msg}"[:500], "created_at": now})
         # Core insert into the table: no ORM bulk bookkeeping per row
         self.s.execute(insert(cast(Table, ExchangeNotification.__table__)), notes)
-        counts.bump(self.s, [(("push", counts.month_of(c[2]), c[1], m), d)
-                             for c in claimed for m, d in (("unclaimed", -1), ("auto", 1))])
         self.s.flush()
         self.audit.record_many(None, [("exchange.auto_claimed", "push", c[0], {"due_on": c[3].isoformat()})
                                       for c in claimed])
+        counts.bump(self.s, [(("push", counts.month_of(c[2]), c[1], m), d)
+                             for c in claimed for m, d in (("unclaimed", -1), ("auto", 1))])
         return len(claimed)
 
     def _grant(self, p: Push) -> None:
@@ -403,10 +403,10 @@ class ExchangeService:
                           due_on=due, answer="")
         self.s.add(row)
         self.s.flush()
-        counts.bump(self.s, {("info", counts.month_of(due), p.regulator_id, "total"): 1})
         self._notify(p.record.department_id, f"{p.regulator.name}请求提供审批信息：{p.record.matter.name}"
                                              f"（{p.record.applicant}），请于{due.isoformat()}前答复", push=p)
         self.audit.record(actor, "exchange.info_requested", "push", p.id, {"info_request": row.id})
+        counts.bump(self.s, {("info", counts.month_of(due), p.regulator_id, "total"): 1})
         return row
 
     def answer_info(self, actor: User, info_id: int, answer: str, document_ids: Sequence[int] = ()) -> InfoRequest:
@@ -427,11 +427,11 @@ class ExchangeService:
             self._grant_document(d.id, row.push.regulator_id, "info")
         self.s.flush()
         p = row.push
-        counts.bump(self.s, {("info", counts.month_of(row.due_on), p.regulator_id, "answered"): 1})
         self._notify(p.regulator_id, f"{p.record.department.name}已答复审批信息请求：{p.record.matter.name}"
                                      f"（{p.record.applicant}）", push=p)
         self.audit.record(actor, "exchange.info_answered", "push", p.id,
                           {"info_request": row.id, "documents": [d.id for d in docs]})
+        counts.bump(self.s, {("info", counts.month_of(row.due_on), p.regulator_id, "answered"): 1})
         return row
 
     def _bureau_of(self, user: User, p: Push) -> bool:
@@ -538,9 +538,6 @@ class ExchangeService:
                          documents=[RevocationDocument(document_id=d.id) for d in docs])
         self.s.add(row)
         self.s.flush()
-        month = counts.month_of(today)
-        counts.bump(self.s, [(("revocation", month, row.regulator_id, m), 1)
-                             for m in ("total", "open", *(("late",) if row.late else ()))])
         now = self.clock.now()
         for d in docs:
             self.s.add(DocumentGrant(document_id=d.id, department_id=matter.section_id, reason="revocation",
@@ -552,6 +549,9 @@ class ExchangeService:
         self.audit.record(actor, "exchange.revocation_pushed", "revocation", row.id,
                           {"matter": matter.code, "action": action, "discovered_on": discovered_on.isoformat(),
                            "due_on": due.isoformat(), "late_days": late_days})
+        month = counts.month_of(today)
+        counts.bump(self.s, [(("revocation", month, row.regulator_id, m), 1)
+                             for m in ("total", "open", *(("late",) if row.late else ()))])
         return row
 
     def revocations_to_handle(self, user: User, limit: int = 50) -> list[Revocation]:

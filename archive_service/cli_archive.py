@@ -153,10 +153,11 @@ def import_command(folder, catalogue, department, username, dry_run, errors_out,
         sys.exit(1)
 
 
-def extract_imported(rt, documents: list[int], poll: float = 1.0) -> None:
+def extract_imported(rt, documents: list[int], poll: float = 1.0, chunk: int = 5000) -> None:
     """Extract the text of the files an import just filed (OCR for scans) here, as the worker would,
     with a progress bar: k/N 件 and, while a scan is read, 识别中 n/m 页 (the pages the extraction
-    records). Jobs a running worker holds are waited for (their pages shown as the worker records them)."""
+    records). Jobs a running worker holds are waited for (their pages shown as the worker records them).
+    The files are taken ``chunk`` at a time, so no query binds more ids than a database accepts."""
     import time
 
     from tqdm import tqdm
@@ -182,17 +183,19 @@ def extract_imported(rt, documents: list[int], poll: float = 1.0) -> None:
 
     queue.on_pages = lambda _doc, done, total: show_pages(done, total)
     try:
-        while True:
-            with rt.factory() as session:
-                progress = progress_of(session, ids)
-            bar.n = progress.done
-            bar.refresh()
-            if not progress.waiting:
-                break
-            if not queue.run_batch(rt.factory, "archive-service import", ids):
-                if progress.pages_total:  # leased by a running worker (or waiting for a retry)
-                    show_pages(progress.pages_done, progress.pages_total)
-                time.sleep(poll)
+        for start in range(0, len(ids), chunk):
+            part = ids[start:start + chunk]
+            while True:
+                with rt.factory() as session:
+                    progress = progress_of(session, part)
+                bar.n = start + progress.done
+                bar.refresh()
+                if not progress.waiting:
+                    break
+                if not queue.run_batch(rt.factory, "archive-service import", part):
+                    if progress.pages_total:  # leased by a running worker (or waiting for a retry)
+                        show_pages(progress.pages_done, progress.pages_total)
+                    time.sleep(poll)
     finally:
         bar.close()
         rt.sandbox.close()

@@ -77,3 +77,18 @@ def test_no_ocr_leaves_the_scans_to_the_worker(scans):
     with rt.factory() as s:
         assert s.scalar(select(ExtractionJob).where(ExtractionJob.document_id == doc)) is not None
         assert s.scalar(select(TextExtraction).where(TextExtraction.document_id == doc)) is None
+
+
+def test_extraction_of_an_import_goes_chunk_by_chunk(scans, capsys):
+    """Large imports are extracted a chunk of ids at a time (no query binds more ids than the database
+    takes); a chunk with nothing waiting is passed over and the file in another chunk is still read."""
+    from archive_service.cli_archive import extract_imported
+
+    rt, folder, catalogue, _text = scans
+    assert _run(folder, "--catalogue", catalogue, "--no-ocr").exit_code == 0
+    doc = _main_document(rt)
+    extract_imported(rt, [doc + 1000, doc], poll=0.01, chunk=1)
+    assert "text: 2 file(s) extracted" in capsys.readouterr().out
+    with rt.factory() as s:
+        assert s.scalar(select(TextExtraction.status).where(TextExtraction.document_id == doc)) == "ocr"
+        assert s.scalar(select(ExtractionJob).where(ExtractionJob.document_id == doc)) is None

@@ -7,7 +7,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import create_engine, event, func, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -38,7 +38,19 @@ def make_engine(url: str) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                         connect_args={"options": pg_connect_options(url)})
+
+
+def pg_connect_options(url: str) -> str:
+    """The URL's own ``options`` plus ``plan_cache_mode=force_custom_plan``: psycopg prepares a statement
+    after its fifth run, and PostgreSQL may then switch to a generic plan that ignores the parameters'
+    values — e.g. the capped count of documents granted to a department seq-scanned all 147,000
+    documents (53 ms) where the plan for the actual department reads its two grants (0.1 ms)."""
+    own = make_url(url).query.get("options") or ""
+    if not isinstance(own, str):
+        own = " ".join(own)
+    return " ".join(filter(None, [own, "-c plan_cache_mode=force_custom_plan"]))
 
 
 def make_session_factory(engine: Engine, audit_key: str = "") -> sessionmaker[Session]:

@@ -73,7 +73,8 @@ def test_push_claim_feedback_dashboard(live_server, chromium):
     page.click("nav >> text=督办")
     page.wait_for_selector("svg[role=img]")
     check(page)
-    row = page.locator("table").first.locator("tr", has_text="县市场监督管理局")
+    # the first chart's table (the 逾期事项 table comes before the charts)
+    row = page.locator("table", has_text="按部门合计").first.locator("tr", has_text="县市场监督管理局")
     cells = row.locator("td").all_inner_texts()
     assert int(cells[0]) >= 1 and int(cells[1]) >= 1  # 推送数, 按期认领
     with page.expect_download() as dl:

@@ -42,6 +42,8 @@ from urllib.parse import quote, urlencode
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from server_cpu import ServerCpu  # noqa: E402  (bench/ is the script's own folder on sys.path)
+
 # ../shared/corpus next to the repository (or next to the main checkout, from a git worktree)
 CORPUS = next((p for p in (ROOT.parent / "shared" / "corpus" / "articles.jsonl.gz",
                            ROOT.parents[1] / "shared" / "corpus" / "articles.jsonl.gz") if p.exists()),
@@ -132,23 +134,6 @@ def load(env: dict, corpus: Path, limit: int, audit_factor: float):
     return rt, len(ids)
 
 
-class ServerCpu:
-    """WSGI wrapper recording the server's CPU time per request (the handling thread's CPU clock, so other
-    processes on the shared machine do not count; the database server's own CPU on PostgreSQL is not in it)."""
-
-    def __init__(self, app):
-        self.app = app
-        self.samples: list[float] = []
-
-    def __call__(self, environ, start_response):
-        t = time.thread_time()
-        body = self.app(environ, start_response)
-        try:
-            chunks = list(body)
-        finally:
-            getattr(body, "close", lambda: None)()
-        self.samples.append(time.thread_time() - t)
-        return chunks
 
 
 class Client:

@@ -42,6 +42,8 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+from server_cpu import ServerCpu  # noqa: E402  (bench/ is the script's own folder on sys.path)
+
 CORPUS = ROOT.parent / "shared" / "corpus" / "articles.jsonl.gz"
 CJK = re.compile(r"[\u4e00-\u9fff]+")
 
@@ -71,23 +73,6 @@ class Phase:
                 f"= {n / max(self.cpu, 1e-9):.0f} {unit}/CPU-s; {load_avg()}")
 
 
-class ServerCpu:
-    """WSGI wrapper recording the server's CPU time per request (the handling thread's CPU clock, so
-    other processes on the shared machine do not count), as bench/pages.py does."""
-
-    def __init__(self, app):
-        self.app = app
-        self.samples: list[float] = []
-
-    def __call__(self, environ, start_response):
-        t = time.thread_time()
-        body = self.app(environ, start_response)
-        try:
-            chunks = list(body)
-        finally:
-            getattr(body, "close", lambda: None)()
-        self.samples.append(time.thread_time() - t)
-        return chunks
 
 
 def load(limit, path=CORPUS):

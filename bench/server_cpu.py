@@ -21,3 +21,27 @@ class ServerCpu:
             getattr(body, "close", lambda: None)()
         self.samples.append(time.thread_time() - t)
         return chunks
+
+
+class ServerTiming:
+    """WSGI wrapper for a server in another process: each response carries the handling thread's CPU time
+    so far in a ``Server-Timing: cpu;dur=<ms>`` header (taken when the view has built the response)."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        t = time.thread_time()
+
+        def timed(status, headers, exc_info=None):
+            headers.append(("Server-Timing", f"cpu;dur={(time.thread_time() - t) * 1000:.3f}"))
+            return start_response(status, headers, exc_info)
+
+        return self.app(environ, timed)
+
+
+def server_cpu_seconds(response) -> float | None:
+    """The CPU seconds a ``ServerTiming`` server reported for ``response`` (an http.client response)."""
+    value = response.getheader("Server-Timing") or ""
+    _, _, dur = value.partition("dur=")
+    return float(dur) / 1000 if dur else None

@@ -31,7 +31,7 @@ from urllib.parse import parse_qs, unquote, urlsplit, urlunsplit
 from .analysis import MAX_TOKEN, analyze
 from .engine import Progress, QueryRejected, epoch_seconds
 from .query import ParsedQuery, Unit
-from .results import SearchResult, Viewer, facet_lists, make_hit
+from .results import SearchResult, Viewer, facet_lists, make_hits
 
 log = logging.getLogger(__name__)
 TEXT_FIELDS = ("title", "num", "body")
@@ -390,7 +390,8 @@ class ElasticsearchEngine:
             kw["aggs"] = AGGS
         with _query_errors():
             res = self.es.search(index=self.alias, **kw)
-        hits = [make_hit(h["_source"]["src"], pq, viewer, float(h.get("_score") or 0.0)) for h in res["hits"]["hits"]]
+        scored = ((h["_source"]["src"], float(h.get("_score") or 0.0)) for h in res["hits"]["hits"])
+        hits = make_hits(scored, pq, viewer)
         raw = {k: {b["key"]: b["doc_count"] for b in v["buckets"]} for k, v in (res.get("aggregations") or {}).items()}
         return SearchResult(int(res["hits"]["total"]["value"]), hits, facet_lists(raw), page, size)
 

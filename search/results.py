@@ -8,6 +8,7 @@ from __future__ import annotations
 import bisect
 import html
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .analysis import fold
@@ -16,6 +17,7 @@ from .matching import Pattern, pattern_of
 from .query import ParsedQuery
 
 FACETS = ("kind", "dept", "year", "retention")
+Matcher = re.Pattern | Pattern | None  # a query's matcher over folded text (None: nothing to mark)
 SNIPPET_CHARS = 120
 
 
@@ -53,7 +55,7 @@ def can_read(record: dict, viewer: Viewer) -> bool:
     return record.get("dept") == viewer.department_id or viewer.department_id in (record.get("grants") or [])
 
 
-def _pattern(pq: ParsedQuery, include_numbers: bool = True) -> re.Pattern | Pattern | None:
+def _pattern(pq: ParsedQuery, include_numbers: bool = True) -> Matcher:
     """One matcher over the folded text for every positive unit (separators between words loose)."""
     units = [u for g in pq.groups for u in g] + (list(pq.numbers) if include_numbers else [])
     return pattern_of(tuple(u.text for u in units))
@@ -82,21 +84,29 @@ def _spans(text: str, pat: re.Pattern | Pattern | None) -> list[tuple[int, int]]
     return [(where[m.start()], where[m.end() - 1] + 1) for m in pat.finditer(folded) if m.end() > m.start()]
 
 
+_HTML_SPECIAL = re.compile("[&<>\"']")
+
+
 def _mark(text: str, spans: list[tuple[int, int]]) -> str:
+    escape = html.escape if _HTML_SPECIAL.search(text) else str  # (most texts need no escaping at all)
     out, pos = [], 0
     for a, b in spans:
         a = max(a, pos)
         if b <= a:
             continue
-        out.append(html.escape(text[pos:a]))
-        out.append(f"<mark>{html.escape(text[a:b])}</mark>")
+        out.append(escape(text[pos:a]))
+        out.append(f"<mark>{escape(text[a:b])}</mark>")
         pos = b
-    out.append(html.escape(text[pos:]))
+    out.append(escape(text[pos:]))
     return "".join(out)
 
 
 def highlight_title(title: str, pq: ParsedQuery) -> str:
-    return _mark(title, _spans(title, _pattern(pq)))
+    return _marked_title(title, _pattern(pq))
+
+
+def _marked_title(title: str, pat: Matcher) -> str:
+    return _mark(title, _spans(title, pat))
 
 
 _CHUNK, _OVERLAP = 4096, 1024  # the overlap is longer than any query (MAX_QUERY = 500)
@@ -121,6 +131,10 @@ def _first(text: str, pat: re.Pattern | Pattern | None) -> int | None:
 
 
 def snippet(body: str, pq: ParsedQuery, width: int = SNIPPET_CHARS) -> str:
+    return _snippet(body, _pattern(pq, include_numbers=False), width)
+
+
+def _snippet(body: str, pat: Matcher, width: int = SNIPPET_CHARS) -> str:
     """A window of the body around the first match, matches wrapped in <mark>.
 
     Only the first match is looked for in the whole body; marks are computed inside the window
@@ -128,21 +142,28 @@ def snippet(body: str, pq: ParsedQuery, width: int = SNIPPET_CHARS) -> str:
     shown = " ".join((body or "").split())
     if not shown:
         return ""
-    pat = _pattern(pq, include_numbers=False)
     folded = fold(shown) if len(shown) <= _CHUNK else None
     if pat is not None and folded is not None and len(folded) == len(shown):
-        # a short body (the usual case): fold it and find its matches once; the first starts the window
-        found = [m.span() for m in pat.finditer(folded) if m.end() > m.start()]
-        first: int | None = found[0][0] if found else None
+        # a short body (the usual case): fold it once; the first match starts the window
+        m = pat.search(folded)
+        short, first = True, (m.start() if m is not None else None)
     else:
-        found, first = None, _first(shown, pat)
+        short, first = False, _first(shown, pat)
     if first is None:
         return html.escape(shown[:width]) + ("…" if len(shown) > width else "")
     start = max(0, first - width // 4)
     end = min(len(shown), start + width)
-    if found is not None:
-        spans = [(a - start, b - start) for a, b in found if a < end]
-    else:  # a match may run past the window's end: look a little further, then clip
+    # the matches from the first on (a match may run past the window's end: look further, then clip)
+    if short:
+        assert pat is not None and folded is not None  # (a short body with a matcher)
+        spans = []
+        for m in pat.finditer(folded[first:end + _OVERLAP]):
+            a, b = m.span()
+            if a + first >= end:
+                break
+            if b > a:
+                spans.append((a + first - start, b + first - start))
+    else:
         spans = [(a, b) for a, b in _spans(shown[start:min(len(shown), end + width)], pat) if a < end - start]
     inside = [(a, min(b, end - start)) for a, b in spans]
     return ("…" if start else "") + _mark(shown[start:end], inside) + ("…" if end < len(shown) else "")
@@ -150,21 +171,34 @@ def snippet(body: str, pq: ParsedQuery, width: int = SNIPPET_CHARS) -> str:
 
 def page_of_match(body: str, page_ends: list[int] | None, pq: ParsedQuery) -> int | None:
     """The page (1-based) where the body's first match lies; ``page_ends``: where each page's text ends."""
+    return _page_of_match(body, page_ends, _pattern(pq, include_numbers=False))
+
+
+def _page_of_match(body: str, page_ends: list[int] | None, pat: Matcher) -> int | None:
     if not body or not page_ends:
         return None
-    first = _first(body, _pattern(pq, include_numbers=False))
+    first = _first(body, pat)
     if first is None:
         return None
     return min(bisect.bisect_right(page_ends, first), len(page_ends) - 1) + 1
 
 
 def make_hit(record: dict, pq: ParsedQuery, viewer: Viewer, score: float = 0.0) -> Hit:
-    full = can_read(record, viewer)
-    body = record.get("body", "")
-    meta = {k: v for k, v in record.items() if k not in ("body", "page_ends")}
-    return Hit(str(record["id"]), highlight_title(record.get("title", ""), pq),
-               snippet(body, pq) if full else None, full, meta, score,
-               page_of_match(body, record.get("page_ends"), pq) if full else None)
+    return make_hits([(record, score)], pq, viewer)[0]
+
+
+def make_hits(scored: Iterable[tuple[dict, float]], pq: ParsedQuery, viewer: Viewer) -> list[Hit]:
+    """Hits for (record, score) pairs in rank order; the query's matchers are built once for all."""
+    title_pat, body_pat = _pattern(pq), _pattern(pq, include_numbers=False)
+    hits = []
+    for record, score in scored:
+        full = can_read(record, viewer)
+        body = record.get("body", "")
+        meta = {k: v for k, v in record.items() if k != "body" and k != "page_ends"}
+        hits.append(Hit(str(record["id"]), _marked_title(record.get("title", ""), title_pat),
+                        _snippet(body, body_pat) if full else None, full, meta, score,
+                        _page_of_match(body, record.get("page_ends"), body_pat) if full else None))
+    return hits
 
 
 def facet_lists(raw: dict[str, dict]) -> dict[str, list[tuple]]:

@@ -8,27 +8,29 @@ reload at most every ``RELOAD_EVERY`` seconds to see the worker's commits.
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import os
 import shutil
 import threading
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
+import orjson
 import tantivy
 from tantivy import Occur, Query
 
 from .analysis import analyze
 from .engine import Progress, epoch_seconds
 from .query import ParsedQuery, Unit
-from .results import SearchResult, Viewer, facet_lists, make_hit
+from .results import SearchResult, Viewer, facet_lists, make_hits
 
 log = logging.getLogger(__name__)
 RELOAD_EVERY = 0.2
+FACET_THREADS = 4  # facet counts run beside the ranked search (tantivy releases the GIL): latency = max, not sum
 TEXT_FIELDS = ("title", "num", "body")
 FACET_AGG = {"kind": {"terms": {"field": "kind_label", "size": 50}},
              "dept": {"terms": {"field": "dept_name", "size": 200}},
@@ -57,6 +59,15 @@ def _json_default(v):
     raise TypeError(type(v))
 
 
+def _source(rec: dict) -> bytes:
+    """The stored record (JSON). Datetimes keep ``isoformat()`` (no offset), as the records always had."""
+    return orjson.dumps(rec, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
+
+
+def _record(searcher: tantivy.Searcher, addr) -> dict:
+    return orjson.loads(searcher.doc(addr)["src"][0])
+
+
 def to_document(rec: dict) -> tantivy.Document:
     title_g, title_c = analyze(rec.get("title") or "")
     body_g, body_c = analyze(rec.get("body") or "")
@@ -67,7 +78,7 @@ def to_document(rec: dict) -> tantivy.Document:
                   retention=rec.get("retention") or "", dept=int(rec.get("dept") or 0),
                   catalogue=1 if rec.get("catalogue") else 0, year=int(rec.get("year") or 0),
                   date=epoch_seconds(rec.get("date")), rid=int(rec["id"]) if str(rec["id"]).isdigit() else -1,
-                  src=json.dumps(rec, ensure_ascii=False, default=_json_default).encode())
+                  src=_source(rec))
     doc = tantivy.Document(**fields)
     for g in rec.get("grants") or []:
         doc.add_integer("grants", int(g))
@@ -96,6 +107,8 @@ class TantivyEngine:
         self._gen: str | None = None
         self._index: tantivy.Index | None = None
         self._checked = 0.0
+        self._current_stamp: tuple | None = None  # (inode, mtime, size) of CURRENT when last read
+        self._meta_stamp: tuple | None = None  # of the live generation's meta.json when last reloaded
         self._open()
 
     # -- generations -----------------------------------------------------------------------------
@@ -156,13 +169,22 @@ class TantivyEngine:
             gc.collect()  # drops the writer object so its lock file is released
 
     def refresh(self, force: bool = False) -> None:
+        """See the writer's commits (and a rebuild's new generation): at most every ``RELOAD_EVERY``
+        seconds, and only when ``CURRENT`` or the generation's ``meta.json`` changed (a stat, not a
+        reload, on the request path)."""
         now = time.monotonic()
         if not force and now - self._checked < RELOAD_EVERY:
             return
         self._checked = now
-        if self._current_name() != self._gen:
-            self._open()
-        self._live().reload()
+        current = _stamp(self.root / "CURRENT")
+        if force or current != self._current_stamp:
+            self._current_stamp = current
+            if self._current_name() != self._gen:
+                self._open()
+        meta = _stamp(self.root / str(self._gen) / "meta.json")
+        if force or meta != self._meta_stamp:
+            self._meta_stamp = meta
+            self._live().reload()
 
     # -- writing ---------------------------------------------------------------------------------
     def _writer_for(self):
@@ -182,7 +204,7 @@ class TantivyEngine:
         query = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, "key", i)) for i in ids])
         out: dict[str, int] = {}
         for _score, addr in searcher.search(query, limit=max(1, len(ids))).hits:
-            rec = json.loads(searcher.doc(addr)["src"][0])
+            rec = _record(searcher, addr)
             if rec.get("version") is not None:
                 out[str(rec["id"])] = int(rec["version"])
         return out
@@ -316,7 +338,7 @@ class TantivyEngine:
             return set()
         addrs = [addr for _k, addr in searcher.search(query, limit=total, count=False, order_by_field="date").hits]
         rids = searcher.fast_field_values("rid", addrs)
-        return {str(r) if r is not None and r >= 0 else json.loads(searcher.doc(a)["src"][0])["id"]
+        return {str(r) if r is not None and r >= 0 else _record(searcher, a)["id"]
                 for r, a in zip(rids, addrs, strict=True)}
 
     def search(self, pq: ParsedQuery, viewer: Viewer, page: int = 1, size: int = 20,
@@ -325,18 +347,43 @@ class TantivyEngine:
         searcher = self._live().searcher()
         query = self.build_query(pq, viewer)
         page, size = max(1, page), max(1, size)
-        res = searcher.search(query, limit=size, offset=(page - 1) * size, count=True,
-                              order_by_field="date" if sort == "date" else None, order=tantivy.Order.Desc)
-        total = _total(res)
-        hits = []
-        for score, addr in res.hits:
-            rec = json.loads(searcher.doc(addr)["src"][0])
-            hits.append(make_hit(rec, pq, viewer, float(score) if sort != "date" else 0.0))
-        raw = {}
-        if facets and total:
-            agg = searcher.aggregate(query, FACET_AGG)
-            raw = {k: {b["key"]: b["doc_count"] for b in v["buckets"]} for k, v in agg.items()}
+        # the facets are counted in another thread while this one ranks and builds the hits
+        counting = facet_pool().submit(searcher.aggregate, query, FACET_AGG) if facets else None
+        try:
+            res = searcher.search(query, limit=size, offset=(page - 1) * size, count=True,
+                                  order_by_field="date" if sort == "date" else None, order=tantivy.Order.Desc)
+            total = _total(res)
+            hits = make_hits(((_record(searcher, addr), float(score) if sort != "date" else 0.0)
+                              for score, addr in res.hits), pq, viewer)
+        except BaseException:
+            if counting is not None:
+                counting.cancel()  # (or it finishes on its own; its result is not wanted)
+            raise
+        agg = counting.result() if counting is not None else {}
+        raw = {k: {b["key"]: b["doc_count"] for b in v["buckets"]} for k, v in agg.items()} if total else {}
         return SearchResult(total, hits, facet_lists(raw), page, size)
+
+
+def _stamp(path: Path) -> tuple | None:
+    """What changes when a file is replaced (tantivy and ``_set_current`` write by rename)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return None
+    return st.st_ino, st.st_mtime_ns, st.st_size
+
+
+_facet_pool: ThreadPoolExecutor | None = None
+_facet_pool_lock = threading.Lock()
+
+
+def facet_pool() -> ThreadPoolExecutor:
+    """The process's threads for facet counting (created on the first search)."""
+    global _facet_pool
+    with _facet_pool_lock:
+        if _facet_pool is None:
+            _facet_pool = ThreadPoolExecutor(FACET_THREADS, thread_name_prefix="search-facets")
+        return _facet_pool
 
 
 def _total(result: tantivy.SearchResult) -> int:

@@ -100,8 +100,10 @@ def test_token_revocation(make):
     assert token.status_code == 201, token.get_json()
     h = {"Authorization": f"Bearer {token.get_json()['token']}"}
     assert client.get("/api/v1/me", headers=h).status_code == 200
+    assert client.get("/api/v1/search?q=审批", headers=h).status_code == 200
     assert client.delete("/api/v1/auth/token", headers=h).status_code == 204
     assert client.get("/api/v1/me", headers=h).status_code == 401
+    assert client.get("/api/v1/search?q=审批", headers=h).status_code == 401
 
 
 def test_a_tokens_last_use_is_recorded_once_an_hour_and_shown(make, rt):
@@ -118,7 +120,7 @@ def test_a_tokens_last_use_is_recorded_once_an_hour_and_shown(make, rt):
     assert "2026-12-01 10:00" in page and "未使用" not in page
 
     rt.clock.advance(minutes=31)
-    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    assert client.get("/api/v1/search?q=审批", headers=headers).status_code == 200  # the search API's path too
     assert "2026-12-01 11:01" in browser.get("/account/tokens").get_data(as_text=True)
 
 

@@ -28,6 +28,11 @@ def _me(app, token):
     return app.test_client().get("/api/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code
 
 
+def _search(app, token):
+    """The search API checks a token by a lighter path of its own (no user object): it must refuse alike."""
+    return app.test_client().get("/api/v1/search?q=审批", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
 def _cookie(client) -> str:
     return client.client.get_cookie("session").value
 
@@ -72,6 +77,7 @@ def test_tokens_expire_and_show_their_expiry(world):
     assert _me(app, issued["token"]) == 200
     rt.clock.advance(hours=1)
     assert _me(app, issued["token"]) == 401
+    assert _search(app, issued["token"]) == 401
     c = Client(app)
     assert c.login(names["drafter"]).status_code == 302
     page = c.get("/account/tokens").get_data(as_text=True)
@@ -93,6 +99,7 @@ def test_token_lifetime_is_a_setting(settings, rt):
 def test_credential_changes_end_sessions_and_tokens(world, change):
     rt, app, names, other = world
     token = _token(app, names["drafter"])["token"]
+    assert _search(app, token) == 200
     victim = Client(app)
     assert victim.login(names["drafter"]).status_code == 302
     cookie = _cookie(victim)
@@ -106,6 +113,7 @@ def test_credential_changes_end_sessions_and_tokens(world, change):
             "deactivate": {"action": "deactivate"}}[change]
     assert admin.post(f"/admin/users/{uid}", data=data).status_code == 302
     assert _me(app, token) == 401
+    assert _search(app, token) == 401
     assert not _signed_in(app, cookie)
     assert _signed_in(app, _cookie(admin))  # the administrator's own session is untouched
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hmac
 import logging
 import secrets
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from flask import Flask, current_app, g, make_response, request, session
@@ -55,20 +56,62 @@ def after_commit(action) -> None:
     g.setdefault("after_commit", []).append(action)
 
 
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling, by id: what a read path needs without loading the user object."""
+
+    user_id: int
+    department_id: int
+
+
+def _bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:].strip() if header.lower().startswith("bearer ") else None
+
+
+def _note_token_use(auth, row) -> None:
+    g.via_token = True
+    if auth.use_is_unrecorded(row):
+        token_id = row.id
+        # after the request's own commit: a failed bookkeeping write never fails the request
+        after_commit(lambda: runtime().authenticator(db()).record_token_use(token_id))
+
+
+def current_caller() -> Caller | None:
+    """The signed-in caller's ids. A bearer token costs one light query here and no user object (the
+    search API answers from this alone); ``current_user()`` loads the user when a view needs it."""
+    if "caller" not in g:
+        token = _bearer_token() if "user" not in g else None
+        if token is not None:
+            g.via_token = False
+            auth = runtime().authenticator(db())
+            found = auth.token_caller(token)
+            g.caller = Caller(found.user_id, found.department_id) if found is not None else None
+            if found is None:
+                g.user = None
+            else:
+                _note_token_use(auth, found)
+        else:
+            user = current_user()
+            g.caller = Caller(user.id, user.department_id) if user is not None else None
+    return g.caller
+
+
 def current_user() -> User | None:
     if "user" not in g:
         g.user = None
         g.via_token = False
-        header = request.headers.get("Authorization", "")
-        if header.lower().startswith("bearer "):
+        token = _bearer_token()
+        if token is not None and "caller" in g:  # the token was checked: load its user
+            caller = g.caller
+            g.via_token = caller is not None
+            g.user = db().get(User, caller.user_id) if caller is not None else None
+        elif token is not None:
             auth = runtime().authenticator(db())
-            row = auth.valid_token(header[7:].strip())
+            row = auth.valid_token(token)  # the token and its user in one query
             g.user = row.user if row is not None else None
-            g.via_token = row is not None
-            if row is not None and auth.use_is_unrecorded(row):
-                token_id = row.id
-                # after the request's own commit: a failed bookkeeping write never fails the request
-                after_commit(lambda: runtime().authenticator(db()).record_token_use(token_id))
+            if row is not None:
+                _note_token_use(auth, row)
         elif session.get("uid"):
             user = db().get(User, session["uid"])
             if user is not None and user.active and session.get("sv") == user.session_version:

@@ -31,17 +31,22 @@ class ServerTiming:
         self.app = app
 
     def __call__(self, environ, start_response):
-        t = time.thread_time()
+        t, w = time.thread_time(), time.perf_counter()
 
         def timed(status, headers, exc_info=None):
-            headers.append(("Server-Timing", f"cpu;dur={(time.thread_time() - t) * 1000:.3f}"))
+            headers.append(("Server-Timing", f"cpu;dur={(time.thread_time() - t) * 1000:.3f}, "
+                                             f"app;dur={(time.perf_counter() - w) * 1000:.3f}"))
             return start_response(status, headers, exc_info)
 
         return self.app(environ, timed)
 
 
-def server_cpu_seconds(response) -> float | None:
-    """The CPU seconds a ``ServerTiming`` server reported for ``response`` (an http.client response)."""
-    value = response.getheader("Server-Timing") or ""
-    _, _, dur = value.partition("dur=")
-    return float(dur) / 1000 if dur else None
+def server_timing(response) -> dict[str, float]:
+    """What a ``ServerTiming`` server reported for ``response`` (an http.client response), in seconds:
+    ``cpu`` (the handling thread's CPU) and ``app`` (the app's wall time, the wait for other threads included)."""
+    out = {}
+    for metric in (response.getheader("Server-Timing") or "").split(","):
+        name, _, dur = metric.strip().partition(";dur=")
+        if dur:
+            out[name] = float(dur) / 1000
+    return out

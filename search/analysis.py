@@ -16,6 +16,7 @@ same terms and a query string is turned into the very same terms by ``query_term
 """
 from __future__ import annotations
 
+import functools
 import re
 import unicodedata
 
@@ -45,6 +46,29 @@ def fold(text: str) -> str:
     if len(lowered) == len(text):
         return lowered
     return "".join(c.lower() if len(c.lower()) == 1 else c for c in text)
+
+
+@functools.cache
+def shifting_chars() -> re.Pattern:
+    """A class of the characters whose fold is not themselves one-for-one or yields a CJK character
+    (compatibility ideographs, Kangxi radicals, ㊀, ligatures, …). A text without any of them matches a
+    pattern of CJK literals at the same offsets folded or not, so highlighting may skip folding it.
+    Built on first use (≈ 40 ms): the BMP and the supplementary blocks with such compatibility forms."""
+    found = []
+    for lo, hi in ((0, 0xD800), (0xE000, 0x10000), (0x1F100, 0x1F300), (0x2F800, 0x2FA20)):
+        for cp in range(lo, hi):
+            ch = chr(cp)
+            f = fold(ch)
+            if f != ch and (len(f) != 1 or _CJK_CHAR.search(f)):
+                found.append(cp)
+    ranges, start = [], None
+    for i, cp in enumerate(found):  # runs of consecutive code points as a-b ranges
+        if start is None:
+            start = cp
+        if i + 1 == len(found) or found[i + 1] != cp + 1:
+            ranges.append(re.escape(chr(start)) + ("-" + re.escape(chr(cp)) if cp != start else ""))
+            start = None
+    return re.compile(f"[{''.join(ranges)}]")
 
 
 def is_cjk(ch: str) -> bool:

@@ -10,8 +10,9 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
 
-from .analysis import fold
+from .analysis import CJK_CLASS, fold, shifting_chars
 from .matching import PIECES as _PIECES
 from .matching import Pattern, pattern_of
 from .query import ParsedQuery
@@ -73,11 +74,29 @@ def _folded_map(text: str) -> tuple[str, list[int]]:
     return "".join(out), where
 
 
+_CJK_LITERALS = re.compile(f"[{CJK_CLASS}|]+")
+
+
+@lru_cache(maxsize=1024)
+def _cjk_literals(pat: Matcher) -> bool:
+    """Whether ``pat`` is an alternation of CJK literals (the usual Chinese query)."""
+    return isinstance(pat, re.Pattern) and _CJK_LITERALS.fullmatch(pat.pattern) is not None
+
+
+def _fold_for(text: str, pat: Matcher) -> str:
+    """``fold(text)``, or ``text`` itself when ``pat`` finds the same matches at the same offsets in
+    it (CJK literals, and no character that folds into CJK or changes length): most bodies and titles
+    need no fold for highlighting."""
+    if _cjk_literals(pat) and not shifting_chars().search(text):
+        return text
+    return fold(text)
+
+
 def _spans(text: str, pat: re.Pattern | Pattern | None) -> list[tuple[int, int]]:
     """Original-text spans of the matches of ``pat`` (searched in the folded text)."""
     if pat is None:
         return []
-    folded = fold(text)
+    folded = _fold_for(text, pat)
     if len(folded) == len(text):  # the usual case: one folded character per original character
         return [m.span() for m in pat.finditer(folded) if m.end() > m.start()]
     folded, where = _folded_map(text)
@@ -142,7 +161,7 @@ def _snippet(body: str, pat: Matcher, width: int = SNIPPET_CHARS) -> str:
     shown = " ".join((body or "").split())
     if not shown:
         return ""
-    folded = fold(shown) if len(shown) <= _CHUNK else None
+    folded = _fold_for(shown, pat) if len(shown) <= _CHUNK else None
     if pat is not None and folded is not None and len(folded) == len(shown):
         # a short body (the usual case): fold it once; the first match starts the window
         m = pat.search(folded)

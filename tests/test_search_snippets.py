@@ -1,7 +1,7 @@
 """Snippets on long bodies: the first match is found wherever it is (the body is folded a chunk at a
 time), full-width text still matches, and marks inside the window are kept."""
 from search.query import parse
-from search.results import snippet
+from search.results import highlight_title, snippet
 
 
 def test_a_match_far_into_a_long_body_and_across_a_chunk_boundary():
@@ -30,3 +30,11 @@ def test_short_body_snippet_marks_every_match_in_the_window_after_the_first():
     assert out.startswith("…") and "<mark>\uff21\uff22</mark> 审批事项" in out
     out = snippet(body, parse("审批"))
     assert out.startswith("…") and out.count("<mark>审批</mark>") == 2
+
+
+def test_marks_land_on_characters_that_fold_into_the_query():
+    # a PDF's Kangxi radical "⼀" (U+2F00) folds to "一"; a ligature "ﬁ" changes the text's length before a match
+    assert "<mark>⼀</mark>" in snippet("第⼀条 适用范围", parse("一"))
+    assert highlight_title("第⼀条", parse("一")) == "第<mark>⼀</mark>条"
+    assert snippet("ﬁle 审批事项", parse("审批")) == "ﬁle <mark>审批</mark>事项"
+    assert snippet("普通的审批事项", parse("审批")) == "普通的<mark>审批</mark>事项"

@@ -104,7 +104,7 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
     """Serve the web UI and API (with an in-process worker unless --no-worker)."""
     from waitress import serve as waitress_serve
 
-    from .web import create_app
+    from .web import create_app, ready_to_serve
 
     rt = _runtime()
     app = create_app(rt)
@@ -113,6 +113,7 @@ def serve(host: str, port: int, no_worker: bool, threads: int) -> None:
         w.extraction_check = rt.sandbox.check_ocr
         w.start_thread(rt.settings.worker_interval)
     click.echo(f"serving on http://{host}:{port}")
+    ready_to_serve()
     waitress_serve(app, host=host, port=port, threads=threads,
                    max_request_body_size=rt.settings.max_upload_bytes + 10 * 1024 * 1024,
                    channel_timeout=300, ident="archive-service")

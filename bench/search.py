@@ -156,11 +156,13 @@ def serve(port: int, instance: str) -> None:
 
     from archive_service.runtime import Runtime
     from archive_service.settings import Settings
-    from archive_service.web import create_app
+    from archive_service.web import create_app, ready_to_serve
     from archive_service.wiring import FEATURES
 
     rt = Runtime.build(Settings.from_env(env={"ARCHIVE_INSTANCE": instance}), features=FEATURES)
-    waitress_serve(ServerTiming(create_app(rt)), host="127.0.0.1", port=port, threads=8, _quiet=True)
+    app = ServerTiming(create_app(rt))
+    ready_to_serve()
+    waitress_serve(app, host="127.0.0.1", port=port, threads=8, _quiet=True)
 
 
 def main():

@@ -1,6 +1,7 @@
 """Flask app factory: builds the app around a Runtime; views look services up, never construct them."""
 from __future__ import annotations
 
+import gc
 from datetime import timedelta
 from pathlib import Path
 
@@ -79,3 +80,11 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     # 我的工作: every web module that has work for the home page provides sections
     app.extensions["mywork"] = [m.work_sections for m in WEB_MODULES if hasattr(m, "work_sections")]
     return app
+
+
+def ready_to_serve() -> None:
+    """Call once the app is built, before serving: the objects made at start-up (modules, the app, its
+    runtime) live as long as the process, so the cyclic GC stops walking them on every full collection
+    (a full pass over them took milliseconds of a request's time)."""
+    gc.collect()
+    gc.freeze()

@@ -104,7 +104,8 @@ def api_search(query: SearchQuery):
     }
     if result.total == 0:
         body["message"] = "没有找到符合条件的文档"
-    return Response(orjson.dumps(body), mimetype="application/json")  # (≈ 5× faster than jsonify here)
+    # (≈ 5× faster than jsonify here; the newline at the end as jsonify writes it, for shells and curl)
+    return Response(orjson.dumps(body) + b"\n", mimetype="application/json")
 
 
 @bp.get("/search")

@@ -203,20 +203,21 @@ def _page_of_match(body: str, page_ends: list[int] | None, pat: Matcher) -> int 
 
 
 def make_hit(record: dict, pq: ParsedQuery, viewer: Viewer, score: float = 0.0) -> Hit:
-    return make_hits([(record, score)], pq, viewer)[0]
+    return make_hits([(dict(record), score)], pq, viewer)[0]
 
 
 def make_hits(scored: Iterable[tuple[dict, float]], pq: ParsedQuery, viewer: Viewer) -> list[Hit]:
-    """Hits for (record, score) pairs in rank order; the query's matchers are built once for all."""
+    """Hits for (record, score) pairs in rank order; the query's matchers are built once for all.
+    The records are the engine's fresh copies: each becomes its hit's ``record``, without its body."""
     title_pat, body_pat = _pattern(pq), _pattern(pq, include_numbers=False)
     hits = []
     for record, score in scored:
         full = can_read(record, viewer)
-        body = record.get("body", "")
-        meta = {k: v for k, v in record.items() if k != "body" and k != "page_ends"}
+        body = record.pop("body", "")
+        page_ends = record.pop("page_ends", None)
         hits.append(Hit(str(record["id"]), _marked_title(record.get("title", ""), title_pat),
-                        _snippet(body, body_pat) if full else None, full, meta, score,
-                        _page_of_match(body, record.get("page_ends"), body_pat) if full else None))
+                        _snippet(body, body_pat) if full else None, full, record, score,
+                        _page_of_match(body, page_ends, body_pat) if full else None))
     return hits
 
 

@@ -31,6 +31,7 @@ from .results import SearchResult, Viewer, facet_lists, make_hits
 log = logging.getLogger(__name__)
 RELOAD_EVERY = 0.2
 FACET_THREADS = 4  # facet counts run beside the ranked search (tantivy releases the GIL): latency = max, not sum
+PARALLEL_FACETS_FROM = 5_000  # estimated hits; below, counting after the search is cheaper than a thread hand-off
 TEXT_FIELDS = ("title", "num", "body")
 FACET_AGG = {"kind": {"terms": {"field": "kind_label", "size": 50}},
              "dept": {"terms": {"field": "dept_name", "size": 200}},
@@ -107,6 +108,7 @@ class TantivyEngine:
         self._gen: str | None = None
         self._index: tantivy.Index | None = None
         self._checked = 0.0
+        self.parallel_facets_from = PARALLEL_FACETS_FROM
         self._current_stamp: tuple | None = None  # (inode, mtime, size) of CURRENT when last read
         self._meta_stamp: tuple | None = None  # of the live generation's meta.json when last reloaded
         self._open()
@@ -347,8 +349,9 @@ class TantivyEngine:
         searcher = self._live().searcher()
         query = self.build_query(pq, viewer)
         page, size = max(1, page), max(1, size)
-        # the facets are counted in another thread while this one ranks and builds the hits
-        counting = facet_pool().submit(searcher.aggregate, query, FACET_AGG) if facets else None
+        # many hits: the facets are counted in another thread while this one ranks and builds the hits
+        parallel = facets and _estimated_hits(searcher, pq) >= self.parallel_facets_from
+        counting = facet_pool().submit(searcher.aggregate, query, FACET_AGG) if parallel else None
         try:
             res = searcher.search(query, limit=size, offset=(page - 1) * size, count=True,
                                   order_by_field="date" if sort == "date" else None, order=tantivy.Order.Desc)
@@ -359,9 +362,31 @@ class TantivyEngine:
             if counting is not None:
                 counting.cancel()  # (or it finishes on its own; its result is not wanted)
             raise
-        agg = counting.result() if counting is not None else {}
+        if counting is not None:
+            agg = counting.result()
+        else:
+            agg = searcher.aggregate(query, FACET_AGG) if facets and total else {}
         raw = {k: {b["key"]: b["doc_count"] for b in v["buckets"]} for k, v in agg.items()} if total else {}
         return SearchResult(total, hits, facet_lists(raw), page, size)
+
+
+def _estimated_hits(searcher: tantivy.Searcher, pq: ParsedQuery) -> int:
+    """An upper bound of a query's hits from the index's document frequencies (≈ 1 µs per term)."""
+    everything = searcher.num_docs
+
+    def unit(u: Unit, fields) -> int:
+        if u.regex or not u.words:
+            return everything  # (not estimated)
+        if u.mode == "chars":
+            return sum(searcher.doc_freq(f"{f}_c", u.words[0]) for f in fields)
+        return sum(min(searcher.doc_freq(f"{f}_g", w) for w in u.words) for f in fields)
+
+    bound = everything
+    for group in pq.groups:
+        bound = min(bound, sum(unit(u, TEXT_FIELDS) for u in group))
+    for u in pq.numbers:
+        bound = min(bound, unit(u, ("num",)))
+    return bound
 
 
 def _stamp(path: Path) -> tuple | None:

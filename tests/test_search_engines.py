@@ -177,3 +177,21 @@ def _recall_equals_substring_scan(engine, arts):
             assert engine.matching_ids(parse(q), ME) == expected, q
             checked += 1
     assert checked >= 50
+
+
+@pytest.mark.parametrize("q", ["批", "审批", "审批 监管", "审批 -监管", '"审批，批准"', "zz", "type:文件",
+                               "审批 year:2024"])
+def test_facets_counted_beside_the_search_equal_those_counted_after_it(tmp_path, q):
+    """Many estimated hits: the tantivy engine counts facets in another thread; few: after the search."""
+    from search.tantivy_engine import TantivyEngine
+
+    eng = TantivyEngine(tmp_path / "search")
+    eng.upsert(DOCS)
+    answers = []
+    for threshold in (0, 10**9):  # every query in the thread, then none
+        eng.parallel_facets_from = threshold
+        res = eng.search(parse(q), ME, size=50)
+        answers.append((res.total, [h.id for h in res.hits], res.facets))
+    assert answers[0] == answers[1]
+    if answers[0][0]:
+        assert sum(c for _v, c in answers[0][2]["dept"]) == answers[0][0]

@@ -45,17 +45,29 @@ DOC_COLUMNS = (Document.id, Document.kind, Document.title, Document.department_i
 def make_record(session: Session, doc, dept: Department, text, grants: list[int],
                 extenders: Extenders = NO_EXTENDERS) -> dict:
     """A plain search record from a document (ORM object or row with DOC_COLUMNS)."""
-    rec = {
-        "id": str(doc.id), "kind": doc.kind, "kind_label": KIND_LABELS.get(doc.kind, doc.kind),
-        "title": doc.title, "numbers": [], "dept": doc.department_id, "dept_name": dept.name,
-        "dept_code": dept.code, "grants": sorted(set(grants) - {doc.department_id}),
-        "catalogue": bool(doc.catalogue), "date": doc.created_at, "year": doc.created_at.year,
-        "retention": "", "body": text.text if text is not None else "", "revision": doc.revision,
-        "extraction": text.status if text is not None else "pending",
+    rec = _record(doc.id, doc.kind, doc.title, doc.department_id, doc.catalogue, doc.created_at, doc.revision,
+                  dept, grants, text.text if text is not None else "",
+                  text.status if text is not None else "pending",
+                  getattr(text, "page_ends", None) if text is not None else None)
+    return _extended(session, doc, rec, extenders)
+
+
+def _record(doc_id: int, kind: str, title: str, dept_id: int, catalogue, created, revision: int, dept: Department,
+            grants: list[int], body: str, extraction: str, page_ends) -> dict:
+    return {
+        "id": str(doc_id), "kind": kind, "kind_label": KIND_LABELS.get(kind, kind),
+        "title": title, "numbers": [], "dept": dept_id, "dept_name": dept.name,
+        "dept_code": dept.code, "grants": sorted(set(grants) - {dept_id}) if grants else [],
+        "catalogue": bool(catalogue), "date": created, "year": created.year,
+        "retention": "", "body": body, "revision": revision, "extraction": extraction,
         # where each page's text ends (OCR'd scans): a hit names the page of its match
-        "page_ends": list(text.page_ends) if text is not None and getattr(text, "page_ends", None) else None,
+        "page_ends": list(page_ends) if page_ends else None,
     }
-    kind_extenders = extenders.get(doc.kind)
+
+
+def _extended(session: Session, doc, rec: dict, extenders: Extenders) -> dict:
+    """``rec`` with what the features add for the document's kind (文号, 档号, 保管期限, dates)."""
+    kind_extenders = extenders.get(rec["kind"])
     if kind_extenders:
         orm_doc = doc if isinstance(doc, Document) else session.get(Document, doc.id)
         for fn in kind_extenders:
@@ -188,11 +200,14 @@ def load_records(session: Session, store: ObjectStore, clock: Clock, doc_ids: li
     grants = permissions.granted_department_ids_many(session, [r.id for r in rows], clock.now(),
                                                      id_range=(lo, hi) if contiguous else None)
     out, waiting = [], []
-    for r in rows:
-        if r.status is None:
-            waiting.append((r.version_id, r.id))
-        out.append(make_record(session, r, depts[r.department_id], r if r.status is not None else None,
-                               grants.get(r.id, []), extenders))
+    for r in rows:  # (unpacked by position: a row's attribute access costs ≈ 0.4 µs, 20 of them per record)
+        doc_id, kind, title, dept_id, catalogue, created, revision, version_id, status, body, page_ends = tuple(r)
+        if status is None:
+            waiting.append((version_id, doc_id))
+            body, status, page_ends = "", "pending", None
+        rec = _record(doc_id, kind, title, dept_id, catalogue, created, revision, depts[dept_id],
+                      grants.get(doc_id, []), body, status, page_ends)
+        out.append(_extended(session, r, rec, extenders))
     extraction.enqueue_many(session, clock, waiting)
     return out
 

@@ -15,75 +15,25 @@ import threading
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 from typing import ClassVar
 
-import orjson
 import tantivy
 from tantivy import Occur, Query
 
-from .analysis import analyze
-from .engine import Progress, epoch_seconds
+from .engine import Progress
 from .query import ParsedQuery, Unit
 from .results import SearchResult, Viewer, facet_lists, make_hits
+from .tantivy_documents import TEXT_FIELDS, build_schema, stored_record, to_document
 
 log = logging.getLogger(__name__)
 RELOAD_EVERY = 0.2
 FACET_THREADS = 4  # facet counts run beside the ranked search (tantivy releases the GIL): latency = max, not sum
 PARALLEL_FACETS_FROM = 5_000  # estimated hits; below, counting after the search is cheaper than a thread hand-off
-TEXT_FIELDS = ("title", "num", "body")
 FACET_AGG = {"kind": {"terms": {"field": "kind_label", "size": 50}},
              "dept": {"terms": {"field": "dept_name", "size": 200}},
              "year": {"terms": {"field": "year", "size": 200}},
              "retention": {"terms": {"field": "retention", "size": 50}}}
-
-
-def build_schema() -> tantivy.Schema:
-    sb = tantivy.SchemaBuilder()
-    sb.add_text_field("key", tokenizer_name="raw", index_option="basic")
-    for f in TEXT_FIELDS:
-        sb.add_text_field(f"{f}_g", tokenizer_name="whitespace", index_option="position")
-        sb.add_text_field(f"{f}_c", tokenizer_name="whitespace", index_option="freq")
-    for f in ("kind", "kind_label", "dept_name", "dept_code", "retention"):
-        sb.add_text_field(f, tokenizer_name="raw", fast=True, index_option="basic")
-    for f in ("dept", "grants", "catalogue", "year", "date"):
-        sb.add_integer_field(f, indexed=True, fast=f in ("dept", "year", "date"))
-    sb.add_integer_field("rid", fast=True)  # the id as a number (-1 if not numeric): fast id listing
-    sb.add_bytes_field("src", stored=True)
-    return sb.build()
-
-
-def _json_default(v):
-    if isinstance(v, datetime):
-        return v.isoformat()
-    raise TypeError(type(v))
-
-
-def _source(rec: dict) -> bytes:
-    """The stored record (JSON). Datetimes keep ``isoformat()`` (no offset), as the records always had."""
-    return orjson.dumps(rec, default=_json_default, option=orjson.OPT_PASSTHROUGH_DATETIME)
-
-
-def _record(searcher: tantivy.Searcher, addr) -> dict:
-    return orjson.loads(searcher.doc(addr)["src"][0])
-
-
-def to_document(rec: dict) -> tantivy.Document:
-    title_g, title_c = analyze(rec.get("title") or "")
-    body_g, body_c = analyze(rec.get("body") or "")
-    num_g, num_c = analyze(" ".join(rec.get("numbers") or []))
-    fields = dict(key=str(rec["id"]), title_g=title_g, title_c=title_c, body_g=body_g, body_c=body_c,
-                  num_g=num_g, num_c=num_c, kind=rec.get("kind") or "", kind_label=rec.get("kind_label") or "",
-                  dept_name=rec.get("dept_name") or "", dept_code=(rec.get("dept_code") or "").upper(),
-                  retention=rec.get("retention") or "", dept=int(rec.get("dept") or 0),
-                  catalogue=1 if rec.get("catalogue") else 0, year=int(rec.get("year") or 0),
-                  date=epoch_seconds(rec.get("date")), rid=int(rec["id"]) if str(rec["id"]).isdigit() else -1,
-                  src=_source(rec))
-    doc = tantivy.Document(**fields)
-    for g in rec.get("grants") or []:
-        doc.add_integer("grants", int(g))
-    return doc
 
 
 class TantivyEngine:
@@ -206,7 +156,7 @@ class TantivyEngine:
         query = Query.boolean_query([(Occur.Should, Query.term_query(self.schema, "key", i)) for i in ids])
         out: dict[str, int] = {}
         for _score, addr in searcher.search(query, limit=max(1, len(ids))).hits:
-            rec = _record(searcher, addr)
+            rec = stored_record(searcher, addr)
             if rec.get("version") is not None:
                 out[str(rec["id"])] = int(rec["version"])
         return out
@@ -340,7 +290,7 @@ class TantivyEngine:
             return set()
         addrs = [addr for _k, addr in searcher.search(query, limit=total, count=False, order_by_field="date").hits]
         rids = searcher.fast_field_values("rid", addrs)
-        return {str(r) if r is not None and r >= 0 else _record(searcher, a)["id"]
+        return {str(r) if r is not None and r >= 0 else stored_record(searcher, a)["id"]
                 for r, a in zip(rids, addrs, strict=True)}
 
     def search(self, pq: ParsedQuery, viewer: Viewer, page: int = 1, size: int = 20,
@@ -356,7 +306,7 @@ class TantivyEngine:
             res = searcher.search(query, limit=size, offset=(page - 1) * size, count=True,
                                   order_by_field="date" if sort == "date" else None, order=tantivy.Order.Desc)
             total = _total(res)
-            hits = make_hits(((_record(searcher, addr), float(score) if sort != "date" else 0.0)
+            hits = make_hits(((stored_record(searcher, addr), float(score) if sort != "date" else 0.0)
                               for score, addr in res.hits), pq, viewer)
         except BaseException:
             if counting is not None:

@@ -134,8 +134,6 @@ def load(env: dict, corpus: Path, limit: int, audit_factor: float):
     return rt, len(ids)
 
 
-
-
 class Client:
     def __init__(self, port):
         self.conn = http.client.HTTPConnection("127.0.0.1", port)

@@ -92,7 +92,7 @@ def _fold_for(text: str, pat: Matcher) -> str:
     return fold(text)
 
 
-def _spans(text: str, pat: re.Pattern | Pattern | None) -> list[tuple[int, int]]:
+def _spans(text: str, pat: Matcher) -> list[tuple[int, int]]:
     """Original-text spans of the matches of ``pat`` (searched in the folded text)."""
     if pat is None:
         return []
@@ -131,7 +131,7 @@ def _marked_title(title: str, pat: Matcher) -> str:
 _CHUNK, _OVERLAP = 4096, 1024  # the overlap is longer than any query (MAX_QUERY = 500)
 
 
-def _first(text: str, pat: re.Pattern | Pattern | None) -> int | None:
+def _first(text: str, pat: Matcher) -> int | None:
     """The original-text offset of the first match of ``pat`` (searched in the folded text).
 
     The text is folded a chunk at a time, so a match near the start costs no fold of a long body."""
@@ -188,22 +188,14 @@ def _snippet(body: str, pat: Matcher, width: int = SNIPPET_CHARS) -> str:
     return ("…" if start else "") + _mark(shown[start:end], inside) + ("…" if end < len(shown) else "")
 
 
-def page_of_match(body: str, page_ends: list[int] | None, pq: ParsedQuery) -> int | None:
-    """The page (1-based) where the body's first match lies; ``page_ends``: where each page's text ends."""
-    return _page_of_match(body, page_ends, _pattern(pq, include_numbers=False))
-
-
 def _page_of_match(body: str, page_ends: list[int] | None, pat: Matcher) -> int | None:
+    """The page (1-based) where the body's first match lies; ``page_ends``: where each page's text ends."""
     if not body or not page_ends:
         return None
     first = _first(body, pat)
     if first is None:
         return None
     return min(bisect.bisect_right(page_ends, first), len(page_ends) - 1) + 1
-
-
-def make_hit(record: dict, pq: ParsedQuery, viewer: Viewer, score: float = 0.0) -> Hit:
-    return make_hits([(dict(record), score)], pq, viewer)[0]
 
 
 def make_hits(scored: Iterable[tuple[dict, float]], pq: ParsedQuery, viewer: Viewer) -> list[Hit]:

@@ -70,7 +70,7 @@ def _bearer_token() -> str | None:
 
 
 def _note_token_use(auth, row) -> None:
-    g.via_token = True
+    """Record a valid token's use once its last recorded use is older than the resolution."""
     if auth.use_is_unrecorded(row):
         token_id = row.id
         # after the request's own commit: a failed bookkeeping write never fails the request
@@ -81,19 +81,17 @@ def current_caller() -> Caller | None:
     """The signed-in caller's ids. A bearer token costs one light query here and no user object (the
     search API answers from this alone); ``current_user()`` loads the user when a view needs it."""
     if "caller" not in g:
-        token = _bearer_token() if "user" not in g else None
-        if token is not None:
-            g.via_token = False
+        token = _bearer_token()
+        if token is None or "user" in g:  # a cookie session, or the user is loaded already
+            user = current_user()
+            g.caller = Caller(user.id, user.department_id) if user is not None else None
+        else:
             auth = runtime().authenticator(db())
             found = auth.token_caller(token)
             g.caller = Caller(found.user_id, found.department_id) if found is not None else None
-            if found is None:
-                g.user = None
-            else:
+            g.via_token = found is not None
+            if found is not None:
                 _note_token_use(auth, found)
-        else:
-            user = current_user()
-            g.caller = Caller(user.id, user.department_id) if user is not None else None
     return g.caller
 
 
@@ -110,6 +108,7 @@ def current_user() -> User | None:
             auth = runtime().authenticator(db())
             row = auth.valid_token(token)  # the token and its user in one query
             g.user = row.user if row is not None else None
+            g.via_token = row is not None
             if row is not None:
                 _note_token_use(auth, row)
         elif session.get("uid"):
@@ -117,6 +116,14 @@ def current_user() -> User | None:
             if user is not None and user.active and session.get("sv") == user.session_version:
                 g.user = user
     return g.user
+
+
+def signed_in_caller() -> Caller:
+    """``current_caller()`` of a view that needs a signed-in caller (401 otherwise)."""
+    caller = current_caller()
+    if caller is None:
+        raise Unauthorized()
+    return caller
 
 
 def signed_in_user() -> User:

@@ -18,7 +18,7 @@ from ..errors import BadRequest, DomainError, ErrorKind, NotFound, Unauthorized,
 from ..indexing_models import EXTRACTION_STATUS
 from ..sandbox import SandboxError
 from .apispec import operation, parse_query
-from .context import current_caller, runtime, signed_in_user
+from .context import current_caller, runtime, signed_in_caller, signed_in_user
 from .pages import login_required
 from .schemas import SearchPage, SearchQuery
 from .services import services
@@ -50,9 +50,7 @@ def run_search(args: SearchQuery | None = None) -> tuple[ParsedQuery | None, Sea
         raise BadRequest(f"查询语法有误：{exc.message}") from None
     if pq.is_empty:
         return None, None, sort
-    caller = current_caller()
-    if caller is None:
-        raise Unauthorized()
+    caller = signed_in_caller()
     try:
         result = runtime().search_engine.search(pq, Viewer(caller.department_id), page, size, sort)
     except QueryRejected as exc:  # the engine refuses this query (e.g. too many terms): say why

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from archive_service.archive.fonds import Fondses
 from archive_service.archive.service import archive_for
 from archive_service.models import Department, User
-from factories import Make, small_county
+from factories import Make, county_users, small_county
 
 # More regulators (with a 经办人 who is also the archivist, and a 负责人) for the archive and lookup tests.
 MORE_REGULATORS = [("县自然资源局", "ZRZY"), ("县生态环境局", "STHJ"), ("县文化广电新闻出版旅游局", "WGLY")]
@@ -122,10 +122,11 @@ def service(rt, session):
     return archive_for(rt, session)
 
 
-def county_in(rt) -> None:
-    """Build the archive county (archive_county) in a runtime of the test's own."""
+def county_in(rt, over_small_county: bool = False) -> None:
+    """Build the archive county (archive_county) in a runtime of the test's own; ``over_small_county``: its
+    database already holds the small county (a copy from `county_database_url`)."""
     make = Make(rt)
     try:
-        archive_county(make)
+        archive_county(make, county_users(make) if over_small_county else None)
     finally:
         make.close()

@@ -9,13 +9,14 @@ import threading
 import uuid
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import create_engine, make_url, text, update
 
 from archive_service.demo import DEMO_PASSWORD, load_demo
+from archive_service.models import User
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.wiring import FEATURES
-from factories import Make, county_users, small_county
+from factories import Make, cheap_password_hash, county_users, small_county
 from live_server import chromium, live_server  # noqa: F401  (session fixtures: real server, browser)
 from s3peer import s3_endpoint  # noqa: F401  (session fixture: a moto S3 server)
 
@@ -25,7 +26,7 @@ PG_URL = os.environ.get("ARCHIVE_TEST_DATABASE_URL", "")
 def pytest_collection_modifyitems(config, items):
     """Tests that need no database are marked `dbless`, so the PostgreSQL leg skips them."""
     for item in items:
-        if not {"rt", "database_url", "migrated_database_url"} & set(getattr(item, "fixturenames", ())):
+        if not {"rt", "database_url", "database_templates"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.dbless)
 
 
@@ -89,15 +90,22 @@ class _Dropper:
         self.admin.dispose()
 
 
+INSTANCE = "instance"  # the test's instance folder under tmp_path
 TEST_AUDIT_KEY = "test-audit-key"  # one audit key for the template databases and the tests that copy them
+
+
+def _keyed(instance):
+    """``instance`` (created) with TEST_AUDIT_KEY as its audit_key file."""
+    instance.mkdir(parents=True, exist_ok=True)
+    (instance / "audit_key").write_text(TEST_AUDIT_KEY)
+    (instance / "audit_key").chmod(0o600)
+    return instance
 
 
 def _settings(instance, url: str) -> Settings:
     """Settings over ``url`` whose instance holds TEST_AUDIT_KEY as its audit_key file, so a CLI command
     a test runs on the same instance (`verify`) checks the chain with the key the templates were built with."""
-    instance.mkdir(parents=True, exist_ok=True)
-    (instance / "audit_key").write_text(TEST_AUDIT_KEY)
-    (instance / "audit_key").chmod(0o600)
+    _keyed(instance)
     return Settings.from_env(env={"ARCHIVE_INSTANCE": str(instance), "ARCHIVE_DATABASE_URL": url,
                                   "ARCHIVE_MAX_UPLOAD_MB": "5"}, testing=True)
 
@@ -105,9 +113,11 @@ def _settings(instance, url: str) -> Settings:
 class DatabaseTemplates:
     """Databases built once per run, copied for each test instead of being built again: "migrated" (the
     schema at its heads: migrating costs ≈0.5 s of CPU per test on SQLite and seconds of disk waits on
-    PostgreSQL) and "county" (that plus factories.small_county). A copy is a file copy on SQLite and
-    CREATE DATABASE … TEMPLATE on PostgreSQL. tests/test_migrations.py and the CLI tests still migrate
-    empty databases (`database_url`)."""
+    PostgreSQL), "county" (that plus factories.small_county) and "demo" (migrated plus the demo county of
+    `init --demo`, whose sample files are in the template's instance folder, copied with it). A copy is a
+    file copy on SQLite and CREATE DATABASE … TEMPLATE on PostgreSQL. Test accounts get cheap password
+    hashes (factories.cheap_password_hash). tests/test_migrations.py and the CLI tests still migrate empty
+    databases (`database_url`)."""
 
     def __init__(self, root):
         self.root = root
@@ -127,11 +137,15 @@ class DatabaseTemplates:
 
     def template(self, kind: str):
         if kind not in self.built:
-            source = self.template("migrated") if kind == "county" else None
+            source = self.template("migrated") if kind != "migrated" else None
             handle, url = self._new(kind, source)
-            runtime = Runtime.build(_settings(self.root / f"{kind}-instance", url), features=FEATURES)
+            runtime = Runtime.build(_settings(self._instance(kind), url), features=FEATURES)
             if kind == "migrated":
                 runtime.migrate()
+            elif kind == "demo":
+                with runtime.transaction() as session:
+                    load_demo(session, runtime.clock, runtime.documents)
+                    session.execute(update(User).values(password_hash=cheap_password_hash(DEMO_PASSWORD)))
             else:
                 builder = Make(runtime)
                 small_county(builder)
@@ -140,9 +154,15 @@ class DatabaseTemplates:
             self.built[kind] = handle
         return self.built[kind]
 
+    def _instance(self, kind: str):
+        return self.root / f"{kind}-instance"
+
     def copy(self, kind: str, target_dir) -> str:
-        """The URL of a new database copied from the ``kind`` template."""
+        """The URL of a new database copied from the ``kind`` template; the template's stored objects are
+        copied into the test's instance folder (``target_dir``/instance), as `settings` expects them."""
         template = self.template(kind)
+        if kind == "demo":
+            shutil.copytree(self._instance(kind) / "objects", target_dir / INSTANCE / "objects")
         if self.dropper is None:
             target = target_dir / "migrated.sqlite3"
             _copy_sqlite(template, target)
@@ -179,21 +199,34 @@ def database_templates(tmp_path_factory):
 @pytest.fixture
 def migrated_database_url(request, tmp_path, database_templates):
     """A database already at the schema's heads, for this test alone (with the small county in it when
-    the test uses the `county` fixture)."""
-    url = database_templates.copy("county" if "county" in request.fixturenames else "migrated", tmp_path)
+    the test uses the `county` fixture, the demo county when it uses `demo`)."""
+    kinds = [kind for kind in ("county", "demo") if kind in request.fixturenames]
+    assert len(kinds) <= 1, "a test uses either the small county (county/clients) or the demo county (demo/app)"
+    url = database_templates.copy(kinds[0] if kinds else "migrated", tmp_path)
     yield url
+    database_templates.discard(url)
+
+
+
+@pytest.fixture
+def county_copy(tmp_path, database_templates):
+    """(instance folder, database URL): a copy of the small county's database and an instance folder that
+    holds the audit key its events were signed with, for tests that build a runtime (or run the CLI) with
+    settings of their own."""
+    url = database_templates.copy("county", tmp_path)
+    yield _keyed(tmp_path / "county-instance"), url
     database_templates.discard(url)
 
 
 @pytest.fixture
 def settings(tmp_path, migrated_database_url):
-    return _settings(tmp_path / "instance", migrated_database_url)
+    return _settings(tmp_path / INSTANCE, migrated_database_url)
 
 
 @pytest.fixture
 def empty_settings(tmp_path, database_url):
     """Settings over an empty database, for the tests of upgrades from an older schema."""
-    return Settings.from_env(env={"ARCHIVE_INSTANCE": str(tmp_path / "instance"),
+    return Settings.from_env(env={"ARCHIVE_INSTANCE": str(tmp_path / INSTANCE),
                                   "ARCHIVE_DATABASE_URL": database_url}, testing=True)
 
 
@@ -207,10 +240,8 @@ def rt(settings):
 
 @pytest.fixture
 def demo(rt):
-    """The demo county of `init --demo`; for the demo tests and browser flows (others use `make`)."""
-    with rt.transaction() as session:
-        assert load_demo(session, rt.clock, rt.documents), \
-            "the demo county was not loaded: the test built a county of its own first (county/make fixtures)"
+    """The demo county of `init --demo` (copied from the "demo" template, with its sample files); for the
+    demo tests and browser flows (others use `make`)."""
     return rt
 
 

@@ -18,9 +18,10 @@ import itertools
 from datetime import date
 from functools import cache
 
+from argon2 import PasswordHasher
 from sqlalchemy.orm import Session
 
-from archive_service.auth import Authenticator, hash_password
+from archive_service.auth import Authenticator
 from archive_service.directory import Directory
 from archive_service.models import Department, Document, User
 from archive_service.runtime import Runtime
@@ -34,10 +35,16 @@ _KIND_NAMES = {"bureau": "县行政审批局{n}", "section": "审批{n}股", "re
                "other": "县其他单位{n}"}
 
 
+#: argon2id at its lowest cost, for test accounts only. Logins read the cost from the stored hash, so a test
+#: login takes ~1 ms instead of the production profile's 100–300 ms on a busy 2-core machine (the suite logs
+#: in a few hundred times); test_security_sessions.py checks that real accounts get the production profile.
+_TEST_HASHER = PasswordHasher(time_cost=1, memory_cost=256, parallelism=1)
+
+
 @cache
-def _password_hash() -> str:
-    """One argon2 run per test process: every built user shares PASSWORD."""
-    return hash_password(PASSWORD)
+def cheap_password_hash(password: str = PASSWORD) -> str:
+    """A cheap argon2id hash of ``password`` for test accounts (one per password and process)."""
+    return _TEST_HASHER.hash(password)
 
 
 class Make:
@@ -79,7 +86,7 @@ class Make:
         username = username or f"user{n}"
         user = Directory(self.s, self.rt.clock).add_user(
             username, full_name or f"测试用户{n}", department, list(roles) or ["drafter"],
-            password_hash=_password_hash())
+            password_hash=cheap_password_hash())
         self.s.commit()
         return user
 

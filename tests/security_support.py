@@ -6,6 +6,7 @@ import re
 
 from archive_service.directory import Directory
 from archive_service.models import Department
+from factories import cheap_password_hash
 
 PASSWORD = "secret-pass-2026"
 _seq = itertools.count(1)
@@ -27,7 +28,8 @@ def user(rt, dept_code: str, *roles: str, username: str | None = None) -> str:
     username = username or f"u{next(_seq)}"
     with rt.factory() as s:
         dept = s.query(Department).filter_by(code=dept_code).one()
-        Directory(s, rt.clock).add_user(username, username, dept, list(roles), PASSWORD)
+        Directory(s, rt.clock).add_user(username, username, dept, list(roles),
+                                        password_hash=cheap_password_hash(PASSWORD))
         s.commit()
     return username
 

@@ -5,6 +5,7 @@ import uuid
 
 from archive_service.auth import Authenticator
 from archive_service.directory import Directory
+from factories import cheap_password_hash
 
 
 def make_uploader(rt, username: str | None = None, roles=("drafter",)) -> tuple[int, str]:
@@ -13,7 +14,8 @@ def make_uploader(rt, username: str | None = None, roles=("drafter",)) -> tuple[
     with rt.factory() as s:
         directory = Directory(s, rt.clock)
         dept = directory.add_department(f"测试单位{tag}", f"T{tag}".upper(), "other")
-        user = directory.add_user(username or f"u{tag}", "测试用户", dept, list(roles), password="a-long-password")
+        user = directory.add_user(username or f"u{tag}", "测试用户", dept, list(roles),
+                                  password_hash=cheap_password_hash("a-long-password"))
         token, _row = Authenticator(s, rt.clock).issue_token(user)
         s.commit()
         return user.id, token

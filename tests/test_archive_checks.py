@@ -142,13 +142,13 @@ def test_the_worker_checks_oldest_checked_first(arch):
 
 
 @pytest.fixture
-def cli(tmp_path, database_url, monkeypatch):
-    monkeypatch.setenv("ARCHIVE_INSTANCE", str(tmp_path / "inst"))
-    monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
+def cli(county_copy, monkeypatch):
+    instance, url = county_copy
+    monkeypatch.setenv("ARCHIVE_INSTANCE", str(instance))
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", url)
     runner = CliRunner()
     rt = Runtime.build(Settings.from_env(), features=FEATURES)
-    rt.migrate()
-    county_in(rt)
+    county_in(rt, over_small_county=True)
 
     def run(*args):
         return runner.invoke(main, list(args), catch_exceptions=False)

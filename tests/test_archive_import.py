@@ -47,12 +47,12 @@ def write_csv(path, rows, header=HEADER):
 
 
 @pytest.fixture
-def cli(tmp_path, database_url, monkeypatch):
-    monkeypatch.setenv("ARCHIVE_INSTANCE", str(tmp_path / "inst"))
-    monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
+def cli(county_copy, monkeypatch):
+    instance, url = county_copy
+    monkeypatch.setenv("ARCHIVE_INSTANCE", str(instance))
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", url)
     rt = Runtime.build(Settings.from_env(), features=FEATURES)
-    rt.migrate()
-    county_in(rt)
+    county_in(rt, over_small_county=True)
     runner = CliRunner()
 
     def run(*args):
@@ -209,7 +209,7 @@ def test_zip_upload_over_the_api_imports_with_progress_and_a_report(rt, arch_bro
     assert other.get(f"/api/v1/archive/imports/{run_id}", headers=oh).status_code == 404
 
 
-def test_a_real_import_process_killed_with_sigkill_resumes_without_duplicates(cli, tmp_path, database_url):
+def test_a_real_import_process_killed_with_sigkill_resumes_without_duplicates(cli, tmp_path, county_copy):
     import signal
     import subprocess
     import sys
@@ -219,7 +219,7 @@ def test_a_real_import_process_killed_with_sigkill_resumes_without_duplicates(cl
     folder = tmp_path / "scans"
     write_csv(tmp_path / "c.csv", write_folder(folder, n=60))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
-    env.update(ARCHIVE_INSTANCE=str(tmp_path / "inst"), ARCHIVE_DATABASE_URL=database_url)
+    env.update(ARCHIVE_INSTANCE=str(county_copy[0]), ARCHIVE_DATABASE_URL=county_copy[1])
     exe = Path(sys.executable).parent / "archive-service"
     proc = subprocess.Popen([str(exe), "import", str(folder), "--catalogue", str(tmp_path / "c.csv"),
                              "--department", "ZJJ", "--batch", "5"], env=env,

@@ -25,14 +25,14 @@ HEADER = ["题名", "日期", "密级", "文件名", "保管期限"]
 
 
 @pytest.fixture
-def scans(tmp_path, database_url, monkeypatch):
+def scans(tmp_path, county_copy, monkeypatch):
     """An instance and a folder with one two-page scanned PDF (no text layer) and its catalogue."""
-    monkeypatch.setenv("ARCHIVE_INSTANCE", str(tmp_path / "inst"))
-    monkeypatch.setenv("ARCHIVE_DATABASE_URL", database_url)
+    instance, url = county_copy
+    monkeypatch.setenv("ARCHIVE_INSTANCE", str(instance))
+    monkeypatch.setenv("ARCHIVE_DATABASE_URL", url)
     monkeypatch.setenv("ARCHIVE_OCR_ENGINE", "tesseract")  # the quick engine; RapidOCR is tested in test_ocr
     rt = Runtime.build(Settings.from_env(), features=FEATURES)
-    rt.migrate()
-    county_in(rt)
+    county_in(rt, over_small_county=True)
     pages = pages_from_corpus(2, seed=1609, max_lines=8)
     folder = tmp_path / "scans"
     folder.mkdir()

@@ -29,15 +29,15 @@ from s3peer import ACCESS_KEY, SECRET_KEY
 
 
 @pytest.fixture
-def s3rt(tmp_path, database_url, s3_endpoint):
+def s3rt(county_copy, s3_endpoint):
     bucket = f"archive-{uuid.uuid4().hex[:12]}"
+    instance, url = county_copy
     settings = Settings.from_env(env={
-        "ARCHIVE_INSTANCE": str(tmp_path / "instance"), "ARCHIVE_DATABASE_URL": database_url,
+        "ARCHIVE_INSTANCE": str(instance), "ARCHIVE_DATABASE_URL": url,
         "ARCHIVE_STORAGE_URL": f"s3://{ACCESS_KEY}:{SECRET_KEY}@{s3_endpoint}/{bucket}?secure=false&object_lock=true",
     }, testing=True)
     rt = Runtime.build(settings, features=FEATURES)
-    rt.migrate()
-    county_in(rt)
+    county_in(rt, over_small_county=True)
     yield rt
     rt.engine.dispose()
 
@@ -112,15 +112,14 @@ def test_a_filed_document_refuses_a_new_version_over_the_api(arch, arch_clients)
     assert "已归档" in resp.get_json()["error"]["message"]
 
 
-def test_disposal_review_is_proposed_and_signed_off_nothing_deleted(tmp_path, database_url):
+def test_disposal_review_is_proposed_and_signed_off_nothing_deleted(county_copy):
     from datetime import datetime
 
     clock = FixedClock(datetime(2026, 3, 1, 2, 0))
-    settings = Settings.from_env(env={"ARCHIVE_INSTANCE": str(tmp_path / "i"), "ARCHIVE_DATABASE_URL": database_url},
-                                 testing=True)
+    instance, url = county_copy
+    settings = Settings.from_env(env={"ARCHIVE_INSTANCE": str(instance), "ARCHIVE_DATABASE_URL": url}, testing=True)
     rt = Runtime.build(settings, clock=clock, features=FEATURES)
-    rt.migrate()
-    county_in(rt)
+    county_in(rt, over_small_county=True)
     item_id, shas, _note, until = _file(rt, "D10")
     clock.advance(days=(until - clock.today()).days + 2)
     with rt.factory() as s:

@@ -41,17 +41,16 @@ def _request(url, method="GET", body=None, headers=None, timeout=120):
     return status, data, time.monotonic() - t0
 
 
-def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, database_url):
+def test_frozen_s3_peer_gives_503_in_time_while_healthz_stays_fast(tmp_path, migrated_database_url):
     with moto_process() as (endpoint, moto):
         env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
         env.update(
-            ARCHIVE_INSTANCE=str(tmp_path / "inst"), ARCHIVE_DATABASE_URL=database_url,
+            ARCHIVE_INSTANCE=str(tmp_path / "inst"), ARCHIVE_DATABASE_URL=migrated_database_url,
             ARCHIVE_STORAGE_URL=f"s3://{ACCESS_KEY}:{SECRET_KEY}@{endpoint}/frozen-{uuid.uuid4().hex[:8]}",
             ARCHIVE_S3_CONNECT_TIMEOUT="1", ARCHIVE_S3_READ_TIMEOUT=str(READ_TIMEOUT), ARCHIVE_S3_RETRIES="1",
             ARCHIVE_READY_TIMEOUT=str(READY_TIMEOUT),
         )
         rt = Runtime.build(Settings.from_env(env=env), features=FEATURES)
-        rt.migrate()
         _uid, token = make_uploader(rt)
         rt.engine.dispose()
         auth = {"Authorization": f"Bearer {token}"}

@@ -118,6 +118,24 @@ def test_credential_changes_end_sessions_and_tokens(world, change):
     assert _signed_in(app, _cookie(admin))  # the administrator's own session is untouched
 
 
+def test_a_password_an_administrator_sets_is_stored_with_the_production_argon2_profile(world):
+    """Test accounts carry cheap hashes (factories.cheap_password_hash); real ones must not."""
+    from argon2 import extract_parameters, profiles
+
+    rt, app, names, _ = world
+    admin = Client(app)
+    assert admin.login(names["admin"]).status_code == 302
+    with rt.factory() as s:
+        uid = s.scalar(select(User.id).where(User.username == names["drafter"]))
+    data = {"action": "password", "password": "another-pass-2026"}
+    assert admin.post(f"/admin/users/{uid}", data=data).status_code == 302
+    with rt.factory() as s:
+        stored = s.scalar(select(User.password_hash).where(User.id == uid))
+    assert stored.startswith("$argon2id$")
+    assert extract_parameters(stored) == profiles.RFC_9106_LOW_MEMORY
+    assert Client(app).login(names["drafter"], "another-pass-2026").status_code == 302
+
+
 def test_upgrade_gives_old_tokens_an_expiry(empty_settings):
     from sqlalchemy import text
 

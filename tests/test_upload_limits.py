@@ -13,22 +13,22 @@ from archive_service.models import Blob, Document, DocumentVersion
 from archive_service.runtime import Runtime
 from archive_service.settings import Settings
 from archive_service.wiring import FEATURES
-from factories import Make, small_county
+from factories import Make, county_users
 
 MiB = 1024 * 1024
 UPLOAD_MB, VERIFY_MB = 2, 1
 
 
 @pytest.fixture
-def world(tmp_path, database_url):
+def world(county_copy):
+    instance, url = county_copy
     settings = Settings.from_env(env={
-        "ARCHIVE_INSTANCE": str(tmp_path / "inst"), "ARCHIVE_DATABASE_URL": database_url,
+        "ARCHIVE_INSTANCE": str(instance), "ARCHIVE_DATABASE_URL": url,
         "ARCHIVE_MAX_UPLOAD_MB": str(UPLOAD_MB), "ARCHIVE_MAX_VERIFY_MB": str(VERIFY_MB),
     }, testing=True)
     rt = Runtime.build(settings, features=FEATURES)
-    rt.migrate()
     make = Make(rt)
-    people = small_county(make)
+    people = county_users(make)
     drafter = people["drafter"]
     letter = make.letter(drafter, to=["县市场监督管理局"])
     meeting = make.meeting(drafter, rt.clock.today() + timedelta(days=60), participants=[{"department": "SCJG"}])

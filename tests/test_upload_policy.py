@@ -77,14 +77,13 @@ def test_documents_images_packages_are_accepted(rt, filename, data, media_type):
     assert resp.get_json()["media_type"] == media_type
 
 
-def test_the_allow_list_is_configurable(tmp_path, database_url):
+def test_the_allow_list_is_configurable(tmp_path, migrated_database_url):
 
     settings = Settings.from_env(env={
-        "ARCHIVE_INSTANCE": str(tmp_path / "inst"), "ARCHIVE_DATABASE_URL": database_url,
+        "ARCHIVE_INSTANCE": str(tmp_path / "inst"), "ARCHIVE_DATABASE_URL": migrated_database_url,
         "ARCHIVE_UPLOAD_MEDIA_TYPES": "application/pdf, image/*", "ARCHIVE_UPLOAD_EXTENSIONS": "pdf,.PNG",
     }, testing=True)
     rt = Runtime.build(settings, features=FEATURES)
-    rt.migrate()
     try:
         app = create_app(rt)
         _uid, token = make_uploader(rt)

@@ -38,6 +38,7 @@ from . import (
     signature_pages,
     uploads,
 )
+from .routing import SharedBuilderRule
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 STATIC = Path(__file__).resolve().parents[2] / "static"  # the pages' JavaScript (no inline script: CSP)
@@ -69,6 +70,7 @@ def create_app(runtime: Runtime | Settings | None = None) -> Flask:
     app.extensions["archive"] = runtime
     auth.warm_up()  # logins of unknown users take as long as wrong passwords from the first one on
 
+    app.url_rule_class = SharedBuilderRule  # before any blueprint's rule is added
     app.url_map.converters["int"] = limits.BoundedIntConverter  # before any rule is added
     limits.init_app(app)  # first before_request hook: body limits before anything reads the body
     context.init_app(app)

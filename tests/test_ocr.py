@@ -63,6 +63,7 @@ def _squash(text: str) -> str:
 
 
 @needs_tools
+@pytest.mark.one_database  # RapidOCR's reading is its subject; the Tesseract tests below take the same database path
 def test_rapidocr_scanned_pdf_is_searchable_with_pages_and_a_searchable_copy(rt, make, rapid_box):
     assert rapid_box.check_ocr() == "rapidocr"  # the smoke page a worker reads before it starts
     user = make.user(make.department(), "drafter")

@@ -87,14 +87,12 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 
-# --no-compile: Python compiles what is imported when it is first imported, not every installed module
-# ahead of time (30 s of a 70 s install here, most of it for modules the service never imports)
 $(BIN)/.installed: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q --no-compile -e .
+	$(BIN)/pip install -q -e .
 	touch $@
 
 $(BIN)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install -q --no-compile -e '.[test]'
+	$(BIN)/pip install -q -e '.[test]'
 	touch $(BIN)/.installed $@
 
 # axe-core for the accessibility tests (tests/test_accessibility.py), pinned by tests/a11y/package-lock.json.

@@ -115,10 +115,9 @@ class TantivyEngine:
         if self._writer is not None:
             with contextlib.suppress(Exception):  # best effort
                 self._writer.rollback()
+            with contextlib.suppress(Exception):  # ends the writer: its lock file is released now, even
+                self._writer.wait_merging_threads()  # while something still holds the Python object
             self._writer = None
-            import gc
-
-            gc.collect()  # drops the writer object so its lock file is released
 
     def refresh(self, force: bool = False) -> None:
         """See the writer's commits (and a rebuild's new generation): at most every ``RELOAD_EVERY``

@@ -42,7 +42,9 @@ def wait_until_serving(base: str, proc: subprocess.Popen, log_path: Path, second
 def live_server(tmp_path_factory):
     instance = tmp_path_factory.mktemp("live-instance")
     env = {k: v for k, v in os.environ.items() if not k.startswith("ARCHIVE_")}
-    env.update(ARCHIVE_INSTANCE=str(instance), ARCHIVE_WORKER_INTERVAL="0.2")
+    # Tesseract for the worker's OCR self-check: the browser flows upload text PDFs, and RapidOCR's model load
+    # and smoke page cost seconds of CPU beside them (RapidOCR is tested in test_ocr.py)
+    env.update(ARCHIVE_INSTANCE=str(instance), ARCHIVE_WORKER_INTERVAL="0.2", ARCHIVE_OCR_ENGINE="tesseract")
     subprocess.run([str(BIN / "archive-service"), "init", "--demo"], env=env, check=True, capture_output=True)
     port = _free_port()
     with open(instance / "server.log", "wb") as log:

@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session
 
 from . import extraction, outbox, permissions
 from .clock import Clock
-from .features import RecordExtender
+from .features import BatchExtender, RecordExtender
 from .indexing_models import IndexFailure, TextExtraction
 from .models import Department, Document, DocumentVersion, OutboxEntry
 from .storage.base import ObjectStore
@@ -67,14 +67,36 @@ def _record(doc_id: int, kind: str, title: str, dept_id: int, catalogue, created
 
 def _extended(session: Session, doc, rec: dict, extenders: Extenders) -> dict:
     """``rec`` with what the features add for the document's kind (文号, 档号, 保管期限, dates)."""
-    kind_extenders = extenders.get(rec["kind"])
-    if kind_extenders:
-        orm_doc = doc if isinstance(doc, Document) else session.get(Document, doc.id)
-        for fn in kind_extenders:
-            fn(session, orm_doc, rec)
-        if rec.get("date") is not None:
-            rec["year"] = rec["date"].year
+    _extend_batch(session, [doc], [rec], extenders)
     return rec
+
+
+def _extend_batch(session: Session, docs: Sequence, recs: list[dict], extenders: Extenders) -> None:
+    """What the features add to ``recs`` (``docs[i]`` is the document of ``recs[i]``: an ORM object or a
+    row with its id): a BatchExtender once for all the records of its kind, any other extender record by
+    record with the ORM document (loaded only for those)."""
+    by_kind: dict[str, list[int]] = {}
+    for i, rec in enumerate(recs):
+        if rec["kind"] in extenders:
+            by_kind.setdefault(rec["kind"], []).append(i)
+    orm: dict[int, Document] = {}
+
+    def orm_doc(i: int) -> Document:
+        if i not in orm:
+            doc = docs[i]
+            orm[i] = doc if isinstance(doc, Document) else session.get_one(Document, doc.id)
+        return orm[i]
+
+    for kind, indexes in by_kind.items():
+        for fn in extenders[kind]:
+            if isinstance(fn, BatchExtender):
+                fn.many(session, [recs[i] for i in indexes])
+            else:
+                for i in indexes:
+                    fn(session, orm_doc(i), recs[i])
+        for i in indexes:
+            if recs[i].get("date") is not None:
+                recs[i]["year"] = recs[i]["date"].year
 
 
 def _enqueue_at(session: Session, clock: Clock, doc_id: int, revision: int, at) -> None:
@@ -205,9 +227,9 @@ def load_records(session: Session, store: ObjectStore, clock: Clock, doc_ids: li
         if status is None:
             waiting.append((version_id, doc_id))
             body, status, page_ends = "", "pending", None
-        rec = _record(doc_id, kind, title, dept_id, catalogue, created, revision, depts[dept_id],
-                      grants.get(doc_id, []), body, status, page_ends)
-        out.append(_extended(session, r, rec, extenders))
+        out.append(_record(doc_id, kind, title, dept_id, catalogue, created, revision, depts[dept_id],
+                           grants.get(doc_id, []), body, status, page_ends))
+    _extend_batch(session, rows, out, extenders)
     extraction.enqueue_many(session, clock, waiting)
     return out
 

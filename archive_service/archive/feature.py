@@ -23,7 +23,7 @@ def _demo(session: Session, runtime) -> str | None:
 FEATURE = Feature(
     name="archive",
     models=(models,),
-    record_extenders={kind: [search_fields.extend] for kind in search_fields.KINDS},
+    record_extenders={kind: [search_fields.EXTENDER] for kind in search_fields.KINDS},
     demo=_demo,
     setup=_setup,
     jobs=(lambda rt: ArchiveJobs(rt).run,),

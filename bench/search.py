@@ -223,7 +223,8 @@ def main():
               flush=True)
 
         with Phase() as ph:
-            n = reindex(rt.factory, rt.search_engine, rt.store, rt.clock)
+            # with the features' record extenders, as `archive-service reindex` runs it
+            n = reindex(rt.factory, rt.search_engine, rt.store, rt.clock, extenders=rt.features.record_extenders())
         print(f"bulk index (reindex from database): {ph.figures(n, 'articles')}", flush=True)
         if not args.skip_drain:
             worker = rt.worker(batch=1000)
